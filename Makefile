@@ -1,0 +1,23 @@
+# Tuntas: `make run` starts everything on embedded servers; `make test` passes every test.
+GO ?= go
+DATA ?= .tuntas
+
+.PHONY: run test vet lint build clean
+
+run:
+	$(GO) run ./cmd/tuntas dev --data $(DATA)
+
+test: vet
+	$(GO) test -race -timeout 45m ./...
+
+vet:
+	$(GO) vet ./...
+
+lint: vet
+	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
+
+build:
+	$(GO) build -o bin/tuntas ./cmd/tuntas
+
+clean:
+	rm -rf bin $(DATA)

@@ -1,0 +1,84 @@
+// Package activities holds the case workflow's side effects: projecting each
+// transition into the MongoDB read model and notifying the people a deadline
+// concerns. It declares the interfaces it needs; internal/store and the
+// notifier implement them.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+// CaseStore is the read model as the projection needs it. Both methods must
+// be idempotent: a retried or stale call changes nothing.
+type CaseStore interface {
+	// SaveCase writes the snapshot unless the stored one has the same or a
+	// higher version.
+	SaveCase(ctx context.Context, c household.Case) error
+	// AppendEvents inserts timeline events, skipping those already stored
+	// (unique on case and sequence).
+	AppendEvents(ctx context.Context, events []household.Event) error
+}
+
+// Notifier tells a person or office that something needs them.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// Activities are the workflow's side effects, with their dependencies.
+type Activities struct {
+	Store    CaseStore
+	Notifier Notifier
+}
+
+// Projection is one step of a case's read model: the snapshot after the
+// change and the events that led to it.
+type Projection struct {
+	Case   household.Case    `json:"case"`
+	Events []household.Event `json:"events"`
+}
+
+// Project writes the events, then the snapshot, so that a reader who sees
+// the snapshot also finds its timeline.
+func (a *Activities) Project(ctx context.Context, p Projection) error {
+	if len(p.Events) > 0 {
+		if err := a.Store.AppendEvents(ctx, p.Events); err != nil {
+			return fmt.Errorf("project case %s events: %w", p.Case.ID, err)
+		}
+	}
+	if err := a.Store.SaveCase(ctx, p.Case); err != nil {
+		return fmt.Errorf("project case %s v%d: %w", p.Case.ID, p.Case.Version, err)
+	}
+	return nil
+}
+
+// Notification is a message to the owner of a stage or to the supervisor.
+type Notification struct {
+	CaseID  string         `json:"caseId"`
+	To      household.Role `json:"to"`
+	Region  string         `json:"region"`
+	Message string         `json:"message"`
+}
+
+// Notify hands the notification to the notifier.
+func (a *Activities) Notify(ctx context.Context, n Notification) error {
+	if err := a.Notifier.Notify(ctx, n); err != nil {
+		return fmt.Errorf("notify %s of case %s: %w", n.To, n.CaseID, err)
+	}
+	return nil
+}
+
+// LogNotifier writes notifications to a structured log; the channel a
+// Dinsos office uses (SMS, WhatsApp gateway, e-mail) plugs in here.
+type LogNotifier struct{ Logger *slog.Logger }
+
+var _ Notifier = LogNotifier{}
+
+// Notify logs n.
+func (l LogNotifier) Notify(ctx context.Context, n Notification) error {
+	l.Logger.InfoContext(ctx, "notification", "case", n.CaseID, "to", n.To, "region", n.Region, "message", n.Message)
+	return nil
+}

@@ -1,0 +1,360 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
+	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/workflows"
+)
+
+// OpenRequest opens a case.
+type OpenRequest struct {
+	KK          string           `json:"kk"`
+	HeadNIK     string           `json:"headNik"`
+	HeadName    string           `json:"headName"`
+	VillageCode string           `json:"villageCode"`
+	Address     string           `json:"address"`
+	Source      household.Source `json:"source"`
+	Desil       *int             `json:"desil,omitempty"`
+}
+
+// Validate checks the request for a caller whose region is scope.
+func (r OpenRequest) Validate(scope string) error {
+	var fe household.FieldErrors
+	if kk, err := household.ParseKK(r.KK); err != nil {
+		fe.Add("kk", "%v", err)
+	} else if reg, ok := region.Lookup(kk.Regency); !ok || reg.Level != region.Regency {
+		fe.Add("kk", "digits 1-4 (%s) are not a regency or city of the registry", region.Compact(kk.Regency))
+	}
+	if nik, err := household.ParseNIK(r.HeadNIK); err != nil {
+		fe.Add("headNik", "%v", err)
+	} else if !region.IsProvinceCode(nik.Province) {
+		fe.Add("headNik", "digits 1-2 (%s) are not an Indonesian province code", nik.Province)
+	} else if _, ok := region.Lookup(nik.Province); ok {
+		if reg, ok := region.Lookup(nik.Regency); !ok || reg.Level != region.Regency {
+			fe.Add("headNik", "digits 1-4 (%s) are not a regency or city of the registry", region.Compact(nik.Regency))
+		}
+	}
+	text(&fe, "headName", r.HeadName, 100)
+	if v, ok := region.Lookup(r.VillageCode); !ok || v.Level != region.Village {
+		fe.Add("villageCode", "must be a village (desa/kelurahan) code of the registry, like 64.08.01.2001")
+	} else if !region.Within(r.VillageCode, scope) {
+		fe.Add("villageCode", "lies outside your region %s", scope)
+	}
+	text(&fe, "address", r.Address, 300)
+	household.Enum(&fe, "source", r.Source, household.Sources)
+	if r.Desil != nil && (*r.Desil < 1 || *r.Desil > 10) {
+		fe.Add("desil", "must be a decile from 1 to 10")
+	}
+	return fe.Err()
+}
+
+// text checks a required free-text field.
+func text(fe *household.FieldErrors, name, v string, max int) {
+	if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > max || !utf8.ValidString(v) {
+		fe.Add(name, "must be 1 to %d characters of text", max)
+	}
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) openCase(c *gin.Context) {
+	p := principal(c)
+	var req OpenRequest
+	if err := decode(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := req.Validate(p.Region); err != nil {
+		s.fail(c, domainProblem(err))
+		return
+	}
+	out, err := s.open(c.Request.Context(), p, req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !out.Created {
+		pe := newProblem(http.StatusConflict, "family card "+req.KK+" already has an open case "+out.Case.ID)
+		pe.p.CaseID = out.Case.ID
+		s.fail(c, pe)
+		return
+	}
+	c.Header("Location", "/v1/cases/"+out.Case.ID)
+	c.JSON(http.StatusCreated, view(p, out.Case))
+}
+
+// open starts the case workflow and its first update in one call; a
+// concurrent or repeated open of the same KK reaches the running case and
+// learns it did not create it.
+func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest) (workflows.OpenResult, error) {
+	desil := 0
+	if req.Desil != nil {
+		desil = *req.Desil
+	}
+	district := region.Ancestor(req.VillageCode, region.District)
+	reqID := newRequestID()
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(req.KK),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrStage.ValueSet(string(household.StageCollecting)),
+			workflows.AttrDistrict.ValueSet(district),
+			workflows.AttrVillage.ValueSet(req.VillageCode),
+			workflows.AttrEscalated.ValueSet(false),
+		),
+	}, workflows.Case, workflows.CaseInput{
+		Open: household.OpenInput{KK: req.KK, HeadNIK: req.HeadNIK, HeadName: req.HeadName,
+			VillageCode: req.VillageCode, Address: req.Address, Source: req.Source, Desil: desil},
+		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: reqID,
+	})
+	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   workflows.UpdateOpened,
+			Args:         []any{reqID},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return workflows.OpenResult{}, temporalProblem(err)
+	}
+	var out workflows.OpenResult
+	if err := h.Get(ctx, &out); err != nil {
+		return workflows.OpenResult{}, temporalProblem(err)
+	}
+	return out, nil
+}
+
+// loadCase reads a case the caller may see; a case outside the caller's
+// region is answered exactly like a missing one.
+func (s *Server) loadCase(c *gin.Context) (household.Case, error) {
+	id := c.Param("id")
+	if len(id) > 64 {
+		return household.Case{}, newProblem(http.StatusNotFound, "no such case")
+	}
+	cs, err := s.store.Case(c.Request.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !principal(c).Sees(cs.VillageCode)) {
+		return household.Case{}, newProblem(http.StatusNotFound, "no such case")
+	}
+	if err != nil {
+		return household.Case{}, fmt.Errorf("load case: %w", err)
+	}
+	return cs, nil
+}
+
+func (s *Server) getCase(c *gin.Context) {
+	cs, err := s.loadCase(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	if err := s.store.RecordRead(c.Request.Context(), cs.ID, p.Sub, p.Role, s.now()); err != nil {
+		s.fail(c, fmt.Errorf("record read: %w", err))
+		return
+	}
+	c.JSON(http.StatusOK, view(p, cs))
+}
+
+func (s *Server) timeline(c *gin.Context) {
+	cs, err := s.loadCase(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	events, err := s.store.Timeline(c.Request.Context(), cs.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"caseId": cs.ID, "events": events})
+}
+
+// maxLimit bounds a list page.
+const maxLimit = 200
+
+func (s *Server) listCases(c *gin.Context) {
+	p := principal(c)
+	f, err := listFilter(c, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	cases, next, err := s.store.List(c.Request.Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		s.fail(c, invalid(field("cursor", "is not a cursor this API issued")))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]household.Case, len(cases))
+	for i, cs := range cases {
+		items[i] = listView(p, cs)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "nextCursor": next})
+}
+
+func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
+	f := store.Filter{Scope: p.Region, Limit: 50, Cursor: c.Query("cursor")}
+	var fe household.FieldErrors
+	scoped := func(name string, level region.Level) string {
+		v := c.Query(name)
+		if v == "" {
+			return ""
+		}
+		if r, ok := region.Lookup(v); !ok || r.Level != level {
+			fe.Add(name, "must be a %s code of the registry", level)
+		} else if !region.Within(v, p.Region) && !region.Within(p.Region, v) {
+			fe.Add(name, "lies outside your region %s", p.Region)
+		}
+		return v
+	}
+	f.District = scoped("district", region.District)
+	f.Village = scoped("village", region.Village)
+	if v := c.Query("stage"); v != "" {
+		household.Enum(&fe, "stage", household.Stage(v), household.Stages)
+		f.Stage = household.Stage(v)
+	}
+	if v := c.Query("status"); v != "" {
+		household.Enum(&fe, "status", household.Status(v), []household.Status{household.StatusOpen, household.StatusClosed})
+		f.Status = household.Status(v)
+	}
+	if v := c.Query("outcome"); v != "" {
+		household.Enum(&fe, "outcome", household.Outcome(v), household.Outcomes)
+		f.Outcome = household.Outcome(v)
+	}
+	boolean := func(name string) *bool {
+		v := c.Query(name)
+		if v == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil || (v != "true" && v != "false") {
+			fe.Add(name, "must be true or false")
+			return nil
+		}
+		return &b
+	}
+	f.Escalated = boolean("escalated")
+	f.Overdue = boolean("overdue")
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			fe.Add("limit", "must be a whole number from 1 to %d", maxLimit)
+		}
+		f.Limit = n
+	}
+	if len(f.Cursor) > 512 {
+		fe.Add("cursor", "is not a cursor this API issued")
+	}
+	if err := fe.Err(); err != nil {
+		return f, domainProblem(err)
+	}
+	return f, nil
+}
+
+// needsNIK are the roles that see full NIKs: those who collect, confirm
+// and verify a household's identity.
+var needsNIK = []household.Role{household.RoleCaseworker, household.RoleVillageOfficer, household.RoleVerifier, household.RoleAdmin}
+
+// view is a case as p may see it in full.
+func view(p auth.Principal, cs household.Case) household.Case {
+	if household.OneOf(p.Role, needsNIK) {
+		return cs
+	}
+	return masked(cs)
+}
+
+// listView is a case as it appears in a list: NIKs are masked except for
+// the caseworker who works the case and admin.
+func listView(p auth.Principal, cs household.Case) household.Case {
+	if p.Role == household.RoleCaseworker || p.Role == household.RoleAdmin {
+		return cs
+	}
+	return masked(cs)
+}
+
+func masked(cs household.Case) household.Case {
+	cs.HeadNIK = household.MaskNIK(cs.HeadNIK)
+	if cs.Survey != nil {
+		sv := *cs.Survey
+		sv.Members = append([]household.Member(nil), sv.Members...)
+		for i := range sv.Members {
+			sv.Members[i].NIK = household.MaskNIK(sv.Members[i].NIK)
+		}
+		cs.Survey = &sv
+	}
+	return cs
+}
+
+// domainProblem maps a domain rejection to its problem.
+func domainProblem(err error) error {
+	var fe household.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		return invalid(fe...)
+	case errors.Is(err, household.ErrStage):
+		return newProblem(http.StatusConflict, err.Error())
+	case errors.Is(err, household.ErrForbidden):
+		return newProblem(http.StatusForbidden, err.Error())
+	case errors.Is(err, household.ErrNotFound):
+		return newProblem(http.StatusNotFound, err.Error())
+	}
+	return err
+}
+
+// temporalProblem maps an error from a workflow call: the workflow's
+// rejections keep their reason; a case that is no longer running is a
+// conflict; a timeout is 504; anything else is internal.
+func temporalProblem(err error) error {
+	var (
+		app      *temporal.ApplicationError
+		notFound *serviceerror.NotFound
+	)
+	switch {
+	case errors.As(err, &app):
+		switch app.Type() {
+		case workflows.ErrTypeInvalid:
+			var fe []household.FieldError
+			_ = app.Details(&fe)
+			return invalid(fe...)
+		case workflows.ErrTypeStage:
+			return newProblem(http.StatusConflict, app.Message())
+		case workflows.ErrTypeForbidden:
+			return newProblem(http.StatusForbidden, app.Message())
+		case workflows.ErrTypeNotFound:
+			return newProblem(http.StatusNotFound, app.Message())
+		}
+	case errors.As(err, &notFound):
+		return newProblem(http.StatusConflict, "the case is no longer running")
+	case errors.Is(err, context.DeadlineExceeded):
+		return newProblem(http.StatusGatewayTimeout, "the case did not answer in time; retry later")
+	}
+	return fmt.Errorf("temporal: %w", err)
+}

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
+	"github.com/tuntas-id/tuntas/internal/store"
+)
+
+func (s *Server) dashboard(c *gin.Context) {
+	p := principal(c)
+	district := c.Query("district")
+	if district != "" {
+		if r, ok := region.Lookup(district); !ok || r.Level != region.District {
+			s.fail(c, invalid(field("district", "must be a kecamatan code of the registry")))
+			return
+		}
+		if !region.Within(district, p.Region) {
+			s.fail(c, invalid(field("district", "lies outside your region "+p.Region)))
+			return
+		}
+	}
+	d, err := s.store.Dashboard(c.Request.Context(), p.Region, district)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// reportColumns are the CSV columns of the province report.
+var reportColumns = []string{"district_code", "district_name", "cases", "open",
+	"collecting", "village_review", "verification", "intervention", "follow_up",
+	"graduated", "excluded_not_poor", "not_found", "not_extreme", "closed_other",
+	"overdue", "escalated", "remaining_people"}
+
+func reportRow(code, name string, t store.Tally) []string {
+	closedOther := t.Cases - t.Open - t.Graduated - t.ExcludedNotPoor -
+		t.ByOutcome[household.OutcomeNotFound] - t.ByOutcome[household.OutcomeNotExtreme]
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	return []string{code, name, n(t.Cases), n(t.Open),
+		n(t.ByStage[household.StageCollecting]), n(t.ByStage[household.StageVillageReview]),
+		n(t.ByStage[household.StageVerification]), n(t.ByStage[household.StageIntervention]),
+		n(t.ByStage[household.StageFollowUp]),
+		n(t.Graduated), n(t.ExcludedNotPoor), n(t.ByOutcome[household.OutcomeNotFound]),
+		n(t.ByOutcome[household.OutcomeNotExtreme]), n(closedOther),
+		n(t.Overdue), n(t.Escalated), n(t.RemainingPeople)}
+}
+
+// provinceReport is the regency roll-up per kecamatan, as JSON or CSV
+// (Accept: text/csv or ?format=csv). ?regency= narrows it to one regency.
+func (s *Server) provinceReport(c *gin.Context) {
+	p := principal(c)
+	scope := p.Region
+	if reg := c.Query("regency"); reg != "" {
+		if r, ok := region.Lookup(reg); !ok || r.Level != region.Regency || !region.Within(reg, p.Region) {
+			s.fail(c, invalid(field("regency", "must be a regency code within your region")))
+			return
+		}
+		scope = reg
+	}
+	format := c.Query("format")
+	if format != "" && format != "csv" && format != "json" {
+		s.fail(c, invalid(field("format", "must be csv or json")))
+		return
+	}
+	d, err := s.store.Dashboard(c.Request.Context(), scope, "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if format == "csv" || (format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv")) {
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Header("Content-Disposition", `attachment; filename="tuntas-report-`+strings.ReplaceAll(scope, ".", "")+`.csv"`)
+		c.Status(http.StatusOK)
+		w := csv.NewWriter(c.Writer)
+		_ = w.Write(reportColumns)
+		for _, dt := range d.Districts {
+			_ = w.Write(reportRow(dt.Code, dt.Name, dt.Tally))
+		}
+		_ = w.Write(reportRow(scope, "total", d.Totals))
+		w.Flush()
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"scope": scope, "generatedAt": s.now().UTC(), "districts": d.Districts, "totals": d.Totals, "progress": d.Progress})
+}
+
+func (s *Server) regions(c *gin.Context) {
+	parent := c.DefaultQuery("parent", "64")
+	r, ok := region.Lookup(parent)
+	if !ok {
+		s.fail(c, invalid(field("parent", "must be a region code of the registry")))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"region": r, "children": region.Children(parent)})
+}

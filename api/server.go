@@ -1,0 +1,236 @@
+// Package api is Tuntas's HTTP API: the Gin router, its handlers and
+// request types, problem+json errors, bearer-token authentication with role
+// and region scope, and the OpenAPI document. Writes go to the case
+// workflows through Temporal; reads come from the MongoDB read model.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+)
+
+// ReadModel is what the API reads from the case store.
+type ReadModel interface {
+	Case(ctx context.Context, id string) (household.Case, error)
+	List(ctx context.Context, f store.Filter) ([]household.Case, string, error)
+	Timeline(ctx context.Context, caseID string) ([]household.Event, error)
+	RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error
+	Dashboard(ctx context.Context, scope, district string) (store.Dashboard, error)
+	Ping(ctx context.Context) error
+}
+
+// Config wires a Server.
+type Config struct {
+	Temporal client.Client
+	Store    ReadModel
+	Issuer   *auth.Issuer
+	Logger   *slog.Logger
+	// Rules and Deadlines are given to every new case; defaults when zero.
+	Rules     household.Rules
+	Deadlines household.Deadlines
+	// Now is the clock for validation; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	temporal  client.Client
+	store     ReadModel
+	issuer    *auth.Issuer
+	logger    *slog.Logger
+	rules     household.Rules
+	deadlines household.Deadlines
+	now       func() time.Time
+	metrics   *metrics
+}
+
+// New returns the API's HTTP handler.
+func New(cfg Config) http.Handler {
+	s := &Server{
+		temporal: cfg.Temporal, store: cfg.Store, issuer: cfg.Issuer, logger: cfg.Logger,
+		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: newMetrics(),
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.rules == (household.Rules{}) {
+		s.rules = household.DefaultRules()
+	}
+	if s.deadlines == (household.Deadlines{}) {
+		s.deadlines = household.DefaultDeadlines()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s.router()
+}
+
+// maxBody bounds every request body.
+const maxBody = 1 << 20
+
+func (s *Server) router() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	_ = r.SetTrustedProxies(nil)
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestIDs, s.recover, s.observe)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, newProblem(http.StatusNotFound, "no such route")) })
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, newProblem(http.StatusMethodNotAllowed, "method not allowed on this route"))
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.metrics.handler()))
+	r.GET("/openapi.json", s.openapi)
+
+	v1 := r.Group("/v1", s.authenticate)
+	for _, rt := range s.routes() {
+		v1.Handle(rt.method, rt.path, s.allow(rt.roles...), rt.handler)
+	}
+	return r
+}
+
+type route struct {
+	method  string
+	path    string
+	roles   []household.Role // admin is always allowed
+	handler gin.HandlerFunc
+}
+
+var anyRole = household.Roles
+
+// routes lists every /v1 route with the roles allowed on it; the OpenAPI
+// test checks the document against this list.
+func (s *Server) routes() []route {
+	const (
+		cw  = household.RoleCaseworker
+		vo  = household.RoleVillageOfficer
+		ver = household.RoleVerifier
+		sup = household.RoleSupervisor
+		ag  = household.RoleAgency
+		pr  = household.RoleProvince
+	)
+	return []route{
+		{http.MethodPost, "/cases", []household.Role{cw}, s.openCase},
+		{http.MethodGet, "/cases", anyRole, s.listCases},
+		{http.MethodGet, "/cases/:id", anyRole, s.getCase},
+		{http.MethodGet, "/cases/:id/timeline", anyRole, s.timeline},
+		{http.MethodPost, "/cases/:id/survey", []household.Role{cw}, s.survey},
+		{http.MethodPost, "/cases/:id/village-confirmation", []household.Role{vo}, s.villageConfirmation},
+		{http.MethodPost, "/cases/:id/verification", []household.Role{ver}, s.verification},
+		{http.MethodPost, "/cases/:id/graduation", []household.Role{ver}, s.graduation},
+		{http.MethodPost, "/cases/:id/interventions", []household.Role{sup}, s.assignInterventions},
+		{http.MethodPost, "/cases/:id/interventions/:iid/status", []household.Role{ag}, s.interventionStatus},
+		{http.MethodPost, "/cases/:id/follow-ups", []household.Role{cw}, s.followUp},
+		{http.MethodPost, "/cases/:id/escalations", []household.Role{sup, pr}, s.escalate},
+		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", []household.Role{pr, sup}, s.resolveEscalation},
+		{http.MethodPost, "/cases/:id/close", []household.Role{sup}, s.closeCase},
+		{http.MethodGet, "/dashboard", []household.Role{sup, pr}, s.dashboard},
+		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
+		{http.MethodGet, "/regions", anyRole, s.regions},
+	}
+}
+
+const (
+	keyRequestID = "tuntas.requestID"
+	keyPrincipal = "tuntas.principal"
+)
+
+func (s *Server) requestIDs(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if id == "" || len(id) > 64 {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set(keyRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// recover answers a panic as a generic 500, logged once.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", v)
+			s.fail(c, newProblem(http.StatusInternalServerError, "an internal error occurred; quote the request ID when reporting it"))
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		c.Header("WWW-Authenticate", `Bearer realm="tuntas"`)
+		s.fail(c, newProblem(http.StatusUnauthorized, "send a bearer token in the Authorization header"))
+		return
+	}
+	p, err := s.issuer.Verify(strings.TrimSpace(token))
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="tuntas", error="invalid_token"`)
+		s.fail(c, newProblem(http.StatusUnauthorized, "the token is invalid or expired"))
+		return
+	}
+	c.Set(keyPrincipal, p)
+	c.Next()
+}
+
+func principal(c *gin.Context) auth.Principal {
+	p, _ := c.MustGet(keyPrincipal).(auth.Principal)
+	return p
+}
+
+// allow admits the roles (and admin); others get 403, which says nothing
+// about any case.
+func (s *Server) allow(roles ...household.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !principal(c).Can(roles...) {
+			s.fail(c, newProblem(http.StatusForbidden, "your role may not use this endpoint"))
+			return
+		}
+		c.Next()
+	}
+}
+
+func actor(p auth.Principal) household.Actor {
+	return household.Actor{Sub: p.Sub, Role: p.Role, Region: p.Region, Agency: p.Agency}
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{"mongodb": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["mongodb"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	checks["status"] = map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK]
+	c.JSON(status, checks)
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/codec"
+	"github.com/tuntas-id/tuntas/internal/devstack"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/workflows"
+)
+
+// devConfig configures the all-in-one development system.
+type devConfig struct {
+	DataDir      string
+	HTTPAddr     string
+	TemporalPort int
+	MongoPort    int
+	Deadlines    household.Deadlines
+	Logger       *slog.Logger
+}
+
+// devSystem is Tuntas in one process: embedded Temporal and FerretDB, the
+// worker and the API. End-to-end tests start it exactly as `tuntas dev` does.
+type devSystem struct {
+	Stack  *devstack.Stack
+	Client client.Client
+	Store  *store.Store
+	Issuer *auth.Issuer
+	Ring   *codec.Keyring
+	URL    string
+
+	worker worker.Worker
+	srv    *http.Server
+	ln     net.Listener
+}
+
+const devDatabase = "tuntas"
+
+func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ring, err := codec.LoadOrCreate(filepath.Join(cfg.DataDir, "codec.key"))
+	if err != nil {
+		return nil, err
+	}
+	secret, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "token.secret"))
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := auth.NewIssuer(secret)
+	if err != nil {
+		return nil, err
+	}
+	d := &devSystem{Issuer: issuer, Ring: ring}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	d.Stack, err = devstack.Start(ctx, devstack.Options{
+		Dir: cfg.DataDir, TemporalPort: cfg.TemporalPort, MongoPort: cfg.MongoPort,
+		SearchAttributes: workflows.SearchAttributeTypes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b := backend{TemporalAddress: d.Stack.TemporalAddress, Namespace: d.Stack.Namespace, MongoURI: d.Stack.MongoURI, MongoDatabase: devDatabase}
+	if d.Client, err = dialTemporal(ctx, b, ring, cfg.Logger); err != nil {
+		return nil, err
+	}
+	if d.Store, err = openStore(ctx, b); err != nil {
+		return nil, err
+	}
+	d.worker = newWorker(d.Client, d.Store, cfg.Logger)
+	if err := d.worker.Start(); err != nil {
+		d.worker = nil
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	if d.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+	}
+	d.URL = "http://" + d.ln.Addr().String()
+	d.srv = httpServer(newAPI(d.Client, d.Store, issuer, cfg.Deadlines, cfg.Logger))
+	return d, nil
+}
+
+// Serve answers HTTP until ctx ends, then shuts the server down gracefully.
+func (d *devSystem) Serve(ctx context.Context) error { return serveHTTP(ctx, d.srv, d.ln) }
+
+// Close stops everything in reverse order of start.
+func (d *devSystem) Close() {
+	if d.ln != nil {
+		_ = d.ln.Close()
+	}
+	if d.worker != nil {
+		d.worker.Stop()
+	}
+	if d.Client != nil {
+		d.Client.Close()
+	}
+	if d.Store != nil {
+		_ = d.Store.Close(context.Background())
+	}
+	if d.Stack != nil {
+		d.Stack.Stop()
+	}
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg devConfig
+	fs.StringVar(&cfg.DataDir, "data", ".tuntas", "directory for all state (Temporal, FerretDB, keys)")
+	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "API listen address")
+	fs.IntVar(&cfg.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port on 127.0.0.1 (0: any free port)")
+	fs.IntVar(&cfg.MongoPort, "mongo-port", 27017, "FerretDB port on 127.0.0.1 (0: any free port)")
+	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Deadlines = household.DefaultDeadlines()
+	cfg.Deadlines.DayLength = *dayLength
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	d, err := startDev(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(stdout, `Tuntas is running (data in %s)
+  API           %s   (health: %s/healthz, ready: %s/readyz, docs: %s/openapi.json)
+  Temporal gRPC %s   namespace %s   (temporal workflow list --address %s)
+  MongoDB URI   %s%s
+  Token         go run ./cmd/tuntas token --data %s --role caseworker --region 64.08.01
+Press Ctrl-C to stop.
+`, cfg.DataDir, d.URL, d.URL, d.URL, d.URL, d.Stack.TemporalAddress, d.Stack.Namespace, d.Stack.TemporalAddress,
+		d.Stack.MongoURI, devDatabase, cfg.DataDir)
+	if err := d.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintln(stdout, "Tuntas stopped.")
+	return nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/codec"
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+// prodFlags are the flags shared by `api`, `worker` and `reconcile`, each
+// falling back to its environment variable.
+type prodFlags struct {
+	backend
+	CodecKey string
+}
+
+func (p *prodFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.TemporalAddress, "temporal-address", envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend host:port (TEMPORAL_ADDRESS)")
+	fs.StringVar(&p.Namespace, "temporal-namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (TEMPORAL_NAMESPACE)")
+	fs.StringVar(&p.MongoURI, "mongodb-uri", envOr("MONGODB_URI", "mongodb://127.0.0.1:27017/"), "MongoDB connection URI (MONGODB_URI)")
+	fs.StringVar(&p.MongoDatabase, "mongodb-database", envOr("MONGODB_DATABASE", "tuntas"), "MongoDB database (MONGODB_DATABASE)")
+	fs.StringVar(&p.CodecKey, "codec-key", envOr("TUNTAS_CODEC_KEY", ""), "payload keys id:base64[,id:base64…], first seals (TUNTAS_CODEC_KEY)")
+}
+
+func (p *prodFlags) keyring() (*codec.Keyring, error) {
+	if p.CodecKey == "" {
+		return nil, fmt.Errorf("TUNTAS_CODEC_KEY (or --codec-key) is required: personal data is encrypted in Temporal payloads")
+	}
+	return codec.ParseKeyring(p.CodecKey)
+}
+
+func jsonLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf prodFlags
+	pf.register(fs)
+	addr := fs.String("http", envOr("TUNTAS_HTTP_ADDR", ":8080"), "listen address (TUNTAS_HTTP_ADDR)")
+	secret := fs.String("token-secret", envOr("TUNTAS_TOKEN_SECRET", ""), "HS256 secret, at least 32 bytes (TUNTAS_TOKEN_SECRET)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ring, err := pf.keyring()
+	if err != nil {
+		return err
+	}
+	issuer, err := auth.NewIssuer([]byte(*secret))
+	if err != nil {
+		return err
+	}
+	logger := jsonLogger(stderr)
+	c, err := dialTemporal(ctx, pf.backend, ring, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	st, err := openStore(ctx, pf.backend)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *addr, err)
+	}
+	logger.Info("api listening", "addr", ln.Addr().String())
+	return serveHTTP(ctx, httpServer(newAPI(c, st, issuer, household.DefaultDeadlines(), logger)), ln)
+}
+
+func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf prodFlags
+	pf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ring, err := pf.keyring()
+	if err != nil {
+		return err
+	}
+	logger := jsonLogger(stderr)
+	c, err := dialTemporal(ctx, pf.backend, ring, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := ensureSearchAttributes(ctx, c, pf.Namespace); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, pf.backend)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	w := newWorker(c, st, logger)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	logger.Info("worker running", "task_queue", "tuntas-cases")
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var p auth.Principal
+	role := fs.String("role", "", "caseworker, village_officer, verifier, supervisor, agency, province or admin")
+	fs.StringVar(&p.Region, "region", "", "dotted region code at the role's level (caseworker: kecamatan 64.08.01; village_officer: village; province: 64)")
+	fs.StringVar(&p.Sub, "sub", "", "subject (default: role@region)")
+	fs.StringVar(&p.Agency, "agency", "", "agency code, for role agency (dinsos, disnakertrans, disperkim, pemdes, baznas, csr)")
+	ttl := fs.Duration("ttl", 12*time.Hour, "validity")
+	dir := fs.String("data", ".tuntas", "dev data directory holding the signing secret (ignored when TUNTAS_TOKEN_SECRET is set)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	p.Role = household.Role(*role)
+	if p.Sub == "" {
+		p.Sub = *role + "@" + p.Region
+	}
+	secret := []byte(envOr("TUNTAS_TOKEN_SECRET", ""))
+	if len(secret) == 0 {
+		var err error
+		if secret, err = auth.LoadOrCreateSecret(*dir + "/token.secret"); err != nil {
+			return err
+		}
+	}
+	issuer, err := auth.NewIssuer(secret)
+	if err != nil {
+		return err
+	}
+	tok, err := issuer.Issue(p, *ttl, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

@@ -1,0 +1,275 @@
+package household
+
+import (
+	"fmt"
+	"time"
+)
+
+// MaxRupiah is the ceiling for any money field: one trillion rupiah is far
+// beyond any household figure and keeps sums far from int64 overflow.
+const MaxRupiah int64 = 1_000_000_000_000
+
+// Survey is the household survey collected by the caseworker.
+type Survey struct {
+	Members []Member `json:"members"`
+	// MonthlyExpenditure and MonthlyIncome are whole-household rupiah per month.
+	MonthlyExpenditure int64    `json:"monthlyExpenditure"`
+	MonthlyIncome      int64    `json:"monthlyIncome"`
+	IncomeSources      []string `json:"incomeSources,omitempty"`
+	Housing            Housing  `json:"housing"`
+	Assets             Assets   `json:"assets"`
+	// Programs already received.
+	Programs []Program `json:"programs,omitempty"`
+	// OtherHealthInsurance is true when the household has health cover other than PBI-JKN.
+	OtherHealthInsurance bool `json:"otherHealthInsurance,omitempty"`
+}
+
+// Member is one person on the family card.
+type Member struct {
+	NIK        string     `json:"nik"`
+	Name       string     `json:"name"`
+	Relation   Relation   `json:"relation"`
+	BirthDate  string     `json:"birthDate"` // YYYY-MM-DD
+	Sex        Sex        `json:"sex"`
+	Education  Education  `json:"education"`
+	Occupation Occupation `json:"occupation"`
+	Disability bool       `json:"disability,omitempty"`
+}
+
+// Relation to the head of household.
+type Relation string
+
+// Relations.
+const (
+	RelationHead   Relation = "head"
+	RelationSpouse Relation = "spouse"
+	RelationChild  Relation = "child"
+	RelationParent Relation = "parent"
+	RelationOther  Relation = "other"
+)
+
+// Sex as recorded on the KTP.
+type Sex string
+
+// Sexes.
+const (
+	Male   Sex = "M"
+	Female Sex = "F"
+)
+
+// Education is the highest level completed.
+type Education string
+
+// Education levels.
+const (
+	EduNone     Education = "none"
+	EduPrimary  Education = "sd"
+	EduJunior   Education = "smp"
+	EduSenior   Education = "sma"
+	EduTertiary Education = "tertiary"
+)
+
+// Occupation is a member's main work.
+type Occupation string
+
+// Occupations. Formal ones count as an exclusion flag.
+const (
+	OccNone          Occupation = "none"
+	OccStudent       Occupation = "student"
+	OccFarmer        Occupation = "farmer"
+	OccFisher        Occupation = "fisher"
+	OccLaborer       Occupation = "laborer"
+	OccInformalTrade Occupation = "informal_trade"
+	OccFormal        Occupation = "formal_employee"
+	OccCivilServant  Occupation = "civil_servant"
+	OccOther         Occupation = "other"
+)
+
+// Housing describes the dwelling.
+type Housing struct {
+	Floor       string `json:"floor"`       // earth, bamboo, wood, cement, ceramic
+	Wall        string `json:"wall"`        // bamboo, wood, unplastered, brick
+	Roof        string `json:"roof"`        // thatch, zinc, tile, concrete
+	Water       string `json:"water"`       // unprotected, protected_well, piped, bottled
+	Sanitation  string `json:"sanitation"`  // none, shared, private
+	Electricity string `json:"electricity"` // none, non_pln, pln_450, pln_900, pln_above_900
+}
+
+// Housing enumerations, exact.
+var (
+	Floors        = []string{"earth", "bamboo", "wood", "cement", "ceramic"}
+	Walls         = []string{"bamboo", "wood", "unplastered", "brick"}
+	Roofs         = []string{"thatch", "zinc", "tile", "concrete"}
+	Waters        = []string{"unprotected", "protected_well", "piped", "bottled"}
+	Sanitations   = []string{"none", "shared", "private"}
+	Electricities = []string{"none", "non_pln", "pln_450", "pln_900", "pln_above_900"}
+)
+
+// Assets the household owns.
+type Assets struct {
+	LandAreaM2 int64 `json:"landAreaM2"`
+	Motorbikes int   `json:"motorbikes"`
+	Cars       int   `json:"cars"`
+	Livestock  int   `json:"livestock"`
+}
+
+// Program is a social-assistance program.
+type Program string
+
+// Programs.
+const (
+	ProgramPKH         Program = "pkh"
+	ProgramSembako     Program = "sembako"
+	ProgramPBIJKN      Program = "pbi_jkn"
+	ProgramBLTDanaDesa Program = "blt_dana_desa"
+	ProgramRTLH        Program = "rtlh"
+	ProgramJobTraining Program = "job_training"
+	ProgramCSR         Program = "csr"
+)
+
+// Programs lists every program; ReceivablePrograms those a survey may record
+// as already received.
+var (
+	Programs           = []Program{ProgramPKH, ProgramSembako, ProgramPBIJKN, ProgramBLTDanaDesa, ProgramRTLH, ProgramJobTraining, ProgramCSR}
+	ReceivablePrograms = []Program{ProgramPKH, ProgramSembako, ProgramPBIJKN, ProgramBLTDanaDesa}
+)
+
+// FieldError names a field and the rule it broke.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// FieldErrors is a list of validation failures; nil when valid.
+type FieldErrors []FieldError
+
+func (fe FieldErrors) Error() string {
+	if len(fe) == 0 {
+		return "valid"
+	}
+	s := fe[0].Error()
+	if len(fe) > 1 {
+		s += fmt.Sprintf(" (and %d more)", len(fe)-1)
+	}
+	return s
+}
+
+// Add records a failure.
+func (fe *FieldErrors) Add(field, format string, args ...any) {
+	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns fe as an error, or nil when empty.
+func (fe FieldErrors) Err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}
+
+// Money checks a rupiah amount.
+func (fe *FieldErrors) Money(field string, v int64) {
+	if v < 0 || v > MaxRupiah {
+		fe.Add(field, "must be whole rupiah between 0 and %d", MaxRupiah)
+	}
+}
+
+// Enum checks that v is exactly one of set.
+func Enum[T ~string](fe *FieldErrors, field string, v T, set []T) {
+	if !OneOf(v, set) {
+		fe.Add(field, "must be one of %v", set)
+	}
+}
+
+// MaxMembers bounds a survey's member list.
+const MaxMembers = 30
+
+// Validate checks a survey taken on day asOf.
+func (s Survey) Validate(asOf time.Time) error {
+	var fe FieldErrors
+	if len(s.Members) == 0 || len(s.Members) > MaxMembers {
+		fe.Add("members", "must list between 1 and %d members", MaxMembers)
+	}
+	heads := 0
+	seen := map[string]bool{}
+	for i, m := range s.Members {
+		p := fmt.Sprintf("members[%d].", i)
+		if _, err := ParseNIK(m.NIK); err != nil {
+			fe.Add(p+"nik", "%v", err)
+		} else if seen[m.NIK] {
+			fe.Add(p+"nik", "appears twice in the household")
+		}
+		seen[m.NIK] = true
+		if m.Name == "" || len(m.Name) > 100 {
+			fe.Add(p+"name", "must be 1 to 100 characters")
+		}
+		Enum(&fe, p+"relation", m.Relation, []Relation{RelationHead, RelationSpouse, RelationChild, RelationParent, RelationOther})
+		if m.Relation == RelationHead {
+			heads++
+		}
+		if d, err := ParseDate(m.BirthDate); err != nil {
+			fe.Add(p+"birthDate", "%v", err)
+		} else if d.After(asOf) || d.Year() < 1900 {
+			fe.Add(p+"birthDate", "must be between 1900-01-01 and today")
+		}
+		Enum(&fe, p+"sex", m.Sex, []Sex{Male, Female})
+		Enum(&fe, p+"education", m.Education, []Education{EduNone, EduPrimary, EduJunior, EduSenior, EduTertiary})
+		Enum(&fe, p+"occupation", m.Occupation, []Occupation{OccNone, OccStudent, OccFarmer, OccFisher, OccLaborer, OccInformalTrade, OccFormal, OccCivilServant, OccOther})
+	}
+	if len(s.Members) > 0 && heads != 1 {
+		fe.Add("members", "must have exactly one member with relation head")
+	}
+	fe.Money("monthlyExpenditure", s.MonthlyExpenditure)
+	fe.Money("monthlyIncome", s.MonthlyIncome)
+	if len(s.IncomeSources) > 10 {
+		fe.Add("incomeSources", "at most 10 entries")
+	}
+	Enum(&fe, "housing.floor", s.Housing.Floor, Floors)
+	Enum(&fe, "housing.wall", s.Housing.Wall, Walls)
+	Enum(&fe, "housing.roof", s.Housing.Roof, Roofs)
+	Enum(&fe, "housing.water", s.Housing.Water, Waters)
+	Enum(&fe, "housing.sanitation", s.Housing.Sanitation, Sanitations)
+	Enum(&fe, "housing.electricity", s.Housing.Electricity, Electricities)
+	if s.Assets.LandAreaM2 < 0 || s.Assets.LandAreaM2 > 100_000_000 {
+		fe.Add("assets.landAreaM2", "must be between 0 and 100000000")
+	}
+	for field, n := range map[string]int{"assets.motorbikes": s.Assets.Motorbikes, "assets.cars": s.Assets.Cars, "assets.livestock": s.Assets.Livestock} {
+		if n < 0 || n > 10_000 {
+			fe.Add(field, "must be between 0 and 10000")
+		}
+	}
+	for i, p := range s.Programs {
+		Enum(&fe, fmt.Sprintf("programs[%d]", i), p, ReceivablePrograms)
+	}
+	sortFieldErrors(fe)
+	return fe.Err()
+}
+
+// sortFieldErrors orders errors by field so that a map range above cannot
+// make the message order vary (validators run inside workflows).
+func sortFieldErrors(fe FieldErrors) {
+	for i := 1; i < len(fe); i++ {
+		for j := i; j > 0 && fe[j].Field < fe[j-1].Field; j-- {
+			fe[j], fe[j-1] = fe[j-1], fe[j]
+		}
+	}
+}
+
+// Age returns a member's age in whole years on day asOf, or -1 if the birth
+// date does not parse.
+func (m Member) Age(asOf time.Time) int {
+	b, err := ParseDate(m.BirthDate)
+	if err != nil {
+		return -1
+	}
+	age := asOf.Year() - b.Year()
+	if asOf.Month() < b.Month() || (asOf.Month() == b.Month() && asOf.Day() < b.Day()) {
+		age--
+	}
+	return age
+}
+
+// Receives reports whether the survey records program p as already received.
+func (s Survey) Receives(p Program) bool { return OneOf(p, s.Programs) }

@@ -1,0 +1,357 @@
+// Package store owns the MongoDB read model: the cases collection (one
+// snapshot per case), the case_events timeline, the record of who read which
+// case, and the queries and dashboard counts the API serves. It keeps to
+// what both MongoDB 7 and FerretDB v1.24.2 do correctly: no transactions,
+// one accumulator per $group, one writer per document.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/tuntas-id/tuntas/activities"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
+)
+
+// Collection names.
+const (
+	Cases      = "cases"
+	CaseEvents = "case_events"
+	CaseReads  = "case_reads"
+)
+
+// ErrNotFound is returned for a case that does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// opTimeout bounds every single operation.
+const opTimeout = 15 * time.Second
+
+// Store is the read model on one database.
+type Store struct {
+	client *mongo.Client
+	db     *mongo.Database
+}
+
+var _ activities.CaseStore = (*Store)(nil)
+
+// Connect opens a client to uri and uses database db.
+func Connect(ctx context.Context, uri, db string) (*Store, error) {
+	opts := options.Client().ApplyURI(uri).
+		SetBSONOptions(&options.BSONOptions{UseJSONStructTags: true}).
+		SetTimeout(opTimeout).
+		SetServerSelectionTimeout(10 * time.Second)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &Store{client: client, db: client.Database(db)}, nil
+}
+
+// Close disconnects.
+func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+
+// Ping checks that the server answers.
+func (s *Store) Ping(ctx context.Context) error { return s.client.Ping(ctx, readpref.Primary()) }
+
+// Version returns the server's reported version (FerretDB reports the
+// MongoDB version it emulates, and its own in ferretdbVersion).
+func (s *Store) Version(ctx context.Context) (string, error) {
+	var info struct {
+		Version         string `bson:"version"`
+		FerretDBVersion string `bson:"ferretdbVersion"`
+	}
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return "", fmt.Errorf("store: buildInfo: %w", err)
+	}
+	if info.FerretDBVersion != "" {
+		return "FerretDB " + info.FerretDBVersion + " (MongoDB " + info.Version + " protocol)", nil
+	}
+	return "MongoDB " + info.Version, nil
+}
+
+// EnsureIndexes creates the indexes the queries use; safe to call on every start.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	idx := []struct {
+		coll  string
+		model mongo.IndexModel
+	}{
+		{CaseEvents, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true).SetName("case_seq")}},
+		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
+		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
+		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
+		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
+	}
+	for _, i := range idx {
+		if _, err := s.db.Collection(i.coll).Indexes().CreateOne(ctx, i.model); err != nil {
+			return fmt.Errorf("store: index on %s: %w", i.coll, err)
+		}
+	}
+	return nil
+}
+
+// caseDoc is a case as stored: the snapshot plus fields for querying.
+type caseDoc struct {
+	ID string `bson:"_id"`
+	// Regions is the case's region path, province to village, so a scope
+	// filter at any level is one equality match.
+	Regions     []string       `bson:"regions"`
+	MemberCount int            `bson:"memberCount"`
+	Case        household.Case `bson:",inline"`
+}
+
+func newCaseDoc(c household.Case) caseDoc {
+	var path []string
+	for code := c.VillageCode; code != ""; code = region.ParentCode(code) {
+		path = append([]string{code}, path...)
+	}
+	members := 0
+	if c.Survey != nil {
+		members = len(c.Survey.Members)
+	}
+	return caseDoc{ID: c.ID, Regions: path, MemberCount: members, Case: c}
+}
+
+// SaveCase replaces the stored snapshot if it is older, or inserts it. The
+// case's own workflow is its only writer, so the two steps do not race.
+func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
+	doc := newCaseDoc(c)
+	coll := s.db.Collection(Cases)
+	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: c.Version}}}}, doc)
+	if err != nil {
+		return fmt.Errorf("store: save case: %w", err)
+	}
+	if res.MatchedCount > 0 {
+		return nil
+	}
+	if _, err := coll.InsertOne(ctx, doc); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return nil // the stored snapshot is as new or newer
+		}
+		return fmt.Errorf("store: insert case: %w", err)
+	}
+	return nil
+}
+
+// AppendEvents inserts events, skipping those already stored.
+func (s *Store) AppendEvents(ctx context.Context, events []household.Event) error {
+	docs := make([]any, len(events))
+	for i, e := range events {
+		docs[i] = e
+	}
+	_, err := s.db.Collection(CaseEvents).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil
+	}
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return fmt.Errorf("store: append events: %w", err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("store: append events: %w", err)
+}
+
+// Case returns one case.
+func (s *Store) Case(ctx context.Context, id string) (household.Case, error) {
+	var doc caseDoc
+	err := s.db.Collection(Cases).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return household.Case{}, ErrNotFound
+	}
+	if err != nil {
+		return household.Case{}, fmt.Errorf("store: case %s: %w", id, err)
+	}
+	return doc.Case, nil
+}
+
+// OpenCaseByKK returns the open case of a family card, if any.
+func (s *Store) OpenCaseByKK(ctx context.Context, kk string) (household.Case, error) {
+	var doc caseDoc
+	err := s.db.Collection(Cases).FindOne(ctx, bson.D{{Key: "kk", Value: kk}, {Key: "status", Value: string(household.StatusOpen)}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return household.Case{}, ErrNotFound
+	}
+	if err != nil {
+		return household.Case{}, fmt.Errorf("store: case of kk: %w", err)
+	}
+	return doc.Case, nil
+}
+
+// Timeline returns a case's events in order.
+func (s *Store) Timeline(ctx context.Context, caseID string) ([]household.Event, error) {
+	cur, err := s.db.Collection(CaseEvents).Find(ctx, bson.D{{Key: "caseId", Value: caseID}},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(10_000))
+	if err != nil {
+		return nil, fmt.Errorf("store: timeline: %w", err)
+	}
+	events := []household.Event{}
+	if err := cur.All(ctx, &events); err != nil {
+		return nil, fmt.Errorf("store: timeline: %w", err)
+	}
+	return events, nil
+}
+
+// RecordRead notes that a person read a full case.
+func (s *Store) RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error {
+	_, err := s.db.Collection(CaseReads).InsertOne(ctx, bson.D{
+		{Key: "caseId", Value: caseID}, {Key: "sub", Value: sub}, {Key: "role", Value: string(role)}, {Key: "at", Value: at},
+	})
+	if err != nil {
+		return fmt.Errorf("store: record read: %w", err)
+	}
+	return nil
+}
+
+// Reads returns how many recorded reads a case has.
+func (s *Store) Reads(ctx context.Context, caseID string) (int64, error) {
+	n, err := s.db.Collection(CaseReads).CountDocuments(ctx, bson.D{{Key: "caseId", Value: caseID}})
+	if err != nil {
+		return 0, fmt.Errorf("store: reads: %w", err)
+	}
+	return n, nil
+}
+
+// Filter selects cases for a list.
+type Filter struct {
+	// Scope is the caller's region; only cases within it are listed.
+	Scope     string
+	District  string
+	Village   string
+	Stage     household.Stage
+	Status    household.Status
+	Outcome   household.Outcome
+	Escalated *bool
+	Overdue   *bool
+	Limit     int
+	Cursor    string
+}
+
+type cursor struct {
+	OpenedAt time.Time `json:"t"`
+	ID       string    `json:"i"`
+}
+
+// ErrBadCursor is returned for a cursor this store did not issue.
+var ErrBadCursor = errors.New("store: malformed cursor")
+
+// List returns a page of cases, newest first, and the cursor of the next
+// page ("" when this is the last).
+func (s *Store) List(ctx context.Context, f Filter) ([]household.Case, string, error) {
+	q := bson.D{{Key: "regions", Value: f.Scope}}
+	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
+	if f.District != "" {
+		add("districtCode", f.District)
+	}
+	if f.Village != "" {
+		add("villageCode", f.Village)
+	}
+	if f.Stage != "" {
+		add("stage", string(f.Stage))
+	}
+	if f.Status != "" {
+		add("status", string(f.Status))
+	}
+	if f.Outcome != "" {
+		add("outcome", string(f.Outcome))
+	}
+	if f.Escalated != nil {
+		add("escalated", *f.Escalated)
+	}
+	if f.Overdue != nil {
+		add("overdue", *f.Overdue)
+	}
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		var c cursor
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
+			return nil, "", ErrBadCursor
+		}
+		add("$or", bson.A{
+			bson.D{{Key: "openedAt", Value: bson.D{{Key: "$lt", Value: c.OpenedAt}}}},
+			bson.D{{Key: "openedAt", Value: c.OpenedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+		})
+	}
+	cur, err := s.db.Collection(Cases).Find(ctx, q, options.Find().
+		SetSort(bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}).
+		SetLimit(int64(f.Limit)+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list: %w", err)
+	}
+	var docs []caseDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, "", fmt.Errorf("store: list: %w", err)
+	}
+	next := ""
+	if len(docs) > f.Limit {
+		docs = docs[:f.Limit]
+		last := docs[len(docs)-1]
+		raw, _ := json.Marshal(cursor{OpenedAt: last.Case.OpenedAt, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	out := make([]household.Case, len(docs))
+	for i, d := range docs {
+		out[i] = d.Case
+	}
+	return out, next, nil
+}
+
+// IDs returns the IDs of every case, for reconciliation.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	cur, err := s.db.Collection(Cases).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("store: ids: %w", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("store: ids: %w", err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids, nil
+}
+
+// ReplaceCase writes the snapshot whatever the stored version; only
+// reconciliation uses it, to repair a snapshot that diverged.
+func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
+	_, err := s.db.Collection(Cases).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, newCaseDoc(c), options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: replace case: %w", err)
+	}
+	return nil
+}
+
+// Normalize returns c as it reads back from the store (times in UTC at
+// millisecond precision), for comparing a live case with its snapshot.
+func Normalize(c household.Case) household.Case {
+	var buf bytes.Buffer
+	enc := bson.NewEncoder(bson.NewDocumentWriter(&buf))
+	enc.UseJSONStructTags()
+	if err := enc.Encode(newCaseDoc(c)); err != nil {
+		return c
+	}
+	dec := bson.NewDecoder(bson.NewDocumentReader(&buf))
+	dec.UseJSONStructTags()
+	var doc caseDoc
+	if err := dec.Decode(&doc); err != nil {
+		return c
+	}
+	return doc.Case
+}

@@ -1,0 +1,73 @@
+// Package workflows holds the household case workflow: one durable workflow
+// per family card (KK) that moves the case through collecting, village
+// review, verification, intervention and follow-up until it closes. Names
+// of the workflow's messages live here beside their payloads.
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+// TaskQueue is where case workflows and their activities run.
+const TaskQueue = "tuntas-cases"
+
+// WorkflowID is the ID of the live case of a family card: one at a time.
+func WorkflowID(kk string) string { return "household-" + kk }
+
+// Query, update and signal names.
+const (
+	QueryState = "state"
+
+	// UpdateOpened is sent with the start (update-with-start) and carries
+	// the opener's request ID; it answers once the case is in the read
+	// model, with Created telling whether this request opened it.
+	UpdateOpened = "opened"
+
+	UpdateSurvey       = "survey"
+	UpdateVillage      = "village-confirmation"
+	UpdateVerification = "verification"
+	UpdateAssign       = "assign-interventions"
+	UpdateIntervention = "intervention-status"
+	UpdateFollowUp     = "follow-up"
+	UpdateGraduate     = "graduate"
+	UpdateResolve      = "resolve-escalation"
+	UpdateClose        = "close"
+
+	// SignalEscalate carries a household.EscalateInput.
+	SignalEscalate = "escalate"
+)
+
+// Search attributes the case workflow keeps current, so the Temporal CLI
+// and Web UI can filter cases (TuntasStage='verification').
+var (
+	AttrStage     = temporal.NewSearchAttributeKeyKeyword("TuntasStage")
+	AttrDistrict  = temporal.NewSearchAttributeKeyKeyword("TuntasDistrict")
+	AttrVillage   = temporal.NewSearchAttributeKeyKeyword("TuntasVillage")
+	AttrEscalated = temporal.NewSearchAttributeKeyBool("TuntasEscalated")
+)
+
+// CaseInput starts a case, or continues one after continue-as-new.
+type CaseInput struct {
+	Open      household.OpenInput `json:"open"`
+	Actor     household.Actor     `json:"actor"`
+	Rules     household.Rules     `json:"rules"`
+	Deadlines household.Deadlines `json:"deadlines"`
+	// RequestID identifies the request that started the case.
+	RequestID string `json:"requestId,omitempty"`
+	// State is the case carried over from the previous run; nil on the first.
+	State *household.Case `json:"state,omitempty"`
+}
+
+// State is what QueryState returns.
+type State struct {
+	Case           household.Case `json:"case"`
+	PendingActions []string       `json:"pendingActions"`
+}
+
+// OpenResult answers UpdateOpened.
+type OpenResult struct {
+	Case    household.Case `json:"case"`
+	Created bool           `json:"created"`
+}
