@@ -1,0 +1,83 @@
+package auth_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+var now = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+
+func issuer(t *testing.T, secret string) *auth.Issuer {
+	t.Helper()
+	i, err := auth.NewIssuer([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+func TestTokensRoundTripAndRejectForgeriesAndExpiry(t *testing.T) {
+	i := issuer(t, strings.Repeat("s", 32))
+	p := auth.Principal{Sub: "ani", Role: household.RoleCaseworker, Region: "64.08.01"}
+	tok, err := i.Issue(p, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := i.Verify(tok)
+	if err != nil || got != p {
+		t.Fatalf("Verify = %+v, %v", got, err)
+	}
+	if _, err := issuer(t, strings.Repeat("x", 32)).Verify(tok); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("a token signed with another secret verified: %v", err)
+	}
+	expired, _ := i.Issue(p, time.Minute, time.Now().Add(-time.Hour))
+	if _, err := i.Verify(expired); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("an expired token verified: %v", err)
+	}
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "x", "role": "admin", "region": "64", "iss": "tuntas", "exp": time.Now().Add(time.Hour).Unix()})
+	unsigned, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if _, err := i.Verify(unsigned); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("an alg=none token verified: %v", err)
+	}
+	if _, err := i.Verify(""); !errors.Is(err, auth.ErrMissing) {
+		t.Fatalf("empty token: %v", err)
+	}
+}
+
+func TestPrincipalRegionMustMatchTheRoleLevel(t *testing.T) {
+	tests := []struct {
+		p  auth.Principal
+		ok bool
+	}{
+		{auth.Principal{Sub: "a", Role: household.RoleCaseworker, Region: "64.08.01"}, true},
+		{auth.Principal{Sub: "a", Role: household.RoleCaseworker, Region: "64.08"}, false},
+		{auth.Principal{Sub: "a", Role: household.RoleVillageOfficer, Region: "64.08.01.2001"}, true},
+		{auth.Principal{Sub: "a", Role: household.RoleSupervisor, Region: "64.08"}, true},
+		{auth.Principal{Sub: "a", Role: household.RoleProvince, Region: "64"}, true},
+		{auth.Principal{Sub: "a", Role: household.RoleAgency, Region: "64.08"}, false},
+		{auth.Principal{Sub: "a", Role: household.RoleAgency, Region: "64.08", Agency: "dinsos"}, true},
+		{auth.Principal{Sub: "a", Role: "mayor", Region: "64.08"}, false},
+		{auth.Principal{Sub: "a", Role: household.RoleSupervisor, Region: "99.99"}, false},
+		{auth.Principal{Role: household.RoleSupervisor, Region: "64.08"}, false},
+	}
+	i := issuer(t, strings.Repeat("s", 32))
+	for _, tt := range tests {
+		_, err := i.Issue(tt.p, time.Hour, now)
+		if (err == nil) != tt.ok {
+			t.Errorf("Issue(%+v) error %v, want ok=%t", tt.p, err, tt.ok)
+		}
+	}
+}
+
+func TestShortSecretIsRefused(t *testing.T) {
+	if _, err := auth.NewIssuer([]byte("short")); err == nil {
+		t.Fatal("a 5-byte secret was accepted")
+	}
+}
