@@ -12,9 +12,15 @@ import (
 )
 
 // update runs one workflow update for the case in the path and answers
-// with the case after it.
-func (s *Server) update(c *gin.Context, name string, input any) {
+// with the case after it. The case is looked up before the body is read,
+// so a caller outside the case's region learns nothing from validation.
+func (s *Server) update(c *gin.Context, name string, input func() (any, error)) {
 	cs, err := s.loadCase(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	in, err := input()
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -28,7 +34,7 @@ func (s *Server) update(c *gin.Context, name string, input any) {
 		WorkflowID:          workflows.WorkflowID(cs.KK),
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          name,
-		Args:                []any{actor(p), input},
+		Args:                []any{actor(p), in},
 		WaitForStage:        client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
@@ -43,37 +49,35 @@ func (s *Server) update(c *gin.Context, name string, input any) {
 	c.JSON(http.StatusOK, view(p, out))
 }
 
-// decodeAndUpdate decodes the body into T and runs the update with it.
-func decodeAndUpdate[T any](s *Server, c *gin.Context, name string, prepare func(*T)) {
-	var in T
-	if err := decode(c, &in); err != nil {
-		s.fail(c, err)
-		return
+// body returns a reader of the request body as T, for update.
+func body[T any](c *gin.Context) func() (any, error) {
+	return func() (any, error) {
+		var in T
+		if err := decode(c, &in); err != nil {
+			return nil, err
+		}
+		return in, nil
 	}
-	if prepare != nil {
-		prepare(&in)
-	}
-	s.update(c, name, in)
 }
 
 func (s *Server) survey(c *gin.Context) {
-	decodeAndUpdate[household.SurveyInput](s, c, workflows.UpdateSurvey, nil)
+	s.update(c, workflows.UpdateSurvey, body[household.SurveyInput](c))
 }
 
 func (s *Server) villageConfirmation(c *gin.Context) {
-	decodeAndUpdate[household.VillageInput](s, c, workflows.UpdateVillage, nil)
+	s.update(c, workflows.UpdateVillage, body[household.VillageInput](c))
 }
 
 func (s *Server) verification(c *gin.Context) {
-	decodeAndUpdate[household.VerificationInput](s, c, workflows.UpdateVerification, nil)
+	s.update(c, workflows.UpdateVerification, body[household.VerificationInput](c))
 }
 
 func (s *Server) graduation(c *gin.Context) {
-	decodeAndUpdate[household.GraduateInput](s, c, workflows.UpdateGraduate, nil)
+	s.update(c, workflows.UpdateGraduate, body[household.GraduateInput](c))
 }
 
 func (s *Server) assignInterventions(c *gin.Context) {
-	decodeAndUpdate[household.AssignInput](s, c, workflows.UpdateAssign, nil)
+	s.update(c, workflows.UpdateAssign, body[household.AssignInput](c))
 }
 
 // statusRequest is the body of an intervention status change; the
@@ -84,16 +88,17 @@ type statusRequest struct {
 }
 
 func (s *Server) interventionStatus(c *gin.Context) {
-	var req statusRequest
-	if err := decode(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.update(c, workflows.UpdateIntervention, household.InterventionInput{ID: c.Param("iid"), Status: req.Status, Notes: req.Notes})
+	s.update(c, workflows.UpdateIntervention, func() (any, error) {
+		var req statusRequest
+		if err := decode(c, &req); err != nil {
+			return nil, err
+		}
+		return household.InterventionInput{ID: c.Param("iid"), Status: req.Status, Notes: req.Notes}, nil
+	})
 }
 
 func (s *Server) followUp(c *gin.Context) {
-	decodeAndUpdate[household.FollowUpInput](s, c, workflows.UpdateFollowUp, nil)
+	s.update(c, workflows.UpdateFollowUp, body[household.FollowUpInput](c))
 }
 
 type resolutionRequest struct {
@@ -101,16 +106,17 @@ type resolutionRequest struct {
 }
 
 func (s *Server) resolveEscalation(c *gin.Context) {
-	var req resolutionRequest
-	if err := decode(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.update(c, workflows.UpdateResolve, household.ResolveInput{ID: c.Param("eid"), Resolution: req.Resolution})
+	s.update(c, workflows.UpdateResolve, func() (any, error) {
+		var req resolutionRequest
+		if err := decode(c, &req); err != nil {
+			return nil, err
+		}
+		return household.ResolveInput{ID: c.Param("eid"), Resolution: req.Resolution}, nil
+	})
 }
 
 func (s *Server) closeCase(c *gin.Context) {
-	decodeAndUpdate[household.CloseInput](s, c, workflows.UpdateClose, nil)
+	s.update(c, workflows.UpdateClose, body[household.CloseInput](c))
 }
 
 type escalationRequest struct {
@@ -122,13 +128,13 @@ type escalationRequest struct {
 // case's own flow), then reads the case back through the workflow query,
 // which sees the signal.
 func (s *Server) escalate(c *gin.Context) {
-	var req escalationRequest
-	if err := decode(c, &req); err != nil {
+	cs, err := s.loadCase(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	cs, err := s.loadCase(c)
-	if err != nil {
+	var req escalationRequest
+	if err := decode(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}

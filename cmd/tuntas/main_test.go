@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+// testSystem is a running `tuntas dev` on free ports in a directory.
+type testSystem struct {
+	*devSystem
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startSystem(dir string) (*testSystem, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := startDev(ctx, devConfig{DataDir: dir, HTTPAddr: "127.0.0.1:0", Deadlines: household.DefaultDeadlines()})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("start dev system: %w", err)
+	}
+	ts := &testSystem{devSystem: d, cancel: cancel, done: make(chan error, 1)}
+	go func() { ts.done <- d.Serve(ctx) }()
+	return ts, nil
+}
+
+// stop shuts the system down as Ctrl-C does.
+func (s *testSystem) stop() error {
+	s.cancel()
+	err := <-s.done
+	s.Close()
+	return err
+}
+
+// sys is shared by the tests that do not restart the system; each test
+// uses its own family-card numbers.
+var sys *testSystem
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tuntas-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if sys, err = startSystem(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := sys.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop:", err)
+		code = 1
+	}
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func (s *testSystem) token(t testing.TB, role household.Role, region, agency string) string {
+	t.Helper()
+	tok, err := s.Issuer.Issue(auth.Principal{Sub: string(role) + "@" + region, Role: role, Region: region, Agency: agency}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// call sends a JSON request and decodes a JSON answer into out (if not nil).
+func (s *testSystem) call(t testing.TB, method, path, token string, body any, out any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode, raw
+}
+
+// must calls and fails the test unless the status is want.
+func (s *testSystem) must(t testing.TB, want int, method, path, token string, body any, out any) []byte {
+	t.Helper()
+	got, raw := s.call(t, method, path, token, body, out)
+	if got != want {
+		t.Fatalf("%s %s = %d, want %d: %s", method, path, got, want, raw)
+	}
+	return raw
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
