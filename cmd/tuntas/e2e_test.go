@@ -5,13 +5,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tuntas-id/tuntas/internal/household"
@@ -283,6 +287,9 @@ func TestThreeHouseholdsEndToEndAndTheReadModelMatchesTheWorkflows(t *testing.T)
 	for _, run := range runsOf(t, ctx, graduate) {
 		length += run
 	}
+	if dir := os.Getenv("TUNTAS_RECORD_HISTORY"); dir != "" {
+		recordHistories(t, ctx, graduate, dir)
+	}
 	t.Logf("figures: full lifecycle (open to graduated, 11 API calls) took %v end to end; history %d events over %d runs", elapsed, length, len(runsOf(t, ctx, graduate)))
 }
 
@@ -307,6 +314,46 @@ func liveVersion(t *testing.T, ctx context.Context, snap household.Case) int64 {
 		t.Fatal(err)
 	}
 	return final.Version
+}
+
+// recordHistories writes each run of the case as JSON, with the codec key
+// that opens its payloads, for the replay test in workflows/testdata:
+//
+//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata go test ./cmd/tuntas -run ThreeHouseholds
+func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, dir string) {
+	t.Helper()
+	var snap household.Case
+	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, l.p.admin, nil, &snap)
+	runID := snap.ID
+	for i := 1; runID != ""; i++ {
+		it := sys.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(snap.KK), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		var h historypb.History
+		runID = ""
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Events = append(h.Events, e)
+			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+				runID = a.GetNewExecutionRunId()
+			}
+		}
+		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("lifecycle-run%d.json", i)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := os.ReadFile(filepath.Join(sys.dataDir, "codec.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "codec.key"), key, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // runsOf returns the history length of each run of a case, first to last.

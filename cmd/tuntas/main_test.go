@@ -18,8 +18,9 @@ import (
 // testSystem is a running `tuntas dev` on free ports in a directory.
 type testSystem struct {
 	*devSystem
-	cancel context.CancelFunc
-	done   chan error
+	cancel  context.CancelFunc
+	done    chan error
+	dataDir string
 }
 
 func startSystem(dir string) (*testSystem, error) {
@@ -29,7 +30,7 @@ func startSystem(dir string) (*testSystem, error) {
 		cancel()
 		return nil, fmt.Errorf("start dev system: %w", err)
 	}
-	ts := &testSystem{devSystem: d, cancel: cancel, done: make(chan error, 1)}
+	ts := &testSystem{devSystem: d, cancel: cancel, done: make(chan error, 1), dataDir: dir}
 	go func() { ts.done <- d.Serve(ctx) }()
 	return ts, nil
 }
