@@ -14,11 +14,17 @@ import (
 // decode reads one JSON object into v: only application/json, at most
 // maxBody bytes, no unknown fields, nothing after it.
 func decode(c *gin.Context, v any) error {
-	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	return decodeBody(c.GetHeader("Content-Type"), http.MaxBytesReader(c.Writer, c.Request.Body, maxBody), v)
+}
+
+// decodeBody is decode without Gin, for the fuzz test; body must already
+// be limited.
+func decodeBody(contentType string, body io.Reader, v any) error {
+	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "application/json" {
 		return newProblem(http.StatusUnsupportedMediaType, "send the body as application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeProblem(err)

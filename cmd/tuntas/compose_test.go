@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+func loadCompose(t *testing.T, env []string) (*types.Project, error) {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
+		cli.WithWorkingDirectory("../.."), cli.WithEnv(env), cli.WithName("tuntas"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.LoadProject(context.Background())
+}
+
+// TestComposeFileRunsTheProductionTopology loads docker-compose.yml with the
+// real compose loader and checks that every service the processes need is
+// there and that the processes reach them by environment.
+func TestComposeFileRunsTheProductionTopology(t *testing.T) {
+	p, err := loadCompose(t, []string{"TUNTAS_TOKEN_SECRET=" + strings.Repeat("s", 32), "TUNTAS_CODEC_KEY=k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	for _, name := range []string{"postgresql", "temporal", "temporal-ui", "mongodb", "tuntas-api", "tuntas-worker"} {
+		if _, err := p.GetService(name); err != nil {
+			t.Fatalf("service %s: %v", name, err)
+		}
+	}
+	mongo, _ := p.GetService("mongodb")
+	if !strings.HasPrefix(mongo.Image, "mongo:7") || !slices.Contains(mongo.Command, "--replSet") {
+		t.Errorf("mongodb is %s %v, want MongoDB 7 as a replica set", mongo.Image, mongo.Command)
+	}
+	temporal, _ := p.GetService("temporal")
+	if temporal.Environment["DB"] == nil || !strings.HasPrefix(*temporal.Environment["DB"], "postgres") {
+		t.Errorf("temporal does not persist to PostgreSQL: %v", temporal.Environment)
+	}
+	if ui, _ := p.GetService("temporal-ui"); ui.Environment["TEMPORAL_ADDRESS"] == nil || *ui.Environment["TEMPORAL_ADDRESS"] != "temporal:7233" {
+		t.Errorf("the Web UI is not wired to temporal")
+	}
+
+	needs := map[string][]string{
+		"tuntas-api":    {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_HTTP_ADDR", "TUNTAS_TOKEN_SECRET", "TUNTAS_CODEC_KEY"},
+		"tuntas-worker": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_CODEC_KEY"},
+	}
+	for name, vars := range needs {
+		svc, _ := p.GetService(name)
+		if svc.Build == nil || svc.Build.Context == "" {
+			t.Errorf("%s is not built from the repository's Dockerfile", name)
+		}
+		if want := strings.TrimPrefix(name, "tuntas-"); len(svc.Command) != 1 || svc.Command[0] != want {
+			t.Errorf("%s runs %v, want the %q subcommand", name, svc.Command, want)
+		}
+		for _, v := range vars {
+			if svc.Environment[v] == nil || *svc.Environment[v] == "" {
+				t.Errorf("%s lacks %s", name, v)
+			}
+		}
+		addr := *svc.Environment["TEMPORAL_ADDRESS"]
+		if host, _, _ := strings.Cut(addr, ":"); host != "temporal" {
+			t.Errorf("%s reaches Temporal at %s", name, addr)
+		}
+		u, err := url.Parse(*svc.Environment["MONGODB_URI"])
+		if err != nil || u.Hostname() != "mongodb" || u.Query().Get("replicaSet") == "" {
+			t.Errorf("%s reaches MongoDB at %s", name, *svc.Environment["MONGODB_URI"])
+		}
+		for _, dep := range []string{"temporal", "mongodb"} {
+			if _, ok := svc.DependsOn[dep]; !ok {
+				t.Errorf("%s does not depend on %s", name, dep)
+			}
+		}
+	}
+}
+
+func TestComposeFileRefusesToStartWithoutSecrets(t *testing.T) {
+	if _, err := loadCompose(t, nil); err == nil {
+		t.Fatal("docker-compose.yml loaded without TUNTAS_TOKEN_SECRET and TUNTAS_CODEC_KEY")
+	}
+}
