@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -125,8 +124,8 @@ type escalationRequest struct {
 }
 
 // escalate sends the escalation as a signal (it comes from outside the
-// case's own flow), then reads the case back through the workflow query,
-// which sees the signal.
+// case's own flow), then asks the case, by update, to answer once the
+// signal is recorded in the read model.
 func (s *Server) escalate(c *gin.Context) {
 	cs, err := s.loadCase(c)
 	if err != nil {
@@ -150,16 +149,22 @@ func (s *Server) escalate(c *gin.Context) {
 		s.fail(c, temporalProblem(err))
 		return
 	}
-	v, err := s.temporal.QueryWorkflow(ctx, wid, "", workflows.QueryState)
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:          wid,
+		FirstExecutionRunID: cs.ID,
+		UpdateName:          workflows.UpdateEscalationRecorded,
+		Args:                []any{in.ID},
+		WaitForStage:        client.WorkflowUpdateStageCompleted,
+	})
 	if err != nil {
 		s.fail(c, temporalProblem(err))
 		return
 	}
-	var st workflows.State
-	if err := v.Get(&st); err != nil {
-		s.fail(c, fmt.Errorf("decode state: %w", err))
+	var out household.Case
+	if err := h.Get(ctx, &out); err != nil {
+		s.fail(c, temporalProblem(err))
 		return
 	}
 	c.Header("Location", "/v1/cases/"+cs.ID+"/escalations/"+in.ID)
-	c.JSON(http.StatusCreated, gin.H{"escalationId": in.ID, "case": view(p, st.Case)})
+	c.JSON(http.StatusCreated, gin.H{"escalationId": in.ID, "case": view(p, out)})
 }

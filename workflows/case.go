@@ -46,10 +46,12 @@ type caseWorkflow struct {
 	attrs     [2]string
 	esc       workflow.ReceiveChannel
 	requestID string
+	// refused holds why an escalation signal was not recorded, by ID.
+	refused map[string]error
 }
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
-	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), requestID: in.RequestID}
+	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), requestID: in.RequestID, refused: map[string]error{}}
 	if in.State != nil {
 		w.c = in.State
 		w.c.FollowUp.Cycle++
@@ -87,6 +89,20 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 			return OpenResult{}, err
 		}
 		return OpenResult{Case: *w.c, Created: requestID != "" && requestID == w.requestID}, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandler(ctx, UpdateEscalationRecorded, func(ctx workflow.Context, id string) (household.Case, error) {
+		if err := workflow.Await(ctx, func() bool {
+			_, recorded := w.c.Escalation(id)
+			return w.refused[id] != nil || (recorded && w.projected >= w.c.Version)
+		}); err != nil {
+			return household.Case{}, err
+		}
+		if err := w.refused[id]; err != nil {
+			return household.Case{}, rejection(err)
+		}
+		return *w.c, nil
 	}); err != nil {
 		return err
 	}
@@ -294,6 +310,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput
 	}
 	if err := w.c.CheckEscalate(in); err != nil {
 		workflow.GetLogger(ctx).Warn("escalation refused", "id", in.ID, "error", err)
+		w.refused[in.ID] = err
 		return
 	}
 	w.pending = append(w.pending, w.c.Escalate(in, workflow.Now(ctx))...)

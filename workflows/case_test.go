@@ -162,8 +162,13 @@ func newHarness(t *testing.T, store *memStore) *harness {
 // at schedules fn d after the start of the run.
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
 
-// update schedules an update at d and returns where its result will be.
+// update schedules an actor's action at d and returns where its result will be.
 func (h *harness) update(d time.Duration, name string, by household.Actor, in any) *result {
+	return h.updateArgs(d, name, by, in)
+}
+
+// updateArgs schedules an update with any arguments.
+func (h *harness) updateArgs(d time.Duration, name string, args ...any) *result {
 	r := &result{name: name}
 	h.res = append(h.res, r)
 	h.steps++
@@ -179,7 +184,7 @@ func (h *harness) update(d time.Duration, name string, by household.Actor, in an
 				}
 				decodeInto(h.t, v, &r.c)
 			},
-		}, by, in)
+		}, args...)
 	})
 	return r
 }
@@ -645,5 +650,26 @@ func TestOpenedUpdateTellsTheCreatorApart(t *testing.T) {
 	h.run(openInput())
 	if !mine.Created || theirs.Created || mine.Case.Version < 1 {
 		t.Fatalf("creator %+v, other %+v", mine.Created, theirs.Created)
+	}
+}
+
+func TestEscalationRecordedAnswersAfterTheSignalOrWithItsRefusal(t *testing.T) {
+	h := newHarness(t, newMemStore())
+	h.at(step, func() {
+		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-ok", Level: household.EscalateRegency, Reason: "r", Actor: super})
+		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-bad", Level: household.EscalateRegency, Reason: "r", Actor: cw})
+	})
+	ok := h.updateArgs(step+time.Minute, workflows.UpdateEscalationRecorded, "esc-ok")
+	bad := h.updateArgs(step+2*time.Minute, workflows.UpdateEscalationRecorded, "esc-bad")
+	h.update(2*step, workflows.UpdateClose, super, closeMoved)
+	h.run(openInput())
+	mustAccept(t, ok)
+	if e, found := ok.c.Escalation("esc-ok"); !found || !e.Open {
+		t.Fatalf("recorded escalation missing from %+v", ok.c.Escalations)
+	}
+	// Accepted (the ID is valid to wait for), then failed with the refusal.
+	var app *temporal.ApplicationError
+	if !errors.As(bad.err, &app) || app.Type() != workflows.ErrTypeForbidden {
+		t.Fatalf("refused escalation answered %v", bad.err)
 	}
 }

@@ -37,6 +37,12 @@ const (
 
 	// SignalEscalate carries a household.EscalateInput.
 	SignalEscalate = "escalate"
+
+	// UpdateEscalationRecorded takes an escalation ID and answers once the
+	// SignalEscalate with that ID has been taken in and projected, with the
+	// case, or with the reason it was refused: a sender's read-your-write
+	// after a signal.
+	UpdateEscalationRecorded = "escalation-recorded"
 )
 
 // Search attributes the case workflow keeps current, so the Temporal CLI
