@@ -12,9 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
@@ -66,6 +64,16 @@ func (r OpenRequest) Validate(scope string) error {
 	return fe.Err()
 }
 
+// input is the request as the domain's opening input.
+func (r OpenRequest) input() household.OpenInput {
+	desil := 0
+	if r.Desil != nil {
+		desil = *r.Desil
+	}
+	return household.OpenInput{KK: r.KK, HeadNIK: r.HeadNIK, HeadName: r.HeadName,
+		VillageCode: r.VillageCode, Address: r.Address, Source: r.Source, Desil: desil}
+}
+
 // text checks a required free-text field.
 func text(fe *household.FieldErrors, name, v string, max int) {
 	if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > max || !utf8.ValidString(v) {
@@ -105,45 +113,13 @@ func (s *Server) openCase(c *gin.Context) {
 	c.JSON(http.StatusCreated, view(p, out.Case))
 }
 
-// open starts the case workflow and its first update in one call; a
-// concurrent or repeated open of the same KK reaches the running case and
-// learns it did not create it.
+// open starts the case workflow for req on behalf of p.
 func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest) (workflows.OpenResult, error) {
-	desil := 0
-	if req.Desil != nil {
-		desil = *req.Desil
-	}
-	district := region.Ancestor(req.VillageCode, region.District)
-	reqID := newRequestID()
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.WorkflowID(req.KK),
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrStage.ValueSet(string(household.StageCollecting)),
-			workflows.AttrDistrict.ValueSet(district),
-			workflows.AttrVillage.ValueSet(req.VillageCode),
-			workflows.AttrEscalated.ValueSet(false),
-		),
-	}, workflows.Case, workflows.CaseInput{
-		Open: household.OpenInput{KK: req.KK, HeadNIK: req.HeadNIK, HeadName: req.HeadName,
-			VillageCode: req.VillageCode, Address: req.Address, Source: req.Source, Desil: desil},
-		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: reqID,
-	})
-	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateOpened,
-			Args:         []any{reqID},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
+	out, err := workflows.Open(ctx, s.temporal, workflows.CaseInput{
+		Open:  req.input(),
+		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: newRequestID(),
 	})
 	if err != nil {
-		return workflows.OpenResult{}, temporalProblem(err)
-	}
-	var out workflows.OpenResult
-	if err := h.Get(ctx, &out); err != nil {
 		return workflows.OpenResult{}, temporalProblem(err)
 	}
 	return out, nil
