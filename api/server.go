@@ -35,6 +35,7 @@ type ReadModel interface {
 type Config struct {
 	Temporal client.Client
 	Store    ReadModel
+	Imports  ImportStore
 	Issuer   *auth.Issuer
 	Logger   *slog.Logger
 	// Rules and Deadlines are given to every new case; defaults when zero.
@@ -48,6 +49,7 @@ type Config struct {
 type Server struct {
 	temporal  client.Client
 	store     ReadModel
+	imports   ImportStore
 	issuer    *auth.Issuer
 	logger    *slog.Logger
 	rules     household.Rules
@@ -59,7 +61,7 @@ type Server struct {
 // New returns the API's HTTP handler.
 func New(cfg Config) http.Handler {
 	s := &Server{
-		temporal: cfg.Temporal, store: cfg.Store, issuer: cfg.Issuer, logger: cfg.Logger,
+		temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, issuer: cfg.Issuer, logger: cfg.Logger,
 		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: newMetrics(),
 	}
 	if s.logger == nil {
@@ -141,6 +143,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/dashboard", []household.Role{sup, pr}, s.dashboard},
 		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
 		{http.MethodGet, "/regions", anyRole, s.regions},
+		{http.MethodPost, "/imports", nil, s.startImport},
+		{http.MethodGet, "/imports/:id", nil, s.getImport},
 	}
 }
 

@@ -64,6 +64,9 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/v1/dashboard", nil, []household.Role{sup, pr}, false, 200, 200},
 		{"GET", "/v1/reports/province", nil, []household.Role{pr}, false, 200, 200},
 		{"GET", "/v1/regions?parent=64.08", nil, all, false, 200, 200},
+		// Imports are admin's alone; a JSON body is not a household list.
+		{"POST", "/v1/imports", func() any { return map[string]any{"rows": 1} }, nil, false, 415, 0},
+		{"GET", "/v1/imports/imp-none", nil, nil, false, 404, 0},
 	}
 	callers := []struct {
 		role   household.Role

@@ -29,6 +29,7 @@ type devConfig struct {
 	TemporalPort int
 	MongoPort    int
 	Deadlines    household.Deadlines
+	Pace         importPace
 	Logger       *slog.Logger
 }
 
@@ -49,9 +50,20 @@ type devSystem struct {
 
 const devDatabase = "tuntas"
 
+// Import pacing defaults: the embedded Temporal server on two cores
+// completes a few dozen trivial workflows a second, and opening a case is
+// more than that.
+const (
+	defaultImportRate        = 25
+	defaultImportConcurrency = 8
+)
+
 func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Pace == (importPace{}) {
+		cfg.Pace = importPace{Rate: defaultImportRate, Concurrency: defaultImportConcurrency}
 	}
 	ring, err := codec.LoadOrCreate(filepath.Join(cfg.DataDir, "codec.key"))
 	if err != nil {
@@ -85,7 +97,8 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if d.Store, err = openStore(ctx, b); err != nil {
 		return nil, err
 	}
-	d.worker = newWorker(d.Client, d.Store, cfg.Logger)
+	cases := caseDefaults{Rules: household.DefaultRules(), Deadlines: cfg.Deadlines}
+	d.worker = newWorker(d.Client, d.Store, cases, cfg.Pace, cfg.Logger)
 	if err := d.worker.Start(); err != nil {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -94,7 +107,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	d.srv = httpServer(newAPI(d.Client, d.Store, issuer, cfg.Deadlines, cfg.Logger))
+	d.srv = httpServer(newAPI(d.Client, d.Store, issuer, cases, cfg.Logger))
 	return d, nil
 }
 
@@ -129,6 +142,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port on 127.0.0.1 (0: any free port)")
 	fs.IntVar(&cfg.MongoPort, "mongo-port", 27017, "FerretDB port on 127.0.0.1 (0: any free port)")
 	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
+	fs.Float64Var(&cfg.Pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most")
+	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

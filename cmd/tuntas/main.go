@@ -23,6 +23,7 @@ commands:
   worker     run the case workflow worker against Temporal and MongoDB
   token      print a signed bearer token
   reconcile  compare every running case workflow with its read-model snapshot and repair
+  import     upload a household list (CSV) to the API and follow its progress
 
 run 'tuntas <command> -h' for a command's flags
 `
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"worker":    runWorker,
 		"token":     runToken,
 		"reconcile": runReconcile,
+		"import":    runImport,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

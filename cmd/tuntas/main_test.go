@@ -24,8 +24,18 @@ type testSystem struct {
 }
 
 func startSystem(dir string) (*testSystem, error) {
+	return startSystemWith(devConfig{DataDir: dir})
+}
+
+// startSystemWith starts a system on cfg, on free loopback ports.
+func startSystemWith(cfg devConfig) (*testSystem, error) {
+	dir := cfg.DataDir
+	cfg.HTTPAddr = "127.0.0.1:0"
+	if cfg.Deadlines == (household.Deadlines{}) {
+		cfg.Deadlines = household.DefaultDeadlines()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := startDev(ctx, devConfig{DataDir: dir, HTTPAddr: "127.0.0.1:0", Deadlines: household.DefaultDeadlines()})
+	d, err := startDev(ctx, cfg)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("start dev system: %w", err)
@@ -124,3 +134,18 @@ func (s *testSystem) must(t testing.TB, want int, method, path, token string, bo
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// eventually polls cond every 50ms until it holds, failing the test after timeout.
+func eventually(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("condition not met within %v", timeout)
+		case <-tick.C:
+		}
+	}
+}

@@ -74,7 +74,8 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
 	logger.Info("api listening", "addr", ln.Addr().String())
-	return serveHTTP(ctx, httpServer(newAPI(c, st, issuer, household.DefaultDeadlines(), logger)), ln)
+	cases := caseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}
+	return serveHTTP(ctx, httpServer(newAPI(c, st, issuer, cases, logger)), ln)
 }
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -82,6 +83,9 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var pf prodFlags
 	pf.register(fs)
+	var pace importPace
+	fs.Float64Var(&pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most, per worker")
+	fs.IntVar(&pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most, per worker")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,7 +107,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
-	w := newWorker(c, st, logger)
+	w := newWorker(c, st, caseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}, pace, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -80,11 +80,45 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	return nil
 }
 
-func newWorker(c client.Client, st activities.CaseStore, logger *slog.Logger) worker.Worker {
+// workerStore is what the worker's activities write to.
+type workerStore interface {
+	activities.CaseStore
+	activities.ImportStore
+}
+
+// importPace bounds how fast imports start cases.
+type importPace struct {
+	Rate        float64
+	Concurrency int
+}
+
+func newWorker(c client.Client, st workerStore, cases caseDefaults, pace importPace, logger *slog.Logger) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
+	w.RegisterWorkflow(workflows.Import)
 	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.LogNotifier{Logger: logger}})
+	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
+}
+
+// caseDefaults are the rules and deadlines given to every new case.
+type caseDefaults struct {
+	Rules     household.Rules
+	Deadlines household.Deadlines
+}
+
+// caseOpener opens imported cases through the case workflow.
+type caseOpener struct {
+	c        client.Client
+	defaults caseDefaults
+}
+
+var _ activities.CaseOpener = caseOpener{}
+
+func (o caseOpener) Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (bool, error) {
+	out, err := workflows.Open(ctx, o.c, workflows.CaseInput{Open: in, Actor: by,
+		Rules: o.defaults.Rules, Deadlines: o.defaults.Deadlines, RequestID: requestID})
+	return out.Created, err
 }
 
 // httpServer is the API's server with timeouts set.
@@ -98,8 +132,8 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-func newAPI(c client.Client, st *store.Store, issuer *auth.Issuer, deadlines household.Deadlines, logger *slog.Logger) http.Handler {
-	return api.New(api.Config{Temporal: c, Store: st, Issuer: issuer, Logger: logger, Deadlines: deadlines})
+func newAPI(c client.Client, st *store.Store, issuer *auth.Issuer, cases caseDefaults, logger *slog.Logger) http.Handler {
+	return api.New(api.Config{Temporal: c, Store: st, Imports: st, Issuer: issuer, Logger: logger, Rules: cases.Rules, Deadlines: cases.Deadlines})
 }
 
 // serveHTTP serves on ln until ctx ends, then shuts down gracefully.

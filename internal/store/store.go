@@ -91,6 +91,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
 		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
+		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
 	}
 	for _, i := range idx {
 		if _, err := s.db.Collection(i.coll).Indexes().CreateOne(ctx, i.model); err != nil {

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/tuntas-id/tuntas/activities"
+)
+
+// Import collections.
+const (
+	Imports      = "imports"
+	ImportChunks = "import_chunks"
+	ImportErrors = "import_errors"
+)
+
+var _ activities.ImportStore = (*Store)(nil)
+
+type importDoc struct {
+	ID       string                    `bson:"_id"`
+	Progress activities.ImportProgress `bson:",inline"`
+}
+
+type chunkDoc struct {
+	ID       string                 `bson:"_id"`
+	ImportID string                 `bson:"importId"`
+	N        int                    `bson:"n"`
+	Rows     []activities.ImportRow `bson:"rows"`
+}
+
+func chunkID(importID string, n int) string { return importID + "/" + strconv.Itoa(n) }
+
+// SaveImportChunk stores chunk n of an import's valid rows.
+func (s *Store) SaveImportChunk(ctx context.Context, importID string, n int, rows []activities.ImportRow) error {
+	_, err := s.db.Collection(ImportChunks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}},
+		chunkDoc{ID: chunkID(importID, n), ImportID: importID, N: n, Rows: rows}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: import chunk: %w", err)
+	}
+	return nil
+}
+
+// ImportChunk returns chunk n of an import's valid rows.
+func (s *Store) ImportChunk(ctx context.Context, importID string, n int) ([]activities.ImportRow, error) {
+	var doc chunkDoc
+	err := s.db.Collection(ImportChunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: import chunk: %w", err)
+	}
+	return doc.Rows, nil
+}
+
+// AddRowErrors stores rejected rows.
+func (s *Store) AddRowErrors(ctx context.Context, errs []activities.RowError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(errs))
+	for i, e := range errs {
+		docs[i] = e
+	}
+	if _, err := s.db.Collection(ImportErrors).InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("store: import errors: %w", err)
+	}
+	return nil
+}
+
+// RowErrors returns up to limit rejected rows of an import, by row.
+func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]activities.RowError, error) {
+	cur, err := s.db.Collection(ImportErrors).Find(ctx, bson.D{{Key: "importId", Value: importID}},
+		options.Find().SetSort(bson.D{{Key: "row", Value: 1}, {Key: "field", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("store: import errors: %w", err)
+	}
+	out := []activities.RowError{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: import errors: %w", err)
+	}
+	return out, nil
+}
+
+// SaveImportProgress writes an import's progress. The API writes it once
+// when the file has been read; from then on only the import's workflow does.
+func (s *Store) SaveImportProgress(ctx context.Context, p activities.ImportProgress) error {
+	_, err := s.db.Collection(Imports).ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, importDoc{ID: p.ID, Progress: p}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: import progress: %w", err)
+	}
+	return nil
+}
+
+// Import returns an import's progress.
+func (s *Store) Import(ctx context.Context, id string) (activities.ImportProgress, error) {
+	var doc importDoc
+	err := s.db.Collection(Imports).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return activities.ImportProgress{}, ErrNotFound
+	}
+	if err != nil {
+		return activities.ImportProgress{}, fmt.Errorf("store: import: %w", err)
+	}
+	return doc.Progress, nil
+}
