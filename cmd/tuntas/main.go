@@ -24,6 +24,7 @@ commands:
   token      print a signed bearer token
   reconcile  compare every running case workflow with its read-model snapshot and repair
   import     upload a household list (CSV) to the API and follow its progress
+  bench      drive synthetic households end to end on a fresh embedded stack and report figures
 
 run 'tuntas <command> -h' for a command's flags
 `
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"token":     runToken,
 		"reconcile": runReconcile,
 		"import":    runImport,
+		"bench":     runBench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/server/common/headers"
+
+	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 2000, "synthetic households")
+	concurrency := fs.Int("concurrency", 16, "simulated people working at once")
+	rate := fs.Float64("import-rate", 50, "cases the import starts per second at most")
+	dayLength := fs.Duration("day-length", 2*time.Minute, "length of a deadline day: follow-up and stage timers are real, shortened by this")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic households")
+	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and API share the process)")
+	dir := fs.String("data", "", "data directory (default: a fresh temporary one, removed after)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "tuntas-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+	}
+	deadlines := household.DefaultDeadlines()
+	deadlines.DayLength = *dayLength
+	d, err := startDev(ctx, devConfig{DataDir: *dir, HTTPAddr: "127.0.0.1:0", Deadlines: deadlines,
+		Pace: importPace{Rate: *rate, Concurrency: defaultImportConcurrency}})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(serveCtx) }()
+	defer func() { stopServe(); <-served }()
+
+	floor := bench.NewFloorWorker(d.Client)
+	if err := floor.Start(); err != nil {
+		return fmt.Errorf("floor worker: %w", err)
+	}
+	defer floor.Stop()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	rep, err := bench.Run(ctx, bench.Config{API: d.URL, Issuer: d.Issuer, Temporal: d.Client, N: *n, Concurrency: *concurrency, Seed: *seed, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	mongo, err := d.Store.Version(ctx)
+	if err != nil {
+		return err
+	}
+	rep.Versions = map[string]string{"temporalServer": headers.ServerVersion, "temporalSDK": temporal.SDKVersion, "mongodb": mongo, "ferretdbModule": moduleVersion("github.com/FerretDB/FerretDB")}
+	printReport(stdout, rep, *rate, *dayLength)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moduleVersion is the version of a module built into this binary (the
+// embedded FerretDB reports itself as "unknown" over the wire).
+func moduleVersion(path string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == path {
+				return m.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
+	fmt.Fprintf(w, "Tuntas bench: %d households, %d people at once, import paced at %.0f/s, deadline day %v (%d CPUs, %s)\n",
+		r.N, r.Concurrency, rate, day, r.CPUs, r.GoVersion)
+	fmt.Fprintf(w, "  versions     Temporal server %s, SDK %s, %s, FerretDB module %s\n", r.Versions["temporalServer"], r.Versions["temporalSDK"], r.Versions["mongodb"], r.Versions["ferretdbModule"])
+	fmt.Fprintf(w, "  mix          %v\n", r.Mix)
+	fmt.Fprintf(w, "  import       %7.1f s  %7.1f cases/s\n", r.Import.Seconds, r.Import.CasesPerSec)
+	fmt.Fprintf(w, "  lifecycle    %7.1f s  %7.1f cases/s\n", r.Lifecycle.Seconds, r.Lifecycle.CasesPerSec)
+	fmt.Fprintf(w, "  end to end   %7.1f s  %7.1f cases/s\n", r.EndToEnd.Seconds, r.EndToEnd.CasesPerSec)
+	fmt.Fprintf(w, "  engine floor %7.1f s  %7.1f cases/s   Tuntas/floor = %.2f\n", r.Floor.Seconds, r.Floor.CasesPerSec, r.FloorRatio)
+	fmt.Fprintf(w, "  errors       %d\n  outcomes     %v\n", r.Errors, r.Outcomes)
+	fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
+	table := func(title string, m map[string]bench.Latency) {
+		names := make([]string, 0, len(m))
+		for k := range m {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "  %-28s %6s %8s %8s %8s %8s\n", title, "n", "p50 ms", "p95 ms", "p99 ms", "max ms")
+		for _, k := range names {
+			l := m[k]
+			fmt.Fprintf(w, "  %-28s %6d %8.1f %8.1f %8.1f %8.1f\n", k, l.Count, l.P50ms, l.P95ms, l.P99ms, l.MaxMs)
+		}
+	}
+	table("API action", r.Actions)
+	table("read at final count", r.Reads)
+}

@@ -1,0 +1,414 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
+	"github.com/tuntas-id/tuntas/internal/synth"
+)
+
+// Config sets up a run.
+type Config struct {
+	// API is the base URL of a running Tuntas API.
+	API string
+	// Issuer mints the tokens of the simulated people.
+	Issuer *auth.Issuer
+	// Temporal runs the engine floor; a worker for FloorTaskQueue must be running.
+	Temporal client.Client
+	// N households, driven by Concurrency simulated people at a time.
+	N           int
+	Concurrency int
+	Seed        uint64
+	// Progress receives a line per phase; nil discards.
+	Progress io.Writer
+}
+
+// Report is what a run measured.
+type Report struct {
+	N           int                `json:"n"`
+	Concurrency int                `json:"concurrency"`
+	Mix         map[string]int     `json:"mix"`
+	Import      PhaseReport        `json:"import"`
+	Lifecycle   PhaseReport        `json:"lifecycle"`
+	EndToEnd    PhaseReport        `json:"endToEnd"`
+	Floor       PhaseReport        `json:"engineFloor"`
+	FloorRatio  float64            `json:"tuntasToFloorRatio"`
+	Actions     map[string]Latency `json:"actions"`
+	Reads       map[string]Latency `json:"reads"`
+	Errors      int64              `json:"errors"`
+	Outcomes    map[string]int64   `json:"outcomes"`
+	PeakRSSMiB  float64            `json:"peakRssMiB"`
+	Versions    map[string]string  `json:"versions"`
+	GoVersion   string             `json:"goVersion"`
+	CPUs        int                `json:"cpus"`
+}
+
+// PhaseReport is one phase's duration and rate.
+type PhaseReport struct {
+	Seconds     float64 `json:"seconds"`
+	CasesPerSec float64 `json:"casesPerSec"`
+}
+
+func phase(n int, d time.Duration) PhaseReport {
+	return PhaseReport{Seconds: d.Seconds(), CasesPerSec: float64(n) / d.Seconds()}
+}
+
+// kinds of household in the mix, by index: one in ten is found not poor at
+// verification, one in ten is escalated to the province on the way, the
+// rest graduate.
+type plan struct {
+	kind    string
+	updates int // workflow updates, counting the opening one
+	signals int
+}
+
+func planFor(i int) plan {
+	switch i % 10 {
+	case 0:
+		return plan{kind: "excluded_not_poor", updates: 4}
+	case 1:
+		return plan{kind: "escalated_then_graduated", updates: 11, signals: 1}
+	}
+	return plan{kind: "graduated", updates: 9}
+}
+
+// Run imports N synthetic households, drives each through its lifecycle
+// over HTTP, runs the engine floor, and measures reads at the final count.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	d := &driver{cfg: cfg, rec: newRecorder(), tokens: map[string]string{}, http: &http.Client{Timeout: 2 * time.Minute,
+		Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}}
+	rep := Report{N: cfg.N, Concurrency: cfg.Concurrency, Mix: map[string]int{}, Outcomes: map[string]int64{},
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+	plans := make([]plan, cfg.N)
+	for i := range plans {
+		plans[i] = planFor(i)
+		rep.Mix[plans[i].kind]++
+	}
+
+	fmt.Fprintf(cfg.Progress, "importing %d households…\n", cfg.N)
+	t0 := time.Now()
+	cases, err := d.importAll(ctx)
+	if err != nil {
+		return rep, err
+	}
+	importTime := time.Since(t0)
+	rep.Import = phase(cfg.N, importTime)
+
+	fmt.Fprintf(cfg.Progress, "driving %d cases through their lifecycle with %d people at once…\n", len(cases), cfg.Concurrency)
+	t1 := time.Now()
+	d.driveAll(ctx, cases, plans)
+	lifeTime := time.Since(t1)
+	rep.Lifecycle = phase(cfg.N, lifeTime)
+	rep.EndToEnd = phase(cfg.N, importTime+lifeTime)
+	rep.Actions = d.rec.summary()
+	rep.Errors = d.errors.Load()
+
+	fmt.Fprintf(cfg.Progress, "engine floor: %d bare workflows…\n", cfg.N)
+	floorTime, err := runFloor(ctx, cfg.Temporal, plans, cfg.Concurrency, strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err != nil {
+		return rep, fmt.Errorf("engine floor: %w", err)
+	}
+	rep.Floor = phase(cfg.N, floorTime)
+	rep.FloorRatio = rep.EndToEnd.CasesPerSec / rep.Floor.CasesPerSec
+
+	fmt.Fprintf(cfg.Progress, "reads at %d cases…\n", cfg.N)
+	rep.Reads, rep.Outcomes, err = d.reads(ctx, cases)
+	if err != nil {
+		return rep, err
+	}
+	rep.PeakRSSMiB = peakRSSMiB()
+	return rep, nil
+}
+
+type caseRef struct {
+	ID, Village string
+}
+
+type driver struct {
+	cfg    Config
+	rec    *recorder
+	http   *http.Client
+	errors atomic.Int64
+
+	mu     sync.Mutex
+	tokens map[string]string
+}
+
+func (d *driver) token(role household.Role, region, agency string) string {
+	key := string(role) + "|" + region + "|" + agency
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t, ok := d.tokens[key]; ok {
+		return t
+	}
+	t, err := d.cfg.Issuer.Issue(auth.Principal{Sub: "bench-" + string(role), Role: role, Region: region, Agency: agency}, 12*time.Hour, time.Now())
+	if err != nil {
+		panic(err) // the roles and regions below are fixed and valid
+	}
+	d.tokens[key] = t
+	return t
+}
+
+// call sends one request; a status other than want counts as an error.
+func (d *driver) call(ctx context.Context, name, method, path, token, contentType string, body []byte, want int, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, d.cfg.API+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	start := time.Now()
+	resp, err := d.http.Do(req)
+	if err != nil {
+		d.errors.Add(1)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if name != "" {
+		d.rec.add(name, time.Since(start))
+	}
+	if err != nil || resp.StatusCode != want {
+		d.errors.Add(1)
+		return fmt.Errorf("%s %s: %d: %s", method, path, resp.StatusCode, raw)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+func (d *driver) post(ctx context.Context, name, path, token string, body any) error {
+	b, _ := json.Marshal(body)
+	return d.call(ctx, name, http.MethodPost, path, token, "application/json", b, http.StatusOK, nil)
+}
+
+func (d *driver) importAll(ctx context.Context) ([]caseRef, error) {
+	admin := d.token(household.RoleAdmin, "64", "")
+	text, _ := synth.CSV(synth.New(d.cfg.Seed, int(d.cfg.Seed%28)), d.cfg.N, 0)
+	var prog struct {
+		ID string `json:"id"`
+	}
+	if err := d.call(ctx, "", http.MethodPost, "/v1/imports", admin, "text/csv", []byte(text), http.StatusAccepted, &prog); err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var st struct {
+			Import struct {
+				Status                     string
+				Valid, Opened, AlreadyOpen int
+			} `json:"import"`
+		}
+		if err := d.call(ctx, "", http.MethodGet, "/v1/imports/"+prog.ID, admin, "", nil, http.StatusOK, &st); err != nil {
+			return nil, err
+		}
+		if st.Import.Status == "done" {
+			if st.Import.Opened != d.cfg.N {
+				return nil, fmt.Errorf("import opened %d of %d (already open %d)", st.Import.Opened, d.cfg.N, st.Import.AlreadyOpen)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	var cases []caseRef
+	cursor := ""
+	for {
+		var page struct {
+			Items []struct {
+				ID          string `json:"id"`
+				VillageCode string `json:"villageCode"`
+			} `json:"items"`
+			NextCursor string `json:"nextCursor"`
+		}
+		if err := d.call(ctx, "", http.MethodGet, "/v1/cases?status=open&limit=200&cursor="+cursor, admin, "", nil, http.StatusOK, &page); err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			cases = append(cases, caseRef{ID: it.ID, Village: it.VillageCode})
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(cases) != d.cfg.N {
+		return nil, fmt.Errorf("listed %d open cases, imported %d", len(cases), d.cfg.N)
+	}
+	return cases, nil
+}
+
+func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range d.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				_ = d.drive(ctx, cases[i], plans[i]) // counted in d.errors
+			}
+		}()
+	}
+	for i := range cases {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+func memberList(n int) []household.Member {
+	ms := []household.Member{{NIK: "6408014101850001", Name: "Kepala", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Female, Education: household.EduPrimary, Occupation: household.OccFarmer}}
+	for i := 1; i < n; i++ {
+		ms = append(ms, household.Member{NIK: fmt.Sprintf("64080101011000%02d", i), Name: "Anak", Relation: household.RelationChild, BirthDate: "2010-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccStudent})
+	}
+	return ms
+}
+
+// drive takes one case through its plan, as its caseworker, village
+// officer, verifier, supervisor, agency and province would.
+func (d *driver) drive(ctx context.Context, c caseRef, p plan) error {
+	district := region.Ancestor(c.Village, region.District)
+	cw := d.token(household.RoleCaseworker, district, "")
+	base := "/v1/cases/" + c.ID
+	today := time.Now().Format(time.DateOnly)
+	monthly := int64(3 * 8_000 * 30) // three people at Rp 8,000 a day: extreme poor
+	if p.kind == "excluded_not_poor" {
+		monthly = 3 * 40_000 * 30
+	}
+	survey := household.SurveyInput{Survey: household.Survey{
+		Members: memberList(3), MonthlyExpenditure: monthly, MonthlyIncome: monthly,
+		Housing: household.Housing{Floor: "earth", Wall: "bamboo", Roof: "zinc", Water: "unprotected", Sanitation: "none", Electricity: "pln_450"},
+		Assets:  household.Assets{LandAreaM2: 300, Motorbikes: 1},
+	}}
+	steps := []struct {
+		name, path, token string
+		body              any
+	}{
+		{"survey", "/survey", cw, survey},
+		{"village-confirmation", "/village-confirmation", d.token(household.RoleVillageOfficer, c.Village, ""),
+			household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: today, MusdesMinutes: "1/MUSDES"}},
+	}
+	for _, s := range steps {
+		if err := d.post(ctx, s.name, base+s.path, s.token, s.body); err != nil {
+			return err
+		}
+	}
+	sup := d.token(household.RoleSupervisor, "64.08", "")
+	if p.kind == "escalated_then_graduated" {
+		var esc struct {
+			EscalationID string `json:"escalationId"`
+		}
+		b, _ := json.Marshal(map[string]string{"level": "province", "reason": "no KTP; no program can enrol the household"})
+		if err := d.call(ctx, "escalation", http.MethodPost, base+"/escalations", sup, "application/json", b, http.StatusCreated, &esc); err != nil {
+			return err
+		}
+		if err := d.post(ctx, "escalation-resolution", base+"/escalations/"+esc.EscalationID+"/resolution", d.token(household.RoleProvince, "64", ""),
+			map[string]string{"resolution": "Disdukcapil issues the KTP"}); err != nil {
+			return err
+		}
+	}
+	ver := d.token(household.RoleVerifier, "64.08", "")
+	if p.kind == "excluded_not_poor" {
+		return d.post(ctx, "verification", base+"/verification", ver, household.VerificationInput{Outcome: household.NotPoor})
+	}
+	dinsos := d.token(household.RoleAgency, "64.08", household.AgencyDinsos)
+	rest := []struct {
+		name, path, token string
+		body              any
+	}{
+		{"verification", "/verification", ver, household.VerificationInput{Outcome: household.ExtremePoor}},
+		{"interventions", "/interventions", sup, household.AssignInput{Interventions: []household.Assignment{{Program: household.ProgramPKH, Agency: household.AgencyDinsos}}}},
+		{"intervention-acknowledged", "/interventions/iv-1/status", dinsos, map[string]string{"status": "acknowledged"}},
+		{"intervention-delivered", "/interventions/iv-1/status", dinsos, map[string]string{"status": "delivered"}},
+		{"follow-up", "/follow-ups", cw, household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 14_000 * 30}},
+		{"follow-up", "/follow-ups", cw, household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 15_000 * 30}},
+	}
+	for _, s := range rest {
+		if err := d.post(ctx, s.name, base+s.path, s.token, s.body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reads samples reads at the final case count and tallies outcomes.
+func (d *driver) reads(ctx context.Context, cases []caseRef) (map[string]Latency, map[string]int64, error) {
+	rec := newRecorder()
+	d.rec = rec
+	sup := d.token(household.RoleSupervisor, "64.08", "")
+	rng := rand.New(rand.NewPCG(d.cfg.Seed, 7))
+	districts := region.Children("64.08")
+	for range 300 {
+		c := cases[rng.IntN(len(cases))]
+		if err := d.call(ctx, "GET /v1/cases/{id}", http.MethodGet, "/v1/cases/"+c.ID, sup, "", nil, http.StatusOK, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	for range 50 {
+		q := "/v1/cases?limit=50&district=" + districts[rng.IntN(len(districts))].Code
+		if err := d.call(ctx, "GET /v1/cases (list)", http.MethodGet, q, sup, "", nil, http.StatusOK, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	var dash struct {
+		Totals struct {
+			ByOutcome map[string]int64 `json:"byOutcome"`
+			Open      int64            `json:"open"`
+		} `json:"totals"`
+	}
+	for range 30 {
+		if err := d.call(ctx, "GET /v1/dashboard", http.MethodGet, "/v1/dashboard", sup, "", nil, http.StatusOK, &dash); err != nil {
+			return nil, nil, err
+		}
+	}
+	outcomes := map[string]int64{"open": dash.Totals.Open}
+	for k, v := range dash.Totals.ByOutcome {
+		if v > 0 {
+			outcomes[k] = v
+		}
+	}
+	return rec.summary(), outcomes, nil
+}
+
+// peakRSSMiB reads the process's peak resident set (VmHWM); 0 where
+// /proc is missing.
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
