@@ -189,11 +189,10 @@ func (s *Server) listCases(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	items := make([]household.Case, len(cases))
-	for i, cs := range cases {
-		items[i] = listView(p, cs)
+	for i := range cases {
+		cases[i] = listView(p, cases[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "nextCursor": next})
+	c.JSON(http.StatusOK, gin.H{"items": cases, "nextCursor": next})
 }
 
 func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
@@ -267,13 +266,13 @@ func view(p auth.Principal, cs household.Case) household.Case {
 	return masked(cs)
 }
 
-// listView is a case as it appears in a list: NIKs are masked except for
-// the caseworker who works the case and admin.
-func listView(p auth.Principal, cs household.Case) household.Case {
-	if p.Role == household.RoleCaseworker || p.Role == household.RoleAdmin {
-		return cs
+// listView is a case summary as it appears in a list: the NIK is masked
+// except for the caseworker who works the case and admin.
+func listView(p auth.Principal, s store.Summary) store.Summary {
+	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
+		s.HeadNIK = household.MaskNIK(s.HeadNIK)
 	}
-	return masked(cs)
+	return s
 }
 
 func masked(cs household.Case) household.Case {

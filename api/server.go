@@ -24,7 +24,7 @@ import (
 // ReadModel is what the API reads from the case store.
 type ReadModel interface {
 	Case(ctx context.Context, id string) (household.Case, error)
-	List(ctx context.Context, f store.Filter) ([]household.Case, string, error)
+	List(ctx context.Context, f store.Filter) ([]store.Summary, string, error)
 	Timeline(ctx context.Context, caseID string) ([]household.Event, error)
 	RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error
 	Dashboard(ctx context.Context, scope, district string) (store.Dashboard, error)

@@ -316,6 +316,19 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput
 	w.pending = append(w.pending, w.c.Escalate(in, workflow.Now(ctx))...)
 }
 
+// changeLocalProjection names the change from activity to local-activity
+// projection for workflow.GetVersion.
+const changeLocalProjection = "local-projection"
+
+var localProjectOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
 var projectOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
@@ -336,7 +349,18 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 	w.pending = nil
 	snapshot := *w.c
 	actx := workflow.WithActivityOptions(ctx, projectOptions)
-	if err := workflow.ExecuteActivity(actx, a.Project, activities.Projection{Case: snapshot, Events: events}).Get(ctx, nil); err != nil {
+	projection := activities.Projection{Case: snapshot, Events: events}
+	var project workflow.Future
+	// Version 1 projects with a local activity: the write runs in the
+	// worker inside the workflow task, saving the server two round trips
+	// per action (see the bench figures in the README). Cases that started
+	// on version 0 keep the regular activity.
+	if workflow.GetVersion(ctx, changeLocalProjection, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		project = workflow.ExecuteActivity(actx, a.Project, projection)
+	} else {
+		project = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localProjectOptions), a.Project, projection)
+	}
+	if err := project.Get(ctx, nil); err != nil {
 		return err
 	}
 	w.projected = snapshot.Version

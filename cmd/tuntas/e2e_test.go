@@ -287,8 +287,8 @@ func TestThreeHouseholdsEndToEndAndTheReadModelMatchesTheWorkflows(t *testing.T)
 	for _, run := range runsOf(t, ctx, graduate) {
 		length += run
 	}
-	if dir := os.Getenv("TUNTAS_RECORD_HISTORY"); dir != "" {
-		recordHistories(t, ctx, graduate, dir)
+	if prefix := os.Getenv("TUNTAS_RECORD_HISTORY"); prefix != "" {
+		recordHistories(t, ctx, graduate, prefix)
 	}
 	t.Logf("figures: full lifecycle (open to graduated, 11 API calls) took %v end to end; history %d events over %d runs", elapsed, length, len(runsOf(t, ctx, graduate)))
 }
@@ -316,11 +316,11 @@ func liveVersion(t *testing.T, ctx context.Context, snap household.Case) int64 {
 	return final.Version
 }
 
-// recordHistories writes each run of the case as JSON, with the codec key
-// that opens its payloads, for the replay test in workflows/testdata:
+// recordHistories writes each run of the case as prefix-runN.json, and the
+// codec key that opens their payloads as prefix.key, for the replay test:
 //
-//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata go test ./cmd/tuntas -run ThreeHouseholds
-func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, dir string) {
+//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/lifecycle-v1 go test ./cmd/tuntas -run ThreeHouseholds
+func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, prefix string) {
 	t.Helper()
 	var snap household.Case
 	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, l.p.admin, nil, &snap)
@@ -343,7 +343,7 @@ func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, dir string
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("lifecycle-run%d.json", i)), b, 0o644); err != nil {
+		if err := os.WriteFile(fmt.Sprintf("%s-run%d.json", prefix, i), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -351,7 +351,7 @@ func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, dir string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "codec.key"), key, 0o644); err != nil {
+	if err := os.WriteFile(prefix+".key", key, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -117,7 +117,7 @@ func (s *Store) Dashboard(ctx context.Context, scope, district string) (Dashboar
 	if district != "" {
 		match = bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: "regions", Value: scope}}, bson.D{{Key: "regions", Value: district}}}}}
 	}
-	cur, err := s.db.Collection(Cases).Aggregate(ctx, bson.A{
+	cur, err := s.db.Collection(CaseSummaries).Aggregate(ctx, bson.A{
 		bson.D{{Key: "$match", Value: match}},
 		bson.D{{Key: "$group", Value: bson.D{
 			{Key: "_id", Value: bson.D{
@@ -187,7 +187,7 @@ func pct(part, whole int64) float64 {
 // remainingPeople sums surveyed members of open cases per district.
 func (s *Store) remainingPeople(ctx context.Context, match bson.D) (map[string]int64, error) {
 	open := bson.D{{Key: "$and", Value: bson.A{match, bson.D{{Key: "status", Value: string(household.StatusOpen)}}}}}
-	cur, err := s.db.Collection(Cases).Aggregate(ctx, bson.A{
+	cur, err := s.db.Collection(CaseSummaries).Aggregate(ctx, bson.A{
 		bson.D{{Key: "$match", Value: open}},
 		bson.D{{Key: "$group", Value: bson.D{
 			{Key: "_id", Value: "$districtCode"},

@@ -26,9 +26,10 @@ import (
 
 // Collection names.
 const (
-	Cases      = "cases"
-	CaseEvents = "case_events"
-	CaseReads  = "case_reads"
+	Cases         = "cases"
+	CaseSummaries = "case_summaries"
+	CaseEvents    = "case_events"
+	CaseReads     = "case_reads"
 )
 
 // ErrNotFound is returned for a case that does not exist.
@@ -87,9 +88,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		model mongo.IndexModel
 	}{
 		{CaseEvents, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true).SetName("case_seq")}},
-		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
-		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
-		{Cases, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
 	}
@@ -101,17 +102,42 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// caseDoc is a case as stored: the snapshot plus fields for querying.
+// caseDoc is a case as stored in cases: the whole snapshot, read by _id.
 type caseDoc struct {
-	ID string `bson:"_id"`
-	// Regions is the case's region path, province to village, so a scope
-	// filter at any level is one equality match.
-	Regions     []string       `bson:"regions"`
-	MemberCount int            `bson:"memberCount"`
-	Case        household.Case `bson:",inline"`
+	ID   string         `bson:"_id"`
+	Case household.Case `bson:",inline"`
 }
 
-func newCaseDoc(c household.Case) caseDoc {
+func newCaseDoc(c household.Case) caseDoc { return caseDoc{ID: c.ID, Case: c} }
+
+// Summary is a case as lists and the dashboard read it, from
+// case_summaries: a tenth of the snapshot's size, because FerretDB decodes
+// every document a filtered query or an aggregation touches.
+type Summary struct {
+	ID           string            `bson:"_id" json:"id"`
+	KK           string            `json:"kk"`
+	HeadNIK      string            `json:"headNik"`
+	HeadName     string            `json:"headName"`
+	VillageCode  string            `json:"villageCode"`
+	DistrictCode string            `json:"districtCode"`
+	RegencyCode  string            `json:"regencyCode"`
+	Source       household.Source  `json:"source"`
+	Stage        household.Stage   `json:"stage"`
+	Status       household.Status  `json:"status"`
+	Outcome      household.Outcome `json:"outcome,omitempty"`
+	Overdue      bool              `json:"overdue"`
+	Escalated    bool              `json:"escalated"`
+	OpenedAt     time.Time         `json:"openedAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+	Deadline     time.Time         `json:"deadline,omitzero"`
+	MemberCount  int               `json:"memberCount"`
+	Version      int64             `json:"version"`
+	// Regions is the case's region path, province to village, so a scope
+	// filter at any level is one equality match.
+	Regions []string `bson:"regions" json:"-"`
+}
+
+func newSummary(c household.Case) Summary {
 	var path []string
 	for code := c.VillageCode; code != ""; code = region.ParentCode(code) {
 		path = append([]string{code}, path...)
@@ -120,28 +146,33 @@ func newCaseDoc(c household.Case) caseDoc {
 	if c.Survey != nil {
 		members = len(c.Survey.Members)
 	}
-	return caseDoc{ID: c.ID, Regions: path, MemberCount: members, Case: c}
+	return Summary{ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
+		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
+		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
 }
 
-// SaveCase replaces the stored snapshot if it is older, or inserts it. The
-// case's own workflow is its only writer, so the two steps do not race.
+// SaveCase writes the snapshot unless the stored one has the same or a
+// higher version, then its summary. Every filter is on _id alone, the only
+// filter FerretDB v1.24 evaluates in SQLite rather than by decoding every
+// document (a conditional update on {_id, version} made each write scan the
+// whole collection: 50% of the CPU in a 500-case bench). The check and the
+// write are two steps; that is safe because the case's own workflow is the
+// only writer and projects one version at a time; a late duplicate of an
+// older attempt finds the newer version and changes nothing.
 func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
-	doc := newCaseDoc(c)
-	coll := s.db.Collection(Cases)
-	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: c.Version}}}}, doc)
-	if err != nil {
-		return fmt.Errorf("store: save case: %w", err)
+	var stored struct {
+		Version int64 `bson:"version"`
 	}
-	if res.MatchedCount > 0 {
+	err := s.db.Collection(Cases).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&stored)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+	case err != nil:
+		return fmt.Errorf("store: save case: %w", err)
+	case stored.Version >= c.Version:
 		return nil
 	}
-	if _, err := coll.InsertOne(ctx, doc); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return nil // the stored snapshot is as new or newer
-		}
-		return fmt.Errorf("store: insert case: %w", err)
-	}
-	return nil
+	return s.ReplaceCase(ctx, c)
 }
 
 // AppendEvents inserts events, skipping those already stored.
@@ -181,15 +212,15 @@ func (s *Store) Case(ctx context.Context, id string) (household.Case, error) {
 
 // OpenCaseByKK returns the open case of a family card, if any.
 func (s *Store) OpenCaseByKK(ctx context.Context, kk string) (household.Case, error) {
-	var doc caseDoc
-	err := s.db.Collection(Cases).FindOne(ctx, bson.D{{Key: "kk", Value: kk}, {Key: "status", Value: string(household.StatusOpen)}}).Decode(&doc)
+	var sum Summary
+	err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "kk", Value: kk}, {Key: "status", Value: string(household.StatusOpen)}}).Decode(&sum)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return household.Case{}, ErrNotFound
 	}
 	if err != nil {
 		return household.Case{}, fmt.Errorf("store: case of kk: %w", err)
 	}
-	return doc.Case, nil
+	return s.Case(ctx, sum.ID)
 }
 
 // Timeline returns a case's events in order.
@@ -249,9 +280,9 @@ type cursor struct {
 // ErrBadCursor is returned for a cursor this store did not issue.
 var ErrBadCursor = errors.New("store: malformed cursor")
 
-// List returns a page of cases, newest first, and the cursor of the next
-// page ("" when this is the last).
-func (s *Store) List(ctx context.Context, f Filter) ([]household.Case, string, error) {
+// List returns a page of case summaries, newest first, and the cursor of
+// the next page ("" when this is the last).
+func (s *Store) List(ctx context.Context, f Filter) ([]Summary, string, error) {
 	q := bson.D{{Key: "regions", Value: f.Scope}}
 	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
 	if f.District != "" {
@@ -286,13 +317,13 @@ func (s *Store) List(ctx context.Context, f Filter) ([]household.Case, string, e
 			bson.D{{Key: "openedAt", Value: c.OpenedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
 		})
 	}
-	cur, err := s.db.Collection(Cases).Find(ctx, q, options.Find().
+	cur, err := s.db.Collection(CaseSummaries).Find(ctx, q, options.Find().
 		SetSort(bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}).
 		SetLimit(int64(f.Limit)+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list: %w", err)
 	}
-	var docs []caseDoc
+	docs := []Summary{}
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, "", fmt.Errorf("store: list: %w", err)
 	}
@@ -300,41 +331,23 @@ func (s *Store) List(ctx context.Context, f Filter) ([]household.Case, string, e
 	if len(docs) > f.Limit {
 		docs = docs[:f.Limit]
 		last := docs[len(docs)-1]
-		raw, _ := json.Marshal(cursor{OpenedAt: last.Case.OpenedAt, ID: last.ID})
+		raw, _ := json.Marshal(cursor{OpenedAt: last.OpenedAt, ID: last.ID})
 		next = base64.RawURLEncoding.EncodeToString(raw)
 	}
-	out := make([]household.Case, len(docs))
-	for i, d := range docs {
-		out[i] = d.Case
-	}
-	return out, next, nil
+	return docs, next, nil
 }
 
-// IDs returns the IDs of every case, for reconciliation.
-func (s *Store) IDs(ctx context.Context) ([]string, error) {
-	cur, err := s.db.Collection(Cases).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("store: ids: %w", err)
-	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("store: ids: %w", err)
-	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
-	}
-	return ids, nil
-}
-
-// ReplaceCase writes the snapshot whatever the stored version; only
-// reconciliation uses it, to repair a snapshot that diverged.
+// ReplaceCase writes the snapshot and its summary whatever the stored
+// version: SaveCase after its check, and reconciliation to repair a
+// snapshot that diverged.
 func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
-	_, err := s.db.Collection(Cases).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, newCaseDoc(c), options.Replace().SetUpsert(true))
-	if err != nil {
+	byID := bson.D{{Key: "_id", Value: c.ID}}
+	upsert := options.Replace().SetUpsert(true)
+	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
 		return fmt.Errorf("store: replace case: %w", err)
+	}
+	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, newSummary(c), upsert); err != nil {
+		return fmt.Errorf("store: replace case summary: %w", err)
 	}
 	return nil
 }
