@@ -97,6 +97,9 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if d.Store, err = openStore(ctx, b); err != nil {
 		return nil, err
 	}
+	if err := d.Stack.IndexIDs(ctx, devDatabase); err != nil {
+		return nil, err
+	}
 	cases := caseDefaults{Rules: household.DefaultRules(), Deadlines: cfg.Deadlines}
 	d.worker = newWorker(d.Client, d.Store, cases, cfg.Pace, cfg.Logger)
 	if err := d.worker.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -380,4 +381,18 @@ func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []int {
 		runID = next
 	}
 	return lengths
+}
+
+// TestLookupsByIDUseAnIndexInTheEmbeddedStore checks the plan SQLite makes
+// for FerretDB's lookup by _id once the dev stack has indexed it.
+func TestLookupsByIDUseAnIndexInTheEmbeddedStore(t *testing.T) {
+	for _, coll := range []string{"cases", "case_summaries"} {
+		plan, err := sys.Stack.IDQueryPlan(context.Background(), devDatabase, coll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, "USING INDEX") || !strings.Contains(plan, "tuntas_id_path") {
+			t.Errorf("%s: lookup by _id scans: %s", coll, plan)
+		}
+	}
 }

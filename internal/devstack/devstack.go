@@ -6,6 +6,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -26,6 +28,7 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	_ "modernc.org/sqlite" // the driver FerretDB's SQLite backend uses
 )
 
 // Options configures Start. The zero value of each optional field is documented.
@@ -57,6 +60,7 @@ type Stack struct {
 	MongoURI string
 
 	temporal   temporal.Server
+	ferretDir  string
 	ferretStop context.CancelFunc
 	ferretDone chan struct{}
 }
@@ -85,7 +89,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("devstack: data dir: %w", err)
 	}
 
-	s := &Stack{Namespace: opts.Namespace}
+	s := &Stack{Namespace: opts.Namespace, ferretDir: ferretDir}
 	if err := s.startFerret(opts, ferretDir); err != nil {
 		return nil, err
 	}
@@ -243,6 +247,74 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 }
 
 const clusterName = "active"
+
+// IndexIDs gives every collection of database an SQLite index on the
+// expression FerretDB v1.24 filters _id with (_ferretdb_sjson->'$._id').
+// FerretDB's own _id index is on a differently written expression that
+// SQLite does not match, so without this every read or write by _id parses
+// every document of the collection. FerretDB does not know these indexes;
+// they live and go with their tables. Collections created later get theirs
+// at the next start.
+func (s *Stack) IndexIDs(ctx context.Context, database string) error {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.ferretDir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("devstack: open %s: %w", database, err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
+	if err != nil {
+		return fmt.Errorf("devstack: list tables of %s: %w", database, err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("devstack: list tables of %s: %w", database, err)
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("devstack: list tables of %s: %w", database, err)
+	}
+	for _, t := range tables {
+		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, t+"_tuntas_id_path", t)
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("devstack: index %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// IDQueryPlan returns SQLite's plan for FerretDB's lookup by _id in
+// collection table of database, to check that IndexIDs took effect.
+func (s *Stack) IDQueryPlan(ctx context.Context, database, collection string) (string, error) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.ferretDir, database+".sqlite")+"?mode=ro")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var table string
+	if err := db.QueryRowContext(ctx, `SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table); err != nil {
+		return "", fmt.Errorf("devstack: table of %s: %w", collection, err)
+	}
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->'$._id' = ?`, table), `"x"`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return "", err
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; "), rows.Err()
+}
 
 // freePorts reserves n distinct free TCP ports on host. The listeners are
 // closed before returning, so a port can in theory be taken by another

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -81,8 +82,25 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 	return "MongoDB " + info.Version, nil
 }
 
-// EnsureIndexes creates the indexes the queries use; safe to call on every start.
+// collections are created up front, so that an embedded store can index
+// them at start.
+var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors}
+
+// EnsureIndexes creates the collections and the indexes the queries use;
+// safe to call on every start.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
+	have, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("store: list collections: %w", err)
+	}
+	for _, name := range collections {
+		if slices.Contains(have, name) {
+			continue
+		}
+		if err := s.db.CreateCollection(ctx, name); err != nil {
+			return fmt.Errorf("store: create %s: %w", name, err)
+		}
+	}
 	idx := []struct {
 		coll  string
 		model mongo.IndexModel
