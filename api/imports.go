@@ -80,6 +80,7 @@ func (s *Server) startImport(c *gin.Context) {
 // named "file" of a multipart form.
 func importFile(c *gin.Context) (io.Reader, string, error) {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxImport)
+	c.Request.Body = body // the multipart reader below reads it too
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	switch {
 	case err == nil && mt == "text/csv":

@@ -28,6 +28,7 @@ var problemType = map[int]string{
 	http.StatusUnauthorized:          "/problems/unauthorized",
 	http.StatusForbidden:             "/problems/forbidden",
 	http.StatusNotFound:              "/problems/not-found",
+	http.StatusMethodNotAllowed:      "/problems/method-not-allowed",
 	http.StatusConflict:              "/problems/conflict",
 	http.StatusRequestEntityTooLarge: "/problems/too-large",
 	http.StatusUnsupportedMediaType:  "/problems/unsupported-media-type",

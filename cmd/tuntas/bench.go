@@ -17,6 +17,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/bench"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,8 +31,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and API share the process)")
 	dir := fs.String("data", "", "data directory (default: a fresh temporary one, removed after)")
+	writeCSV := fs.String("write-csv", "", "only write the n synthetic households as a CSV household list to this file, and stop")
+	badEvery := fs.Int("bad-every", 0, "with --write-csv: spoil every k-th row (33 gives 3% bad rows)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *writeCSV != "" {
+		return writeHouseholds(*writeCSV, *n, *badEvery, *seed)
 	}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "tuntas-bench-")
@@ -87,6 +93,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// writeHouseholds writes a synthetic household list for `tuntas import`.
+func writeHouseholds(path string, n, badEvery int, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := synth.WriteCSV(f, synth.New(seed, int(seed%28)), n, badEvery); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // moduleVersion is the version of a module built into this binary (the
