@@ -9,9 +9,12 @@ import (
 	"net"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 // prodFlags are the flags shared by `api`, `worker` and `reconcile`, each
@@ -36,6 +39,33 @@ func (p *prodFlags) keyring() (*codec.Keyring, error) {
 	return codec.ParseKeyring(p.CodecKey)
 }
 
+// connect dials Temporal with the payload codec and opens the read model;
+// closeAll releases both.
+func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.Client, _ *store.Store, closeAll func(), _ error) {
+	ring, err := p.keyring()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := dialTemporal(ctx, p.backend, ring, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := openStore(ctx, p.backend)
+	if err != nil {
+		c.Close()
+		return nil, nil, nil, err
+	}
+	return c, st, func() {
+		_ = st.Close(context.WithoutCancel(ctx))
+		c.Close()
+	}, nil
+}
+
+// serviceCases are the rules and deadlines of cases opened in service.
+func serviceCases() caseDefaults {
+	return caseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}
+}
+
 func jsonLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
@@ -50,32 +80,22 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ring, err := pf.keyring()
-	if err != nil {
-		return err
-	}
 	issuer, err := auth.NewIssuer([]byte(*secret))
 	if err != nil {
 		return err
 	}
 	logger := jsonLogger(stderr)
-	c, err := dialTemporal(ctx, pf.backend, ring, logger)
+	c, st, closeAll, err := pf.connect(ctx, logger)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	st, err := openStore(ctx, pf.backend)
-	if err != nil {
-		return err
-	}
-	defer st.Close(context.WithoutCancel(ctx))
+	defer closeAll()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
 	logger.Info("api listening", "addr", ln.Addr().String())
-	cases := caseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}
-	return serveHTTP(ctx, httpServer(newAPI(c, st, issuer, cases, logger)), ln)
+	return serveHTTP(ctx, httpServer(newAPI(c, st, issuer, serviceCases(), logger)), ln)
 }
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -89,25 +109,16 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ring, err := pf.keyring()
-	if err != nil {
-		return err
-	}
 	logger := jsonLogger(stderr)
-	c, err := dialTemporal(ctx, pf.backend, ring, logger)
+	c, st, closeAll, err := pf.connect(ctx, logger)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer closeAll()
 	if err := ensureSearchAttributes(ctx, c, pf.Namespace); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, pf.backend)
-	if err != nil {
-		return err
-	}
-	defer st.Close(context.WithoutCancel(ctx))
-	w := newWorker(c, st, caseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}, pace, logger)
+	w := newWorker(c, st, serviceCases(), pace, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

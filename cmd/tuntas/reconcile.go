@@ -37,19 +37,12 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer d.Close()
 		c, st = d.Client, d.Store
 	} else {
-		ring, err := pf.keyring()
-		if err != nil {
+		var closeAll func()
+		var err error
+		if c, st, closeAll, err = pf.connect(ctx, jsonLogger(stderr)); err != nil {
 			return err
 		}
-		logger := jsonLogger(stderr)
-		if c, err = dialTemporal(ctx, pf.backend, ring, logger); err != nil {
-			return err
-		}
-		defer c.Close()
-		if st, err = openStore(ctx, pf.backend); err != nil {
-			return err
-		}
-		defer st.Close(context.WithoutCancel(ctx))
+		defer closeAll()
 	}
 	r, err := reconcile(ctx, c, st)
 	fmt.Fprintf(stdout, "checked %d running cases: %d in sync, %d repaired, %d failed\n", r.Checked, r.InSync, r.Repaired, r.Failed)
