@@ -228,19 +228,6 @@ func (s *Store) Case(ctx context.Context, id string) (household.Case, error) {
 	return doc.Case, nil
 }
 
-// OpenCaseByKK returns the open case of a family card, if any.
-func (s *Store) OpenCaseByKK(ctx context.Context, kk string) (household.Case, error) {
-	var sum Summary
-	err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "kk", Value: kk}, {Key: "status", Value: string(household.StatusOpen)}}).Decode(&sum)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return household.Case{}, ErrNotFound
-	}
-	if err != nil {
-		return household.Case{}, fmt.Errorf("store: case of kk: %w", err)
-	}
-	return s.Case(ctx, sum.ID)
-}
-
 // Timeline returns a case's events in order.
 func (s *Store) Timeline(ctx context.Context, caseID string) ([]household.Event, error) {
 	cur, err := s.db.Collection(CaseEvents).Find(ctx, bson.D{{Key: "caseId", Value: caseID}},
