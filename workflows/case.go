@@ -320,23 +320,18 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput
 // projection for workflow.GetVersion.
 const changeLocalProjection = "local-projection"
 
-var localProjectOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    time.Minute,
-	},
+// projectRetry retries a projection without end: the read model must
+// catch up, and nothing later is written before it does.
+var projectRetry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
 }
 
-var projectOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    time.Minute,
-	},
-}
+var (
+	localProjectOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
+	projectOptions      = workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
+)
 
 // flush projects pending events and the snapshot, notifies on reminders
 // and escalations, and keeps the search attributes current. Only this
