@@ -162,7 +162,7 @@ func (s *Server) timeline(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	events, err := s.store.Timeline(c.Request.Context(), cs.ID)
+	events, err := s.store.Timeline(c.Request.Context(), cs.ID, cs.Seq)
 	if err != nil {
 		s.fail(c, err)
 		return

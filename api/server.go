@@ -25,7 +25,7 @@ import (
 type ReadModel interface {
 	Case(ctx context.Context, id string) (household.Case, error)
 	List(ctx context.Context, f store.Filter) ([]store.Summary, string, error)
-	Timeline(ctx context.Context, caseID string) ([]household.Event, error)
+	Timeline(ctx context.Context, caseID string, seq int64) ([]household.Event, error)
 	RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error
 	Dashboard(ctx context.Context, scope, district string) (store.Dashboard, error)
 	Ping(ctx context.Context) error

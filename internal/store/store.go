@@ -193,11 +193,21 @@ func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
 	return s.ReplaceCase(ctx, c)
 }
 
+// eventDoc is a timeline event as stored; its _id names the case and the
+// sequence, so the timeline can be read by _id, the one filter FerretDB
+// serves from an index.
+type eventDoc struct {
+	ID    string          `bson:"_id"`
+	Event household.Event `bson:",inline"`
+}
+
+func eventID(caseID string, seq int64) string { return fmt.Sprintf("%s/%08d", caseID, seq) }
+
 // AppendEvents inserts events, skipping those already stored.
 func (s *Store) AppendEvents(ctx context.Context, events []household.Event) error {
 	docs := make([]any, len(events))
 	for i, e := range events {
-		docs[i] = e
+		docs[i] = eventDoc{ID: eventID(e.CaseID, e.Seq), Event: e}
 	}
 	_, err := s.db.Collection(CaseEvents).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
@@ -228,8 +238,26 @@ func (s *Store) Case(ctx context.Context, id string) (household.Case, error) {
 	return doc.Case, nil
 }
 
-// Timeline returns a case's events in order.
-func (s *Store) Timeline(ctx context.Context, caseID string) ([]household.Event, error) {
+// Timeline returns the events 1..seq of a case in order, reading each by
+// its _id. Events stored before they were keyed that way are found by the
+// (scanning) query on caseId instead.
+func (s *Store) Timeline(ctx context.Context, caseID string, seq int64) ([]household.Event, error) {
+	events := make([]household.Event, 0, seq)
+	for n := int64(1); n <= seq; n++ {
+		var doc eventDoc
+		err := s.db.Collection(CaseEvents).FindOne(ctx, bson.D{{Key: "_id", Value: eventID(caseID, n)}}).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return s.timelineByQuery(ctx, caseID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: timeline: %w", err)
+		}
+		events = append(events, doc.Event)
+	}
+	return events, nil
+}
+
+func (s *Store) timelineByQuery(ctx context.Context, caseID string) ([]household.Event, error) {
 	cur, err := s.db.Collection(CaseEvents).Find(ctx, bson.D{{Key: "caseId", Value: caseID}},
 		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(10_000))
 	if err != nil {
