@@ -69,11 +69,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "token.secret"))
-	if err != nil {
-		return nil, err
-	}
-	issuer, err := auth.NewIssuer(secret)
+	issuer, err := dataDirIssuer(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +108,16 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	d.URL = "http://" + d.ln.Addr().String()
 	d.srv = httpServer(newAPI(d.Client, d.Store, issuer, cases, cfg.Logger))
 	return d, nil
+}
+
+// dataDirIssuer signs with the dev secret kept in dir (created on first
+// use), which `tuntas dev`, `tuntas token` and `tuntas import` share.
+func dataDirIssuer(dir string) (*auth.Issuer, error) {
+	secret, err := auth.LoadOrCreateSecret(filepath.Join(dir, "token.secret"))
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewIssuer(secret)
 }
 
 // Serve answers HTTP until ctx ends, then shuts the server down gracefully.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -176,7 +177,7 @@ func TestFiftyConcurrentOpensOfOneFamilyCardCreateOneCase(t *testing.T) {
 				created++
 				ids[c.ID]++
 			case http.StatusConflict:
-				if err := jsonUnmarshal(raw, &problem); err != nil || problem.CaseID == "" {
+				if err := json.Unmarshal(raw, &problem); err != nil || problem.CaseID == "" {
 					t.Errorf("409 without the existing case: %s", raw)
 				}
 				ids[problem.CaseID]++

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -34,11 +33,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("usage: tuntas import [flags] FILE.csv")
 	}
 	if *token == "" {
-		secret, err := auth.LoadOrCreateSecret(filepath.Join(*dir, "token.secret"))
-		if err != nil {
-			return err
-		}
-		issuer, err := auth.NewIssuer(secret)
+		issuer, err := dataDirIssuer(*dir)
 		if err != nil {
 			return err
 		}

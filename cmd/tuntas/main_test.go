@@ -133,8 +133,6 @@ func (s *testSystem) must(t testing.TB, want int, method, path, token string, bo
 	return raw
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // eventually polls cond every 50ms until it holds, failing the test after timeout.
 func eventually(t testing.TB, timeout time.Duration, cond func() bool) {
 	t.Helper()

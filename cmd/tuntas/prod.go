@@ -145,14 +145,13 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if p.Sub == "" {
 		p.Sub = *role + "@" + p.Region
 	}
-	secret := []byte(envOr("TUNTAS_TOKEN_SECRET", ""))
-	if len(secret) == 0 {
-		var err error
-		if secret, err = auth.LoadOrCreateSecret(*dir + "/token.secret"); err != nil {
-			return err
-		}
+	var issuer *auth.Issuer
+	var err error
+	if secret := envOr("TUNTAS_TOKEN_SECRET", ""); secret != "" {
+		issuer, err = auth.NewIssuer([]byte(secret))
+	} else {
+		issuer, err = dataDirIssuer(*dir)
 	}
-	issuer, err := auth.NewIssuer(secret)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package household
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -250,11 +252,7 @@ func (s Survey) Validate(asOf time.Time) error {
 // sortFieldErrors orders errors by field so that a map range above cannot
 // make the message order vary (validators run inside workflows).
 func sortFieldErrors(fe FieldErrors) {
-	for i := 1; i < len(fe); i++ {
-		for j := i; j > 0 && fe[j].Field < fe[j-1].Field; j-- {
-			fe[j], fe[j-1] = fe[j-1], fe[j]
-		}
-	}
+	slices.SortStableFunc(fe, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 }
 
 // Age returns a member's age in whole years on day asOf, or -1 if the birth
