@@ -25,7 +25,7 @@ func (s *Server) update(c *gin.Context, name string, input func() (any, error)) 
 		return
 	}
 	if cs.Status != household.StatusOpen {
-		s.fail(c, newProblem(http.StatusConflict, "the case is closed ("+string(cs.Outcome)+")"))
+		s.fail(c, newProblem(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")"))
 		return
 	}
 	p := principal(c)

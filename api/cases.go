@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -33,32 +31,13 @@ type OpenRequest struct {
 	Desil       *int             `json:"desil,omitempty"`
 }
 
-// Validate checks the request for a caller whose region is scope.
+// Validate checks the request for a caller whose region is scope with
+// the domain's rules; a desil that is sent must be 1 to 10 (0 is how the
+// domain says none was given).
 func (r OpenRequest) Validate(scope string) error {
 	var fe household.FieldErrors
-	if kk, err := household.ParseKK(r.KK); err != nil {
-		fe.Add("kk", "%v", err)
-	} else if reg, ok := region.Lookup(kk.Regency); !ok || reg.Level != region.Regency {
-		fe.Add("kk", "digits 1-4 (%s) are not a regency or city of the registry", region.Compact(kk.Regency))
-	}
-	if nik, err := household.ParseNIK(r.HeadNIK); err != nil {
-		fe.Add("headNik", "%v", err)
-	} else if !region.IsProvinceCode(nik.Province) {
-		fe.Add("headNik", "digits 1-2 (%s) are not an Indonesian province code", nik.Province)
-	} else if _, ok := region.Lookup(nik.Province); ok {
-		if reg, ok := region.Lookup(nik.Regency); !ok || reg.Level != region.Regency {
-			fe.Add("headNik", "digits 1-4 (%s) are not a regency or city of the registry", region.Compact(nik.Regency))
-		}
-	}
-	text(&fe, "headName", r.HeadName, 100)
-	if v, ok := region.Lookup(r.VillageCode); !ok || v.Level != region.Village {
-		fe.Add("villageCode", "must be a village (desa/kelurahan) code of the registry, like 64.08.01.2001")
-	} else if !region.Within(r.VillageCode, scope) {
-		fe.Add("villageCode", "lies outside your region %s", scope)
-	}
-	text(&fe, "address", r.Address, 300)
-	household.Enum(&fe, "source", r.Source, household.Sources)
-	if r.Desil != nil && (*r.Desil < 1 || *r.Desil > 10) {
+	_ = errors.As(r.input().Validate(scope), &fe)
+	if r.Desil != nil && *r.Desil == 0 {
 		fe.Add("desil", "must be a decile from 1 to 10")
 	}
 	return fe.Err()
@@ -72,13 +51,6 @@ func (r OpenRequest) input() household.OpenInput {
 	}
 	return household.OpenInput{KK: r.KK, HeadNIK: r.HeadNIK, HeadName: r.HeadName,
 		VillageCode: r.VillageCode, Address: r.Address, Source: r.Source, Desil: desil}
-}
-
-// text checks a required free-text field.
-func text(fe *household.FieldErrors, name, v string, max int) {
-	if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > max || !utf8.ValidString(v) {
-		fe.Add(name, "must be 1 to %d characters of text", max)
-	}
 }
 
 func newRequestID() string {
@@ -104,7 +76,7 @@ func (s *Server) openCase(c *gin.Context) {
 		return
 	}
 	if !out.Created {
-		pe := newProblem(http.StatusConflict, "family card "+req.KK+" already has an open case "+out.Case.ID)
+		pe := newProblem(household.CodeConflict, "family card "+req.KK+" already has an open case "+out.Case.ID)
 		pe.p.CaseID = out.Case.ID
 		s.fail(c, pe)
 		return
@@ -130,11 +102,11 @@ func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest) (w
 func (s *Server) loadCase(c *gin.Context) (household.Case, error) {
 	id := c.Param("id")
 	if len(id) > 64 {
-		return household.Case{}, newProblem(http.StatusNotFound, "no such case")
+		return household.Case{}, newProblem(household.CodeNotFound, "no such case")
 	}
 	cs, err := s.store.Case(c.Request.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !principal(c).Sees(cs.VillageCode)) {
-		return household.Case{}, newProblem(http.StatusNotFound, "no such case")
+		return household.Case{}, newProblem(household.CodeNotFound, "no such case")
 	}
 	if err != nil {
 		return household.Case{}, fmt.Errorf("load case: %w", err)
@@ -288,48 +260,32 @@ func masked(cs household.Case) household.Case {
 	return cs
 }
 
-// domainProblem maps a domain rejection to its problem.
-func domainProblem(err error) error {
-	var fe household.FieldErrors
-	switch {
-	case errors.As(err, &fe):
-		return invalid(fe...)
-	case errors.Is(err, household.ErrStage):
-		return newProblem(http.StatusConflict, err.Error())
-	case errors.Is(err, household.ErrForbidden):
-		return newProblem(http.StatusForbidden, err.Error())
-	case errors.Is(err, household.ErrNotFound):
-		return newProblem(http.StatusNotFound, err.Error())
-	}
-	return err
-}
-
 // temporalProblem maps an error from a workflow call: the workflow's
 // rejections keep their reason; a case that is no longer running is a
 // conflict; a timeout is 504; anything else is internal.
 func temporalProblem(err error) error {
 	var (
-		app      *temporal.ApplicationError
-		notFound *serviceerror.NotFound
+		app         *temporal.ApplicationError
+		notFound    *serviceerror.NotFound
+		unavailable *serviceerror.Unavailable
 	)
 	switch {
 	case errors.As(err, &app):
-		switch app.Type() {
-		case workflows.ErrTypeInvalid:
+		code := household.Code(app.Type())
+		if code == household.CodeInvalid {
 			var fe []household.FieldError
 			_ = app.Details(&fe)
 			return invalid(fe...)
-		case workflows.ErrTypeStage:
-			return newProblem(http.StatusConflict, app.Message())
-		case workflows.ErrTypeForbidden:
-			return newProblem(http.StatusForbidden, app.Message())
-		case workflows.ErrTypeNotFound:
-			return newProblem(http.StatusNotFound, app.Message())
+		}
+		if household.OneOf(code, household.Codes) {
+			return newProblem(code, app.Message())
 		}
 	case errors.As(err, &notFound):
-		return newProblem(http.StatusConflict, "the case is no longer running")
+		return newProblem(household.CodeConflict, "the case is no longer running")
+	case errors.As(err, &unavailable):
+		return newProblem(codeUnavailable, "the workflow service is unavailable; retry later")
 	case errors.Is(err, context.DeadlineExceeded):
-		return newProblem(http.StatusGatewayTimeout, "the case did not answer in time; retry later")
+		return newProblem(codeTimeout, "the case did not answer in time; retry later")
 	}
 	return fmt.Errorf("temporal: %w", err)
 }

@@ -22,7 +22,7 @@ func decode(c *gin.Context, v any) error {
 func decodeBody(contentType string, body io.Reader, v any) error {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "application/json" {
-		return newProblem(http.StatusUnsupportedMediaType, "send the body as application/json")
+		return newProblem(codeUnsupportedMedia, "send the body as application/json")
 	}
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
@@ -30,7 +30,7 @@ func decodeBody(contentType string, body io.Reader, v any) error {
 		return decodeProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return newProblem(http.StatusBadRequest, "the body must hold exactly one JSON object")
+		return newProblem(codeBadRequest, "the body must hold exactly one JSON object")
 	}
 	return nil
 }
@@ -43,11 +43,11 @@ func decodeProblem(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooLong):
-		return newProblem(http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
+		return newProblem(codeTooLarge, "the body is larger than 1 MiB")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return newProblem(http.StatusBadRequest, "the body is not valid JSON")
+		return newProblem(codeBadRequest, "the body is not valid JSON")
 	case errors.Is(err, io.EOF):
-		return newProblem(http.StatusBadRequest, "the body is empty")
+		return newProblem(codeBadRequest, "the body is empty")
 	case errors.As(err, &typ):
 		name := typ.Field
 		if name == "" {
@@ -58,7 +58,7 @@ func decodeProblem(err error) error {
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return invalid(field(strings.Trim(name, `"`), "is not a known field"))
 	}
-	return newProblem(http.StatusBadRequest, "the body could not be read as the expected JSON object")
+	return newProblem(codeBadRequest, "the body could not be read as the expected JSON object")
 }
 
 func jsonKind(goKind string) string {

@@ -88,7 +88,7 @@ func importFile(c *gin.Context) (io.Reader, string, error) {
 	case err == nil && mt == "multipart/form-data":
 		mr, err := c.Request.MultipartReader()
 		if err != nil || params["boundary"] == "" {
-			return nil, "", newProblem(http.StatusBadRequest, "the multipart body has no boundary")
+			return nil, "", newProblem(codeBadRequest, "the multipart body has no boundary")
 		}
 		for {
 			part, err := mr.NextPart()
@@ -100,7 +100,7 @@ func importFile(c *gin.Context) (io.Reader, string, error) {
 			}
 		}
 	}
-	return nil, "", newProblem(http.StatusUnsupportedMediaType, "send the list as text/csv, or as the file part of multipart/form-data")
+	return nil, "", newProblem(codeUnsupportedMedia, "send the list as text/csv, or as the file part of multipart/form-data")
 }
 
 // readImport streams the CSV: each row is validated like POST /v1/cases;
@@ -153,7 +153,7 @@ func (s *Server) readImport(ctx context.Context, body io.Reader, p auth.Principa
 		}
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return newProblem(http.StatusRequestEntityTooLarge, "the file is larger than 64 MiB")
+			return newProblem(codeTooLarge, "the file is larger than 64 MiB")
 		}
 		prog.RowsRead++
 		if err != nil && !errors.Is(err, csv.ErrFieldCount) {
@@ -227,7 +227,7 @@ func (s *Server) getImport(c *gin.Context) {
 	ctx := c.Request.Context()
 	prog, err := s.imports.Import(ctx, c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		s.fail(c, newProblem(http.StatusNotFound, "no such import"))
+		s.fail(c, newProblem(household.CodeNotFound, "no such import"))
 		return
 	}
 	if err != nil {

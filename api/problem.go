@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -22,20 +23,42 @@ type Problem struct {
 	CaseID string `json:"caseId,omitempty"`
 }
 
-// problemType is the URI of each kind of problem, relative to the API.
-var problemType = map[int]string{
-	http.StatusBadRequest:            "/problems/bad-request",
-	http.StatusUnauthorized:          "/problems/unauthorized",
-	http.StatusForbidden:             "/problems/forbidden",
-	http.StatusNotFound:              "/problems/not-found",
-	http.StatusMethodNotAllowed:      "/problems/method-not-allowed",
-	http.StatusConflict:              "/problems/conflict",
-	http.StatusRequestEntityTooLarge: "/problems/too-large",
-	http.StatusUnsupportedMediaType:  "/problems/unsupported-media-type",
-	http.StatusUnprocessableEntity:   "/problems/validation",
-	http.StatusInternalServerError:   "/problems/internal",
-	http.StatusServiceUnavailable:    "/problems/unavailable",
-	http.StatusGatewayTimeout:        "/problems/timeout",
+// Codes of the problems only HTTP has (a body that is not JSON, a missing
+// token, …), beside the domain's own codes in the same table.
+const (
+	codeBadRequest       household.Code = "BadRequest"
+	codeUnauthorized     household.Code = "Unauthorized"
+	codeMethodNotAllowed household.Code = "MethodNotAllowed"
+	codeTooLarge         household.Code = "TooLarge"
+	codeUnsupportedMedia household.Code = "UnsupportedMedia"
+	codeInternal         household.Code = "Internal"
+	codeUnavailable      household.Code = "Unavailable"
+	codeTimeout          household.Code = "Timeout"
+)
+
+// problemKind is how one code is answered.
+type problemKind struct {
+	status int
+	// slug names the problem type, /problems/<slug>.
+	slug string
+}
+
+// problemKinds is the one table from error codes, the domain's and HTTP's,
+// to statuses and problem types. A code missing here is answered as an
+// internal error, and a test checks that every domain code is present.
+var problemKinds = map[household.Code]problemKind{
+	household.CodeInvalid:   {http.StatusUnprocessableEntity, "validation"},
+	household.CodeConflict:  {http.StatusConflict, "conflict"},
+	household.CodeForbidden: {http.StatusForbidden, "forbidden"},
+	household.CodeNotFound:  {http.StatusNotFound, "not-found"},
+	codeBadRequest:          {http.StatusBadRequest, "bad-request"},
+	codeUnauthorized:        {http.StatusUnauthorized, "unauthorized"},
+	codeMethodNotAllowed:    {http.StatusMethodNotAllowed, "method-not-allowed"},
+	codeTooLarge:            {http.StatusRequestEntityTooLarge, "too-large"},
+	codeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "unsupported-media-type"},
+	codeInternal:            {http.StatusInternalServerError, "internal"},
+	codeUnavailable:         {http.StatusServiceUnavailable, "unavailable"},
+	codeTimeout:             {http.StatusGatewayTimeout, "timeout"},
 }
 
 // problemError is an error that is answered as a problem.
@@ -43,30 +66,63 @@ type problemError struct{ p Problem }
 
 func (e *problemError) Error() string { return e.p.Title + ": " + e.p.Detail }
 
-func newProblem(status int, detail string, fields ...household.FieldError) *problemError {
-	return &problemError{Problem{Type: problemType[status], Title: http.StatusText(status), Status: status, Detail: detail, Errors: fields}}
+func newProblem(code household.Code, detail string, fields ...household.FieldError) *problemError {
+	k, ok := problemKinds[code]
+	if !ok {
+		k = problemKinds[codeInternal]
+	}
+	return &problemError{Problem{Type: "/problems/" + k.slug, Title: http.StatusText(k.status), Status: k.status, Detail: detail, Errors: fields}}
 }
 
 func invalid(fields ...household.FieldError) *problemError {
-	return newProblem(http.StatusUnprocessableEntity, "the request has invalid fields", fields...)
+	return newProblem(household.CodeInvalid, "the request has invalid fields", fields...)
 }
 
 func field(name, message string) household.FieldError {
 	return household.FieldError{Field: name, Message: message}
 }
 
-// fail answers err as a problem: a problemError as itself, anything else as
-// a generic 500 whose cause is logged once, with the request ID, and never
-// shown to the client.
+// domainProblem answers a domain rejection with its code's problem and the
+// domain's message; any other error is returned as it is.
+func domainProblem(err error) error {
+	code := household.ErrorCode(err)
+	if code == "" {
+		return err
+	}
+	var fe household.FieldErrors
+	if errors.As(err, &fe) {
+		return invalid(fe...)
+	}
+	return newProblem(code, err.Error())
+}
+
+// retryAfterSeconds is what a client is told to wait when a dependency is
+// down or slow.
+const retryAfterSeconds = "5"
+
+// fail answers err as a problem: a problemError as itself, a domain
+// rejection by its code, a deadline as 504 with Retry-After, and anything
+// else as a generic 500 whose cause is logged once, with the request ID,
+// and never shown to the client.
 func (s *Server) fail(c *gin.Context, err error) {
 	var pe *problemError
-	if !errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe):
+	case household.ErrorCode(err) != "":
+		_ = errors.As(domainProblem(err), &pe)
+	case errors.Is(err, context.DeadlineExceeded):
+		s.logger.WarnContext(c.Request.Context(), "timeout", "request_id", requestID(c), "path", c.FullPath(), "error", err)
+		pe = newProblem(codeTimeout, "a service Tuntas depends on did not answer in time; retry later")
+	default:
 		s.logger.ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "path", c.FullPath(), "error", err)
-		pe = newProblem(http.StatusInternalServerError, "an internal error occurred; quote the request ID when reporting it")
+		pe = newProblem(codeInternal, "an internal error occurred; quote the request ID when reporting it")
 	}
 	p := pe.p
 	p.Instance = c.Request.URL.Path
 	p.RequestID = requestID(c)
+	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusGatewayTimeout {
+		c.Header("Retry-After", retryAfterSeconds)
+	}
 	c.Header("Content-Type", "application/problem+json")
 	c.AbortWithStatusJSON(p.Status, p)
 }

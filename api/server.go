@@ -88,9 +88,9 @@ func (s *Server) router() *gin.Engine {
 	_ = r.SetTrustedProxies(nil)
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestIDs, s.recover, s.observe)
-	r.NoRoute(func(c *gin.Context) { s.fail(c, newProblem(http.StatusNotFound, "no such route")) })
+	r.NoRoute(func(c *gin.Context) { s.fail(c, newProblem(household.CodeNotFound, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, newProblem(http.StatusMethodNotAllowed, "method not allowed on this route"))
+		s.fail(c, newProblem(codeMethodNotAllowed, "method not allowed on this route"))
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -175,7 +175,7 @@ func (s *Server) recover(c *gin.Context) {
 				panic(v)
 			}
 			s.logger.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", v)
-			s.fail(c, newProblem(http.StatusInternalServerError, "an internal error occurred; quote the request ID when reporting it"))
+			s.fail(c, newProblem(codeInternal, "an internal error occurred; quote the request ID when reporting it"))
 		}
 	}()
 	c.Next()
@@ -186,13 +186,13 @@ func (s *Server) authenticate(c *gin.Context) {
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="tuntas"`)
-		s.fail(c, newProblem(http.StatusUnauthorized, "send a bearer token in the Authorization header"))
+		s.fail(c, newProblem(codeUnauthorized, "send a bearer token in the Authorization header"))
 		return
 	}
 	p, err := s.issuer.Verify(strings.TrimSpace(token))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="tuntas", error="invalid_token"`)
-		s.fail(c, newProblem(http.StatusUnauthorized, "the token is invalid or expired"))
+		s.fail(c, newProblem(codeUnauthorized, "the token is invalid or expired"))
 		return
 	}
 	c.Set(keyPrincipal, p)
@@ -209,7 +209,7 @@ func principal(c *gin.Context) auth.Principal {
 func (s *Server) allow(roles ...household.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !principal(c).Can(roles...) {
-			s.fail(c, newProblem(http.StatusForbidden, "your role may not use this endpoint"))
+			s.fail(c, newProblem(household.CodeForbidden, "your role may not use this endpoint"))
 			return
 		}
 		c.Next()

@@ -78,124 +78,79 @@ func (w *caseWorkflow) attributes() [2]string {
 	return [2]string{string(w.c.Stage), esc}
 }
 
+// setup registers the case's query and updates. Every actor's action is
+// the domain's check (the update's validator) and apply, registered by
+// register.
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) {
-		return State{Case: *w.c, PendingActions: w.c.PendingActions()}, nil
+	type cs = *household.Case
+	return errors.Join(
+		workflow.SetQueryHandler(ctx, QueryState, w.state),
+		workflow.SetUpdateHandler(ctx, UpdateOpened, w.opened),
+		workflow.SetUpdateHandler(ctx, UpdateEscalationRecorded, w.escalationRecorded),
+		register(ctx, w, UpdateSurvey, cs.CheckSurvey, cs.SubmitSurvey),
+		register(ctx, w, UpdateVillage, cs.CheckVillage, cs.ConfirmByVillage),
+		register(ctx, w, UpdateVerification, cs.CheckVerification, cs.RecordVerification),
+		register(ctx, w, UpdateAssign, cs.CheckAssign, cs.AssignInterventions),
+		register(ctx, w, UpdateIntervention, cs.CheckIntervention, cs.UpdateIntervention),
+		register(ctx, w, UpdateFollowUp, cs.CheckFollowUp, w.recordFollowUp),
+		register(ctx, w, UpdateGraduate, cs.CheckGraduate, cs.Graduate),
+		register(ctx, w, UpdateResolve, cs.CheckResolve, cs.ResolveEscalation),
+		register(ctx, w, UpdateClose, cs.CheckClose, cs.Close),
+	)
+}
+
+func (w *caseWorkflow) state() (State, error) {
+	return State{Case: *w.c, PendingActions: w.c.PendingActions()}, nil
+}
+
+// opened answers the opener once the case is in the read model; Created
+// tells whether this request (and not an earlier one) opened it.
+func (w *caseWorkflow) opened(ctx workflow.Context, requestID string) (OpenResult, error) {
+	if err := workflow.Await(ctx, func() bool { return w.projected >= 1 }); err != nil {
+		return OpenResult{}, err
+	}
+	return OpenResult{Case: *w.c, Created: requestID != "" && requestID == w.requestID}, nil
+}
+
+// escalationRecorded answers once the escalation signal with that ID has
+// been recorded and projected, or with the reason it was refused.
+func (w *caseWorkflow) escalationRecorded(ctx workflow.Context, id string) (household.Case, error) {
+	if err := workflow.Await(ctx, func() bool {
+		_, recorded := w.c.Escalation(id)
+		return w.refused[id] != nil || (recorded && w.projected >= w.c.Version)
 	}); err != nil {
-		return err
+		return household.Case{}, err
 	}
-	if err := workflow.SetUpdateHandler(ctx, UpdateOpened, func(ctx workflow.Context, requestID string) (OpenResult, error) {
-		if err := workflow.Await(ctx, func() bool { return w.projected >= 1 }); err != nil {
-			return OpenResult{}, err
-		}
-		return OpenResult{Case: *w.c, Created: requestID != "" && requestID == w.requestID}, nil
-	}); err != nil {
-		return err
+	if err := w.refused[id]; err != nil {
+		return household.Case{}, rejection(err)
 	}
-	if err := workflow.SetUpdateHandler(ctx, UpdateEscalationRecorded, func(ctx workflow.Context, id string) (household.Case, error) {
-		if err := workflow.Await(ctx, func() bool {
-			_, recorded := w.c.Escalation(id)
-			return w.refused[id] != nil || (recorded && w.projected >= w.c.Version)
-		}); err != nil {
-			return household.Case{}, err
-		}
-		if err := w.refused[id]; err != nil {
-			return household.Case{}, rejection(err)
-		}
-		return *w.c, nil
-	}); err != nil {
-		return err
+	return *w.c, nil
+}
+
+// register makes an actor's action an update of the case: the domain's
+// check is the validator, which rejects before anything is recorded, and
+// the handler applies it. Check and apply are typed by the input, so a
+// handler whose signature does not fit its action does not compile.
+func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
+	check func(*household.Case, household.Actor, In, time.Time) error,
+	apply func(*household.Case, household.Actor, In, time.Time) []household.Event,
+) error {
+	validate := func(ctx workflow.Context, by household.Actor, in In) error {
+		return rejection(check(w.c, by, in, workflow.Now(ctx)))
 	}
-	type now = time.Time
-	handlers := []struct {
-		name   string
-		check  any
-		handle any
-	}{
-		{UpdateSurvey,
-			func(ctx workflow.Context, by household.Actor, in household.SurveyInput) error {
-				return rejection(w.c.CheckSurvey(by, in, workflow.Now(ctx)))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.SurveyInput) (household.Case, error) {
-				return w.act(ctx, func(t now) error { return w.c.CheckSurvey(by, in, t) },
-					func(t now) []household.Event { return w.c.SubmitSurvey(by, in, t) })
-			}},
-		{UpdateVillage,
-			func(ctx workflow.Context, by household.Actor, in household.VillageInput) error {
-				return rejection(w.c.CheckVillage(by, in, workflow.Now(ctx)))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.VillageInput) (household.Case, error) {
-				return w.act(ctx, func(t now) error { return w.c.CheckVillage(by, in, t) },
-					func(t now) []household.Event { return w.c.ConfirmByVillage(by, in, t) })
-			}},
-		{UpdateVerification,
-			func(_ workflow.Context, by household.Actor, in household.VerificationInput) error {
-				return rejection(w.c.CheckVerification(by, in))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.VerificationInput) (household.Case, error) {
-				return w.act(ctx, func(now) error { return w.c.CheckVerification(by, in) },
-					func(t now) []household.Event { return w.c.RecordVerification(by, in, t) })
-			}},
-		{UpdateAssign,
-			func(_ workflow.Context, by household.Actor, in household.AssignInput) error {
-				return rejection(w.c.CheckAssign(by, in))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.AssignInput) (household.Case, error) {
-				return w.act(ctx, func(now) error { return w.c.CheckAssign(by, in) },
-					func(t now) []household.Event { return w.c.AssignInterventions(by, in, t) })
-			}},
-		{UpdateIntervention,
-			func(_ workflow.Context, by household.Actor, in household.InterventionInput) error {
-				return rejection(w.c.CheckIntervention(by, in))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.InterventionInput) (household.Case, error) {
-				return w.act(ctx, func(now) error { return w.c.CheckIntervention(by, in) },
-					func(t now) []household.Event { return w.c.UpdateIntervention(by, in, t) })
-			}},
-		{UpdateFollowUp,
-			func(ctx workflow.Context, by household.Actor, in household.FollowUpInput) error {
-				return rejection(w.c.CheckFollowUp(by, in, workflow.Now(ctx)))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.FollowUpInput) (household.Case, error) {
-				return w.act(ctx, func(t now) error { return w.c.CheckFollowUp(by, in, t) },
-					func(t now) []household.Event {
-						events := w.c.RecordFollowUp(by, in, t)
-						w.cycleDone = true
-						return events
-					})
-			}},
-		{UpdateGraduate,
-			func(_ workflow.Context, by household.Actor, in household.GraduateInput) error {
-				return rejection(w.c.CheckGraduate(by, in))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.GraduateInput) (household.Case, error) {
-				return w.act(ctx, func(now) error { return w.c.CheckGraduate(by, in) },
-					func(t now) []household.Event { return w.c.Graduate(by, in, t) })
-			}},
-		{UpdateResolve,
-			func(_ workflow.Context, by household.Actor, in household.ResolveInput) error {
-				return rejection(w.c.CheckResolve(by, in))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.ResolveInput) (household.Case, error) {
-				return w.act(ctx, func(now) error { return w.c.CheckResolve(by, in) },
-					func(t now) []household.Event { return w.c.ResolveEscalation(by, in, t) })
-			}},
-		{UpdateClose,
-			func(_ workflow.Context, by household.Actor, in household.CloseInput) error {
-				return rejection(w.c.CheckClose(by, in))
-			},
-			func(ctx workflow.Context, by household.Actor, in household.CloseInput) (household.Case, error) {
-				return w.act(ctx, func(now) error { return w.c.CheckClose(by, in) },
-					func(t now) []household.Event { return w.c.Close(by, in, t) })
-			}},
+	handle := func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
+		return w.act(ctx,
+			func(t time.Time) error { return check(w.c, by, in, t) },
+			func(t time.Time) []household.Event { return apply(w.c, by, in, t) })
 	}
-	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handle,
-			workflow.UpdateHandlerOptions{Validator: h.check}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
+}
+
+// recordFollowUp records a visit and ends the run, so that the case
+// continues as new after every visit and its history stays bounded.
+func (w *caseWorkflow) recordFollowUp(c *household.Case, by household.Actor, in household.FollowUpInput, t time.Time) []household.Event {
+	w.cycleDone = true
+	return c.RecordFollowUp(by, in, t)
 }
 
 // act applies one accepted action. The check runs again because two
@@ -215,31 +170,19 @@ func (w *caseWorkflow) act(ctx workflow.Context, check func(time.Time) error, ap
 	return *w.c, nil
 }
 
-// Rejection error types, for the API to map to statuses.
-const (
-	ErrTypeStage     = "StageConflict"
-	ErrTypeForbidden = "Forbidden"
-	ErrTypeNotFound  = "NotFound"
-	ErrTypeInvalid   = "Invalid"
-)
-
-// rejection turns a domain error into an application error whose type the
-// API maps to a status and whose details carry field errors.
+// rejection turns a domain error into an application error whose type is
+// the domain's error code (the API maps it to a status) and whose details
+// carry the field errors.
 func rejection(err error) error {
-	var fe household.FieldErrors
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		return temporal.NewApplicationError(err.Error(), ErrTypeInvalid, []household.FieldError(fe))
-	case errors.Is(err, household.ErrStage):
-		return temporal.NewApplicationError(err.Error(), ErrTypeStage)
-	case errors.Is(err, household.ErrForbidden):
-		return temporal.NewApplicationError(err.Error(), ErrTypeForbidden)
-	case errors.Is(err, household.ErrNotFound):
-		return temporal.NewApplicationError(err.Error(), ErrTypeNotFound)
+	code := household.ErrorCode(err)
+	if code == "" {
+		return err
 	}
-	return err
+	var fe household.FieldErrors
+	if errors.As(err, &fe) {
+		return temporal.NewApplicationError(err.Error(), string(code), []household.FieldError(fe))
+	}
+	return temporal.NewApplicationError(err.Error(), string(code))
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {

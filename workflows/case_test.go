@@ -257,10 +257,10 @@ func mustAccept(t *testing.T, rs ...*result) {
 	}
 }
 
-func mustReject(t *testing.T, r *result, errType string) {
+func mustReject(t *testing.T, r *result, errType household.Code) {
 	t.Helper()
 	var app *temporal.ApplicationError
-	if r.accepted || !errors.As(r.err, &app) || app.Type() != errType {
+	if r.accepted || !errors.As(r.err, &app) || app.Type() != string(errType) {
 		t.Errorf("%s: accepted=%t err=%v, want rejection of type %s", r.name, r.accepted, r.err, errType)
 	}
 }
@@ -339,19 +339,19 @@ func TestActionsOutOfStageRoleOrRegionAreRejectedBeforeAnythingIsWritten(t *test
 		update  string
 		by      household.Actor
 		in      any
-		errType string
+		errType household.Code
 	}{
-		{"village confirmation while collecting", workflows.UpdateVillage, village, confirm, workflows.ErrTypeStage},
-		{"verification while collecting", workflows.UpdateVerification, verifier, extremePoor, workflows.ErrTypeStage},
-		{"assignment while collecting", workflows.UpdateAssign, super, assignPKH, workflows.ErrTypeStage},
-		{"follow-up while collecting", workflows.UpdateFollowUp, cw, visitAbove, workflows.ErrTypeStage},
-		{"graduation while collecting", workflows.UpdateGraduate, verifier, household.GraduateInput{Notes: "x"}, workflows.ErrTypeStage},
-		{"survey by a village officer", workflows.UpdateSurvey, village, extremePoorSurvey, workflows.ErrTypeForbidden},
-		{"survey by another kecamatan's caseworker", workflows.UpdateSurvey, cwOther, extremePoorSurvey, workflows.ErrTypeForbidden},
-		{"close by a caseworker", workflows.UpdateClose, cw, closeMoved, workflows.ErrTypeForbidden},
-		{"survey without members", workflows.UpdateSurvey, cw, household.SurveyInput{}, workflows.ErrTypeInvalid},
-		{"close with an unknown reason", workflows.UpdateClose, super, household.CloseInput{Reason: "bored"}, workflows.ErrTypeInvalid},
-		{"resolving an unknown escalation", workflows.UpdateResolve, province, household.ResolveInput{ID: "nope", Resolution: "x"}, workflows.ErrTypeNotFound},
+		{"village confirmation while collecting", workflows.UpdateVillage, village, confirm, household.CodeConflict},
+		{"verification while collecting", workflows.UpdateVerification, verifier, extremePoor, household.CodeConflict},
+		{"assignment while collecting", workflows.UpdateAssign, super, assignPKH, household.CodeConflict},
+		{"follow-up while collecting", workflows.UpdateFollowUp, cw, visitAbove, household.CodeConflict},
+		{"graduation while collecting", workflows.UpdateGraduate, verifier, household.GraduateInput{Notes: "x"}, household.CodeConflict},
+		{"survey by a village officer", workflows.UpdateSurvey, village, extremePoorSurvey, household.CodeForbidden},
+		{"survey by another kecamatan's caseworker", workflows.UpdateSurvey, cwOther, extremePoorSurvey, household.CodeForbidden},
+		{"close by a caseworker", workflows.UpdateClose, cw, closeMoved, household.CodeForbidden},
+		{"survey without members", workflows.UpdateSurvey, cw, household.SurveyInput{}, household.CodeInvalid},
+		{"close with an unknown reason", workflows.UpdateClose, super, household.CloseInput{Reason: "bored"}, household.CodeInvalid},
+		{"resolving an unknown escalation", workflows.UpdateResolve, province, household.ResolveInput{ID: "nope", Resolution: "x"}, household.CodeNotFound},
 	}
 	results := make([]*result, len(tests))
 	for i, tt := range tests {
@@ -516,9 +516,9 @@ func TestInterventionsMoveOnlyByTheirAgencyAndInOrder(t *testing.T) {
 	h.update(11*step, workflows.UpdateClose, super, closeMoved)
 	h.run(openInput())
 	mustAccept(t, assign, declined, ack, delivered)
-	mustReject(t, twice, workflows.ErrTypeInvalid)
-	mustReject(t, otherAgency, workflows.ErrTypeNotFound)
-	mustReject(t, deliverFirst, workflows.ErrTypeStage)
+	mustReject(t, twice, household.CodeInvalid)
+	mustReject(t, otherAgency, household.CodeNotFound)
+	mustReject(t, deliverFirst, household.CodeConflict)
 	if declined.c.Stage != household.StageIntervention {
 		t.Errorf("a declined intervention moved the case to %s", declined.c.Stage)
 	}
@@ -548,9 +548,9 @@ func TestEscalationToProvinceAndResolutionAtEachStage(t *testing.T) {
 			if escalated.Case.Stage != stage || !escalated.Case.Escalated || len(escalated.Case.Escalations) != 1 {
 				t.Fatalf("after the signal: stage %s escalated %t with %d escalations", escalated.Case.Stage, escalated.Case.Escalated, len(escalated.Case.Escalations))
 			}
-			mustReject(t, bySupervisor, workflows.ErrTypeForbidden)
+			mustReject(t, bySupervisor, household.CodeForbidden)
 			mustAccept(t, resolved)
-			mustReject(t, again, workflows.ErrTypeStage)
+			mustReject(t, again, household.CodeConflict)
 			if resolved.c.Escalated || resolved.c.Escalations[0].Resolution != "provincial BLT" {
 				t.Fatalf("after resolution: escalated %t, %+v", resolved.c.Escalated, resolved.c.Escalations[0])
 			}
@@ -613,7 +613,7 @@ func TestVerifierMayGraduateDuringFollowUp(t *testing.T) {
 	noReason := h.update(6*step, workflows.UpdateGraduate, verifier, household.GraduateInput{})
 	g := h.update(7*step, workflows.UpdateGraduate, verifier, household.GraduateInput{Notes: "steady wage from job training"})
 	closed, _ := h.run(openInput())
-	mustReject(t, noReason, workflows.ErrTypeInvalid)
+	mustReject(t, noReason, household.CodeInvalid)
 	mustAccept(t, g)
 	if closed.Outcome != household.OutcomeGraduated {
 		t.Fatalf("outcome %q", closed.Outcome)
@@ -669,7 +669,7 @@ func TestEscalationRecordedAnswersAfterTheSignalOrWithItsRefusal(t *testing.T) {
 	}
 	// Accepted (the ID is valid to wait for), then failed with the refusal.
 	var app *temporal.ApplicationError
-	if !errors.As(bad.err, &app) || app.Type() != workflows.ErrTypeForbidden {
+	if !errors.As(bad.err, &app) || app.Type() != string(household.CodeForbidden) {
 		t.Fatalf("refused escalation answered %v", bad.err)
 	}
 }

@@ -16,7 +16,11 @@ import (
 // UpdateOpened (update-with-start), so a concurrent or repeated open of the
 // same KK reaches the running case and learns from Created that it did not
 // open it. A KK whose case has closed gets a new case.
+// The domain validates the opening first, for every caller alike.
 func Open(ctx context.Context, c client.Client, in CaseInput) (OpenResult, error) {
+	if err := in.Open.Validate(in.Actor.Region); err != nil {
+		return OpenResult{}, err
+	}
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       WorkflowID(in.Open.KK),
 		TaskQueue:                TaskQueue,

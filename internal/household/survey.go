@@ -2,8 +2,6 @@ package household
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -136,55 +134,6 @@ var (
 	ReceivablePrograms = []Program{ProgramPKH, ProgramSembako, ProgramPBIJKN, ProgramBLTDanaDesa}
 )
 
-// FieldError names a field and the rule it broke.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// FieldErrors is a list of validation failures; nil when valid.
-type FieldErrors []FieldError
-
-func (fe FieldErrors) Error() string {
-	if len(fe) == 0 {
-		return "valid"
-	}
-	s := fe[0].Error()
-	if len(fe) > 1 {
-		s += fmt.Sprintf(" (and %d more)", len(fe)-1)
-	}
-	return s
-}
-
-// Add records a failure.
-func (fe *FieldErrors) Add(field, format string, args ...any) {
-	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-}
-
-// Err returns fe as an error, or nil when empty.
-func (fe FieldErrors) Err() error {
-	if len(fe) == 0 {
-		return nil
-	}
-	return fe
-}
-
-// Money checks a rupiah amount.
-func (fe *FieldErrors) Money(field string, v int64) {
-	if v < 0 || v > MaxRupiah {
-		fe.Add(field, "must be whole rupiah between 0 and %d", MaxRupiah)
-	}
-}
-
-// Enum checks that v is exactly one of set.
-func Enum[T ~string](fe *FieldErrors, field string, v T, set []T) {
-	if !OneOf(v, set) {
-		fe.Add(field, "must be one of %v", set)
-	}
-}
-
 // MaxMembers bounds a survey's member list.
 const MaxMembers = 30
 
@@ -204,9 +153,7 @@ func (s Survey) Validate(asOf time.Time) error {
 			fe.Add(p+"nik", "appears twice in the household")
 		}
 		seen[m.NIK] = true
-		if m.Name == "" || len(m.Name) > 100 {
-			fe.Add(p+"name", "must be 1 to 100 characters")
-		}
+		fe.Text(p+"name", m.Name, MaxName)
 		Enum(&fe, p+"relation", m.Relation, []Relation{RelationHead, RelationSpouse, RelationChild, RelationParent, RelationOther})
 		if m.Relation == RelationHead {
 			heads++
@@ -249,12 +196,6 @@ func (s Survey) Validate(asOf time.Time) error {
 	return fe.Err()
 }
 
-// sortFieldErrors orders errors by field so that a map range above cannot
-// make the message order vary (validators run inside workflows).
-func sortFieldErrors(fe FieldErrors) {
-	slices.SortStableFunc(fe, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
-}
-
 // Age returns a member's age in whole years on day asOf, or -1 if the birth
 // date does not parse.
 func (m Member) Age(asOf time.Time) int {
@@ -271,3 +212,36 @@ func (m Member) Age(asOf time.Time) int {
 
 // Receives reports whether the survey records program p as already received.
 func (s Survey) Receives(p Program) bool { return OneOf(p, s.Programs) }
+
+// SurveyInput submits or saves the household survey.
+type SurveyInput struct {
+	Survey Survey `json:"survey"`
+	// Draft keeps the case collecting so the survey can be resubmitted;
+	// otherwise the case moves on to village review.
+	Draft bool `json:"draft,omitempty"`
+}
+
+// CheckSurvey answers whether a may submit in.
+func (c *Case) CheckSurvey(a Actor, in SurveyInput, now time.Time) error {
+	if err := c.may(a, "survey", RoleCaseworker); err != nil {
+		return err
+	}
+	if err := c.inStage("survey", StageCollecting); err != nil {
+		return err
+	}
+	return in.Survey.Validate(now)
+}
+
+// SubmitSurvey records the survey and its recommendation.
+func (c *Case) SubmitSurvey(a Actor, in SurveyInput, now time.Time) []Event {
+	s := in.Survey
+	rec := c.Rules.Recommend(s, now)
+	c.Survey, c.Recommendation = &s, &rec
+	summary := fmt.Sprintf("%d members, recommendation %s", len(s.Members), rec.Outcome)
+	if in.Draft {
+		return c.commit(now, c.event(now, a, EventSurveySaved, summary))
+	}
+	e := c.event(now, a, EventSurveySubmitted, summary)
+	c.enter(StageVillageReview, now)
+	return c.commit(now, e)
+}

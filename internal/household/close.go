@@ -1,0 +1,30 @@
+package household
+
+import (
+	"time"
+)
+
+// CloseInput closes the case.
+type CloseInput struct {
+	Reason Outcome `json:"reason"`
+	Notes  string  `json:"notes,omitempty"`
+}
+
+// CheckClose answers whether a may close the case.
+func (c *Case) CheckClose(a Actor, in CloseInput, _ time.Time) error {
+	if err := c.may(a, "closing", RoleSupervisor); err != nil {
+		return err
+	}
+	if c.Status != StatusOpen {
+		return stageErr(c, "closing")
+	}
+	var fe FieldErrors
+	Enum(&fe, "reason", in.Reason, CloseReasons)
+	fe.OptionalText("notes", in.Notes, MaxNote)
+	return fe.Err()
+}
+
+// Close ends the case with the reason as its outcome.
+func (c *Case) Close(a Actor, in CloseInput, now time.Time) []Event {
+	return c.commit(now, c.close(now, a, in.Reason, in.Notes))
+}

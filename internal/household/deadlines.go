@@ -1,0 +1,149 @@
+package household
+
+import (
+	"fmt"
+	"time"
+)
+
+// Deadlines are the days each stage's owner has to act.
+type Deadlines struct {
+	CollectingDays    int `json:"collectingDays"`
+	VillageReviewDays int `json:"villageReviewDays"`
+	VerificationDays  int `json:"verificationDays"`
+	// AssignDays is the supervisor's time to assign interventions.
+	AssignDays int `json:"assignDays"`
+	// AcknowledgeDays is an agency's time to acknowledge an assignment.
+	AcknowledgeDays int `json:"acknowledgeDays"`
+	// FollowUpDays is the interval between monitoring visits; a visit is
+	// overdue FollowUpGraceDays after it was due.
+	FollowUpDays      int `json:"followUpDays"`
+	FollowUpGraceDays int `json:"followUpGraceDays"`
+	// DayLength is how long one deadline day lasts: 24h in service; `tuntas
+	// bench` and demos shorten it by configuration. Zero means 24h.
+	DayLength time.Duration `json:"dayLength,omitempty"`
+}
+
+// Days converts n deadline days to a duration.
+func (d Deadlines) Days(n int) time.Duration {
+	unit := d.DayLength
+	if unit <= 0 {
+		unit = Day
+	}
+	return time.Duration(n) * unit
+}
+
+// DefaultDeadlines are 14/14/21/14 days, visits every 30 days with 14 days' grace.
+func DefaultDeadlines() Deadlines {
+	return Deadlines{CollectingDays: 14, VillageReviewDays: 14, VerificationDays: 21, AssignDays: 14,
+		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14}
+}
+
+// Day is the length of a deadline day in service.
+const Day = 24 * time.Hour
+
+// case escalates by itself; days 0 clears the deadline.
+func (c *Case) setDeadline(now time.Time, days int) {
+	c.Reminded, c.Overdue = false, false
+	c.Deadline, c.EscalateAt = time.Time{}, time.Time{}
+	if days > 0 {
+		d := c.Deadlines.Days(days)
+		c.Deadline, c.EscalateAt = now.Add(d), now.Add(2*d)
+	}
+}
+
+// NextWake is the next moment a deadline rule may fire, or zero if none.
+func (c *Case) NextWake() time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if c.Status != StatusOpen {
+		return next
+	}
+	if !c.Reminded {
+		consider(c.Deadline)
+	}
+	consider(c.EscalateAt)
+	if c.Stage == StageFollowUp {
+		if !c.Reminded {
+			consider(c.FollowUp.NextDue)
+		}
+		if !c.Overdue {
+			consider(c.followUpOverdueAt())
+		}
+	}
+	return next
+}
+
+func (c *Case) followUpOverdueAt() time.Time {
+	if c.FollowUp.NextDue.IsZero() {
+		return time.Time{}
+	}
+	return c.FollowUp.NextDue.Add(c.Deadlines.Days(c.Deadlines.FollowUpGraceDays))
+}
+
+// Tick applies the deadline rules at now: a reminder once the deadline has
+// passed, and at twice the deadline an automatic escalation to the regency.
+// In follow-up, a missed visit reminds, then marks the case overdue.
+func (c *Case) Tick(now time.Time) []Event {
+	if c.Status != StatusOpen {
+		return nil
+	}
+	var events []Event
+	if !c.Deadline.IsZero() && !now.Before(c.Deadline) && !c.Reminded {
+		c.Reminded, c.Overdue = true, true
+		events = append(events, c.event(now, System, EventReminder, fmt.Sprintf("%s deadline %s passed", c.Stage, c.Deadline.Format(time.DateOnly))))
+	}
+	if !c.EscalateAt.IsZero() && !now.Before(c.EscalateAt) {
+		id := fmt.Sprintf("auto-%s-%d", c.Stage, c.Seq+1)
+		c.EscalateAt = time.Time{}
+		c.Escalations = append(c.Escalations, Escalation{ID: id, Level: EscalateRegency,
+			Reason: fmt.Sprintf("%s is twice past its deadline", c.Stage), By: System.Sub, At: now, Open: true})
+		c.Escalated = true
+		e := c.event(now, System, EventEscalated, id+" to regency: deadline missed twice over")
+		e.Ref = id
+		events = append(events, e)
+	}
+	if c.Stage == StageFollowUp && !c.FollowUp.NextDue.IsZero() {
+		if !now.Before(c.FollowUp.NextDue) && !c.Reminded {
+			c.Reminded = true
+			events = append(events, c.event(now, System, EventReminder, "follow-up visit due "+c.FollowUp.NextDue.Format(time.DateOnly)))
+		}
+		if !now.Before(c.followUpOverdueAt()) && !c.Overdue {
+			c.Overdue = true
+			events = append(events, c.event(now, System, EventReminder, "follow-up visit overdue"))
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	return c.commit(now, events...)
+}
+
+// PendingActions names what the case waits for.
+func (c *Case) PendingActions() []string {
+	switch c.Stage {
+	case StageCollecting:
+		return []string{"caseworker: submit the household survey"}
+	case StageVillageReview:
+		return []string{"village_officer: confirm or reject after musdes"}
+	case StageVerification:
+		return []string{"verifier: record the field verification"}
+	case StageIntervention:
+		var out []string
+		for _, iv := range c.Interventions {
+			if iv.Status == InterventionAssigned {
+				out = append(out, "agency "+iv.Agency+": acknowledge "+iv.ID)
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, "supervisor: assign interventions")
+		}
+		return out
+	case StageFollowUp:
+		return []string{"caseworker: follow-up visit due " + c.FollowUp.NextDue.Format(time.DateOnly)}
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package household
+
+import (
+	"fmt"
+	"time"
+)
+
+// Escalation is a case raised to the regency or the province.
+type Escalation struct {
+	ID         string          `json:"id"`
+	Level      EscalationLevel `json:"level"`
+	Reason     string          `json:"reason"`
+	By         string          `json:"by"`
+	At         time.Time       `json:"at"`
+	Open       bool            `json:"open"`
+	Resolution string          `json:"resolution,omitempty"`
+	ResolvedBy string          `json:"resolvedBy,omitempty"`
+	ResolvedAt time.Time       `json:"resolvedAt,omitzero"`
+}
+
+// EscalateInput raises the case.
+type EscalateInput struct {
+	// ID is chosen by the sender so that a repeated signal adds nothing.
+	ID     string          `json:"id"`
+	Level  EscalationLevel `json:"level"`
+	Reason string          `json:"reason"`
+	Actor  Actor           `json:"actor"`
+}
+
+// CheckEscalate answers whether the escalation may be recorded.
+func (c *Case) CheckEscalate(in EscalateInput) error {
+	if err := c.may(in.Actor, "escalation", RoleSupervisor, RoleProvince); err != nil {
+		return err
+	}
+	if c.Status != StatusOpen {
+		return stageErr(c, "escalation")
+	}
+	var fe FieldErrors
+	if in.ID == "" || len(in.ID) > 64 {
+		fe.Add("id", "must be 1 to 64 characters")
+	}
+	Enum(&fe, "level", in.Level, []EscalationLevel{EscalateRegency, EscalateProvince})
+	fe.Text("reason", in.Reason, MaxNote)
+	return fe.Err()
+}
+
+// Escalation returns the escalation with that ID.
+func (c *Case) Escalation(id string) (Escalation, bool) {
+	for _, e := range c.Escalations {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return Escalation{}, false
+}
+
+// Escalate records the escalation.
+func (c *Case) Escalate(in EscalateInput, now time.Time) []Event {
+	c.Escalations = append(c.Escalations, Escalation{ID: in.ID, Level: in.Level, Reason: in.Reason, By: in.Actor.Sub, At: now, Open: true})
+	c.Escalated = true
+	e := c.event(now, in.Actor, EventEscalated, fmt.Sprintf("%s to %s: %s", in.ID, in.Level, in.Reason))
+	e.Ref = in.ID
+	return c.commit(now, e)
+}
+
+// ResolveInput answers an escalation.
+type ResolveInput struct {
+	ID         string `json:"id"`
+	Resolution string `json:"resolution"`
+}
+
+// CheckResolve answers whether a may resolve the escalation: the province
+// any, a supervisor those at regency level.
+func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
+	if err := c.may(a, "resolving an escalation", RoleProvince, RoleSupervisor); err != nil {
+		return err
+	}
+	for _, e := range c.Escalations {
+		if e.ID != in.ID {
+			continue
+		}
+		if !e.Open {
+			return Errorf(CodeConflict, "escalation %s is already resolved", in.ID)
+		}
+		if a.Role == RoleSupervisor && e.Level == EscalateProvince {
+			return Errorf(CodeForbidden, "a province escalation is answered by the province")
+		}
+		var fe FieldErrors
+		fe.Text("resolution", in.Resolution, MaxNote)
+		return fe.Err()
+	}
+	return Errorf(CodeNotFound, "no escalation %q in this case", in.ID)
+}
+
+// ResolveEscalation answers the escalation.
+func (c *Case) ResolveEscalation(a Actor, in ResolveInput, now time.Time) []Event {
+	open := false
+	for i := range c.Escalations {
+		e := &c.Escalations[i]
+		if e.ID == in.ID {
+			e.Open, e.Resolution, e.ResolvedBy, e.ResolvedAt = false, in.Resolution, a.Sub, now
+		}
+		open = open || e.Open
+	}
+	c.Escalated = open
+	e := c.event(now, a, EventEscalationResolved, in.ID+" resolved")
+	e.Ref = in.ID
+	return c.commit(now, e)
+}

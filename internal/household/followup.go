@@ -1,0 +1,103 @@
+package household
+
+import (
+	"fmt"
+	"time"
+)
+
+// FollowUpState tracks monitoring visits.
+type FollowUpState struct {
+	NextDue          time.Time `json:"nextDue,omitzero"`
+	Visits           int       `json:"visits"`
+	ConsecutiveAbove int       `json:"consecutiveAbove"`
+	Last             *Visit    `json:"last,omitempty"`
+	// Cycle counts the workflow runs (continue-as-new) of this case.
+	Cycle int `json:"cycle"`
+}
+
+// Visit is one monitoring visit.
+type Visit struct {
+	VisitDate          string    `json:"visitDate"`
+	MonthlyExpenditure int64     `json:"monthlyExpenditure"`
+	AboveLine          bool      `json:"aboveLine"`
+	Notes              string    `json:"notes,omitempty"`
+	By                 string    `json:"by"`
+	At                 time.Time `json:"at"`
+}
+
+// FollowUpInput is a monitoring visit.
+type FollowUpInput struct {
+	VisitDate          string `json:"visitDate"`
+	MonthlyExpenditure int64  `json:"monthlyExpenditure"`
+	Notes              string `json:"notes,omitempty"`
+}
+
+// CheckFollowUp answers whether a may record the visit.
+func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
+	if err := c.may(a, "follow-up visit", RoleCaseworker); err != nil {
+		return err
+	}
+	if err := c.inStage("follow-up visit", StageFollowUp); err != nil {
+		return err
+	}
+	var fe FieldErrors
+	if d, err := ParseDate(in.VisitDate); err != nil {
+		fe.Add("visitDate", "%v", err)
+	} else if d.After(now) {
+		fe.Add("visitDate", "must not be in the future")
+	} else if c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate {
+		fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
+	}
+	fe.Money("monthlyExpenditure", in.MonthlyExpenditure)
+	fe.OptionalText("notes", in.Notes, MaxNote)
+	return fe.Err()
+}
+
+// RecordFollowUp records the visit; two consecutive visits above the
+// extreme-poverty line graduate the household.
+func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event {
+	members := int64(1)
+	if c.Survey != nil && len(c.Survey.Members) > 0 {
+		members = int64(len(c.Survey.Members))
+	}
+	above := !c.Rules.Below(in.MonthlyExpenditure, members, c.Rules.ExtremeLine)
+	c.FollowUp.Visits++
+	if above {
+		c.FollowUp.ConsecutiveAbove++
+	} else {
+		c.FollowUp.ConsecutiveAbove = 0
+	}
+	c.FollowUp.Last = &Visit{VisitDate: in.VisitDate, MonthlyExpenditure: in.MonthlyExpenditure, AboveLine: above, Notes: in.Notes, By: a.Sub, At: now}
+	c.FollowUp.NextDue = now.Add(c.Deadlines.Days(c.Deadlines.FollowUpDays))
+	c.Reminded, c.Overdue = false, false
+	e := c.event(now, a, EventFollowUpRecorded, fmt.Sprintf("visit %d, above line: %t", c.FollowUp.Visits, above))
+	if c.FollowUp.ConsecutiveAbove >= 2 {
+		g := c.event(now, a, EventGraduated, "two consecutive visits above the line")
+		return c.commit(now, e, g, c.close(now, a, OutcomeGraduated, "two consecutive visits above the line"))
+	}
+	return c.commit(now, e)
+}
+
+// GraduateInput is a verifier's graduation decision.
+type GraduateInput struct {
+	Notes string `json:"notes"`
+}
+
+// CheckGraduate answers whether a may graduate the household.
+func (c *Case) CheckGraduate(a Actor, in GraduateInput, _ time.Time) error {
+	if err := c.may(a, "graduation", RoleVerifier); err != nil {
+		return err
+	}
+	if err := c.inStage("graduation", StageFollowUp); err != nil {
+		return err
+	}
+	var fe FieldErrors
+	fe.Text("notes", in.Notes, MaxNote)
+	return fe.Err()
+}
+
+// Graduate closes the case as graduated by decision.
+func (c *Case) Graduate(a Actor, in GraduateInput, now time.Time) []Event {
+	g := c.event(now, a, EventGraduated, "verifier's decision")
+	return c.commit(now, g, c.close(now, a, OutcomeGraduated, in.Notes))
+}

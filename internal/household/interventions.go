@@ -1,0 +1,138 @@
+package household
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Intervention is a program assigned to an agency.
+type Intervention struct {
+	ID         string             `json:"id"`
+	Program    Program            `json:"program"`
+	Agency     string             `json:"agency"`
+	Status     InterventionStatus `json:"status"`
+	Notes      string             `json:"notes,omitempty"`
+	AssignedBy string             `json:"assignedBy"`
+	AssignedAt time.Time          `json:"assignedAt"`
+	UpdatedAt  time.Time          `json:"updatedAt"`
+}
+
+// Assignment is one program given to one agency.
+type Assignment struct {
+	Program Program `json:"program"`
+	Agency  string  `json:"agency"`
+}
+
+// AssignInput assigns programs.
+type AssignInput struct {
+	Interventions []Assignment `json:"interventions"`
+}
+
+// CheckAssign answers whether a may assign in.
+func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
+	if err := c.may(a, "assigning interventions", RoleSupervisor); err != nil {
+		return err
+	}
+	if err := c.inStage("assigning interventions", StageIntervention, StageFollowUp); err != nil {
+		return err
+	}
+	var fe FieldErrors
+	if len(in.Interventions) == 0 || len(in.Interventions) > len(Programs) {
+		fe.Add("interventions", "must list 1 to %d programs", len(Programs))
+	}
+	for i, as := range in.Interventions {
+		p := fmt.Sprintf("interventions[%d].", i)
+		Enum(&fe, p+"program", as.Program, Programs)
+		if !OneOf(as.Agency, Agencies) {
+			fe.Add(p+"agency", "must be one of %v", Agencies)
+		}
+		for _, iv := range c.Interventions {
+			if iv.Program == as.Program && iv.Status != InterventionDeclined {
+				fe.Add(p+"program", "%s is already assigned to %s", as.Program, iv.Agency)
+			}
+		}
+		for _, other := range in.Interventions[:i] {
+			if other.Program == as.Program {
+				fe.Add(p+"program", "listed twice")
+			}
+		}
+	}
+	return fe.Err()
+}
+
+// AssignInterventions adds the interventions; agencies now have
+// AcknowledgeDays to acknowledge.
+func (c *Case) AssignInterventions(a Actor, in AssignInput, now time.Time) []Event {
+	names := make([]string, 0, len(in.Interventions))
+	for _, as := range in.Interventions {
+		c.Interventions = append(c.Interventions, Intervention{
+			ID: fmt.Sprintf("iv-%d", len(c.Interventions)+1), Program: as.Program, Agency: as.Agency,
+			Status: InterventionAssigned, AssignedBy: a.Sub, AssignedAt: now, UpdatedAt: now,
+		})
+		names = append(names, string(as.Program)+"→"+as.Agency)
+	}
+	if c.Stage == StageIntervention {
+		c.setDeadline(now, c.Deadlines.AcknowledgeDays)
+	}
+	return c.commit(now, c.event(now, a, EventInterventionsAssigned, strings.Join(names, ", ")))
+}
+
+// InterventionInput moves an intervention on.
+type InterventionInput struct {
+	ID     string             `json:"id"`
+	Status InterventionStatus `json:"status"`
+	Notes  string             `json:"notes,omitempty"`
+}
+
+func (c *Case) intervention(id string) int {
+	for i := range c.Interventions {
+		if c.Interventions[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// CheckIntervention answers whether a may move the intervention; an agency
+// may move only its own.
+func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) error {
+	if err := c.may(a, "intervention status", RoleAgency); err != nil {
+		return err
+	}
+	if err := c.inStage("intervention status", StageIntervention, StageFollowUp); err != nil {
+		return err
+	}
+	i := c.intervention(in.ID)
+	if i < 0 {
+		return Errorf(CodeNotFound, "no intervention %q in this case", in.ID)
+	}
+	iv := c.Interventions[i]
+	if a.Role == RoleAgency && iv.Agency != a.Agency {
+		return Errorf(CodeNotFound, "no intervention %q for agency %s in this case", in.ID, a.Agency)
+	}
+	var fe FieldErrors
+	Enum(&fe, "status", in.Status, []InterventionStatus{InterventionAcknowledged, InterventionDelivered, InterventionDeclined})
+	fe.OptionalText("notes", in.Notes, MaxNote)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	if !iv.Status.CanMove(in.Status) {
+		return Errorf(CodeConflict, "intervention %s cannot go from %s to %s", in.ID, iv.Status, in.Status)
+	}
+	return nil
+}
+
+// UpdateIntervention applies the status; the first acknowledgement moves
+// the case to follow-up.
+func (c *Case) UpdateIntervention(a Actor, in InterventionInput, now time.Time) []Event {
+	i := c.intervention(in.ID)
+	iv := &c.Interventions[i]
+	iv.Status, iv.Notes, iv.UpdatedAt = in.Status, in.Notes, now
+	e := c.event(now, a, EventInterventionUpdated, fmt.Sprintf("%s (%s) %s", iv.ID, iv.Program, in.Status))
+	e.Ref = iv.ID
+	if c.Stage == StageIntervention && in.Status == InterventionAcknowledged {
+		c.enter(StageFollowUp, now)
+	}
+	return c.commit(now, e)
+}
