@@ -139,7 +139,7 @@ func (s *Server) timeline(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"caseId": cs.ID, "events": events})
+	c.JSON(http.StatusOK, gin.H{"caseId": cs.ID, "events": eventViews(events)})
 }
 
 // maxLimit bounds a list page.
@@ -161,10 +161,11 @@ func (s *Server) listCases(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	items := make([]SummaryView, len(cases))
 	for i := range cases {
-		cases[i] = listView(p, cases[i])
+		items[i] = listView(p, cases[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": cases, "nextCursor": next})
+	c.JSON(http.StatusOK, gin.H{"items": items, "nextCursor": next})
 }
 
 func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
@@ -224,40 +225,6 @@ func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
 		return f, domainProblem(err)
 	}
 	return f, nil
-}
-
-// needsNIK are the roles that see full NIKs: those who collect, confirm
-// and verify a household's identity.
-var needsNIK = []household.Role{household.RoleCaseworker, household.RoleVillageOfficer, household.RoleVerifier, household.RoleAdmin}
-
-// view is a case as p may see it in full.
-func view(p auth.Principal, cs household.Case) household.Case {
-	if household.OneOf(p.Role, needsNIK) {
-		return cs
-	}
-	return masked(cs)
-}
-
-// listView is a case summary as it appears in a list: the NIK is masked
-// except for the caseworker who works the case and admin.
-func listView(p auth.Principal, s store.Summary) store.Summary {
-	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
-		s.HeadNIK = household.MaskNIK(s.HeadNIK)
-	}
-	return s
-}
-
-func masked(cs household.Case) household.Case {
-	cs.HeadNIK = household.MaskNIK(cs.HeadNIK)
-	if cs.Survey != nil {
-		sv := *cs.Survey
-		sv.Members = append([]household.Member(nil), sv.Members...)
-		for i := range sv.Members {
-			sv.Members[i].NIK = household.MaskNIK(sv.Members[i].NIK)
-		}
-		cs.Survey = &sv
-	}
-	return cs
 }
 
 // temporalProblem maps an error from a workflow call: the workflow's

@@ -1,0 +1,172 @@
+package api
+
+import (
+	"time"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+)
+
+// CaseView is a case as the API shows it: the household, where the case
+// stands and what happened, without the workflow's bookkeeping (rules,
+// deadline settings, event sequence, reminder state).
+type CaseView struct {
+	ID           string            `json:"id"`
+	KK           string            `json:"kk"`
+	HeadNIK      string            `json:"headNik"`
+	HeadName     string            `json:"headName"`
+	VillageCode  string            `json:"villageCode"`
+	DistrictCode string            `json:"districtCode"`
+	RegencyCode  string            `json:"regencyCode"`
+	Address      string            `json:"address"`
+	Source       household.Source  `json:"source"`
+	Desil        int               `json:"desil,omitempty"`
+	OpenedBy     string            `json:"openedBy"`
+	OpenedAt     time.Time         `json:"openedAt"`
+	Stage        household.Stage   `json:"stage"`
+	Status       household.Status  `json:"status"`
+	Outcome      household.Outcome `json:"outcome,omitempty"`
+	CloseNote    string            `json:"closeNote,omitempty"`
+	ClosedAt     time.Time         `json:"closedAt,omitzero"`
+	StageSince   time.Time         `json:"stageSince"`
+	Deadline     time.Time         `json:"deadline,omitzero"`
+	EscalateAt   time.Time         `json:"escalateAt,omitzero"`
+	Overdue      bool              `json:"overdue"`
+
+	Survey         *SurveyView               `json:"survey,omitempty"`
+	Recommendation *household.Recommendation `json:"recommendation,omitempty"`
+	Village        *household.VillageReview  `json:"village,omitempty"`
+	Verification   *household.Verification   `json:"verification,omitempty"`
+	Interventions  []household.Intervention  `json:"interventions,omitempty"`
+	FollowUp       household.FollowUpState   `json:"followUp"`
+	Escalations    []household.Escalation    `json:"escalations,omitempty"`
+	Escalated      bool                      `json:"escalated"`
+	PendingActions []string                  `json:"pendingActions"`
+	Version        int64                     `json:"version"`
+	UpdatedAt      time.Time                 `json:"updatedAt"`
+}
+
+// SurveyView is the household survey as shown.
+type SurveyView struct {
+	Members              []MemberView        `json:"members"`
+	MonthlyExpenditure   int64               `json:"monthlyExpenditure"`
+	MonthlyIncome        int64               `json:"monthlyIncome"`
+	IncomeSources        []string            `json:"incomeSources,omitempty"`
+	Housing              household.Housing   `json:"housing"`
+	Assets               household.Assets    `json:"assets"`
+	Programs             []household.Program `json:"programs,omitempty"`
+	OtherHealthInsurance bool                `json:"otherHealthInsurance,omitempty"`
+}
+
+// MemberView is one member as shown.
+type MemberView struct {
+	NIK        string               `json:"nik"`
+	Name       string               `json:"name"`
+	Relation   household.Relation   `json:"relation"`
+	BirthDate  string               `json:"birthDate"`
+	Sex        household.Sex        `json:"sex"`
+	Education  household.Education  `json:"education"`
+	Occupation household.Occupation `json:"occupation"`
+	Disability bool                 `json:"disability,omitempty"`
+}
+
+// SummaryView is one case in a list.
+type SummaryView struct {
+	ID           string            `json:"id"`
+	KK           string            `json:"kk"`
+	HeadNIK      string            `json:"headNik"`
+	HeadName     string            `json:"headName"`
+	VillageCode  string            `json:"villageCode"`
+	DistrictCode string            `json:"districtCode"`
+	RegencyCode  string            `json:"regencyCode"`
+	Source       household.Source  `json:"source"`
+	Stage        household.Stage   `json:"stage"`
+	Status       household.Status  `json:"status"`
+	Outcome      household.Outcome `json:"outcome,omitempty"`
+	Overdue      bool              `json:"overdue"`
+	Escalated    bool              `json:"escalated"`
+	OpenedAt     time.Time         `json:"openedAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+	Deadline     time.Time         `json:"deadline,omitzero"`
+	MemberCount  int               `json:"memberCount"`
+	Version      int64             `json:"version"`
+}
+
+// EventView is one line of a timeline.
+type EventView struct {
+	CaseID  string          `json:"caseId"`
+	Seq     int64           `json:"seq"`
+	At      time.Time       `json:"at"`
+	Type    string          `json:"type"`
+	Actor   string          `json:"actor"`
+	Role    household.Role  `json:"role"`
+	Stage   household.Stage `json:"stage"`
+	Summary string          `json:"summary,omitempty"`
+	Ref     string          `json:"ref,omitempty"`
+}
+
+// needsNIK are the roles that see full NIKs: those who collect, confirm
+// and verify a household's identity.
+var needsNIK = []household.Role{household.RoleCaseworker, household.RoleVillageOfficer, household.RoleVerifier, household.RoleAdmin}
+
+// view is a case as p may see it in full: NIKs masked for roles that do
+// not establish identity.
+func view(p auth.Principal, c household.Case) CaseView {
+	mask := !household.OneOf(p.Role, needsNIK)
+	v := CaseView{
+		ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName,
+		VillageCode: c.VillageCode, DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode,
+		Address: c.Address, Source: c.Source, Desil: c.Desil, OpenedBy: c.OpenedBy, OpenedAt: c.OpenedAt,
+		Stage: c.Stage, Status: c.Status, Outcome: c.Outcome, CloseNote: c.CloseNote, ClosedAt: c.ClosedAt,
+		StageSince: c.StageSince, Deadline: c.Deadline, EscalateAt: c.EscalateAt, Overdue: c.Overdue,
+		Recommendation: c.Recommendation, Village: c.Village, Verification: c.Verification,
+		Interventions: c.Interventions, FollowUp: c.FollowUp, Escalations: c.Escalations, Escalated: c.Escalated,
+		PendingActions: c.PendingActions(), Version: c.Version, UpdatedAt: c.UpdatedAt,
+	}
+	if v.PendingActions == nil {
+		v.PendingActions = []string{}
+	}
+	if mask {
+		v.HeadNIK = household.MaskNIK(v.HeadNIK)
+	}
+	if s := c.Survey; s != nil {
+		sv := &SurveyView{MonthlyExpenditure: s.MonthlyExpenditure, MonthlyIncome: s.MonthlyIncome,
+			IncomeSources: s.IncomeSources, Housing: s.Housing, Assets: s.Assets, Programs: s.Programs,
+			OtherHealthInsurance: s.OtherHealthInsurance, Members: make([]MemberView, len(s.Members))}
+		for i, m := range s.Members {
+			mv := MemberView{NIK: m.NIK, Name: m.Name, Relation: m.Relation, BirthDate: m.BirthDate, Sex: m.Sex,
+				Education: m.Education, Occupation: m.Occupation, Disability: m.Disability}
+			if mask {
+				mv.NIK = household.MaskNIK(mv.NIK)
+			}
+			sv.Members[i] = mv
+		}
+		v.Survey = sv
+	}
+	return v
+}
+
+// listView is a case summary as it appears in a list: the NIK is masked
+// except for the caseworker who works the case and admin.
+func listView(p auth.Principal, s store.Summary) SummaryView {
+	v := SummaryView{
+		ID: s.ID, KK: s.KK, HeadNIK: s.HeadNIK, HeadName: s.HeadName,
+		VillageCode: s.VillageCode, DistrictCode: s.DistrictCode, RegencyCode: s.RegencyCode,
+		Source: s.Source, Stage: s.Stage, Status: s.Status, Outcome: s.Outcome, Overdue: s.Overdue,
+		Escalated: s.Escalated, OpenedAt: s.OpenedAt, UpdatedAt: s.UpdatedAt, Deadline: s.Deadline,
+		MemberCount: s.MemberCount, Version: s.Version,
+	}
+	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
+		v.HeadNIK = household.MaskNIK(v.HeadNIK)
+	}
+	return v
+}
+
+func eventViews(events []household.Event) []EventView {
+	out := make([]EventView, len(events))
+	for i, e := range events {
+		out[i] = EventView{CaseID: e.CaseID, Seq: e.Seq, At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref}
+	}
+	return out
+}
