@@ -61,6 +61,8 @@ func TestOpenCaseRejectsBadRequestsNamingTheField(t *testing.T) {
 		{"unknown source", "application/json", strings.Replace(validOpen, `"p3ke"`, `"P3KE"`, 1), 422, "source"},
 		{"desil 11", "application/json", strings.Replace(validOpen, `"source"`, `"desil":11,"source"`, 1), 422, "desil"},
 		{"blank name", "application/json", strings.Replace(validOpen, `"Siti"`, `"  "`, 1), 422, "headName"},
+		{"NUL in the name", "application/json", strings.Replace(validOpen, `"Siti"`, `"Si\u0000ti"`, 1), 422, "headName"},
+		{"escape sequence in the address", "application/json", strings.Replace(validOpen, `"source"`, `"address":"RT 03 \u001b[2J","source"`, 1), 422, "address"},
 		{"body over 1 MiB", "application/json", `{"address":"` + strings.Repeat("a", maxBody) + `"}`, 413, ""},
 	}
 	for _, tt := range tests {

@@ -453,3 +453,39 @@ func TestNextWakeAndTick(t *testing.T) {
 		}
 	})
 }
+
+func TestTextRefusesControlCharactersAndCountsCharacters(t *testing.T) {
+	tests := []struct {
+		name string
+		v    string
+		ok   bool
+	}{
+		{"plain", "Siti Aminah", true},
+		{"100 two-byte characters", strings.Repeat("é", household.MaxName), true},
+		{"101 characters", strings.Repeat("a", household.MaxName+1), false},
+		{"NUL", "Siti\x00Aminah", false},
+		{"escape sequence", "Siti \x1b[31m", false},
+		{"line break in a name", "Siti\nAminah", false},
+		{"invalid UTF-8", "Siti \xff", false},
+		{"only spaces", "   ", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fe household.FieldErrors
+			fe.Text("headName", tt.v, household.MaxName)
+			if (fe.Err() == nil) != tt.ok {
+				t.Fatalf("Text(%q) = %v, want ok %t", tt.v, fe.Err(), tt.ok)
+			}
+		})
+	}
+	var fe household.FieldErrors
+	fe.Note("notes", "line one\nline two\ttabbed")
+	fe.OptionalNote("notes", "")
+	if fe.Err() != nil {
+		t.Fatalf("a multi-line note was refused: %v", fe.Err())
+	}
+	fe.OptionalNote("notes", "bell\a")
+	if fe.Err() == nil {
+		t.Fatal("a note with a bell character was accepted")
+	}
+}

@@ -20,7 +20,7 @@ func (c *Case) CheckClose(a Actor, in CloseInput, _ time.Time) error {
 	}
 	var fe FieldErrors
 	Enum(&fe, "reason", in.Reason, CloseReasons)
-	fe.OptionalText("notes", in.Notes, MaxNote)
+	fe.OptionalNote("notes", in.Notes)
 	return fe.Err()
 }
 

@@ -40,7 +40,7 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 		fe.Add("id", "must be 1 to 64 characters")
 	}
 	Enum(&fe, "level", in.Level, []EscalationLevel{EscalateRegency, EscalateProvince})
-	fe.Text("reason", in.Reason, MaxNote)
+	fe.Note("reason", in.Reason)
 	return fe.Err()
 }
 
@@ -86,7 +86,7 @@ func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
 			return Errorf(CodeForbidden, "a province escalation is answered by the province")
 		}
 		var fe FieldErrors
-		fe.Text("resolution", in.Resolution, MaxNote)
+		fe.Note("resolution", in.Resolution)
 		return fe.Err()
 	}
 	return Errorf(CodeNotFound, "no escalation %q in this case", in.ID)

@@ -49,7 +49,7 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 		fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
 	}
 	fe.Money("monthlyExpenditure", in.MonthlyExpenditure)
-	fe.OptionalText("notes", in.Notes, MaxNote)
+	fe.OptionalNote("notes", in.Notes)
 	return fe.Err()
 }
 
@@ -92,7 +92,7 @@ func (c *Case) CheckGraduate(a Actor, in GraduateInput, _ time.Time) error {
 		return err
 	}
 	var fe FieldErrors
-	fe.Text("notes", in.Notes, MaxNote)
+	fe.Note("notes", in.Notes)
 	return fe.Err()
 }
 

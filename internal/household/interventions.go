@@ -113,7 +113,7 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 	}
 	var fe FieldErrors
 	Enum(&fe, "status", in.Status, []InterventionStatus{InterventionAcknowledged, InterventionDelivered, InterventionDeclined})
-	fe.OptionalText("notes", in.Notes, MaxNote)
+	fe.OptionalNote("notes", in.Notes)
 	if err := fe.Err(); err != nil {
 		return err
 	}

@@ -175,6 +175,9 @@ func (s Survey) Validate(asOf time.Time) error {
 	if len(s.IncomeSources) > 10 {
 		fe.Add("incomeSources", "at most 10 entries")
 	}
+	for i, src := range s.IncomeSources {
+		fe.Text(fmt.Sprintf("incomeSources[%d]", i), src, MaxName)
+	}
 	Enum(&fe, "housing.floor", s.Housing.Floor, Floors)
 	Enum(&fe, "housing.wall", s.Housing.Wall, Walls)
 	Enum(&fe, "housing.roof", s.Housing.Roof, Roofs)

@@ -2,6 +2,7 @@ package household
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,17 +15,39 @@ const (
 	MaxNote    = 2000
 )
 
-// Text checks a required free-text field: 1 to max characters of valid
-// UTF-8, not only spaces.
+// Text checks a required one-line text field (a name, an address, a
+// minutes number): 1 to max characters of valid UTF-8, not only spaces,
+// and no control characters (a NUL or an escape sequence stored in a name
+// would reach every screen and export).
 func (fe *FieldErrors) Text(field, v string, max int) {
-	if strings.TrimSpace(v) == "" || !utf8.ValidString(v) || utf8.RuneCountInString(v) > max {
-		fe.Add(field, "must be 1 to %d characters of text", max)
+	if strings.TrimSpace(v) == "" || !cleanText(v, max, false) {
+		fe.Add(field, "must be 1 to %d characters of text, without control characters", max)
 	}
 }
 
-// OptionalText checks a free-text field that may be empty.
-func (fe *FieldErrors) OptionalText(field, v string, max int) {
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max {
-		fe.Add(field, "must be at most %d characters of text", max)
+// Note checks a required free-text note of up to MaxNote characters; line
+// breaks and tabs are allowed, other control characters are not.
+func (fe *FieldErrors) Note(field, v string) {
+	if strings.TrimSpace(v) == "" || !cleanText(v, MaxNote, true) {
+		fe.Add(field, "must be 1 to %d characters of text, without control characters", MaxNote)
 	}
+}
+
+// OptionalNote checks a note that may be empty.
+func (fe *FieldErrors) OptionalNote(field, v string) {
+	if !cleanText(v, MaxNote, true) {
+		fe.Add(field, "must be at most %d characters of text, without control characters", MaxNote)
+	}
+}
+
+func cleanText(v string, max int, multiline bool) bool {
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max {
+		return false
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			return false
+		}
+	}
+	return true
 }

@@ -30,7 +30,7 @@ func (c *Case) CheckVerification(a Actor, in VerificationInput, _ time.Time) err
 	}
 	var fe FieldErrors
 	Enum(&fe, "outcome", in.Outcome, VerificationOutcomes)
-	fe.OptionalText("notes", in.Notes, MaxNote)
+	fe.OptionalNote("notes", in.Notes)
 	return fe.Err()
 }
 
