@@ -76,6 +76,12 @@ func (s *Server) openCase(c *gin.Context) {
 		return
 	}
 	if !out.Created {
+		// Name the open case only to a caller who may see it: to anyone
+		// else the family card's case, and where it lies, are not theirs.
+		if !p.Sees(out.Case.VillageCode) {
+			s.fail(c, newProblem(household.CodeConflict, "this family card already has an open case outside your region"))
+			return
+		}
 		pe := newProblem(household.CodeConflict, "family card "+req.KK+" already has an open case "+out.Case.ID)
 		pe.p.CaseID = out.Case.ID
 		s.fail(c, pe)

@@ -11,14 +11,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-type metrics struct {
+// Metrics are the API's Prometheus metrics. Production serves them on an
+// address of their own (Config.Metrics); without one the API serves them
+// at /metrics.
+type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// NewMetrics returns the API's metrics registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tuntas_http_requests_total", Help: "HTTP requests by route and status.",
@@ -32,7 +36,8 @@ func newMetrics() *metrics {
 	return m
 }
 
-func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
@@ -41,6 +46,15 @@ func (s *Server) observe(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
-	s.metrics.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	method := c.Request.Method
+	if !knownMethods[method] {
+		method = "other" // any string is a method to net/http; labels must stay few
+	}
+	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	s.metrics.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+}
+
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
 }

@@ -43,6 +43,9 @@ type Config struct {
 	Deadlines household.Deadlines
 	// Now is the clock for validation; time.Now when nil.
 	Now func() time.Time
+	// Metrics, when set, are served by the caller on an address of their
+	// own and not at /metrics; when nil the API keeps its own at /metrics.
+	Metrics *Metrics
 }
 
 // Server holds the handlers' dependencies.
@@ -55,14 +58,19 @@ type Server struct {
 	rules     household.Rules
 	deadlines household.Deadlines
 	now       func() time.Time
-	metrics   *metrics
+	metrics   *Metrics
+	// metricsRoute is whether /metrics is served on the API router.
+	metricsRoute bool
 }
 
 // New returns the API's HTTP handler.
 func New(cfg Config) http.Handler {
 	s := &Server{
 		temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, issuer: cfg.Issuer, logger: cfg.Logger,
-		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: newMetrics(),
+		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: cfg.Metrics,
+	}
+	if s.metrics == nil {
+		s.metrics, s.metricsRoute = NewMetrics(), true
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -95,7 +103,9 @@ func (s *Server) router() *gin.Engine {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(s.metrics.handler()))
+	if s.metricsRoute {
+		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+	}
 	r.GET("/openapi.json", s.openapi)
 
 	v1 := r.Group("/v1", s.authenticate)
