@@ -103,6 +103,16 @@ func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest) (w
 	return out, nil
 }
 
+// mayRead is the one rule of which cases a caller may read: those in
+// their region, and for an agency only those holding one of its
+// interventions (a CSR partner has no business with other households).
+func mayRead(p auth.Principal, cs household.Case) bool {
+	if p.Role == household.RoleAgency && !cs.HasAgency(p.Agency) {
+		return false
+	}
+	return p.Sees(cs.VillageCode)
+}
+
 // loadCase reads a case the caller may see; a case outside the caller's
 // region is answered exactly like a missing one.
 func (s *Server) loadCase(c *gin.Context) (household.Case, error) {
@@ -111,7 +121,7 @@ func (s *Server) loadCase(c *gin.Context) (household.Case, error) {
 		return household.Case{}, newProblem(household.CodeNotFound, "no such case")
 	}
 	cs, err := s.store.Case(c.Request.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !principal(c).Sees(cs.VillageCode)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !mayRead(principal(c), cs)) {
 		return household.Case{}, newProblem(household.CodeNotFound, "no such case")
 	}
 	if err != nil {
@@ -176,6 +186,9 @@ func (s *Server) listCases(c *gin.Context) {
 
 func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
 	f := store.Filter{Scope: p.Region, Limit: 50, Cursor: c.Query("cursor")}
+	if p.Role == household.RoleAgency {
+		f.Agency = p.Agency
+	}
 	var fe household.FieldErrors
 	scoped := func(name string, level region.Level) string {
 		v := c.Query(name)

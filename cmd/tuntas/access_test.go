@@ -106,6 +106,10 @@ func TestAccessMatrix(t *testing.T) {
 				want = http.StatusForbidden
 			case !cl.inside && rt.caseScoped:
 				want = http.StatusNotFound
+			case cl.role == ag && rt.caseScoped:
+				// The case holds no intervention of the agency's: to it
+				// the case does not exist.
+				want = http.StatusNotFound
 			case !cl.inside:
 				want = rt.outStatus
 			}
@@ -209,5 +213,49 @@ func TestListPagesAreStableAndFiltersApply(t *testing.T) {
 		if got, raw := sys.call(t, http.MethodGet, "/v1/cases?"+q, p.supervisor, nil, nil); got != http.StatusUnprocessableEntity {
 			t.Errorf("?%s = %d, want 422: %s", q, got, raw)
 		}
+	}
+}
+
+func TestAgencySeesOnlyCasesHoldingItsInterventions(t *testing.T) {
+	p := tokens(t, sys)
+	baznas := sys.token(t, household.RoleAgency, "64.08", household.AgencyBaznas)
+	l := openCase(t, p, nextKK())
+	l.toVerification(600_000)
+	l.do(p.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
+	id := "/v1/cases/" + l.id
+	if got, _ := sys.call(t, http.MethodGet, id, p.dinsos, nil, nil); got != http.StatusNotFound {
+		t.Fatalf("dinsos reads a case before any assignment: %d, want 404", got)
+	}
+	l.do(p.supervisor, "/interventions", map[string]any{"interventions": []map[string]any{{"program": "pkh", "agency": "dinsos"}}})
+
+	listed := func(token string) bool {
+		var page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases?stage=intervention&limit=200", token, nil, &page)
+		for _, it := range page.Items {
+			if it.ID == l.id {
+				return true
+			}
+		}
+		return false
+	}
+	sys.must(t, http.StatusOK, http.MethodGet, id, p.dinsos, nil, nil)
+	sys.must(t, http.StatusOK, http.MethodGet, id+"/timeline", p.dinsos, nil, nil)
+	if !listed(p.dinsos) {
+		t.Error("dinsos does not list the case that holds its intervention")
+	}
+	for _, path := range []string{id, id + "/timeline"} {
+		if got, raw := sys.call(t, http.MethodGet, path, baznas, nil, nil); got != http.StatusNotFound {
+			t.Errorf("baznas GET %s = %d, want 404: %s", path, got, raw)
+		}
+	}
+	if got, _ := sys.call(t, http.MethodPost, id+"/interventions/iv-1/status", baznas, map[string]any{"status": "acknowledged"}, nil); got != http.StatusNotFound {
+		t.Errorf("baznas moves dinsos's intervention: %d, want 404", got)
+	}
+	if listed(baznas) {
+		t.Error("baznas lists a case without any intervention of its own")
 	}
 }

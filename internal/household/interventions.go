@@ -136,3 +136,14 @@ func (c *Case) UpdateIntervention(a Actor, in InterventionInput, now time.Time) 
 	}
 	return c.commit(now, e)
 }
+
+// HasAgency reports whether agency holds one of the case's interventions,
+// in any status: the only cases an agency may read.
+func (c *Case) HasAgency(agency string) bool {
+	for _, iv := range c.Interventions {
+		if iv.Agency == agency {
+			return true
+		}
+	}
+	return false
+}

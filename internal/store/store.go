@@ -108,6 +108,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseEvents, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true).SetName("case_seq")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
@@ -153,6 +154,9 @@ type Summary struct {
 	// Regions is the case's region path, province to village, so a scope
 	// filter at any level is one equality match.
 	Regions []string `bson:"regions" json:"-"`
+	// Agencies are the agencies holding an intervention of the case: an
+	// agency lists only those cases.
+	Agencies []string `bson:"agencies,omitempty" json:"-"`
 }
 
 func newSummary(c household.Case) Summary {
@@ -164,7 +168,13 @@ func newSummary(c household.Case) Summary {
 	if c.Survey != nil {
 		members = len(c.Survey.Members)
 	}
-	return Summary{ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+	var agencies []string
+	for _, iv := range c.Interventions {
+		if !slices.Contains(agencies, iv.Agency) {
+			agencies = append(agencies, iv.Agency)
+		}
+	}
+	return Summary{Agencies: agencies, ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
 		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
 		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
@@ -293,7 +303,9 @@ func (s *Store) Reads(ctx context.Context, caseID string) (int64, error) {
 // Filter selects cases for a list.
 type Filter struct {
 	// Scope is the caller's region; only cases within it are listed.
-	Scope     string
+	Scope string
+	// Agency, when set, lists only cases holding one of its interventions.
+	Agency    string
 	District  string
 	Village   string
 	Stage     household.Stage
@@ -318,6 +330,9 @@ var ErrBadCursor = errors.New("store: malformed cursor")
 func (s *Store) List(ctx context.Context, f Filter) ([]Summary, string, error) {
 	q := bson.D{{Key: "regions", Value: f.Scope}}
 	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
+	if f.Agency != "" {
+		add("agencies", f.Agency)
+	}
 	if f.District != "" {
 		add("districtCode", f.District)
 	}
