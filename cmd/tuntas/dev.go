@@ -168,7 +168,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   API           %s   (health: %s/healthz, ready: %s/readyz, docs: %s/openapi.json)
   Temporal gRPC %s   namespace %s   (temporal workflow list --address %s)
   MongoDB URI   %s%s
-  Token         go run ./cmd/tuntas token --data %s --role caseworker --region 64.08.01
+  Token         go run ./cmd/tuntas token --data %s --sub ani --role caseworker --region 64.08.01
 Press Ctrl-C to stop.
 `, cfg.DataDir, d.URL, d.URL, d.URL, d.URL, d.Stack.TemporalAddress, d.Stack.Namespace, d.Stack.TemporalAddress,
 		d.Stack.MongoURI, devDatabase, cfg.DataDir)

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -36,11 +37,25 @@ type Principal struct {
 	Agency string
 }
 
-// Errors of Verify, matched with errors.Is.
+// Errors of Verify, matched with errors.Is. Verify wraps ErrInvalid with the
+// reason, which is for logs, not for the caller.
 var (
 	ErrMissing = errors.New("missing bearer token")
 	ErrInvalid = errors.New("invalid or expired token")
+	// ErrLifetime is a token meant to live longer than MaxTokenLifetime.
+	ErrLifetime = errors.New("token lifetime exceeds 12 hours")
 )
+
+// MaxTokenLifetime bounds every token, minted or accepted: a stolen token
+// is worth at most a working day, since nothing revokes one.
+const MaxTokenLifetime = 12 * time.Hour
+
+// Verifier turns a bearer token into the principal it authenticates. The
+// API depends on this, not on how tokens are signed: HS256 by an Issuer in
+// development, a provider's keys (OIDCVerifier) in production.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Principal, error)
+}
 
 // Issuer signs and verifies tokens with one HS256 secret.
 type Issuer struct{ secret []byte }
@@ -77,10 +92,14 @@ func LoadOrCreateSecret(path string) ([]byte, error) {
 	return []byte(secret), nil
 }
 
-// Issue signs a token for p valid for ttl from now.
+// Issue signs a token for p valid for ttl from now; ttl is at most
+// MaxTokenLifetime.
 func (i *Issuer) Issue(p Principal, ttl time.Duration, now time.Time) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", err
+	}
+	if ttl <= 0 || ttl > MaxTokenLifetime {
+		return "", fmt.Errorf("auth: ttl %s: want more than 0 and at most %s", ttl, MaxTokenLifetime)
 	}
 	c := Claims{
 		Role: p.Role, Region: p.Region, Agency: p.Agency,
@@ -98,7 +117,8 @@ func (i *Issuer) Issue(p Principal, ttl time.Duration, now time.Time) (string, e
 	return s, nil
 }
 
-// Verify checks a token's signature, algorithm and expiry and returns its principal.
+// Verify checks a token's signature, algorithm, expiry and lifetime and
+// returns its principal.
 func (i *Issuer) Verify(token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, ErrMissing
@@ -110,13 +130,45 @@ func (i *Issuer) Verify(token string) (Principal, error) {
 		jwt.WithIssuer("tuntas"),
 	)
 	if err != nil {
-		return Principal{}, ErrInvalid
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := checkLifetime(c.IssuedAt, c.ExpiresAt, time.Now(), 0); err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	p := Principal{Sub: c.Subject, Role: c.Role, Region: c.Region, Agency: c.Agency}
-	if p.Validate() != nil {
-		return Principal{}, ErrInvalid
+	if err := p.Validate(); err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return p, nil
+}
+
+// Verifier returns i as a Verifier, for callers that take any kind.
+func (i *Issuer) Verifier() Verifier { return issuerVerifier{i} }
+
+// issuerVerifier adapts Issuer.Verify, which needs no context, to Verifier.
+type issuerVerifier struct{ i *Issuer }
+
+func (v issuerVerifier) Verify(_ context.Context, token string) (Principal, error) {
+	return v.i.Verify(token)
+}
+
+// checkLifetime refuses a token meant to live longer than MaxTokenLifetime:
+// exp-iat when the token says when it was issued, otherwise how far exp lies
+// beyond now (give or take leeway for the issuer's clock).
+func checkLifetime(iat, exp *jwt.NumericDate, now time.Time, leeway time.Duration) error {
+	if exp == nil {
+		return fmt.Errorf("%w: exp", jwt.ErrTokenRequiredClaimMissing)
+	}
+	if iat != nil {
+		if exp.Sub(iat.Time) > MaxTokenLifetime {
+			return fmt.Errorf("%w: issued for %s", ErrLifetime, exp.Sub(iat.Time))
+		}
+		return nil
+	}
+	if exp.Sub(now) > MaxTokenLifetime+leeway {
+		return fmt.Errorf("%w: expires in %s", ErrLifetime, exp.Sub(now).Round(time.Second))
+	}
+	return nil
 }
 
 // regionLevel is the region level each role is scoped to.
@@ -145,7 +197,7 @@ func (p Principal) Validate() error {
 	if r.Level != level {
 		return fmt.Errorf("auth: role %s works at %s level, region %s is a %s", p.Role, level, p.Region, r.Level)
 	}
-	if p.Sub == "" {
+	if strings.TrimSpace(p.Sub) == "" {
 		return errors.New("auth: subject is required")
 	}
 	if p.Role == household.RoleAgency && !household.OneOf(p.Agency, household.Agencies) {

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -79,5 +80,57 @@ func TestPrincipalRegionMustMatchTheRoleLevel(t *testing.T) {
 func TestShortSecretIsRefused(t *testing.T) {
 	if _, err := auth.NewIssuer([]byte("short")); err == nil {
 		t.Fatal("a 5-byte secret was accepted")
+	}
+}
+
+func TestIssuerMintsAndAcceptsNoTokenLongerThan12Hours(t *testing.T) {
+	const secret = "ssssssssssssssssssssssssssssssss"
+	i := issuer(t, secret)
+	p := auth.Principal{Sub: "ani", Role: household.RoleCaseworker, Region: "64.08.01"}
+	for _, tt := range []struct {
+		ttl time.Duration
+		ok  bool
+	}{
+		{time.Hour, true},
+		{auth.MaxTokenLifetime, true},
+		{auth.MaxTokenLifetime + time.Second, false},
+		{0, false},
+		{-time.Hour, false},
+	} {
+		if _, err := i.Issue(p, tt.ttl, time.Now()); (err == nil) != tt.ok {
+			t.Errorf("Issue(ttl %s) error %v, want ok=%t", tt.ttl, err, tt.ok)
+		}
+	}
+
+	// Someone holding the secret still cannot make a long-lived token count.
+	start := time.Now()
+	long, err := jwt.NewWithClaims(jwt.SigningMethodHS256, auth.Claims{
+		Role: p.Role, Region: p.Region,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject: p.Sub, Issuer: "tuntas",
+			IssuedAt: jwt.NewNumericDate(start), ExpiresAt: jwt.NewNumericDate(start.Add(13 * time.Hour)),
+		},
+	}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Verify(long); !errors.Is(err, auth.ErrLifetime) || !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("a 13-hour token verified: %v", err)
+	}
+}
+
+func TestIssuerServesAsAVerifier(t *testing.T) {
+	i := issuer(t, strings.Repeat("s", 32))
+	p := auth.Principal{Sub: "ani", Role: household.RoleCaseworker, Region: "64.08.01"}
+	tok, err := i.Issue(p, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v auth.Verifier = i.Verifier()
+	if got, err := v.Verify(context.Background(), tok); err != nil || got != p {
+		t.Fatalf("Verify = %+v, %v", got, err)
+	}
+	if _, err := v.Verify(context.Background(), ""); !errors.Is(err, auth.ErrMissing) {
+		t.Fatalf("empty token: %v", err)
 	}
 }

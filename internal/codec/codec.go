@@ -3,7 +3,10 @@
 // with AES-256-GCM before it leaves the process, so Temporal's history never
 // holds personal data in plain text. The key ID travels in the payload
 // metadata so that keys can rotate: new payloads use the first key, older
-// ones are opened with whichever key sealed them.
+// ones are opened with whichever key sealed them. A payload this codec did
+// not seal is refused, never passed through: otherwise anyone who reaches
+// the Temporal frontend could start, signal or update a case with plain
+// JSON that no Tuntas process wrote.
 package codec
 
 import (
@@ -28,6 +31,9 @@ const (
 	MetadataKeyID    = "encryption-key-id"
 	Encoding         = "binary/encrypted"
 )
+
+// ErrUnsealed is a payload that this codec did not seal.
+var ErrUnsealed = errors.New("codec: payload is not sealed")
 
 // Keyring holds AES-256 keys by ID; the first is used to seal.
 type Keyring struct {
@@ -136,13 +142,15 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// Decode opens payloads this codec sealed and passes others through.
+// Decode opens payloads this codec sealed and refuses any other (plain JSON,
+// nil, another codec's), wrapping ErrUnsealed. An empty list has nothing to
+// refuse: the SDK sends no payloads at all for a call without arguments and
+// does not pass absent payloads through the codec.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
-		if string(p.GetMetadata()[MetadataEncoding]) != Encoding {
-			out[i] = p
-			continue
+		if enc := string(p.GetMetadata()[MetadataEncoding]); enc != Encoding {
+			return nil, fmt.Errorf("%w: payload %d has encoding %q", ErrUnsealed, i, enc)
 		}
 		id := string(p.GetMetadata()[MetadataKeyID])
 		aead, ok := c.ring.keys[id]

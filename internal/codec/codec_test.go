@@ -2,9 +2,12 @@ package codec_test
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/tuntas-id/tuntas/internal/codec"
@@ -88,5 +91,141 @@ func TestLoadOrCreateKeepsTheKey(t *testing.T) {
 	var s string
 	if err := codec.DataConverter(r2).FromPayload(p, &s); err != nil || s != "kept" {
 		t.Fatalf("reloaded key cannot open: %v %q", err, s)
+	}
+}
+
+func TestDecodeRefusesPayloadsItDidNotSeal(t *testing.T) {
+	spec, _ := codec.NewKeySpec("k1")
+	ring, err := codec.ParseKeyring(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := func(v any) *commonpb.Payload {
+		p, err := converter.GetDefaultDataConverter().ToPayload(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sealed, err := codec.DataConverter(ring).ToPayload("sealed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zlib, err := converter.NewZlibCodec(converter.ZlibCodecOptions{AlwaysEncode: true}).Encode([]*commonpb.Payload{plain("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		payloads []*commonpb.Payload
+	}{
+		{"plain JSON, as the Temporal CLI sends", []*commonpb.Payload{plain(map[string]string{"role": "system"})}},
+		{"a plain nil value", []*commonpb.Payload{plain(nil)}},
+		{"no metadata", []*commonpb.Payload{{Data: []byte(`{"role":"system"}`)}}},
+		{"empty", []*commonpb.Payload{{}}},
+		{"nil", []*commonpb.Payload{nil}},
+		{"another codec's", zlib},
+		{"a plain one after a sealed one", []*commonpb.Payload{sealed, plain("x")}},
+	}
+	c := codec.New(ring)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := c.Decode(tt.payloads); !errors.Is(err, codec.ErrUnsealed) {
+				t.Fatalf("Decode = %v, %v; want ErrUnsealed", got, err)
+			}
+			// As the SDK decodes an update's or signal's arguments.
+			var s string
+			if err := codec.DataConverter(ring).FromPayloads(&commonpb.Payloads{Payloads: tt.payloads}, &s, &s); !errors.Is(err, codec.ErrUnsealed) {
+				t.Fatalf("FromPayloads error %v, want ErrUnsealed", err)
+			}
+		})
+	}
+}
+
+func TestDecodeRefusesSealedLookalikes(t *testing.T) {
+	spec, _ := codec.NewKeySpec("k1")
+	ring, _ := codec.ParseKeyring(spec)
+	tests := []struct {
+		name string
+		p    *commonpb.Payload
+	}{
+		{"no key id", &commonpb.Payload{Metadata: map[string][]byte{codec.MetadataEncoding: []byte(codec.Encoding)}, Data: make([]byte, 64)}},
+		{"no data", &commonpb.Payload{Metadata: map[string][]byte{codec.MetadataEncoding: []byte(codec.Encoding), codec.MetadataKeyID: []byte("k1")}}},
+		{"forged data", &commonpb.Payload{Metadata: map[string][]byte{codec.MetadataEncoding: []byte(codec.Encoding), codec.MetadataKeyID: []byte("k1")}, Data: make([]byte, 64)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := codec.New(ring).Decode([]*commonpb.Payload{tt.p}); err == nil {
+				t.Fatalf("Decode = %v, want an error", got)
+			}
+		})
+	}
+}
+
+func TestSealedPayloadsRoundTrip(t *testing.T) {
+	oldSpec, _ := codec.NewKeySpec("k1")
+	newSpec, _ := codec.NewKeySpec("k2")
+	oldRing, _ := codec.ParseKeyring(oldSpec)
+	rotated, err := codec.ParseKeyring(newSpec + "," + oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type member struct {
+		NIK  string `json:"nik"`
+		Name string `json:"name"`
+	}
+	tests := []struct {
+		name  string
+		value any
+		into  func() any // a pointer to decode into
+		want  any
+	}{
+		{"struct", member{"6408014101850001", "Siti Aminah"}, func() any { return new(member) }, member{"6408014101850001", "Siti Aminah"}},
+		{"empty string", "", func() any { return new(string) }, ""},
+		{"nil", nil, func() any { return new(*member) }, (*member)(nil)},
+		{"bytes", []byte{0, 1, 2}, func() any { return new([]byte) }, []byte{0, 1, 2}},
+	}
+	for _, tt := range tests {
+		for _, ring := range []struct {
+			name       string
+			seal, open *codec.Keyring
+		}{{"same key", oldRing, oldRing}, {"old key after rotation", oldRing, rotated}, {"new key", rotated, rotated}} {
+			t.Run(tt.name+"/"+ring.name, func(t *testing.T) {
+				ps, err := codec.DataConverter(ring.seal).ToPayloads(tt.value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range ps.GetPayloads() {
+					if got := string(p.GetMetadata()[codec.MetadataEncoding]); got != codec.Encoding {
+						t.Fatalf("sealed payload has encoding %q", got)
+					}
+				}
+				into := tt.into()
+				if err := codec.DataConverter(ring.open).FromPayloads(ps, into); err != nil {
+					t.Fatal(err)
+				}
+				if got := reflect.ValueOf(into).Elem().Interface(); !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("round trip = %#v, want %#v", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestNoPayloadsNeedNoSeal(t *testing.T) {
+	spec, _ := codec.NewKeySpec("k1")
+	ring, _ := codec.ParseKeyring(spec)
+	// A query or signal without arguments carries no payloads at all.
+	got, err := codec.New(ring).Decode([]*commonpb.Payload{})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Decode(none) = %v, %v", got, err)
+	}
+	ps, err := codec.DataConverter(ring).ToPayloads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := codec.DataConverter(ring).FromPayloads(ps); err != nil {
+		t.Fatalf("FromPayloads(no arguments): %v", err)
 	}
 }
