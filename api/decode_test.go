@@ -34,7 +34,7 @@ const validOpen = `{"kk":"6408010101200001","headNik":"6408014101850001","headNa
 // router; none reaches Temporal, so the server has no Temporal client.
 func TestOpenCaseRejectsBadRequestsNamingTheField(t *testing.T) {
 	issuer, _ := auth.NewIssuer([]byte(strings.Repeat("k", 32)))
-	h := New(Config{Issuer: issuer})
+	h := New(Config{Verifier: issuer.Verifier()})
 	tok, err := issuer.Issue(auth.Principal{Sub: "ani", Role: household.RoleCaseworker, Region: "64.08.01"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)

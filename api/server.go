@@ -36,7 +36,8 @@ type Config struct {
 	Temporal client.Client
 	Store    ReadModel
 	Imports  ImportStore
-	Issuer   *auth.Issuer
+	// Verifier checks bearer tokens: HS256 in dev, OIDC in production.
+	Verifier auth.Verifier
 	Logger   *slog.Logger
 	// Rules and Deadlines are given to every new case; defaults when zero.
 	Rules     household.Rules
@@ -53,7 +54,7 @@ type Server struct {
 	temporal  client.Client
 	store     ReadModel
 	imports   ImportStore
-	issuer    *auth.Issuer
+	verifier  auth.Verifier
 	logger    *slog.Logger
 	rules     household.Rules
 	deadlines household.Deadlines
@@ -66,7 +67,7 @@ type Server struct {
 // New returns the API's HTTP handler.
 func New(cfg Config) http.Handler {
 	s := &Server{
-		temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, issuer: cfg.Issuer, logger: cfg.Logger,
+		temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, verifier: cfg.Verifier, logger: cfg.Logger,
 		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: cfg.Metrics,
 	}
 	if s.metrics == nil {
@@ -199,7 +200,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		s.fail(c, newProblem(codeUnauthorized, "send a bearer token in the Authorization header"))
 		return
 	}
-	p, err := s.issuer.Verify(strings.TrimSpace(token))
+	p, err := s.verifier.Verify(c.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="tuntas", error="invalid_token"`)
 		s.fail(c, newProblem(codeUnauthorized, "the token is invalid or expired"))

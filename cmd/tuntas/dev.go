@@ -106,7 +106,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	d.srv = httpServer(newAPI(d.Client, d.Store, issuer, cases, cfg.Logger))
+	d.srv = httpServer(newAPI(d.Client, d.Store, issuer.Verifier(), nil, cases, cfg.Logger))
 	return d, nil
 }
 

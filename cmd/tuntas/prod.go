@@ -8,10 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/household"
@@ -118,21 +121,12 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var si signInFlags
 	si.register(fs)
 	addr := fs.String("http", envOr("TUNTAS_HTTP_ADDR", ":8080"), "listen address (TUNTAS_HTTP_ADDR)")
+	metricsAddr := fs.String("metrics-addr", envOr("TUNTAS_METRICS_ADDR", ""), "serve /metrics on this address instead of the API's (TUNTAS_METRICS_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := jsonLogger(stderr)
 	verifier, err := si.verifier(ctx, logger)
-	if err != nil {
-		return err
-	}
-	// TODO(trust-auth merge): api.Config takes *auth.Issuer. Once it takes an
-	// auth.Verifier, pass verifier to newAPI below instead of issuer and
-	// delete this block; until then OIDC is refused here, not silently unused.
-	if _, oidc := verifier.(*auth.OIDCVerifier); oidc {
-		return errors.New("--oidc-issuer: this build's API verifies HS256 tokens only (api.Config takes *auth.Issuer)")
-	}
-	issuer, err := auth.NewIssuer([]byte(si.TokenSecret))
 	if err != nil {
 		return err
 	}
@@ -147,8 +141,26 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
 	logger.Info("api listening", "addr", ln.Addr().String())
-	// TODO(trust-auth merge): newAPI(c, st, verifier, …), see above.
-	return serveHTTP(ctx, httpServer(newAPI(c, st, issuer, serviceCases(), logger)), ln)
+	var metrics *api.Metrics
+	if *metricsAddr != "" {
+		// Metrics on their own address stay off the public listener.
+		metrics = api.NewMetrics()
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", *metricsAddr, err)
+		}
+		logger.Info("metrics listening", "addr", mln.Addr().String())
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", metrics.Handler())
+		var wg sync.WaitGroup
+		defer wg.Wait() // the metrics server shuts down with ctx, like the API's
+		wg.Go(func() {
+			if err := serveHTTP(ctx, httpServer(mux), mln); err != nil {
+				logger.Error("metrics server", "error", err)
+			}
+		})
+	}
+	return serveHTTP(ctx, httpServer(newAPI(c, st, verifier, metrics, serviceCases(), logger)), ln)
 }
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
