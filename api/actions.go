@@ -45,7 +45,7 @@ func (s *Server) update(c *gin.Context, name string, input func() (any, error)) 
 		s.fail(c, temporalProblem(err))
 		return
 	}
-	c.JSON(http.StatusOK, view(p, out))
+	c.JSON(http.StatusOK, view(p, out, s.now()))
 }
 
 // body returns a reader of the request body as T, for update.
@@ -166,5 +166,5 @@ func (s *Server) escalate(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/cases/"+cs.ID+"/escalations/"+in.ID)
-	c.JSON(http.StatusCreated, gin.H{"escalationId": in.ID, "case": view(p, out)})
+	c.JSON(http.StatusCreated, gin.H{"escalationId": in.ID, "case": view(p, out, s.now())})
 }

@@ -88,7 +88,7 @@ func (s *Server) openCase(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/cases/"+out.Case.ID)
-	c.JSON(http.StatusCreated, view(p, out.Case))
+	c.JSON(http.StatusCreated, view(p, out.Case, s.now()))
 }
 
 // open starts the case workflow for req on behalf of p.
@@ -141,7 +141,7 @@ func (s *Server) getCase(c *gin.Context) {
 		s.fail(c, fmt.Errorf("record read: %w", err))
 		return
 	}
-	c.JSON(http.StatusOK, view(p, cs))
+	c.JSON(http.StatusOK, view(p, cs, s.now()))
 }
 
 func (s *Server) timeline(c *gin.Context) {

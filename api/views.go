@@ -61,10 +61,13 @@ type SurveyView struct {
 
 // MemberView is one member as shown.
 type MemberView struct {
-	NIK        string               `json:"nik"`
-	Name       string               `json:"name"`
-	Relation   household.Relation   `json:"relation"`
-	BirthDate  string               `json:"birthDate"`
+	NIK      string             `json:"nik"`
+	Name     string             `json:"name"`
+	Relation household.Relation `json:"relation"`
+	// BirthDate is shown only to roles that see full NIKs; others see Age,
+	// so that the masked digits (the birth date) cannot be recovered.
+	BirthDate  string               `json:"birthDate,omitempty"`
+	Age        int                  `json:"age"`
 	Sex        household.Sex        `json:"sex"`
 	Education  household.Education  `json:"education"`
 	Occupation household.Occupation `json:"occupation"`
@@ -110,9 +113,10 @@ type EventView struct {
 // and verify a household's identity.
 var needsNIK = []household.Role{household.RoleCaseworker, household.RoleVillageOfficer, household.RoleVerifier, household.RoleAdmin}
 
-// view is a case as p may see it in full: NIKs masked for roles that do
-// not establish identity.
-func view(p auth.Principal, c household.Case) CaseView {
+// view is a case as p may see it in full: for roles that do not establish
+// identity, NIKs and the KK masked and birth dates replaced by ages. now
+// dates the ages.
+func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 	mask := !household.OneOf(p.Role, needsNIK)
 	v := CaseView{
 		ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName,
@@ -128,17 +132,17 @@ func view(p auth.Principal, c household.Case) CaseView {
 		v.PendingActions = []string{}
 	}
 	if mask {
-		v.HeadNIK = household.MaskNIK(v.HeadNIK)
+		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
 	}
 	if s := c.Survey; s != nil {
 		sv := &SurveyView{MonthlyExpenditure: s.MonthlyExpenditure, MonthlyIncome: s.MonthlyIncome,
 			IncomeSources: s.IncomeSources, Housing: s.Housing, Assets: s.Assets, Programs: s.Programs,
 			OtherHealthInsurance: s.OtherHealthInsurance, Members: make([]MemberView, len(s.Members))}
 		for i, m := range s.Members {
-			mv := MemberView{NIK: m.NIK, Name: m.Name, Relation: m.Relation, BirthDate: m.BirthDate, Sex: m.Sex,
-				Education: m.Education, Occupation: m.Occupation, Disability: m.Disability}
+			mv := MemberView{NIK: m.NIK, Name: m.Name, Relation: m.Relation, BirthDate: m.BirthDate, Age: m.Age(now),
+				Sex: m.Sex, Education: m.Education, Occupation: m.Occupation, Disability: m.Disability}
 			if mask {
-				mv.NIK = household.MaskNIK(mv.NIK)
+				mv.NIK, mv.BirthDate = household.MaskNIK(mv.NIK), ""
 			}
 			sv.Members[i] = mv
 		}
@@ -158,7 +162,7 @@ func listView(p auth.Principal, s store.Summary) SummaryView {
 		MemberCount: s.MemberCount, Version: s.Version,
 	}
 	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
-		v.HeadNIK = household.MaskNIK(v.HeadNIK)
+		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -257,5 +258,47 @@ func TestAgencySeesOnlyCasesHoldingItsInterventions(t *testing.T) {
 	}
 	if listed(baznas) {
 		t.Error("baznas lists a case without any intervention of its own")
+	}
+}
+
+// TestMaskedViewsRevealNoBirthDateOrFullNumbers: digits 7–12 of a NIK are
+// the birth date (+40 on the day for women), so a masked view that showed
+// the birth date would give the NIK back.
+func TestMaskedViewsRevealNoBirthDateOrFullNumbers(t *testing.T) {
+	p := tokens(t, sys)
+	kk := nextKK()
+	l := openCase(t, p, kk)
+	l.do(p.cw, "/survey", surveyBody(600_000))
+	secrets := []string{"1985-01-01", "2010-03-02", "6408014101850001", "6408010203100002", kk}
+	for _, who := range []struct{ role, token string }{{"supervisor", p.supervisor}, {"province", p.province}} {
+		raw := sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, who.token, nil, nil)
+		for _, s := range secrets {
+			if strings.Contains(string(raw), s) {
+				t.Errorf("%s's read of the case shows %s", who.role, s)
+			}
+		}
+		var c struct {
+			KK     string `json:"kk"`
+			Survey struct {
+				Members []struct {
+					NIK string `json:"nik"`
+					Age int    `json:"age"`
+				} `json:"members"`
+			} `json:"survey"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.KK != kk[:6]+"********"+kk[14:] || len(c.Survey.Members) != 2 || c.Survey.Members[0].Age < 40 || c.Survey.Members[0].NIK != "640801********01" {
+			t.Errorf("%s's masked view: %+v", who.role, c)
+		}
+		list := sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases?village=64.08.01.2001&limit=200", who.token, nil, nil)
+		if strings.Contains(string(list), kk) || strings.Contains(string(list), "6408014101850001") {
+			t.Errorf("%s's list shows a full KK or NIK", who.role)
+		}
+	}
+	raw := sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, p.verifier, nil, nil)
+	if !strings.Contains(string(raw), "1985-01-01") || !strings.Contains(string(raw), kk) {
+		t.Error("the verifier, who establishes identity, does not see the birth date and KK")
 	}
 }

@@ -46,6 +46,14 @@ func TestComposeFileRunsTheProductionTopology(t *testing.T) {
 		t.Errorf("the Web UI is not wired to temporal")
 	}
 
+	// Only the API faces the host: a published Temporal port would let
+	// anyone who reaches it message every case, and MongoDB holds the NIKs.
+	for _, svc := range p.Services {
+		if len(svc.Ports) > 0 && svc.Name != "tuntas-api" {
+			t.Errorf("%s publishes %v to the host", svc.Name, svc.Ports)
+		}
+	}
+
 	needs := map[string][]string{
 		"tuntas-api":    {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_HTTP_ADDR", "TUNTAS_TOKEN_SECRET", "TUNTAS_CODEC_KEY"},
 		"tuntas-worker": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_CODEC_KEY"},

@@ -26,6 +26,7 @@ import (
 type prodFlags struct {
 	backend
 	CodecKey string
+	TLS      temporalTLS
 }
 
 func (p *prodFlags) register(fs *flag.FlagSet) {
@@ -34,6 +35,7 @@ func (p *prodFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.MongoURI, "mongodb-uri", envOr("MONGODB_URI", "mongodb://127.0.0.1:27017/"), "MongoDB connection URI (MONGODB_URI)")
 	fs.StringVar(&p.MongoDatabase, "mongodb-database", envOr("MONGODB_DATABASE", "tuntas"), "MongoDB database (MONGODB_DATABASE)")
 	fs.StringVar(&p.CodecKey, "codec-key", envOr("TUNTAS_CODEC_KEY", ""), "payload keys id:base64[,id:base64…], first seals (TUNTAS_CODEC_KEY)")
+	p.TLS.register(fs)
 }
 
 func (p *prodFlags) keyring() (*codec.Keyring, error) {
@@ -48,6 +50,9 @@ func (p *prodFlags) keyring() (*codec.Keyring, error) {
 func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.Client, _ *store.Store, closeAll func(), _ error) {
 	ring, err := p.keyring()
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if p.TemporalTLS, err = p.TLS.config(); err != nil {
 		return nil, nil, nil, err
 	}
 	c, err := dialTemporal(ctx, p.backend, ring, logger)

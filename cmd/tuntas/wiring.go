@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,14 +31,17 @@ type backend struct {
 	Namespace       string
 	MongoURI        string
 	MongoDatabase   string
+	// TemporalTLS, when set, secures the connection to Temporal.
+	TemporalTLS *tls.Config
 }
 
 func dialTemporal(ctx context.Context, b backend, ring *codec.Keyring, logger *slog.Logger) (client.Client, error) {
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:      b.TemporalAddress,
-		Namespace:     b.Namespace,
-		DataConverter: codec.DataConverter(ring),
-		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		HostPort:          b.TemporalAddress,
+		Namespace:         b.Namespace,
+		DataConverter:     codec.DataConverter(ring),
+		ConnectionOptions: client.ConnectionOptions{TLS: b.TemporalTLS},
+		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal %s: %w", b.TemporalAddress, err)

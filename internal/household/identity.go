@@ -82,7 +82,10 @@ func ParseKK(s string) (KK, error) {
 	return KK{Province: s[0:2], Regency: s[0:2] + "." + s[2:4], District: s[0:2] + "." + s[2:4] + "." + s[4:6]}, nil
 }
 
-// MaskNIK shows the first six and last two digits of a 16-digit number.
+// MaskNIK shows the first six and last two digits of a 16-digit number (a
+// NIK or a KK): the kecamatan and nothing of the birth or issue date that
+// digits 7–12 encode. A masked view must not show the birth date beside it
+// either, or the hidden digits follow from it.
 func MaskNIK(s string) string {
 	if len(s) != 16 {
 		return "****************"
