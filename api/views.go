@@ -40,11 +40,14 @@ type CaseView struct {
 	Verification   *household.Verification   `json:"verification,omitempty"`
 	Interventions  []household.Intervention  `json:"interventions,omitempty"`
 	FollowUp       household.FollowUpState   `json:"followUp"`
-	Escalations    []household.Escalation    `json:"escalations,omitempty"`
-	Escalated      bool                      `json:"escalated"`
-	PendingActions []string                  `json:"pendingActions"`
-	Version        int64                     `json:"version"`
-	UpdatedAt      time.Time                 `json:"updatedAt"`
+	// NextCountableVisitAt is the earliest time a visit counts toward
+	// graduation (visits count 21 days apart).
+	NextCountableVisitAt time.Time              `json:"nextCountableVisitAt,omitzero"`
+	Escalations          []household.Escalation `json:"escalations,omitempty"`
+	Escalated            bool                   `json:"escalated"`
+	PendingActions       []string               `json:"pendingActions"`
+	Version              int64                  `json:"version"`
+	UpdatedAt            time.Time              `json:"updatedAt"`
 }
 
 // SurveyView is the household survey as shown.
@@ -127,6 +130,7 @@ func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 		Recommendation: c.Recommendation, Village: c.Village, Verification: c.Verification,
 		Interventions: c.Interventions, FollowUp: c.FollowUp, Escalations: c.Escalations, Escalated: c.Escalated,
 		PendingActions: c.PendingActions(), Version: c.Version, UpdatedAt: c.UpdatedAt,
+		NextCountableVisitAt: c.NextCountable(),
 	}
 	if v.PendingActions == nil {
 		v.PendingActions = []string{}

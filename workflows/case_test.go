@@ -54,12 +54,12 @@ func survey(monthly int64) household.SurveyInput {
 
 var (
 	extremePoorSurvey = survey(600_000) // 10,000 per capita per day
-	confirm           = household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: "2026-01-05", MusdesMinutes: "12/MUSDES/2026"}
+	confirm           = household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: "2026-11-02", MusdesMinutes: "12/MUSDES/2026"}
 	extremePoor       = household.VerificationInput{Outcome: household.ExtremePoor, Notes: "visited"}
 	assignPKH         = household.AssignInput{Interventions: []household.Assignment{{Program: household.ProgramPKH, Agency: household.AgencyDinsos}}}
 	ackPKH            = household.InterventionInput{ID: "iv-1", Status: household.InterventionAcknowledged}
-	visitAbove        = household.FollowUpInput{VisitDate: "2026-02-01", MonthlyExpenditure: 900_000} // 15,000 a day
-	visitBelow        = household.FollowUpInput{VisitDate: "2026-02-01", MonthlyExpenditure: 600_000}
+	visitAbove        = household.FollowUpInput{VisitDate: "2026-11-02", MonthlyExpenditure: 900_000} // 15,000 a day
+	visitBelow        = household.FollowUpInput{VisitDate: "2026-11-02", MonthlyExpenditure: 600_000}
 	closeMoved        = household.CloseInput{Reason: household.OutcomeMoved}
 )
 
@@ -154,10 +154,15 @@ type harness struct {
 func newHarness(t *testing.T, store *memStore) *harness {
 	h := &harness{t: t, store: store}
 	h.env = h.suite.NewTestWorkflowEnvironment()
+	h.env.SetStartTime(testStart)
 	h.env.RegisterWorkflow(workflows.Case)
 	h.env.RegisterActivity(&activities.Activities{Store: store, Notifier: store})
 	return h
 }
+
+// testStart is when every test run starts, so that the dates of musdes
+// and visits are fixed: 2 November 2026, 08:00 UTC.
+var testStart = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 
 // at schedules fn d after the start of the run.
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
@@ -296,7 +301,7 @@ func TestHouseholdGraduatesAfterTwoVisitsAboveTheLineAcrossContinueAsNew(t *test
 	}
 
 	h2 := newHarness(t, store)
-	second := h2.update(30*24*time.Hour, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-03-01", MonthlyExpenditure: 900_000})
+	second := h2.update(30*24*time.Hour, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-12-02", MonthlyExpenditure: 900_000})
 	closed, again := h2.run(*next)
 	mustAccept(t, second)
 	if again != nil {
@@ -318,6 +323,46 @@ func TestHouseholdGraduatesAfterTwoVisitsAboveTheLineAcrossContinueAsNew(t *test
 	if last := events[len(events)-1]; last.Type != household.EventClosed {
 		t.Fatalf("last event %q, want closed", last.Type)
 	}
+}
+
+// TestVisitsCloserThanTheGapDoNotGraduate: two visits above the line on
+// one day, or a visit dated before the case reached follow-up, must not
+// graduate a household; the same household graduates once a second visit
+// comes VisitGapDays (21) after the first.
+func TestVisitsCloserThanTheGapDoNotGraduate(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, store)
+	steps := h.toFollowUp()
+	backdated := h.update(6*step, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-11-01", MonthlyExpenditure: 900_000})
+	first := h.update(7*step, workflows.UpdateFollowUp, cw, visitAbove)
+	_, next := h.run(openInput())
+	mustAccept(t, append(steps, first)...)
+	mustReject(t, backdated, household.CodeInvalid)
+
+	h2 := newHarness(t, store)
+	sameDay := h2.update(time.Hour, workflows.UpdateFollowUp, cw, visitAbove)
+	_, next2 := h2.run(*next)
+	mustAccept(t, sameDay)
+	if next2 == nil || next2.State.Status != household.StatusOpen || next2.State.FollowUp.ConsecutiveAbove != 1 {
+		t.Fatalf("a second visit on the same day graduated the household: %+v", next2)
+	}
+
+	h3 := newHarness(t, store)
+	later := h3.update(21*24*time.Hour, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-11-23", MonthlyExpenditure: 900_000})
+	closed, _ := h3.run(*next2)
+	mustAccept(t, later)
+	if closed.Outcome != household.OutcomeGraduated {
+		t.Fatalf("a visit 21 days after the first did not graduate: %s %+v", closed.Status, closed.FollowUp)
+	}
+}
+
+func TestMusdesBeforeTheCaseIsRefused(t *testing.T) {
+	h := newHarness(t, newMemStore())
+	h.update(step, workflows.UpdateSurvey, cw, extremePoorSurvey)
+	early := h.update(2*step, workflows.UpdateVillage, village, household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: "2026-11-01", MusdesMinutes: "1/M"})
+	h.update(3*step, workflows.UpdateClose, super, closeMoved)
+	h.run(openInput())
+	mustReject(t, early, household.CodeInvalid)
 }
 
 func TestVisitBelowTheLineResetsTheCount(t *testing.T) {
@@ -417,7 +462,7 @@ func TestVillageRejectionClosesWithItsReason(t *testing.T) {
 			h := newHarness(t, newMemStore())
 			h.update(step, workflows.UpdateSurvey, cw, extremePoorSurvey)
 			r := h.update(2*step, workflows.UpdateVillage, village, household.VillageInput{
-				Decision: household.VillageRejected, Reason: reason, MusdesDate: "2026-01-05", MusdesMinutes: "7/MUSDES"})
+				Decision: household.VillageRejected, Reason: reason, MusdesDate: "2026-11-02", MusdesMinutes: "7/MUSDES"})
 			closed, _ := h.run(openInput())
 			mustAccept(t, r)
 			if closed.Outcome != reason || closed.Village.Decision != household.VillageRejected {

@@ -26,7 +26,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n := fs.Int("n", 2000, "synthetic households")
 	concurrency := fs.Int("concurrency", 16, "simulated people working at once")
 	rate := fs.Float64("import-rate", 50, "cases the import starts per second at most")
-	dayLength := fs.Duration("day-length", 2*time.Minute, "length of a deadline day: follow-up and stage timers are real, shortened by this")
+	dayLength := fs.Duration("day-length", 5*time.Second, "length of a deadline day: stage timers and the 21-day gap between counted visits are real, shortened by this")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic households")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and API share the process)")

@@ -18,7 +18,7 @@ import (
 func TestBenchHarnessRunsSmall(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"bench", "--n", "20", "--concurrency", "4", "--json", out, "--data", t.TempDir()}, &stdout, &stderr)
+	err := run(context.Background(), []string{"bench", "--n", "20", "--concurrency", "4", "--day-length", "500ms", "--json", out, "--data", t.TempDir()}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}

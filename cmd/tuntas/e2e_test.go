@@ -195,6 +195,7 @@ func TestFiftyConcurrentOpensOfOneFamilyCardCreateOneCase(t *testing.T) {
 // lifecycle drives one household through the API and returns the case.
 type lifecycle struct {
 	t  *testing.T
+	s  *testSystem
 	p  people
 	id string
 }
@@ -202,15 +203,20 @@ type lifecycle struct {
 func (l *lifecycle) do(token, path string, body any) household.Case {
 	l.t.Helper()
 	var c household.Case
-	sys.must(l.t, http.StatusOK, http.MethodPost, "/v1/cases/"+l.id+path, token, body, &c)
+	l.s.must(l.t, http.StatusOK, http.MethodPost, "/v1/cases/"+l.id+path, token, body, &c)
 	return c
 }
 
 func openCase(t *testing.T, p people, kk string) *lifecycle {
 	t.Helper()
+	return openCaseOn(t, sys, p, kk)
+}
+
+func openCaseOn(t *testing.T, s *testSystem, p people, kk string) *lifecycle {
+	t.Helper()
 	var c household.Case
-	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(kk, "64.08.01.2001"), &c)
-	return &lifecycle{t: t, p: p, id: c.ID}
+	s.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(kk, "64.08.01.2001"), &c)
+	return &lifecycle{t: t, s: s, p: p, id: c.ID}
 }
 
 var today = time.Now().UTC().Format(time.DateOnly)
@@ -238,7 +244,14 @@ func TestThreeHouseholdsEndToEndAndTheReadModelMatchesTheWorkflows(t *testing.T)
 	}
 	graduate.do(p.dinsos, "/interventions/iv-1/status", map[string]any{"status": "delivered"})
 	graduate.do(p.cw, "/follow-ups", map[string]any{"visitDate": today, "monthlyExpenditure": 900_000})
+	// A second visit the same day is recorded but does not count: visits
+	// count toward graduation 21 days apart. The verifier graduates by
+	// decision (TestTwoSpacedVisitsGraduate covers graduation by visits).
 	c = graduate.do(p.cw, "/follow-ups", map[string]any{"visitDate": today, "monthlyExpenditure": 950_000})
+	if c.Status != household.StatusOpen || c.FollowUp.ConsecutiveAbove != 1 || c.FollowUp.Visits != 2 {
+		t.Fatalf("two visits on one day: %s, follow-up %+v", c.Status, c.FollowUp)
+	}
+	c = graduate.do(p.verifier, "/graduation", map[string]any{"notes": "steady income from the PKH-supported stall"})
 	elapsed := time.Since(start)
 	if c.Outcome != household.OutcomeGraduated || c.Status != household.StatusClosed {
 		t.Fatalf("graduate ended %s/%s", c.Status, c.Outcome)
@@ -398,5 +411,58 @@ func TestLookupsByIDUseAnIndexInTheEmbeddedStore(t *testing.T) {
 		if !strings.Contains(plan, "USING INDEX") || !strings.Contains(plan, "tuntas_id_path") {
 			t.Errorf("%s: lookup by _id scans: %s", coll, plan)
 		}
+	}
+}
+
+// TestTwoSpacedVisitsGraduate runs on a system whose deadline day lasts
+// 50 ms, so the 21-day gap between counted visits is about a second of
+// recording time: a visit dated before follow-up or a musdes before the case
+// is refused, a second visit inside the gap does not graduate, one after it
+// does.
+func TestTwoSpacedVisitsGraduate(t *testing.T) {
+	d := household.DefaultDeadlines()
+	d.DayLength = 50 * time.Millisecond
+	s, err := startSystemWith(devConfig{DataDir: t.TempDir(), Deadlines: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := s.stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	p := tokens(t, s)
+	l := openCaseOn(t, s, p, nextKK())
+	l.do(p.cw, "/survey", surveyBody(600_000))
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	if got, raw := s.call(t, http.MethodPost, "/v1/cases/"+l.id+"/village-confirmation", p.village,
+		map[string]any{"decision": "confirmed", "musdesDate": yesterday, "musdesMinutes": "1/M"}, nil); got != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "musdesDate") {
+		t.Fatalf("musdes before the case: %d %s", got, raw)
+	}
+	l.do(p.village, "/village-confirmation", map[string]any{"decision": "confirmed", "musdesDate": today, "musdesMinutes": "1/M"})
+	l.do(p.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
+	l.do(p.supervisor, "/interventions", map[string]any{"interventions": []map[string]any{{"program": "pkh", "agency": "dinsos"}}})
+	l.do(p.dinsos, "/interventions/iv-1/status", map[string]any{"status": "acknowledged"})
+	if got, _ := s.call(t, http.MethodPost, "/v1/cases/"+l.id+"/follow-ups", p.cw,
+		map[string]any{"visitDate": yesterday, "monthlyExpenditure": 900_000}, nil); got != http.StatusUnprocessableEntity {
+		t.Fatalf("a visit dated before follow-up: %d, want 422", got)
+	}
+	visit := map[string]any{"visitDate": today, "monthlyExpenditure": 900_000}
+	l.do(p.cw, "/follow-ups", visit)
+	c := l.do(p.cw, "/follow-ups", visit)
+	if c.Status != household.StatusOpen {
+		t.Fatal("a second visit inside the gap graduated the household")
+	}
+	var v struct {
+		NextCountableVisitAt time.Time `json:"nextCountableVisitAt"`
+	}
+	s.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, p.cw, nil, &v)
+	if v.NextCountableVisitAt.IsZero() {
+		t.Fatal("the case does not say when the next visit counts")
+	}
+	time.Sleep(time.Until(v.NextCountableVisitAt)) // the rule's own gap, not a guess
+	c = l.do(p.cw, "/follow-ups", visit)
+	if c.Outcome != household.OutcomeGraduated {
+		t.Fatalf("a visit after the gap did not graduate: %s %+v", c.Status, c.FollowUp)
 	}
 }

@@ -264,23 +264,42 @@ func (d *driver) importAll(ctx context.Context) ([]caseRef, error) {
 	return cases, nil
 }
 
+// job is a case to drive: from its survey to its first visit, or, when
+// revisit is set, its second visit.
+type job struct {
+	i       int
+	revisit bool
+}
+
+// driveAll drives every case with Concurrency people at once. A household
+// graduates only on visits 21 (deadline) days apart, so after its first
+// visit a case waits, without holding a person, until the case itself
+// says its next visit counts (nextCountableVisitAt), then gets its second.
 func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
-	jobs := make(chan int)
-	var wg sync.WaitGroup
+	jobs := make(chan job)
+	// pending counts jobs not yet done, revisits included, so that jobs
+	// closes only when nothing is left to schedule.
+	var pending, workers sync.WaitGroup
+	pending.Add(len(cases))
 	for range d.cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				_ = d.drive(ctx, cases[i], plans[i]) // counted in d.errors
+		workers.Go(func() {
+			for j := range jobs {
+				if j.revisit {
+					_ = d.revisit(ctx, cases[j.i]) // counted in d.errors
+				} else if due, err := d.drive(ctx, cases[j.i], plans[j.i]); err == nil && !due.IsZero() {
+					pending.Add(1)
+					time.AfterFunc(time.Until(due), func() { jobs <- job{i: j.i, revisit: true} })
+				}
+				pending.Done()
 			}
-		}()
+		})
 	}
 	for i := range cases {
-		jobs <- i
+		jobs <- job{i: i}
 	}
+	pending.Wait()
 	close(jobs)
-	wg.Wait()
+	workers.Wait()
 }
 
 func memberList(n int) []household.Member {
@@ -292,8 +311,10 @@ func memberList(n int) []household.Member {
 }
 
 // drive takes one case through its plan, as its caseworker, village
-// officer, verifier, supervisor, agency and province would.
-func (d *driver) drive(ctx context.Context, c caseRef, p plan) error {
+// officer, verifier, supervisor, agency and province would, up to the
+// first follow-up visit; it returns when the second visit will count, or
+// zero when the case is done.
+func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error) {
 	district := region.Ancestor(c.Village, region.District)
 	cw := d.token(household.RoleCaseworker, district, "")
 	base := "/v1/cases/" + c.ID
@@ -317,7 +338,7 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) error {
 	}
 	for _, s := range steps {
 		if err := d.post(ctx, s.name, base+s.path, s.token, s.body); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 	sup := d.token(household.RoleSupervisor, "64.08", "")
@@ -327,16 +348,16 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) error {
 		}
 		b, _ := json.Marshal(map[string]string{"level": "province", "reason": "no KTP; no program can enrol the household"})
 		if err := d.call(ctx, "escalation", http.MethodPost, base+"/escalations", sup, "application/json", b, http.StatusCreated, &esc); err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if err := d.post(ctx, "escalation-resolution", base+"/escalations/"+esc.EscalationID+"/resolution", d.token(household.RoleProvince, "64", ""),
 			map[string]string{"resolution": "Disdukcapil issues the KTP"}); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 	ver := d.token(household.RoleVerifier, "64.08", "")
 	if p.kind == "excluded_not_poor" {
-		return d.post(ctx, "verification", base+"/verification", ver, household.VerificationInput{Outcome: household.NotPoor})
+		return time.Time{}, d.post(ctx, "verification", base+"/verification", ver, household.VerificationInput{Outcome: household.NotPoor})
 	}
 	dinsos := d.token(household.RoleAgency, "64.08", household.AgencyDinsos)
 	rest := []struct {
@@ -347,15 +368,31 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) error {
 		{"interventions", "/interventions", sup, household.AssignInput{Interventions: []household.Assignment{{Program: household.ProgramPKH, Agency: household.AgencyDinsos}}}},
 		{"intervention-acknowledged", "/interventions/iv-1/status", dinsos, map[string]string{"status": "acknowledged"}},
 		{"intervention-delivered", "/interventions/iv-1/status", dinsos, map[string]string{"status": "delivered"}},
-		{"follow-up", "/follow-ups", cw, household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 14_000 * 30}},
-		{"follow-up", "/follow-ups", cw, household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 15_000 * 30}},
 	}
 	for _, s := range rest {
 		if err := d.post(ctx, s.name, base+s.path, s.token, s.body); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
-	return nil
+	var after struct {
+		NextCountableVisitAt time.Time `json:"nextCountableVisitAt"`
+	}
+	b, _ := json.Marshal(household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 14_000 * 30})
+	if err := d.call(ctx, "follow-up", http.MethodPost, base+"/follow-ups", cw, "application/json", b, http.StatusOK, &after); err != nil {
+		return time.Time{}, err
+	}
+	if after.NextCountableVisitAt.IsZero() {
+		d.errors.Add(1)
+		return time.Time{}, fmt.Errorf("case %s: no nextCountableVisitAt after the first visit", c.ID)
+	}
+	return after.NextCountableVisitAt, nil
+}
+
+// revisit records the second visit above the line, which graduates.
+func (d *driver) revisit(ctx context.Context, c caseRef) error {
+	cw := d.token(household.RoleCaseworker, region.Ancestor(c.Village, region.District), "")
+	today := time.Now().Format(time.DateOnly)
+	return d.post(ctx, "follow-up", "/v1/cases/"+c.ID+"/follow-ups", cw, household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 15_000 * 30})
 }
 
 // reads samples reads at the final case count and tallies outcomes.

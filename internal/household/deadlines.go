@@ -18,6 +18,11 @@ type Deadlines struct {
 	// overdue FollowUpGraceDays after it was due.
 	FollowUpDays      int `json:"followUpDays"`
 	FollowUpGraceDays int `json:"followUpGraceDays"`
+	// VisitGapDays is how far apart two visits must be for both to count
+	// toward graduation. Zero in cases opened before the rule existed:
+	// they keep the rules they were opened under (and replay as recorded),
+	// the date rules of visits and musdes included (datedRules).
+	VisitGapDays int `json:"visitGapDays,omitempty"`
 	// DayLength is how long one deadline day lasts: 24h in service; `tuntas
 	// bench` and demos shorten it by configuration. Zero means 24h.
 	DayLength time.Duration `json:"dayLength,omitempty"`
@@ -32,11 +37,22 @@ func (d Deadlines) Days(n int) time.Duration {
 	return time.Duration(n) * unit
 }
 
-// DefaultDeadlines are 14/14/21/14 days, visits every 30 days with 14 days' grace.
+// DefaultDeadlines are 14/14/21/14 days, visits every 30 days with 14
+// days' grace, and visits at least 21 days apart to count toward graduation.
 func DefaultDeadlines() Deadlines {
 	return Deadlines{CollectingDays: 14, VillageReviewDays: 14, VerificationDays: 21, AssignDays: 14,
-		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14}
+		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14, VisitGapDays: 21}
 }
+
+// shortDays reports whether days are shortened (a demo or the bench): then
+// calendar dates do not move with the deadlines, and gaps between visits
+// are measured on when they were recorded instead of their dates.
+func (d Deadlines) shortDays() bool { return d.DayLength > 0 && d.DayLength < Day }
+
+// datedRules reports whether the case was opened under the rules that date
+// its actions: a musdes not before the case, a visit not before follow-up,
+// and visits spaced to count toward graduation.
+func (c *Case) datedRules() bool { return c.Deadlines.VisitGapDays > 0 }
 
 // Day is the length of a deadline day in service.
 const Day = 24 * time.Hour

@@ -11,6 +11,11 @@ type FollowUpState struct {
 	Visits           int       `json:"visits"`
 	ConsecutiveAbove int       `json:"consecutiveAbove"`
 	Last             *Visit    `json:"last,omitempty"`
+	// CountedDate and CountedAt are the date and recording time of the last
+	// visit that counted toward graduation; a visit counts only when it is
+	// Deadlines.VisitGapDays after it.
+	CountedDate string    `json:"countedDate,omitempty"`
+	CountedAt   time.Time `json:"countedAt,omitzero"`
 	// Cycle counts the workflow runs (continue-as-new) of this case.
 	Cycle int `json:"cycle"`
 }
@@ -47,6 +52,8 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 		fe.Add("visitDate", "must not be in the future")
 	} else if c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate {
 		fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
+	} else if since := c.StageSince.Format(time.DateOnly); c.datedRules() && in.VisitDate < since {
+		fe.Add("visitDate", "must not be before the case entered follow-up (%s)", since)
 	}
 	fe.Money("monthlyExpenditure", in.MonthlyExpenditure)
 	fe.OptionalNote("notes", in.Notes)
@@ -62,20 +69,61 @@ func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event 
 	}
 	above := !c.Rules.Below(in.MonthlyExpenditure, members, c.Rules.ExtremeLine)
 	c.FollowUp.Visits++
-	if above {
-		c.FollowUp.ConsecutiveAbove++
-	} else {
+	counts := c.countsTowardGraduation(in.VisitDate, now)
+	switch {
+	case !above:
+		// A visit below the line always counts: it breaks the run.
 		c.FollowUp.ConsecutiveAbove = 0
+		c.FollowUp.CountedDate, c.FollowUp.CountedAt = in.VisitDate, now
+	case counts:
+		c.FollowUp.ConsecutiveAbove++
+		c.FollowUp.CountedDate, c.FollowUp.CountedAt = in.VisitDate, now
 	}
 	c.FollowUp.Last = &Visit{VisitDate: in.VisitDate, MonthlyExpenditure: in.MonthlyExpenditure, AboveLine: above, Notes: in.Notes, By: a.Sub, At: now}
 	c.FollowUp.NextDue = now.Add(c.Deadlines.Days(c.Deadlines.FollowUpDays))
 	c.Reminded, c.Overdue = false, false
-	e := c.event(now, a, EventFollowUpRecorded, fmt.Sprintf("visit %d, above line: %t", c.FollowUp.Visits, above))
+	summary := fmt.Sprintf("visit %d, above line: %t", c.FollowUp.Visits, above)
+	if above && !counts {
+		summary += fmt.Sprintf(" (not counted toward graduation: less than %d days after the visit of %s)", c.Deadlines.VisitGapDays, c.FollowUp.CountedDate)
+	}
+	e := c.event(now, a, EventFollowUpRecorded, summary)
 	if c.FollowUp.ConsecutiveAbove >= 2 {
 		g := c.event(now, a, EventGraduated, "two consecutive visits above the line")
 		return c.commit(now, e, g, c.close(now, a, OutcomeGraduated, "two consecutive visits above the line"))
 	}
 	return c.commit(now, e)
+}
+
+// countsTowardGraduation reports whether a visit on visitDate, recorded at
+// now, lies VisitGapDays after the last counted visit: by visit dates in
+// service, by recording times when days are shortened.
+func (c *Case) countsTowardGraduation(visitDate string, now time.Time) bool {
+	if !c.datedRules() || c.FollowUp.CountedDate == "" {
+		return true
+	}
+	gap := c.Deadlines.Days(c.Deadlines.VisitGapDays)
+	if c.Deadlines.shortDays() {
+		return now.Sub(c.FollowUp.CountedAt) >= gap
+	}
+	this, err1 := ParseDate(visitDate)
+	last, err2 := ParseDate(c.FollowUp.CountedDate)
+	return err1 == nil && err2 == nil && this.Sub(last) >= gap
+}
+
+// NextCountable is the earliest time a visit counts toward graduation, or
+// zero when any visit would.
+func (c *Case) NextCountable() time.Time {
+	if !c.datedRules() || c.FollowUp.CountedDate == "" {
+		return time.Time{}
+	}
+	if c.Deadlines.shortDays() {
+		return c.FollowUp.CountedAt.Add(c.Deadlines.Days(c.Deadlines.VisitGapDays))
+	}
+	last, err := ParseDate(c.FollowUp.CountedDate)
+	if err != nil {
+		return time.Time{}
+	}
+	return last.AddDate(0, 0, c.Deadlines.VisitGapDays)
 }
 
 // GraduateInput is a verifier's graduation decision.

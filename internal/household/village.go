@@ -49,7 +49,13 @@ func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
 	if err := c.inStage("village confirmation", StageVillageReview); err != nil {
 		return err
 	}
-	return in.Validate(now)
+	if err := in.Validate(now); err != nil {
+		return err
+	}
+	if opened := c.OpenedAt.Format(time.DateOnly); c.datedRules() && in.MusdesDate < opened {
+		return FieldErrors{{Field: "musdesDate", Message: "must not be before the case was opened (" + opened + ")"}}
+	}
+	return nil
 }
 
 // ConfirmByVillage records the decision; a rejection closes the case.
