@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -716,5 +717,68 @@ func TestEscalationRecordedAnswersAfterTheSignalOrWithItsRefusal(t *testing.T) {
 	var app *temporal.ApplicationError
 	if !errors.As(bad.err, &app) || app.Type() != string(household.CodeForbidden) {
 		t.Fatalf("refused escalation answered %v", bad.err)
+	}
+}
+
+// TestACasePushedToEveryCapStillAnswersAndCloses saves the survey as a
+// draft to its bound, escalates and answers to the bound of escalations
+// with notes of the longest length, then checks that the case refuses
+// more of each, still answers its query, and still closes.
+func TestACasePushedToEveryCapStillAnswersAndCloses(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, store)
+	long := strings.Repeat("ü", household.MaxNote) // 2,000 characters, 4,000 bytes
+	draft := extremePoorSurvey
+	draft.Draft = true
+	at := time.Duration(0)
+	next := func() time.Duration { at += time.Minute; return at }
+	var drafts []*result
+	for range household.MaxDrafts {
+		drafts = append(drafts, h.update(next(), workflows.UpdateSurvey, cw, draft))
+	}
+	oneDraftTooMany := h.update(next(), workflows.UpdateSurvey, cw, draft)
+	var resolves []*result
+	for i := range household.MaxEscalations {
+		id := fmt.Sprintf("esc-%d", i)
+		h.at(next(), func() {
+			h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: id, Level: household.EscalateRegency, Reason: long, Actor: super})
+		})
+		if i == 0 {
+			// A second regency escalation while the first is open is refused.
+			h.at(next(), func() {
+				h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-dup", Level: household.EscalateRegency, Reason: "again", Actor: super})
+			})
+		}
+		resolves = append(resolves, h.update(next(), workflows.UpdateResolve, super, household.ResolveInput{ID: id, Resolution: long}))
+	}
+	h.at(next(), func() {
+		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-over", Level: household.EscalateProvince, Reason: "one more", Actor: province})
+	})
+	overRecorded := h.updateArgs(next(), workflows.UpdateEscalationRecorded, "esc-over")
+	dupRecorded := h.updateArgs(next(), workflows.UpdateEscalationRecorded, "esc-dup")
+	var live workflows.State
+	h.state(next(), &live)
+	closed := h.update(next(), workflows.UpdateClose, super, household.CloseInput{Reason: household.OutcomeWithdrawn, Notes: long})
+	c, again := h.run(openInput())
+	if again != nil {
+		t.Fatalf("the case continued as new instead of closing")
+	}
+	mustAccept(t, append(append(drafts, resolves...), closed)...)
+	mustReject(t, oneDraftTooMany, household.CodeConflict)
+	// escalation-recorded accepts and answers with the signal's refusal.
+	for _, r := range []*result{overRecorded, dupRecorded} {
+		var app *temporal.ApplicationError
+		if !errors.As(r.err, &app) || app.Type() != string(household.CodeConflict) {
+			t.Errorf("%s: %v, want the escalation refused as a conflict", r.name, r.err)
+		}
+	}
+	if live.Case.Drafts != household.MaxDrafts || len(live.Case.Escalations) != household.MaxEscalations {
+		t.Fatalf("the query answered drafts %d, escalations %d", live.Case.Drafts, len(live.Case.Escalations))
+	}
+	if c.Status != household.StatusClosed || c.Outcome != household.OutcomeWithdrawn {
+		t.Fatalf("the case at its caps ended %s/%s", c.Status, c.Outcome)
+	}
+	if stored := store.only(t); stored.Version != c.Version {
+		t.Fatalf("read model at v%d, workflow at v%d", stored.Version, c.Version)
 	}
 }

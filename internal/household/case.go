@@ -38,6 +38,9 @@ type Case struct {
 	Reminded   bool      `json:"reminded,omitempty"`
 	Overdue    bool      `json:"overdue"`
 
+	// Drafts counts the survey's draft saves (bounded by MaxDrafts).
+	Drafts int `json:"drafts,omitempty"`
+
 	Survey         *Survey         `json:"survey,omitempty"`
 	Recommendation *Recommendation `json:"recommendation,omitempty"`
 	Village        *VillageReview  `json:"village,omitempty"`

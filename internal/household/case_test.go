@@ -489,3 +489,30 @@ func TestTextRefusesControlCharactersAndCountsCharacters(t *testing.T) {
 		t.Fatal("a note with a bell character was accepted")
 	}
 }
+
+func TestACaseAtItsEventBoundOnlyCloses(t *testing.T) {
+	c, now := newCase(t, household.StageCollecting)
+	c.Seq = household.MaxEvents - household.CloseReserve
+	if got := household.ErrorCode(c.CheckSurvey(caseworker, validSurvey, now)); got != household.CodeConflict {
+		t.Fatalf("a survey at the bound: code %q, want %q", got, household.CodeConflict)
+	}
+	esc := household.EscalateInput{ID: "esc-1", Level: household.EscalateRegency, Reason: "x", Actor: supervisor}
+	if got := household.ErrorCode(c.CheckEscalate(esc)); got != household.CodeConflict {
+		t.Fatalf("an escalation at the bound: code %q", got)
+	}
+	// Deadlines still pass without recording, and without waking at once again.
+	wake := c.NextWake()
+	if ev := c.Tick(wake); ev != nil {
+		t.Fatalf("a reminder was recorded past the bound: %v", ev)
+	}
+	if next := c.NextWake(); !next.After(wake) {
+		t.Fatalf("NextWake stays at %v after a quiet tick: the workflow would spin", next)
+	}
+	if err := c.CheckClose(supervisor, household.CloseInput{Reason: household.OutcomeWithdrawn}, now); err != nil {
+		t.Fatalf("closing at the bound: %v", err)
+	}
+	c.Close(supervisor, household.CloseInput{Reason: household.OutcomeWithdrawn}, now)
+	if c.Status != household.StatusClosed || c.Seq > household.MaxEvents {
+		t.Fatalf("closed %s at seq %d", c.Status, c.Seq)
+	}
+}

@@ -21,7 +21,7 @@ type Deadlines struct {
 	// VisitGapDays is how far apart two visits must be for both to count
 	// toward graduation. Zero in cases opened before the rule existed:
 	// they keep the rules they were opened under (and replay as recorded),
-	// the date rules of visits and musdes included (datedRules).
+	// the date rules of visits and musdes included (strict).
 	VisitGapDays int `json:"visitGapDays,omitempty"`
 	// DayLength is how long one deadline day lasts: 24h in service; `tuntas
 	// bench` and demos shorten it by configuration. Zero means 24h.
@@ -49,10 +49,12 @@ func DefaultDeadlines() Deadlines {
 // are measured on when they were recorded instead of their dates.
 func (d Deadlines) shortDays() bool { return d.DayLength > 0 && d.DayLength < Day }
 
-// datedRules reports whether the case was opened under the rules that date
-// its actions: a musdes not before the case, a visit not before follow-up,
-// and visits spaced to count toward graduation.
-func (c *Case) datedRules() bool { return c.Deadlines.VisitGapDays > 0 }
+// strict reports whether the case was opened under the rules of November
+// 2026 (VisitGapDays set): dated actions (a musdes not before the case, a
+// visit not before follow-up), visits spaced to count toward graduation,
+// and the bounds of bounds.go. Cases opened before keep the rules they
+// were opened under, so their histories replay as recorded.
+func (c *Case) strict() bool { return c.Deadlines.VisitGapDays > 0 }
 
 // Day is the length of a deadline day in service.
 const Day = 24 * time.Hour
@@ -108,28 +110,39 @@ func (c *Case) Tick(now time.Time) []Event {
 		return nil
 	}
 	var events []Event
+	// At its bound of events a case still keeps its deadline state (or the
+	// loop would wake at once, again and again) but records nothing more.
+	quiet := c.roomFor("reminder", 2) != nil
+	record := func(typ, summary, ref string) {
+		if quiet {
+			return
+		}
+		e := c.event(now, System, typ, summary)
+		e.Ref = ref
+		events = append(events, e)
+	}
 	if !c.Deadline.IsZero() && !now.Before(c.Deadline) && !c.Reminded {
 		c.Reminded, c.Overdue = true, true
-		events = append(events, c.event(now, System, EventReminder, fmt.Sprintf("%s deadline %s passed", c.Stage, c.Deadline.Format(time.DateOnly))))
+		record(EventReminder, fmt.Sprintf("%s deadline %s passed", c.Stage, c.Deadline.Format(time.DateOnly)), "")
 	}
 	if !c.EscalateAt.IsZero() && !now.Before(c.EscalateAt) {
-		id := fmt.Sprintf("auto-%s-%d", c.Stage, c.Seq+1)
 		c.EscalateAt = time.Time{}
-		c.Escalations = append(c.Escalations, Escalation{ID: id, Level: EscalateRegency,
-			Reason: fmt.Sprintf("%s is twice past its deadline", c.Stage), By: System.Sub, At: now, Open: true})
-		c.Escalated = true
-		e := c.event(now, System, EventEscalated, id+" to regency: deadline missed twice over")
-		e.Ref = id
-		events = append(events, e)
+		if !quiet && !(c.strict() && c.openEscalation(EscalateRegency)) {
+			id := fmt.Sprintf("auto-%s-%d", c.Stage, c.Seq+1)
+			c.Escalations = append(c.Escalations, Escalation{ID: id, Level: EscalateRegency,
+				Reason: fmt.Sprintf("%s is twice past its deadline", c.Stage), By: System.Sub, At: now, Open: true})
+			c.Escalated = true
+			record(EventEscalated, id+" to regency: deadline missed twice over", id)
+		}
 	}
 	if c.Stage == StageFollowUp && !c.FollowUp.NextDue.IsZero() {
 		if !now.Before(c.FollowUp.NextDue) && !c.Reminded {
 			c.Reminded = true
-			events = append(events, c.event(now, System, EventReminder, "follow-up visit due "+c.FollowUp.NextDue.Format(time.DateOnly)))
+			record(EventReminder, "follow-up visit due "+c.FollowUp.NextDue.Format(time.DateOnly), "")
 		}
 		if !now.Before(c.followUpOverdueAt()) && !c.Overdue {
 			c.Overdue = true
-			events = append(events, c.event(now, System, EventReminder, "follow-up visit overdue"))
+			record(EventReminder, "follow-up visit overdue", "")
 		}
 	}
 	if len(events) == 0 {

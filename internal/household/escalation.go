@@ -35,6 +35,17 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	if c.Status != StatusOpen {
 		return stageErr(c, "escalation")
 	}
+	if err := c.roomFor("escalation", 1); err != nil {
+		return err
+	}
+	if c.strict() {
+		if len(c.Escalations) >= MaxEscalations {
+			return Errorf(CodeConflict, "the case has been escalated %d times, the most it records", MaxEscalations)
+		}
+		if c.openEscalation(in.Level) {
+			return Errorf(CodeConflict, "an escalation to the %s is still open; answer it first", in.Level)
+		}
+	}
 	var fe FieldErrors
 	if in.ID == "" || len(in.ID) > 64 {
 		fe.Add("id", "must be 1 to 64 characters")
@@ -42,6 +53,16 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	Enum(&fe, "level", in.Level, []EscalationLevel{EscalateRegency, EscalateProvince})
 	fe.Note("reason", in.Reason)
 	return fe.Err()
+}
+
+// openEscalation reports whether an escalation to level is open.
+func (c *Case) openEscalation(level EscalationLevel) bool {
+	for _, e := range c.Escalations {
+		if e.Open && e.Level == level {
+			return true
+		}
+	}
+	return false
 }
 
 // Escalation returns the escalation with that ID.
@@ -73,6 +94,9 @@ type ResolveInput struct {
 // any, a supervisor those at regency level.
 func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
 	if err := c.may(a, "resolving an escalation", RoleProvince, RoleSupervisor); err != nil {
+		return err
+	}
+	if err := c.roomFor("resolving an escalation", 1); err != nil {
 		return err
 	}
 	for _, e := range c.Escalations {

@@ -37,6 +37,12 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 	if err := c.inStage("assigning interventions", StageIntervention, StageFollowUp); err != nil {
 		return err
 	}
+	if err := c.roomFor("assigning interventions", 1); err != nil {
+		return err
+	}
+	if c.strict() && len(c.Interventions)+len(in.Interventions) > MaxInterventions {
+		return Errorf(CodeConflict, "the case holds %d interventions; it may hold at most %d", len(c.Interventions), MaxInterventions)
+	}
 	var fe FieldErrors
 	if len(in.Interventions) == 0 || len(in.Interventions) > len(Programs) {
 		fe.Add("interventions", "must list 1 to %d programs", len(Programs))
@@ -101,6 +107,9 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 		return err
 	}
 	if err := c.inStage("intervention status", StageIntervention, StageFollowUp); err != nil {
+		return err
+	}
+	if err := c.roomFor("intervention status", 1); err != nil {
 		return err
 	}
 	i := c.intervention(in.ID)

@@ -232,6 +232,12 @@ func (c *Case) CheckSurvey(a Actor, in SurveyInput, now time.Time) error {
 	if err := c.inStage("survey", StageCollecting); err != nil {
 		return err
 	}
+	if err := c.roomFor("survey", 1); err != nil {
+		return err
+	}
+	if c.strict() && in.Draft && c.Drafts >= MaxDrafts {
+		return Errorf(CodeConflict, "the survey has been saved as a draft %d times; submit it", MaxDrafts)
+	}
 	return in.Survey.Validate(now)
 }
 
@@ -242,6 +248,7 @@ func (c *Case) SubmitSurvey(a Actor, in SurveyInput, now time.Time) []Event {
 	c.Survey, c.Recommendation = &s, &rec
 	summary := fmt.Sprintf("%d members, recommendation %s", len(s.Members), rec.Outcome)
 	if in.Draft {
+		c.Drafts++
 		return c.commit(now, c.event(now, a, EventSurveySaved, summary))
 	}
 	e := c.event(now, a, EventSurveySubmitted, summary)

@@ -28,6 +28,9 @@ func (c *Case) CheckVerification(a Actor, in VerificationInput, _ time.Time) err
 	if err := c.inStage("verification", StageVerification); err != nil {
 		return err
 	}
+	if err := c.roomFor("verification", 1); err != nil {
+		return err
+	}
 	var fe FieldErrors
 	Enum(&fe, "outcome", in.Outcome, VerificationOutcomes)
 	fe.OptionalNote("notes", in.Notes)

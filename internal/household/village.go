@@ -49,10 +49,13 @@ func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
 	if err := c.inStage("village confirmation", StageVillageReview); err != nil {
 		return err
 	}
+	if err := c.roomFor("village confirmation", 1); err != nil {
+		return err
+	}
 	if err := in.Validate(now); err != nil {
 		return err
 	}
-	if opened := c.OpenedAt.Format(time.DateOnly); c.datedRules() && in.MusdesDate < opened {
+	if opened := c.OpenedAt.Format(time.DateOnly); c.strict() && in.MusdesDate < opened {
 		return FieldErrors{{Field: "musdesDate", Message: "must not be before the case was opened (" + opened + ")"}}
 	}
 	return nil

@@ -1,0 +1,30 @@
+package household
+
+// Bounds on what a case may accumulate. A case is one workflow whose state
+// travels in every Temporal payload and whose timeline is one document per
+// event: without bounds, a careless or hostile client could grow a case
+// past Temporal's payload limit, after which it answers nothing. Texts are
+// bounded where they are checked (text.go); these bound the counts.
+const (
+	// MaxEvents is the most timeline events a case records. Near it, only
+	// closing is possible, which needs CloseReserve events.
+	MaxEvents    = 1000
+	CloseReserve = 5
+	// MaxDrafts is how often a survey may be saved as a draft.
+	MaxDrafts = 50
+	// MaxEscalations is the most escalations a case records over its life;
+	// at most one per level is open at a time.
+	MaxEscalations = 20
+	// MaxInterventions is the most interventions a case holds, declined
+	// ones included (each program may be assigned again after a decline).
+	MaxInterventions = 3 * 7
+)
+
+// roomFor refuses an action that would record events past the case's
+// bound, leaving room to close it.
+func (c *Case) roomFor(action string, events int) error {
+	if c.strict() && c.Seq+int64(events) > MaxEvents-CloseReserve {
+		return Errorf(CodeConflict, "%s: the case has recorded its limit of %d events; a supervisor may close it", action, MaxEvents)
+	}
+	return nil
+}
