@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 	"golang.org/x/time/rate"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/listimport"
 )
 
 // CaseOpener opens one household's case; created is false when the KK
@@ -21,47 +21,8 @@ type CaseOpener interface {
 
 // ImportStore holds an import's validated rows and its progress.
 type ImportStore interface {
-	ImportChunk(ctx context.Context, importID string, chunk int) ([]ImportRow, error)
-	SaveImportProgress(ctx context.Context, p ImportProgress) error
-}
-
-// ImportRow is one valid row of an import file.
-type ImportRow struct {
-	Row  int                 `json:"row"`
-	Open household.OpenInput `json:"open"`
-}
-
-// RowError is one rejected row of an import file.
-type RowError struct {
-	ImportID string `json:"importId"`
-	Row      int    `json:"row"`
-	Field    string `json:"field"`
-	Message  string `json:"message"`
-}
-
-// Import statuses.
-const (
-	ImportRunning = "running"
-	ImportDone    = "done"
-)
-
-// ImportProgress is an import as GET /v1/imports/{id} shows it.
-type ImportProgress struct {
-	ID          string    `json:"id"`
-	Status      string    `json:"status"`
-	FileName    string    `json:"fileName,omitempty"`
-	CreatedBy   string    `json:"createdBy"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	FinishedAt  time.Time `json:"finishedAt,omitzero"`
-	RowsRead    int       `json:"rowsRead"`
-	Rejected    int       `json:"rejected"`
-	Valid       int       `json:"valid"`
-	Opened      int       `json:"opened"`
-	AlreadyOpen int       `json:"alreadyOpen"`
-	Failed      int       `json:"failed"`
-	Chunks      int       `json:"chunks"`
-	ChunksDone  int       `json:"chunksDone"`
+	ImportChunk(ctx context.Context, importID string, chunk int) ([]listimport.Row, error)
+	SaveImportProgress(ctx context.Context, p listimport.Progress) error
 }
 
 // Importer opens the cases of an import, paced so that the Temporal server
@@ -114,7 +75,7 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 		res      ChunkResult
 		firstErr error
 		wg       sync.WaitGroup
-		next     = make(chan ImportRow)
+		next     = make(chan listimport.Row)
 	)
 	for range workers {
 		wg.Add(1)
@@ -164,7 +125,7 @@ func cmpErr(first, err error) error {
 }
 
 // SaveImportProgress records an import's progress.
-func (im *Importer) SaveImportProgress(ctx context.Context, p ImportProgress) error {
+func (im *Importer) SaveImportProgress(ctx context.Context, p listimport.Progress) error {
 	if err := im.Store.SaveImportProgress(ctx, p); err != nil {
 		return fmt.Errorf("import %s progress: %w", p.ID, err)
 	}

@@ -3,44 +3,48 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
 // upload posts a CSV household list as text/csv and returns the import.
-func (s *testSystem) upload(t *testing.T, token, csvText string) activities.ImportProgress {
+func (s *testSystem) upload(t *testing.T, token, csvText string) listimport.Progress {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/v1/imports", strings.NewReader(csvText))
+	c := &listimport.Client{BaseURL: s.URL, Token: token}
+	p, err := c.Upload(context.Background(), strings.NewReader(csvText))
 	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/csv")
-	var p activities.ImportProgress
-	if err := (importClient{base: s.URL, token: token}).do(req, &p); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-// waitImport follows the import the way `tuntas import` does.
-func (s *testSystem) waitImport(t *testing.T, token, id string) importStatus {
+// waitImport follows the import the way `tuntas import` does, into a
+// buffer, which is not a terminal: progress comes as plain lines.
+func (s *testSystem) waitImport(t *testing.T, token, id string) listimport.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
-	st, err := (importClient{base: s.URL, token: token}).follow(ctx, id, &progress)
+	c := &listimport.Client{BaseURL: s.URL, Token: token}
+	bar := listimport.NewBar(&progress, listimport.Progress{ID: id})
+	st, err := c.Follow(ctx, id, bar.Update)
+	bar.Finish()
 	if err != nil {
 		t.Fatalf("follow import %s: %v", id, err)
 	}
-	if !strings.Contains(progress.String(), "cases") {
-		t.Fatalf("no progress bar drawn: %q", progress.String())
+	if out := progress.String(); !strings.Contains(out, "cases") || strings.Contains(out, "\r") {
+		t.Fatalf("progress is not plain lines: %q", out)
 	}
 	return st
 }
@@ -49,11 +53,11 @@ func TestImportReportsBadRowsOpensTheRestAndReimportOpensNothing(t *testing.T) {
 	p := tokens(t, sys)
 	text, bad := synth.CSV(synth.New(42, 11), 100, 33) // 3 bad rows of 100
 	first := sys.upload(t, p.admin, text)
-	if first.RowsRead != 100 || first.Rejected != 3 || first.Valid != 97 || first.Status != activities.ImportRunning {
+	if first.RowsRead != 100 || first.Rejected != 3 || first.Valid != 97 || first.Status != listimport.Running {
 		t.Fatalf("after reading: %+v", first)
 	}
 	st := sys.waitImport(t, p.admin, first.ID)
-	if got := st.Import; got.Opened != 97 || got.AlreadyOpen != 0 || got.Failed != 0 || got.Status != activities.ImportDone {
+	if got := st.Import; got.Opened != 97 || got.AlreadyOpen != 0 || got.Failed != 0 || got.Status != listimport.Done {
 		t.Fatalf("finished with %+v", got)
 	}
 	rows := map[int]bool{}
@@ -88,9 +92,16 @@ func TestImportTakesAMultipartFileAndOnlyFromAdmin(t *testing.T) {
 	mw.Close()
 	req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/imports", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	var prog activities.ImportProgress
-	if err := (importClient{base: sys.URL, token: p.admin}).do(req, &prog); err != nil {
+	req.Header.Set("Authorization", "Bearer "+p.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
 		t.Fatal(err)
+	}
+	var prog listimport.Progress
+	err = json.NewDecoder(resp.Body).Decode(&prog)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("multipart import answered %d (%v)", resp.StatusCode, err)
 	}
 	if prog.FileName != "p3ke-muara-ancalong.csv" || prog.Valid != 3 {
 		t.Fatalf("multipart import %+v", prog)
@@ -154,5 +165,40 @@ func TestImportSurvivesARestart(t *testing.T) {
 	st := s2.waitImport(t, admin, prog.ID)
 	if got := st.Import; got.Opened != 40 || got.AlreadyOpen != 0 || got.Failed != 0 {
 		t.Fatalf("after restart the import finished with %+v, want 40 opened", got)
+	}
+}
+
+// TestImportCommandPrintsLinesNotFramesWhenRedirected runs `tuntas import`
+// with its output going to buffers, as when redirected to a file: the
+// progress comes as plain lines without carriage returns, the summary on
+// stdout, the row errors in the --errors file.
+func TestImportCommandPrintsLinesNotFramesWhenRedirected(t *testing.T) {
+	p := tokens(t, sys)
+	text, bad := synth.CSV(synth.New(45, 14), 10, 5) // rows 6 and 11 spoiled
+	dir := t.TempDir()
+	list, errFile := filepath.Join(dir, "list.csv"), filepath.Join(dir, "rejected.csv")
+	if err := os.WriteFile(list, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"import", "--api", sys.URL, "--token", p.admin, "--errors", errFile, list}, &stdout, &stderr); err != nil {
+		t.Fatalf("tuntas import: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "\r") || !strings.Contains(stderr.String(), "8/8 cases") {
+		t.Errorf("progress on stderr: %q", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "opened 8, already open 0, rejected 2, failed 0") {
+		t.Errorf("summary on stdout: %q", stdout.String())
+	}
+	rejected, err := os.ReadFile(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range bad {
+		if !strings.Contains(string(rejected), "\n"+strconv.Itoa(line)+",") {
+			t.Errorf("row %d missing from the errors file:\n%s", line, rejected)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/reconcile"
 )
 
 func TestReconcileRepairsADivergedSnapshotAndLeavesTheRestAlone(t *testing.T) {
@@ -14,7 +15,7 @@ func TestReconcileRepairsADivergedSnapshotAndLeavesTheRestAlone(t *testing.T) {
 	l := openCase(t, p, nextKK())
 	l.toVerification(600_000)
 
-	first, err := reconcile(ctx, sys.Client, sys.Store)
+	first, err := reconcile.Run(ctx, sys.Client, sys.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestReconcileRepairsADivergedSnapshotAndLeavesTheRestAlone(t *testing.T) {
 	if err := sys.Store.ReplaceCase(ctx, bad); err != nil {
 		t.Fatal(err)
 	}
-	r, err := reconcile(ctx, sys.Client, sys.Store)
+	r, err := reconcile.Run(ctx, sys.Client, sys.Store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/tuntas-id/tuntas/activities"
+	"github.com/tuntas-id/tuntas/internal/listimport"
 )
 
 // Import collections.
@@ -20,24 +21,27 @@ const (
 	ImportErrors = "import_errors"
 )
 
-var _ activities.ImportStore = (*Store)(nil)
+var (
+	_ activities.ImportStore = (*Store)(nil)
+	_ listimport.Sink        = (*Store)(nil)
+)
 
 type importDoc struct {
-	ID       string                    `bson:"_id"`
-	Progress activities.ImportProgress `bson:",inline"`
+	ID       string              `bson:"_id"`
+	Progress listimport.Progress `bson:",inline"`
 }
 
 type chunkDoc struct {
-	ID       string                 `bson:"_id"`
-	ImportID string                 `bson:"importId"`
-	N        int                    `bson:"n"`
-	Rows     []activities.ImportRow `bson:"rows"`
+	ID       string           `bson:"_id"`
+	ImportID string           `bson:"importId"`
+	N        int              `bson:"n"`
+	Rows     []listimport.Row `bson:"rows"`
 }
 
 func chunkID(importID string, n int) string { return importID + "/" + strconv.Itoa(n) }
 
 // SaveImportChunk stores chunk n of an import's valid rows.
-func (s *Store) SaveImportChunk(ctx context.Context, importID string, n int, rows []activities.ImportRow) error {
+func (s *Store) SaveImportChunk(ctx context.Context, importID string, n int, rows []listimport.Row) error {
 	_, err := s.db.Collection(ImportChunks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}},
 		chunkDoc{ID: chunkID(importID, n), ImportID: importID, N: n, Rows: rows}, options.Replace().SetUpsert(true))
 	if err != nil {
@@ -47,7 +51,7 @@ func (s *Store) SaveImportChunk(ctx context.Context, importID string, n int, row
 }
 
 // ImportChunk returns chunk n of an import's valid rows.
-func (s *Store) ImportChunk(ctx context.Context, importID string, n int) ([]activities.ImportRow, error) {
+func (s *Store) ImportChunk(ctx context.Context, importID string, n int) ([]listimport.Row, error) {
 	var doc chunkDoc
 	err := s.db.Collection(ImportChunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -60,7 +64,7 @@ func (s *Store) ImportChunk(ctx context.Context, importID string, n int) ([]acti
 }
 
 // AddRowErrors stores rejected rows.
-func (s *Store) AddRowErrors(ctx context.Context, errs []activities.RowError) error {
+func (s *Store) AddRowErrors(ctx context.Context, errs []listimport.RowError) error {
 	if len(errs) == 0 {
 		return nil
 	}
@@ -75,13 +79,13 @@ func (s *Store) AddRowErrors(ctx context.Context, errs []activities.RowError) er
 }
 
 // RowErrors returns up to limit rejected rows of an import, by row.
-func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]activities.RowError, error) {
+func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]listimport.RowError, error) {
 	cur, err := s.db.Collection(ImportErrors).Find(ctx, bson.D{{Key: "importId", Value: importID}},
 		options.Find().SetSort(bson.D{{Key: "row", Value: 1}, {Key: "field", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: import errors: %w", err)
 	}
-	out := []activities.RowError{}
+	out := []listimport.RowError{}
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("store: import errors: %w", err)
 	}
@@ -90,7 +94,7 @@ func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]ac
 
 // SaveImportProgress writes an import's progress. The API writes it once
 // when the file has been read; from then on only the import's workflow does.
-func (s *Store) SaveImportProgress(ctx context.Context, p activities.ImportProgress) error {
+func (s *Store) SaveImportProgress(ctx context.Context, p listimport.Progress) error {
 	_, err := s.db.Collection(Imports).ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, importDoc{ID: p.ID, Progress: p}, options.Replace().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("store: import progress: %w", err)
@@ -99,14 +103,14 @@ func (s *Store) SaveImportProgress(ctx context.Context, p activities.ImportProgr
 }
 
 // Import returns an import's progress.
-func (s *Store) Import(ctx context.Context, id string) (activities.ImportProgress, error) {
+func (s *Store) Import(ctx context.Context, id string) (listimport.Progress, error) {
 	var doc importDoc
 	err := s.db.Collection(Imports).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return activities.ImportProgress{}, ErrNotFound
+		return listimport.Progress{}, ErrNotFound
 	}
 	if err != nil {
-		return activities.ImportProgress{}, fmt.Errorf("store: import: %w", err)
+		return listimport.Progress{}, fmt.Errorf("store: import: %w", err)
 	}
 	return doc.Progress, nil
 }

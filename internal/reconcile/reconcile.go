@@ -1,0 +1,125 @@
+// Package reconcile repairs the MongoDB read model from the case
+// workflows, which are the source of truth: it compares each running case
+// workflow's live state with its snapshot and rewrites what differs.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/workflows"
+)
+
+// Workflows is the part of the Temporal client that reconcile reads the
+// truth from.
+type Workflows interface {
+	ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+}
+
+var _ Workflows = client.Client(nil)
+
+// Snapshots is the part of the read model that reconcile repairs.
+type Snapshots interface {
+	// Case returns a case's snapshot, or store.ErrNotFound.
+	Case(ctx context.Context, id string) (household.Case, error)
+	// SaveCase writes the snapshot unless the stored one has the same or a
+	// higher version.
+	SaveCase(ctx context.Context, c household.Case) error
+	// ReplaceCase writes the snapshot whatever the stored one holds.
+	ReplaceCase(ctx context.Context, c household.Case) error
+}
+
+var _ Snapshots = (*store.Store)(nil)
+
+// Report counts what Run saw.
+type Report struct {
+	Checked, InSync, Repaired, Failed int
+}
+
+// runningCases selects the workflows Run checks: a closed case's snapshot
+// was written by its last projection and nothing changes it any more.
+const runningCases = "WorkflowType = 'Case' AND ExecutionStatus = 'Running'"
+
+// Run walks every running case workflow, queries its state and rewrites
+// the snapshot where it differs: a missing or older snapshot through the
+// ordinary versioned write, one that differs at the same or a higher
+// version by replacement. A case that cannot be checked is counted and
+// the walk goes on; the error then names how many failed and the first
+// reason.
+func Run(ctx context.Context, wf Workflows, snaps Snapshots) (Report, error) {
+	var (
+		r     Report
+		first error
+		token []byte
+	)
+	for {
+		resp, err := wf.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query:         runningCases,
+			NextPageToken: token,
+		})
+		if err != nil {
+			return r, fmt.Errorf("list workflows: %w", err)
+		}
+		for _, ex := range resp.GetExecutions() {
+			r.Checked++
+			repaired, err := one(ctx, wf, snaps, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId())
+			switch {
+			case err != nil:
+				r.Failed++
+				if first == nil {
+					first = err
+				}
+			case repaired:
+				r.Repaired++
+			default:
+				r.InSync++
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	if r.Failed > 0 {
+		return r, fmt.Errorf("%d cases could not be reconciled, the first: %w", r.Failed, first)
+	}
+	return r, nil
+}
+
+// one reconciles one case workflow and reports whether it rewrote the
+// snapshot.
+func one(ctx context.Context, wf Workflows, snaps Snapshots, workflowID, runID string) (bool, error) {
+	v, err := wf.QueryWorkflow(ctx, workflowID, runID, workflows.QueryState)
+	if err != nil {
+		return false, fmt.Errorf("query %s: %w", workflowID, err)
+	}
+	var state workflows.State
+	if err := v.Get(&state); err != nil {
+		return false, fmt.Errorf("decode %s: %w", workflowID, err)
+	}
+	want := state.Case
+	got, err := snaps.Case(ctx, want.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && got.Version < want.Version:
+		if err := snaps.SaveCase(ctx, want); err != nil {
+			return false, fmt.Errorf("save %s: %w", want.ID, err)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("read %s: %w", want.ID, err)
+	case reflect.DeepEqual(got, store.Normalize(want)):
+		return false, nil
+	}
+	if err := snaps.ReplaceCase(ctx, want); err != nil {
+		return false, fmt.Errorf("replace %s: %w", want.ID, err)
+	}
+	return true, nil
+}

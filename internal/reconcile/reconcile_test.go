@@ -1,0 +1,228 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/reconcile"
+	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/workflows"
+)
+
+// fakeWorkflows lists running case workflows in pages and answers their
+// state query.
+type fakeWorkflows struct {
+	pages  [][]string // workflow IDs, page by page
+	states map[string]household.Case
+	failed map[string]error // query errors by workflow ID
+	query  string           // the visibility query last asked
+}
+
+var _ reconcile.Workflows = (*fakeWorkflows)(nil)
+
+func (f *fakeWorkflows) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	f.query = req.GetQuery()
+	page := 0
+	if tok := req.GetNextPageToken(); len(tok) > 0 {
+		fmt.Sscan(string(tok), &page)
+	}
+	resp := &workflowservice.ListWorkflowExecutionsResponse{}
+	if page >= len(f.pages) {
+		return resp, nil
+	}
+	for _, id := range f.pages[page] {
+		resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{
+			Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: "run-" + id},
+		})
+	}
+	if page+1 < len(f.pages) {
+		resp.NextPageToken = []byte(fmt.Sprint(page + 1))
+	}
+	return resp, nil
+}
+
+func (f *fakeWorkflows) QueryWorkflow(_ context.Context, workflowID, runID, queryType string, _ ...any) (converter.EncodedValue, error) {
+	if queryType != workflows.QueryState || runID != "run-"+workflowID {
+		return nil, fmt.Errorf("unexpected query %s of %s/%s", queryType, workflowID, runID)
+	}
+	if err := f.failed[workflowID]; err != nil {
+		return nil, err
+	}
+	return state{workflows.State{Case: f.states[workflowID]}}, nil
+}
+
+// state is a query answer.
+type state struct{ s workflows.State }
+
+func (s state) HasValue() bool { return true }
+func (s state) Get(ptr any) error {
+	p, ok := ptr.(*workflows.State)
+	if !ok {
+		return fmt.Errorf("decode into %T", ptr)
+	}
+	*p = s.s
+	return nil
+}
+
+// fakeSnapshots is the read model: snapshots as the store reads them
+// back, and the writes reconcile made.
+type fakeSnapshots struct {
+	cases     map[string]household.Case
+	readErr   error
+	saved     []string
+	replaced  []string
+	writeErrs error
+}
+
+var _ reconcile.Snapshots = (*fakeSnapshots)(nil)
+
+func (f *fakeSnapshots) Case(_ context.Context, id string) (household.Case, error) {
+	if f.readErr != nil {
+		return household.Case{}, f.readErr
+	}
+	c, ok := f.cases[id]
+	if !ok {
+		return household.Case{}, store.ErrNotFound
+	}
+	return c, nil
+}
+
+func (f *fakeSnapshots) SaveCase(_ context.Context, c household.Case) error {
+	f.saved = append(f.saved, c.ID)
+	return f.writeErrs
+}
+
+func (f *fakeSnapshots) ReplaceCase(_ context.Context, c household.Case) error {
+	f.replaced = append(f.replaced, c.ID)
+	return f.writeErrs
+}
+
+// liveCase is a case as its workflow holds it, at version v, with times at
+// nanosecond precision (the store keeps milliseconds).
+func liveCase(kk string, v int64) household.Case {
+	at := time.Date(2026, 3, 1, 8, 0, 0, 123456789, time.Local)
+	c, _ := household.Open(household.OpenInput{ID: "case-" + kk, KK: kk, HeadNIK: "6408014101750001", HeadName: "Siti Aminah",
+		VillageCode: "64.08.01.2001", Address: "RT 01", Source: household.SourceP3KE},
+		household.Actor{Sub: "cw-1", Role: household.RoleCaseworker, Region: "64.08.01"},
+		household.DefaultRules(), household.DefaultDeadlines(), at)
+	c.Version = v
+	return *c
+}
+
+func TestRunRewritesOnlyTheSnapshotsThatDiffer(t *testing.T) {
+	const kk = "6408010101190001"
+	live := liveCase(kk, 5)
+	stale := store.Normalize(live)
+	stale.Stage = household.StageFollowUp
+	tests := []struct {
+		name            string
+		stored          *household.Case // nil: no snapshot
+		report          reconcile.Report
+		saved, replaced []string
+	}{
+		{"in sync (times differ only below a millisecond)", ptr(store.Normalize(live)), reconcile.Report{Checked: 1, InSync: 1}, nil, nil},
+		{"missing snapshot is saved", nil, reconcile.Report{Checked: 1, Repaired: 1}, []string{live.ID}, nil},
+		{"older snapshot is saved", ptr(withVersion(stale, 4)), reconcile.Report{Checked: 1, Repaired: 1}, []string{live.ID}, nil},
+		{"same version but different is replaced", ptr(stale), reconcile.Report{Checked: 1, Repaired: 1}, nil, []string{live.ID}},
+		{"newer snapshot that differs is replaced", ptr(withVersion(stale, 9)), reconcile.Report{Checked: 1, Repaired: 1}, nil, []string{live.ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wf := &fakeWorkflows{pages: [][]string{{workflows.WorkflowID(kk)}}, states: map[string]household.Case{workflows.WorkflowID(kk): live}}
+			snaps := &fakeSnapshots{cases: map[string]household.Case{}}
+			if tt.stored != nil {
+				snaps.cases[live.ID] = *tt.stored
+			}
+			r, err := reconcile.Run(context.Background(), wf, snaps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r != tt.report || !slices.Equal(snaps.saved, tt.saved) || !slices.Equal(snaps.replaced, tt.replaced) {
+				t.Fatalf("report %+v, saved %v, replaced %v; want %+v, %v, %v", r, snaps.saved, snaps.replaced, tt.report, tt.saved, tt.replaced)
+			}
+			if !strings.Contains(wf.query, "WorkflowType = 'Case'") || !strings.Contains(wf.query, "ExecutionStatus = 'Running'") {
+				t.Errorf("listed %q, want running case workflows", wf.query)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func withVersion(c household.Case, v int64) household.Case {
+	c.Version = v
+	return c
+}
+
+func TestRunWalksEveryPage(t *testing.T) {
+	wf := &fakeWorkflows{states: map[string]household.Case{}}
+	snaps := &fakeSnapshots{cases: map[string]household.Case{}}
+	for page := range 3 {
+		var ids []string
+		for i := range 4 {
+			kk := fmt.Sprintf("64080101011900%d%d", page, i+1)
+			c := liveCase(kk, 3)
+			wf.states[workflows.WorkflowID(kk)] = c
+			ids = append(ids, workflows.WorkflowID(kk))
+			if i%2 == 0 {
+				snaps.cases[c.ID] = store.Normalize(c)
+			}
+		}
+		wf.pages = append(wf.pages, ids)
+	}
+	r, err := reconcile.Run(context.Background(), wf, snaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (reconcile.Report{Checked: 12, InSync: 6, Repaired: 6}); r != want {
+		t.Fatalf("report %+v, want %+v", r, want)
+	}
+}
+
+func TestRunCountsCasesItCannotCheckAndGoesOn(t *testing.T) {
+	down := errors.New("unavailable")
+	tests := []struct {
+		name   string
+		wf     func(*fakeWorkflows)
+		snaps  func(*fakeSnapshots)
+		report reconcile.Report
+	}{
+		{"query fails for one", func(f *fakeWorkflows) { f.failed = map[string]error{workflows.WorkflowID("6408010101190001"): down} },
+			nil, reconcile.Report{Checked: 2, Failed: 1, Repaired: 1}},
+		{"the store cannot be read", nil, func(f *fakeSnapshots) { f.readErr = down }, reconcile.Report{Checked: 2, Failed: 2}},
+		{"the store cannot be written", nil, func(f *fakeSnapshots) { f.writeErrs = down }, reconcile.Report{Checked: 2, Failed: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wf := &fakeWorkflows{states: map[string]household.Case{}}
+			var ids []string
+			for _, kk := range []string{"6408010101190001", "6408010101190002"} {
+				wf.states[workflows.WorkflowID(kk)] = liveCase(kk, 2)
+				ids = append(ids, workflows.WorkflowID(kk))
+			}
+			wf.pages = [][]string{ids}
+			snaps := &fakeSnapshots{cases: map[string]household.Case{}}
+			if tt.wf != nil {
+				tt.wf(wf)
+			}
+			if tt.snaps != nil {
+				tt.snaps(snaps)
+			}
+			r, err := reconcile.Run(context.Background(), wf, snaps)
+			if r != tt.report || !errors.Is(err, down) {
+				t.Fatalf("report %+v, error %v; want %+v and the cause", r, err, tt.report)
+			}
+		})
+	}
+}
