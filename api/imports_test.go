@@ -76,7 +76,7 @@ func (m *memImports) RowErrors(_ context.Context, importID string, limit int) ([
 func TestImportAnswersWhyAListCannotBeRead(t *testing.T) {
 	issuer, _ := auth.NewIssuer([]byte(strings.Repeat("k", 32)))
 	imports := &memImports{progress: map[string]listimport.Progress{}}
-	h := New(Config{Issuer: issuer, Imports: imports})
+	h := New(Config{Verifier: issuer.Verifier(), Imports: imports})
 	admin, err := issuer.Issue(auth.Principal{Sub: "admin-1", Role: household.RoleAdmin, Region: "64"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func (in OpenInput) Validate(scope string) error {
 	} else if !region.Within(in.VillageCode, scope) {
 		fe.Add("villageCode", "lies outside your region %s", scope)
 	}
-	fe.Text("address", in.Address, MaxAddress)
+	fe.Lines("address", in.Address, MaxAddress)
 	Enum(&fe, "source", in.Source, Sources)
 	if in.Desil < 0 || in.Desil > 10 {
 		fe.Add("desil", "must be a decile from 1 to 10")

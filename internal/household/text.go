@@ -25,13 +25,17 @@ func (fe *FieldErrors) Text(field, v string, max int) {
 	}
 }
 
-// Note checks a required free-text note of up to MaxNote characters; line
-// breaks and tabs are allowed, other control characters are not.
-func (fe *FieldErrors) Note(field, v string) {
-	if strings.TrimSpace(v) == "" || !cleanText(v, MaxNote, true) {
-		fe.Add(field, "must be 1 to %d characters of text, without control characters", MaxNote)
+// Lines checks a required text that may run over several lines (an
+// address): line breaks and tabs are allowed, other control characters
+// are not.
+func (fe *FieldErrors) Lines(field, v string, max int) {
+	if strings.TrimSpace(v) == "" || !cleanText(v, max, true) {
+		fe.Add(field, "must be 1 to %d characters of text, without control characters", max)
 	}
 }
+
+// Note checks a required free-text note of up to MaxNote characters.
+func (fe *FieldErrors) Note(field, v string) { fe.Lines(field, v, MaxNote) }
 
 // OptionalNote checks a note that may be empty.
 func (fe *FieldErrors) OptionalNote(field, v string) {
