@@ -1,6 +1,8 @@
 // Package reconcile repairs the MongoDB read model from the case
-// workflows, which are the source of truth: it compares each running case
-// workflow's live state with its snapshot and rewrites what differs.
+// workflows, which are the source of truth: it compares each case
+// workflow's state (running, or closed and still within the namespace's
+// retention) with its snapshot and rewrites what is missing, older or
+// corrupt, never going backwards.
 package reconcile
 
 import (
@@ -34,8 +36,9 @@ type Snapshots interface {
 	// SaveCase writes the snapshot unless the stored one has the same or a
 	// higher version.
 	SaveCase(ctx context.Context, c household.Case) error
-	// ReplaceCase writes the snapshot whatever the stored one holds.
-	ReplaceCase(ctx context.Context, c household.Case) error
+	// RepairCase rewrites the snapshot only where the stored one is at
+	// c's version, and reports whether it wrote.
+	RepairCase(ctx context.Context, c household.Case) (bool, error)
 }
 
 var _ Snapshots = (*store.Store)(nil)
@@ -45,14 +48,17 @@ type Report struct {
 	Checked, InSync, Repaired, Failed int
 }
 
-// runningCases selects the workflows Run checks: a closed case's snapshot
-// was written by its last projection and nothing changes it any more.
-const runningCases = "WorkflowType = 'Case' AND ExecutionStatus = 'Running'"
+// casesToCheck selects the workflows Run checks: every running case, and
+// every closed one whose history Temporal still keeps (a query replays it),
+// since a closed case's last projection may have been lost too. Runs that
+// continued as new are superseded by their successors.
+const casesToCheck = "WorkflowType = 'Case' AND (ExecutionStatus = 'Running' OR ExecutionStatus = 'Completed')"
 
-// Run walks every running case workflow, queries its state and rewrites
-// the snapshot where it differs: a missing or older snapshot through the
-// ordinary versioned write, one that differs at the same or a higher
-// version by replacement. A case that cannot be checked is counted and
+// Run walks every case workflow, queries its state and rewrites the
+// snapshot where it is missing or older (the ordinary versioned write) or
+// differs at the same version (a repair conditional on that version). A
+// snapshot at a higher version than the state just queried means the case
+// moved on meanwhile: it is left alone, never put back. A case that cannot be checked is counted and
 // the walk goes on; the error then names how many failed and the first
 // reason.
 func Run(ctx context.Context, wf Workflows, snaps Snapshots) (Report, error) {
@@ -63,7 +69,7 @@ func Run(ctx context.Context, wf Workflows, snaps Snapshots) (Report, error) {
 	)
 	for {
 		resp, err := wf.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query:         runningCases,
+			Query:         casesToCheck,
 			NextPageToken: token,
 		})
 		if err != nil {
@@ -115,11 +121,12 @@ func one(ctx context.Context, wf Workflows, snaps Snapshots, workflowID, runID s
 		return true, nil
 	case err != nil:
 		return false, fmt.Errorf("read %s: %w", want.ID, err)
-	case reflect.DeepEqual(got, store.Normalize(want)):
+	case got.Version > want.Version, reflect.DeepEqual(got, store.Normalize(want)):
 		return false, nil
 	}
-	if err := snaps.ReplaceCase(ctx, want); err != nil {
-		return false, fmt.Errorf("replace %s: %w", want.ID, err)
+	repaired, err := snaps.RepairCase(ctx, want)
+	if err != nil {
+		return false, fmt.Errorf("repair %s: %w", want.ID, err)
 	}
-	return true, nil
+	return repaired, nil
 }

@@ -400,6 +400,25 @@ func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
 	return nil
 }
 
+// RepairCase rewrites the snapshot and summary of c only where the stored
+// ones are at c's version, and reports whether it wrote: a repair must
+// never put back an older state over a newer projection.
+func (s *Store) RepairCase(ctx context.Context, c household.Case) (bool, error) {
+	atVersion := bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version}}
+	res, err := s.db.Collection(Cases).ReplaceOne(ctx, atVersion, newCaseDoc(c))
+	if err != nil {
+		return false, fmt.Errorf("store: repair case: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return false, nil
+	}
+	byID := bson.D{{Key: "_id", Value: c.ID}}
+	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, newSummary(c), options.Replace().SetUpsert(true)); err != nil {
+		return false, fmt.Errorf("store: repair case summary: %w", err)
+	}
+	return true, nil
+}
+
 // Normalize returns c as it reads back from the store (times in UTC at
 // millisecond precision), for comparing a live case with its snapshot.
 func Normalize(c household.Case) household.Case {
