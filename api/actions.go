@@ -33,6 +33,7 @@ func (s *Server) update(c *gin.Context, name string, input func() (any, error)) 
 		WorkflowID:          workflows.WorkflowID(cs.KK),
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          name,
+		UpdateID:            updateID(c),
 		Args:                []any{actor(p), in},
 		WaitForStage:        client.WorkflowUpdateStageCompleted,
 	})
@@ -46,6 +47,16 @@ func (s *Server) update(c *gin.Context, name string, input func() (any, error)) 
 		return
 	}
 	c.JSON(http.StatusOK, view(p, out, s.now()))
+}
+
+// updateID names the workflow update after the request's Idempotency-Key,
+// so that Temporal answers a retried update with the first one's outcome;
+// "" lets the SDK choose one.
+func updateID(c *gin.Context) string {
+	if key := idempotencyKey(c); key != "" {
+		return "idem-" + key[:40]
+	}
+	return ""
 }
 
 // body returns a reader of the request body as T, for update.
@@ -138,10 +149,19 @@ func (s *Server) escalate(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	in := household.EscalateInput{ID: "esc-" + newRequestID()[:12], Level: req.Level, Reason: req.Reason, Actor: actor(p)}
-	if err := cs.CheckEscalate(in); err != nil {
-		s.fail(c, domainProblem(err))
-		return
+	id := "esc-" + newRequestID()[:12]
+	if key := idempotencyKey(c); key != "" {
+		// A retry names the same escalation, which the case records once.
+		id = "esc-" + key[:12]
+	}
+	in := household.EscalateInput{ID: id, Level: req.Level, Reason: req.Reason, Actor: actor(p)}
+	// A retry whose first request was recorded skips the check (its own
+	// escalation is the open one) and is answered by the case.
+	if _, recorded := cs.Escalation(in.ID); !recorded {
+		if err := cs.CheckEscalate(in); err != nil {
+			s.fail(c, domainProblem(err))
+			return
+		}
 	}
 	ctx := c.Request.Context()
 	wid := workflows.WorkflowID(cs.KK)

@@ -7,6 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
 )
 
 func TestMetricsLabelsStayBoundedWhateverTheMethod(t *testing.T) {
@@ -41,5 +45,30 @@ func TestMetricsOnTheirOwnAddressLeaveTheAPIRouter(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if !strings.Contains(string(b), `route="/healthz"`) {
 		t.Fatal("the separate metrics handler does not count the API's requests")
+	}
+}
+
+func TestAPersonOverTheRateLimitGets429WithRetryAfter(t *testing.T) {
+	issuer, _ := auth.NewIssuer([]byte(strings.Repeat("k", 32)))
+	h := New(Config{Verifier: issuer.Verifier(), RateLimit: RateLimit{PerSecond: 1, Burst: 2}})
+	tok := func(sub string) string {
+		s, err := issuer.Issue(auth.Principal{Sub: sub, Role: household.RoleSupervisor, Region: "64.08"}, time.Hour, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ani, budi := tok("ani"), tok("budi")
+	for i := range 2 {
+		if rec := serve(t, h, http.MethodGet, "/v1/regions", ani, "", nil); rec.Code != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d", i, rec.Code)
+		}
+	}
+	rec := serve(t, h, http.MethodGet, "/v1/regions", ani, "", nil)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("over the limit: %d, Retry-After %q, %s", rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"))
+	}
+	if rec := serve(t, h, http.MethodGet, "/v1/regions", budi, "", nil); rec.Code != http.StatusOK {
+		t.Fatalf("another person is limited by ani's requests: %d", rec.Code)
 	}
 }

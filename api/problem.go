@@ -34,6 +34,7 @@ const (
 	codeInternal         household.Code = "Internal"
 	codeUnavailable      household.Code = "Unavailable"
 	codeTimeout          household.Code = "Timeout"
+	codeTooManyRequests  household.Code = "TooManyRequests"
 )
 
 // problemKind is how one code is answered.
@@ -59,6 +60,7 @@ var problemKinds = map[household.Code]problemKind{
 	codeInternal:            {http.StatusInternalServerError, "internal"},
 	codeUnavailable:         {http.StatusServiceUnavailable, "unavailable"},
 	codeTimeout:             {http.StatusGatewayTimeout, "timeout"},
+	codeTooManyRequests:     {http.StatusTooManyRequests, "too-many-requests"},
 }
 
 // problemError is an error that is answered as a problem.

@@ -44,6 +44,12 @@ type Config struct {
 	Deadlines household.Deadlines
 	// Now is the clock for validation; time.Now when nil.
 	Now func() time.Time
+	// Idempotency keeps answers by Idempotency-Key; without it the header
+	// is ignored.
+	Idempotency IdempotencyStore
+	// RateLimit bounds each person's requests; DefaultRateLimit when zero,
+	// none when PerSecond is negative.
+	RateLimit RateLimit
 	// Metrics, when set, are served by the caller on an address of their
 	// own and not at /metrics; when nil the API keeps its own at /metrics.
 	Metrics *Metrics
@@ -60,6 +66,8 @@ type Server struct {
 	deadlines household.Deadlines
 	now       func() time.Time
 	metrics   *Metrics
+	idem      IdempotencyStore
+	limits    *limiters
 	// metricsRoute is whether /metrics is served on the API router.
 	metricsRoute bool
 }
@@ -69,6 +77,13 @@ func New(cfg Config) http.Handler {
 	s := &Server{
 		temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, verifier: cfg.Verifier, logger: cfg.Logger,
 		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: cfg.Metrics,
+	}
+	s.idem = cfg.Idempotency
+	switch {
+	case cfg.RateLimit == (RateLimit{}):
+		s.limits = newLimiters(DefaultRateLimit)
+	case cfg.RateLimit.PerSecond >= 0:
+		s.limits = newLimiters(cfg.RateLimit)
 	}
 	if s.metrics == nil {
 		s.metrics, s.metricsRoute = NewMetrics(), true
@@ -109,9 +124,13 @@ func (s *Server) router() *gin.Engine {
 	}
 	r.GET("/openapi.json", s.openapi)
 
-	v1 := r.Group("/v1", s.authenticate)
+	v1 := r.Group("/v1", s.authenticate, s.rateLimited)
 	for _, rt := range s.routes() {
-		v1.Handle(rt.method, rt.path, s.allow(rt.roles...), rt.handler)
+		chain := []gin.HandlerFunc{s.allow(rt.roles...)}
+		if rt.method == http.MethodPost {
+			chain = append(chain, s.idempotent)
+		}
+		v1.Handle(rt.method, rt.path, append(chain, rt.handler)...)
 	}
 	return r
 }

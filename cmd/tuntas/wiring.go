@@ -137,7 +137,7 @@ func httpServer(h http.Handler) *http.Server {
 }
 
 func newAPI(c client.Client, st *store.Store, verifier auth.Verifier, metrics *api.Metrics, cases caseDefaults, logger *slog.Logger) http.Handler {
-	return api.New(api.Config{Temporal: c, Store: st, Imports: st, Verifier: verifier, Metrics: metrics, Logger: logger, Rules: cases.Rules, Deadlines: cases.Deadlines})
+	return api.New(api.Config{Temporal: c, Store: st, Imports: st, Verifier: verifier, Idempotency: st, Metrics: metrics, Logger: logger, Rules: cases.Rules, Deadlines: cases.Deadlines})
 }
 
 // serveHTTP serves on ln until ctx ends, then shuts down gracefully.

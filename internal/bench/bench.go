@@ -161,7 +161,7 @@ func (d *driver) token(role household.Role, region, agency string) string {
 	if t, ok := d.tokens[key]; ok {
 		return t
 	}
-	t, err := d.cfg.Issuer.Issue(auth.Principal{Sub: "bench-" + string(role), Role: role, Region: region, Agency: agency}, 12*time.Hour, time.Now())
+	t, err := d.cfg.Issuer.Issue(auth.Principal{Sub: "bench-" + string(role) + "-" + region + agency, Role: role, Region: region, Agency: agency}, 12*time.Hour, time.Now())
 	if err != nil {
 		panic(err) // the roles and regions below are fixed and valid
 	}

@@ -84,7 +84,7 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 
 // collections are created up front, so that an embedded store can index
 // them at start.
-var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors}
+var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -111,6 +111,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
+		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
 		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
 	}
 	for _, i := range idx {
@@ -278,26 +279,6 @@ func (s *Store) timelineByQuery(ctx context.Context, caseID string) ([]household
 		return nil, fmt.Errorf("store: timeline: %w", err)
 	}
 	return events, nil
-}
-
-// RecordRead notes that a person read a full case.
-func (s *Store) RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error {
-	_, err := s.db.Collection(CaseReads).InsertOne(ctx, bson.D{
-		{Key: "caseId", Value: caseID}, {Key: "sub", Value: sub}, {Key: "role", Value: string(role)}, {Key: "at", Value: at},
-	})
-	if err != nil {
-		return fmt.Errorf("store: record read: %w", err)
-	}
-	return nil
-}
-
-// Reads returns how many recorded reads a case has.
-func (s *Store) Reads(ctx context.Context, caseID string) (int64, error) {
-	n, err := s.db.Collection(CaseReads).CountDocuments(ctx, bson.D{{Key: "caseId", Value: caseID}})
-	if err != nil {
-		return 0, fmt.Errorf("store: reads: %w", err)
-	}
-	return n, nil
 }
 
 // Filter selects cases for a list.
