@@ -39,7 +39,7 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	if in.ID == "" || len(in.ID) > 64 {
 		fe.Add("id", "must be 1 to 64 characters")
 	}
-	Enum(&fe, "level", in.Level, []EscalationLevel{EscalateRegency, EscalateProvince})
+	Enum(&fe, "level", in.Level, EscalationLevels)
 	fe.Text("reason", in.Reason, MaxNote)
 	return fe.Err()
 }
