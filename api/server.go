@@ -76,6 +76,7 @@ func New(cfg Config) http.Handler {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	OpenAPI() // a broken document stops the server here, not at its first reader
 	return s.router()
 }
 
