@@ -186,5 +186,5 @@ func (s *Server) escalate(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/cases/"+cs.ID+"/escalations/"+in.ID)
-	c.JSON(http.StatusCreated, gin.H{"escalationId": in.ID, "case": view(p, out, s.now())})
+	c.JSON(http.StatusCreated, EscalationCreated{EscalationID: in.ID, Case: view(p, out, s.now())})
 }

@@ -155,7 +155,7 @@ func (s *Server) timeline(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"caseId": cs.ID, "events": eventViews(events)})
+	c.JSON(http.StatusOK, Timeline{CaseID: cs.ID, Events: eventViews(events)})
 }
 
 // maxLimit bounds a list page.
@@ -181,7 +181,7 @@ func (s *Server) listCases(c *gin.Context) {
 	for i := range cases {
 		items[i] = listView(p, cases[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "nextCursor": next})
+	c.JSON(http.StatusOK, CaseList{Items: items, NextCursor: next})
 }
 
 func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
@@ -209,7 +209,7 @@ func listFilter(c *gin.Context, p auth.Principal) (store.Filter, error) {
 		f.Stage = household.Stage(v)
 	}
 	if v := c.Query("status"); v != "" {
-		household.Enum(&fe, "status", household.Status(v), []household.Status{household.StatusOpen, household.StatusClosed})
+		household.Enum(&fe, "status", household.Status(v), household.Statuses)
 		f.Status = household.Status(v)
 	}
 	if v := c.Query("outcome"); v != "" {

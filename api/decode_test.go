@@ -25,6 +25,7 @@ func serve(t *testing.T, h http.Handler, method, path, token, contentType string
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	checkResponse(t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return rec
 }
 

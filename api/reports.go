@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,9 @@ func reportRow(code, name string, t store.Tally) []string {
 		n(t.Overdue), n(t.Escalated), n(t.RemainingPeople)}
 }
 
+// reportFormats are the formats the province report is given in.
+var reportFormats = []string{"json", "csv"}
+
 // provinceReport is the regency roll-up per kecamatan, as JSON or CSV
 // (Accept: text/csv or ?format=csv). ?regency= narrows it to one regency.
 func (s *Server) provinceReport(c *gin.Context) {
@@ -66,7 +70,7 @@ func (s *Server) provinceReport(c *gin.Context) {
 		scope = reg
 	}
 	format := c.Query("format")
-	if format != "" && format != "csv" && format != "json" {
+	if format != "" && !slices.Contains(reportFormats, format) {
 		s.fail(c, invalid(field("format", "must be csv or json")))
 		return
 	}
@@ -88,7 +92,7 @@ func (s *Server) provinceReport(c *gin.Context) {
 		w.Flush()
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"scope": scope, "generatedAt": s.now().UTC(), "districts": d.Districts, "totals": d.Totals, "progress": d.Progress})
+	c.JSON(http.StatusOK, ProvinceReport{Scope: scope, GeneratedAt: s.now().UTC(), Districts: d.Districts, Totals: d.Totals, Progress: d.Progress})
 }
 
 func (s *Server) regions(c *gin.Context) {
@@ -98,5 +102,5 @@ func (s *Server) regions(c *gin.Context) {
 		s.fail(c, invalid(field("parent", "must be a region code of the registry")))
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"region": r, "children": region.Children(parent)})
+	c.JSON(http.StatusOK, Regions{Region: r, Children: region.Children(parent)})
 }

@@ -100,6 +100,7 @@ func New(cfg Config) http.Handler {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	OpenAPI() // a broken document stops the server here, not at its first reader
 	return s.router()
 }
 
@@ -250,21 +251,36 @@ func actor(p auth.Principal) household.Actor {
 	return household.Actor{Sub: p.Sub, Role: p.Role, Region: p.Region, Agency: p.Agency}
 }
 
+// Health answers /healthz: the process is alive.
+type Health struct {
+	Status string `json:"status"`
+}
+
+// Readiness answers /readyz: "ok" or "unreachable" for each dependency,
+// and "ready" or "not ready" overall.
+type Readiness struct {
+	Status   string `json:"status"`
+	MongoDB  string `json:"mongodb"`
+	Temporal string `json:"temporal"`
+}
+
 func (s *Server) healthz(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	c.JSON(http.StatusOK, Health{Status: "ok"})
 }
 
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	checks := gin.H{"mongodb": "ok", "temporal": "ok"}
+	r := Readiness{Status: "ready", MongoDB: "ok", Temporal: "ok"}
 	status := http.StatusOK
 	if err := s.store.Ping(ctx); err != nil {
-		checks["mongodb"], status = "unreachable", http.StatusServiceUnavailable
+		r.MongoDB, status = "unreachable", http.StatusServiceUnavailable
 	}
 	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], status = "unreachable", http.StatusServiceUnavailable
+		r.Temporal, status = "unreachable", http.StatusServiceUnavailable
 	}
-	checks["status"] = map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK]
-	c.JSON(status, checks)
+	if status != http.StatusOK {
+		r.Status = "not ready"
+	}
+	c.JSON(status, r)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
@@ -110,6 +111,39 @@ type EventView struct {
 	Stage   household.Stage `json:"stage"`
 	Summary string          `json:"summary,omitempty"`
 	Ref     string          `json:"ref,omitempty"`
+}
+
+// CaseList is one page of a case list; NextCursor is empty on the last page.
+type CaseList struct {
+	Items      []SummaryView `json:"items"`
+	NextCursor string        `json:"nextCursor"`
+}
+
+// Timeline is a case's events, oldest first.
+type Timeline struct {
+	CaseID string      `json:"caseId"`
+	Events []EventView `json:"events"`
+}
+
+// EscalationCreated answers an escalation with its ID and the case after it.
+type EscalationCreated struct {
+	EscalationID string   `json:"escalationId"`
+	Case         CaseView `json:"case"`
+}
+
+// ProvinceReport is the regency roll-up per kecamatan, as JSON.
+type ProvinceReport struct {
+	Scope       string                `json:"scope"`
+	GeneratedAt time.Time             `json:"generatedAt"`
+	Districts   []store.DistrictTally `json:"districts"`
+	Totals      store.Tally           `json:"totals"`
+	Progress    store.Progress        `json:"progress"`
+}
+
+// Regions is a region of the registry and the regions directly under it.
+type Regions struct {
+	Region   region.Region   `json:"region"`
+	Children []region.Region `json:"children"`
 }
 
 // needsNIK are the roles that see full NIKs: those who collect, confirm

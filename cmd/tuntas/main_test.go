@@ -8,9 +8,16 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -85,7 +92,8 @@ func (s *testSystem) token(t testing.TB, role household.Role, region, agency str
 	return tok
 }
 
-// call sends a JSON request and decodes a JSON answer into out (if not nil).
+// call sends a JSON request, checks the answer against the OpenAPI
+// document and decodes it into out (if not nil).
 func (s *testSystem) call(t testing.TB, method, path, token string, body any, out any) (int, []byte) {
 	t.Helper()
 	var r io.Reader
@@ -115,12 +123,70 @@ func (s *testSystem) call(t testing.TB, method, path, token string, body any, ou
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkContract(t, req, resp, raw)
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
 	}
 	return resp.StatusCode, raw
+}
+
+// contract is the served OpenAPI document, loaded once.
+var contract = sync.OnceValues(func() (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	doc.Servers = nil // match paths alone, whatever port the system listens on
+	return doc, nil
+})
+
+var contractRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := contract()
+	if err != nil {
+		return nil, err
+	}
+	return legacy.NewRouter(doc)
+})
+
+// checkContract fails the test (without stopping it, so that it may run
+// on any goroutine) unless the response is what the OpenAPI document says
+// the route answers with that status, problems included; a route the
+// document does not know may only answer a problem.
+func checkContract(t testing.TB, req *http.Request, resp *http.Response, raw []byte) {
+	t.Helper()
+	doc, err := contract()
+	if err != nil {
+		t.Errorf("OpenAPI document: %v", err)
+		return
+	}
+	router, err := contractRouter()
+	if err != nil {
+		t.Errorf("OpenAPI router: %v", err)
+		return
+	}
+	// The schema printed with every error would bury the reason.
+	quiet := []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		var v any
+		if jerr := json.Unmarshal(raw, &v); jerr != nil || resp.StatusCode < 400 ||
+			doc.Components.Schemas["Problem"].Value.VisitJSON(v, append(quiet, openapi3.VisitAsResponse())...) != nil {
+			t.Errorf("%s %s answered %d, which the document does not describe: %s", req.Method, req.URL.Path, resp.StatusCode, raw)
+		}
+		return
+	}
+	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(raw)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, SchemaValidationOptions: quiet},
+	})
+	if err != nil {
+		t.Errorf("%s %s answered %d against the OpenAPI document: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, raw)
+	}
 }
 
 // must calls and fails the test unless the status is want.

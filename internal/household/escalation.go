@@ -50,7 +50,7 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	if in.ID == "" || len(in.ID) > 64 {
 		fe.Add("id", "must be 1 to 64 characters")
 	}
-	Enum(&fe, "level", in.Level, []EscalationLevel{EscalateRegency, EscalateProvince})
+	Enum(&fe, "level", in.Level, EscalationLevels)
 	fe.Note("reason", in.Reason)
 	return fe.Err()
 }

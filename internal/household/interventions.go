@@ -121,7 +121,7 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 		return Errorf(CodeNotFound, "no intervention %q for agency %s in this case", in.ID, a.Agency)
 	}
 	var fe FieldErrors
-	Enum(&fe, "status", in.Status, []InterventionStatus{InterventionAcknowledged, InterventionDelivered, InterventionDeclined})
+	Enum(&fe, "status", in.Status, ReportedStatuses)
 	fe.OptionalNote("notes", in.Notes)
 	if err := fe.Err(); err != nil {
 		return err

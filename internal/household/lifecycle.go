@@ -25,6 +25,9 @@ const (
 	StatusClosed Status = "closed"
 )
 
+// Statuses lists both statuses.
+var Statuses = []Status{StatusOpen, StatusClosed}
+
 // Outcome is why a case closed.
 type Outcome string
 
@@ -67,6 +70,9 @@ const (
 	VillageConfirmed VillageDecision = "confirmed"
 	VillageRejected  VillageDecision = "rejected"
 )
+
+// VillageDecisions lists both decisions.
+var VillageDecisions = []VillageDecision{VillageConfirmed, VillageRejected}
 
 // RejectionReasons are the reasons a village may reject a household; each
 // closes the case with the outcome of the same name.
@@ -112,6 +118,9 @@ const (
 	EscalateProvince EscalationLevel = "province"
 )
 
+// EscalationLevels lists both levels.
+var EscalationLevels = []EscalationLevel{EscalateRegency, EscalateProvince}
+
 // InterventionStatus is an intervention's progress at its agency.
 type InterventionStatus string
 
@@ -121,6 +130,13 @@ const (
 	InterventionAcknowledged InterventionStatus = "acknowledged"
 	InterventionDelivered    InterventionStatus = "delivered"
 	InterventionDeclined     InterventionStatus = "declined"
+)
+
+// InterventionStatuses lists every intervention status; ReportedStatuses
+// are those an agency reports (assigned is where an assignment starts).
+var (
+	InterventionStatuses = []InterventionStatus{InterventionAssigned, InterventionAcknowledged, InterventionDelivered, InterventionDeclined}
+	ReportedStatuses     = []InterventionStatus{InterventionAcknowledged, InterventionDelivered, InterventionDeclined}
 )
 
 // CanMove reports whether an intervention may go from s to next:

@@ -48,6 +48,9 @@ const (
 	RelationOther  Relation = "other"
 )
 
+// Relations lists every relation.
+var Relations = []Relation{RelationHead, RelationSpouse, RelationChild, RelationParent, RelationOther}
+
 // Sex as recorded on the KTP.
 type Sex string
 
@@ -56,6 +59,9 @@ const (
 	Male   Sex = "M"
 	Female Sex = "F"
 )
+
+// Sexes lists both sexes.
+var Sexes = []Sex{Male, Female}
 
 // Education is the highest level completed.
 type Education string
@@ -68,6 +74,9 @@ const (
 	EduSenior   Education = "sma"
 	EduTertiary Education = "tertiary"
 )
+
+// Educations lists every education level, lowest first.
+var Educations = []Education{EduNone, EduPrimary, EduJunior, EduSenior, EduTertiary}
 
 // Occupation is a member's main work.
 type Occupation string
@@ -84,6 +93,9 @@ const (
 	OccCivilServant  Occupation = "civil_servant"
 	OccOther         Occupation = "other"
 )
+
+// Occupations lists every occupation.
+var Occupations = []Occupation{OccNone, OccStudent, OccFarmer, OccFisher, OccLaborer, OccInformalTrade, OccFormal, OccCivilServant, OccOther}
 
 // Housing describes the dwelling.
 type Housing struct {
@@ -154,7 +166,7 @@ func (s Survey) Validate(asOf time.Time) error {
 		}
 		seen[m.NIK] = true
 		fe.Text(p+"name", m.Name, MaxName)
-		Enum(&fe, p+"relation", m.Relation, []Relation{RelationHead, RelationSpouse, RelationChild, RelationParent, RelationOther})
+		Enum(&fe, p+"relation", m.Relation, Relations)
 		if m.Relation == RelationHead {
 			heads++
 		}
@@ -163,9 +175,9 @@ func (s Survey) Validate(asOf time.Time) error {
 		} else if d.After(asOf) || d.Year() < 1900 {
 			fe.Add(p+"birthDate", "must be between 1900-01-01 and today")
 		}
-		Enum(&fe, p+"sex", m.Sex, []Sex{Male, Female})
-		Enum(&fe, p+"education", m.Education, []Education{EduNone, EduPrimary, EduJunior, EduSenior, EduTertiary})
-		Enum(&fe, p+"occupation", m.Occupation, []Occupation{OccNone, OccStudent, OccFarmer, OccFisher, OccLaborer, OccInformalTrade, OccFormal, OccCivilServant, OccOther})
+		Enum(&fe, p+"sex", m.Sex, Sexes)
+		Enum(&fe, p+"education", m.Education, Educations)
+		Enum(&fe, p+"occupation", m.Occupation, Occupations)
 	}
 	if len(s.Members) > 0 && heads != 1 {
 		fe.Add("members", "must have exactly one member with relation head")

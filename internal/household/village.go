@@ -25,7 +25,7 @@ type VillageInput struct {
 // Validate checks the input on day now.
 func (in VillageInput) Validate(now time.Time) error {
 	var fe FieldErrors
-	Enum(&fe, "decision", in.Decision, []VillageDecision{VillageConfirmed, VillageRejected})
+	Enum(&fe, "decision", in.Decision, VillageDecisions)
 	switch {
 	case in.Decision == VillageRejected:
 		Enum(&fe, "reason", in.Reason, RejectionReasons)

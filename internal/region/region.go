@@ -25,6 +25,9 @@ const (
 	Village  Level = "village"  // desa or kelurahan
 )
 
+// Levels lists the levels from the top.
+var Levels = []Level{Province, Regency, District, Village}
+
 // Region is one entry of the registry.
 type Region struct {
 	Code   string `json:"code"`

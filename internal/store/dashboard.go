@@ -139,7 +139,8 @@ func (s *Store) Dashboard(ctx context.Context, scope, district string) (Dashboar
 		return Dashboard{}, err
 	}
 
-	d := Dashboard{Scope: scope, Totals: newTally()}
+	// Districts is never nil: a scope without cases answers an empty list, not null.
+	d := Dashboard{Scope: scope, Totals: newTally(), Districts: []DistrictTally{}}
 	byDistrict := map[string]*DistrictTally{}
 	for _, g := range groups {
 		d.Totals.add(g)
