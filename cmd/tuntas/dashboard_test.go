@@ -20,7 +20,7 @@ func TestDashboardAndProvinceReportCountMuaraBengkal(t *testing.T) {
 	open := func() *lifecycle {
 		var c household.Case
 		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), "64.08.03.2001"), &c)
-		return &lifecycle{t: t, p: p, id: c.ID}
+		return &lifecycle{t: t, s: sys, p: p, id: c.ID}
 	}
 	excluded := open()
 	excluded.toVerification(3_000_000)

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/devstack"
@@ -31,6 +32,8 @@ type devConfig struct {
 	Deadlines    household.Deadlines
 	Pace         importPace
 	Logger       *slog.Logger
+	// RateLimit is the API's per-person limit; api.DefaultRateLimit when zero.
+	RateLimit api.RateLimit
 }
 
 // devSystem is Tuntas in one process: embedded Temporal and FerretDB, the
@@ -106,7 +109,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	d.srv = httpServer(newAPI(d.Client, d.Store, issuer.Verifier(), nil, cases, cfg.Logger))
+	d.srv = httpServer(newAPI(d.Client, d.Store, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}))
 	return d, nil
 }
 

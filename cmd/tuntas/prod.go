@@ -165,7 +165,7 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 			}
 		})
 	}
-	return serveHTTP(ctx, httpServer(newAPI(c, st, verifier, metrics, serviceCases(), logger)), ln)
+	return serveHTTP(ctx, httpServer(newAPI(c, st, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger})), ln)
 }
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
-	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -136,8 +135,11 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-func newAPI(c client.Client, st *store.Store, verifier auth.Verifier, metrics *api.Metrics, cases caseDefaults, logger *slog.Logger) http.Handler {
-	return api.New(api.Config{Temporal: c, Store: st, Imports: st, Verifier: verifier, Idempotency: st, Metrics: metrics, Logger: logger, Rules: cases.Rules, Deadlines: cases.Deadlines})
+// newAPI is the API on c and st, configured otherwise by cfg.
+func newAPI(c client.Client, st *store.Store, cases caseDefaults, cfg api.Config) http.Handler {
+	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, st, st, st
+	cfg.Rules, cfg.Deadlines = cases.Rules, cases.Deadlines
+	return api.New(cfg)
 }
 
 // serveHTTP serves on ln until ctx ends, then shuts down gracefully.
