@@ -137,8 +137,8 @@ func (s *Server) getCase(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if err := s.store.RecordRead(c.Request.Context(), cs.ID, p.Sub, p.Role, s.now()); err != nil {
-		s.fail(c, fmt.Errorf("record read: %w", err))
+	if err := s.audit(c, store.Access{CaseID: cs.ID}); err != nil {
+		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, view(p, cs, s.now()))
@@ -147,6 +147,10 @@ func (s *Server) getCase(c *gin.Context) {
 func (s *Server) timeline(c *gin.Context) {
 	cs, err := s.loadCase(c)
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.audit(c, store.Access{CaseID: cs.ID}); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -178,8 +182,13 @@ func (s *Server) listCases(c *gin.Context) {
 		return
 	}
 	items := make([]SummaryView, len(cases))
+	ids := make([]string, len(cases))
 	for i := range cases {
-		items[i] = listView(p, cases[i])
+		items[i], ids[i] = listView(p, cases[i]), cases[i].ID
+	}
+	if err := s.audit(c, store.Access{CaseIDs: ids, Filter: c.Request.URL.RawQuery, Rows: len(items)}); err != nil {
+		s.fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, CaseList{Items: items, NextCursor: next})
 }

@@ -34,7 +34,7 @@ var update = flag.Bool("update", false, "rewrite openapi.schemas.json from the G
 // what they decode. Every struct they reach becomes a component named
 // after its Go type. The import routes' bodies are still written by hand.
 var schemaRoots = []any{
-	CaseView{}, CaseList{}, Timeline{}, EscalationCreated{}, store.Dashboard{}, ProvinceReport{},
+	CaseView{}, CaseList{}, Timeline{}, CaseReads{}, EscalationCreated{}, store.Dashboard{}, ProvinceReport{},
 	Regions{}, Problem{}, Health{}, Readiness{},
 
 	OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},

@@ -79,6 +79,10 @@ func (s *Server) provinceReport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.audit(c, store.Access{Filter: c.Request.URL.RawQuery, Rows: len(d.Districts)}); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if format == "csv" || (format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv")) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", `attachment; filename="tuntas-report-`+strings.ReplaceAll(scope, ".", "")+`.csv"`)

@@ -26,7 +26,10 @@ type ReadModel interface {
 	Case(ctx context.Context, id string) (household.Case, error)
 	List(ctx context.Context, f store.Filter) ([]store.Summary, string, error)
 	Timeline(ctx context.Context, caseID string, seq int64) ([]household.Event, error)
-	RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error
+	// RecordAccess keeps who read personal data, when and through which
+	// route; CaseAccesses answers for one household (UU 27/2022).
+	RecordAccess(ctx context.Context, a store.Access) error
+	CaseAccesses(ctx context.Context, caseID string, limit int) ([]store.Access, error)
 	Dashboard(ctx context.Context, scope, district string) (store.Dashboard, error)
 	Ping(ctx context.Context) error
 }
@@ -161,6 +164,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/cases", anyRole, s.listCases},
 		{http.MethodGet, "/cases/:id", anyRole, s.getCase},
 		{http.MethodGet, "/cases/:id/timeline", anyRole, s.timeline},
+		{http.MethodGet, "/cases/:id/reads", nil, s.caseReads},
 		{http.MethodPost, "/cases/:id/survey", []household.Role{cw}, s.survey},
 		{http.MethodPost, "/cases/:id/village-confirmation", []household.Role{vo}, s.villageConfirmation},
 		{http.MethodPost, "/cases/:id/verification", []household.Role{ver}, s.verification},

@@ -48,6 +48,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/v1/cases", nil, all, false, 200, 200},
 		{"GET", id, nil, all, true, 200, 0},
 		{"GET", id + "/timeline", nil, all, true, 200, 0},
+		{"GET", id + "/reads", nil, nil, true, 200, 0},
 		{"POST", id + "/survey", func() any { return map[string]any{"survey": map[string]any{"members": []any{}}} }, []household.Role{cw}, true, 422, 0},
 		{"POST", id + "/village-confirmation", func() any {
 			return map[string]any{"decision": "confirmed", "musdesDate": "2026-01-05", "musdesMinutes": "1/M"}
@@ -300,5 +301,64 @@ func TestMaskedViewsRevealNoBirthDateOrFullNumbers(t *testing.T) {
 	raw := sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, p.verifier, nil, nil)
 	if !strings.Contains(string(raw), "1985-01-01") || !strings.Contains(string(raw), kk) {
 		t.Error("the verifier, who establishes identity, does not see the birth date and KK")
+	}
+}
+
+// TestEveryReadOfAHouseholdIsOnItsRecord: full reads, timelines and list
+// pages that showed the household, each with who, when and through which
+// route; only the admin reads the record.
+func TestEveryReadOfAHouseholdIsOnItsRecord(t *testing.T) {
+	p := tokens(t, sys)
+	l := openCase(t, p, nextKK())
+	id := "/v1/cases/" + l.id
+	sys.must(t, http.StatusOK, http.MethodGet, id, p.verifier, nil, nil)
+	sys.must(t, http.StatusOK, http.MethodGet, id+"/timeline", p.supervisor, nil, nil)
+	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases?village=64.08.01.2001&limit=5", p.province, nil, nil)
+	sys.must(t, http.StatusOK, http.MethodGet, "/v1/reports/province?format=csv", p.province, nil, nil)
+
+	var rec struct {
+		Reads []struct {
+			Sub, Role, Route, Filter string
+			Rows                     int
+		} `json:"reads"`
+	}
+	sys.must(t, http.StatusOK, http.MethodGet, id+"/reads", p.admin, nil, &rec)
+	want := map[string]bool{
+		"verifier GET /v1/cases/:id":            false,
+		"supervisor GET /v1/cases/:id/timeline": false,
+		"province GET /v1/cases":                false,
+	}
+	for _, r := range rec.Reads {
+		k := r.Role + " " + r.Route
+		if _, ok := want[k]; ok {
+			want[k] = true
+		}
+		if r.Route == "GET /v1/cases" && (r.Filter != "village=64.08.01.2001&limit=5" || r.Rows == 0) {
+			t.Errorf("the list page is recorded with filter %q and %d rows", r.Filter, r.Rows)
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("the record lacks %s: %+v", k, rec.Reads)
+		}
+	}
+	if got, _ := sys.call(t, http.MethodGet, id+"/reads", p.supervisor, nil, nil); got != http.StatusForbidden {
+		t.Errorf("a supervisor reads the record of reads: %d", got)
+	}
+}
+
+func TestADuplicateOpenFromAnotherKecamatanLearnsNothingOfTheCase(t *testing.T) {
+	p := tokens(t, sys)
+	kk := nextKK()
+	var c household.Case
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(kk, "64.08.01.2001"), &c)
+	other := sys.token(t, household.RoleCaseworker, "64.08.03", "")
+	got, raw := sys.call(t, http.MethodPost, "/v1/cases", other, openBody(kk, "64.08.03.2001"), nil)
+	if got != http.StatusConflict || strings.Contains(string(raw), c.ID) || strings.Contains(string(raw), kk) || strings.Contains(string(raw), "caseId") {
+		t.Fatalf("duplicate open from another kecamatan: %d %s", got, raw)
+	}
+	got, raw = sys.call(t, http.MethodPost, "/v1/cases", p.cw, openBody(kk, "64.08.01.2001"), nil)
+	if got != http.StatusConflict || !strings.Contains(string(raw), c.ID) {
+		t.Fatalf("duplicate open from the case's own kecamatan does not name it: %d %s", got, raw)
 	}
 }
