@@ -17,13 +17,14 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 // fakeTemporal is the workflow service as the handlers use it: updates,
-// update-with-start, signals and the health check answer with what the
+// update-with-start, signals, starts and the health check answer with what the
 // test sets; any other method of client.Client panics on the nil embedded
 // interface, so a handler that starts to call one fails loudly.
 type fakeTemporal struct {
@@ -44,7 +45,7 @@ type fakeTemporal struct {
 
 // call is one request the API sent to Temporal.
 type call struct {
-	kind       string // "update", "signal" or "open"
+	kind       string // "update", "signal", "open" or "start"
 	name       string // the update or signal name
 	workflowID string
 	runID      string
@@ -103,6 +104,12 @@ func (f *fakeTemporal) UpdateWithStartWorkflow(_ context.Context, opts client.Up
 	return &fakeUpdate{workflowID: start.opts.ID, answer: f.answer, rejection: f.rejection}, nil
 }
 
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, opts client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+	f.record(call{kind: "start", workflowID: opts.ID, args: args})
+	// The API does not use the run it gets back.
+	return nil, f.rpcErr
+}
+
 func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
 	if f.rpcErr != nil {
 		return nil, f.rpcErr
@@ -138,14 +145,17 @@ func (u *fakeUpdate) Get(_ context.Context, valuePtr any) error {
 }
 
 // fakeReadModel is the read model in memory: the cases it holds, the
-// reads it records, and the last list filter it was asked for.
+// reads it records, and the last list filter and dashboard it was asked for.
 type fakeReadModel struct {
 	mu         sync.Mutex
 	cases      map[string]household.Case
 	events     map[string][]household.Event
 	summaries  []store.Summary
+	dashboard  store.Dashboard
 	reads      []read
 	lastFilter store.Filter
+	// lastDashboard is the scope and district of the last dashboard read.
+	lastDashboard [2]string
 }
 
 type read struct {
@@ -177,6 +187,9 @@ func (m *fakeReadModel) List(_ context.Context, f store.Filter) ([]store.Summary
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.lastFilter = f
+	if f.Cursor != "" {
+		return nil, "", store.ErrBadCursor // it issues no cursors
+	}
 	return m.summaries, "", nil
 }
 
@@ -193,8 +206,11 @@ func (m *fakeReadModel) RecordRead(_ context.Context, caseID, sub string, role h
 	return nil
 }
 
-func (m *fakeReadModel) Dashboard(context.Context, string, string) (store.Dashboard, error) {
-	return store.Dashboard{}, nil
+func (m *fakeReadModel) Dashboard(_ context.Context, scope, district string) (store.Dashboard, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastDashboard = [2]string{scope, district}
+	return m.dashboard, nil
 }
 
 func (m *fakeReadModel) Ping(context.Context) error { return nil }
@@ -205,6 +221,66 @@ func (m *fakeReadModel) recorded() []read {
 	return append([]read(nil), m.reads...)
 }
 
+// fakeImports keeps uploaded lists in memory.
+type fakeImports struct {
+	mu       sync.Mutex
+	chunks   map[string][][]activities.ImportRow
+	errs     []activities.RowError
+	progress map[string]activities.ImportProgress
+}
+
+var _ ImportStore = (*fakeImports)(nil)
+
+func newImports() *fakeImports {
+	return &fakeImports{chunks: map[string][][]activities.ImportRow{}, progress: map[string]activities.ImportProgress{}}
+}
+
+func (f *fakeImports) SaveImportChunk(_ context.Context, importID string, n int, rows []activities.ImportRow) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n != len(f.chunks[importID]) {
+		return errors.New("chunks out of order")
+	}
+	f.chunks[importID] = append(f.chunks[importID], append([]activities.ImportRow(nil), rows...))
+	return nil
+}
+
+func (f *fakeImports) AddRowErrors(_ context.Context, errs []activities.RowError) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs = append(f.errs, errs...)
+	return nil
+}
+
+func (f *fakeImports) SaveImportProgress(_ context.Context, p activities.ImportProgress) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.progress[p.ID] = p
+	return nil
+}
+
+func (f *fakeImports) Import(_ context.Context, id string) (activities.ImportProgress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.progress[id]
+	if !ok {
+		return activities.ImportProgress{}, store.ErrNotFound
+	}
+	return p, nil
+}
+
+func (f *fakeImports) RowErrors(_ context.Context, importID string, limit int) ([]activities.RowError, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []activities.RowError{}
+	for _, e := range f.errs {
+		if e.ImportID == importID && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // now is the API's clock in these tests; ages are counted on it.
 var now = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
 
@@ -213,6 +289,7 @@ type handlerTest struct {
 	t        *testing.T
 	temporal *fakeTemporal
 	reads    *fakeReadModel
+	imports  *fakeImports
 	issuer   *auth.Issuer
 	h        http.Handler
 }
@@ -223,8 +300,8 @@ func newHandlerTest(t *testing.T, cases ...household.Case) *handlerTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ht := &handlerTest{t: t, temporal: &fakeTemporal{}, reads: newReadModel(cases...), issuer: issuer}
-	ht.h = New(Config{Temporal: ht.temporal, Store: ht.reads, Verifier: issuer.Verifier(),
+	ht := &handlerTest{t: t, temporal: &fakeTemporal{}, reads: newReadModel(cases...), imports: newImports(), issuer: issuer}
+	ht.h = New(Config{Temporal: ht.temporal, Store: ht.reads, Imports: ht.imports, Verifier: issuer.Verifier(),
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	return ht
 }
