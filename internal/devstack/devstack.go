@@ -2,11 +2,12 @@
 // process: a real Temporal server persisted to SQLite and FerretDB (SQLite
 // backend) speaking the MongoDB wire protocol. It backs `tuntas dev` and the
 // integration tests; production runs against a Temporal cluster and MongoDB.
+// FerretDB itself lives in the ferret subpackage, which tests that need only
+// MongoDB use alone.
 package devstack
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,10 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -28,7 +27,8 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
-	_ "modernc.org/sqlite" // the driver FerretDB's SQLite backend uses
+
+	"github.com/tuntas-id/tuntas/internal/devstack/ferret"
 )
 
 // Options configures Start. The zero value of each optional field is documented.
@@ -59,10 +59,8 @@ type Stack struct {
 	// MongoURI is a mongodb:// URI for FerretDB.
 	MongoURI string
 
-	temporal   temporal.Server
-	ferretDir  string
-	ferretStop context.CancelFunc
-	ferretDone chan struct{}
+	temporal temporal.Server
+	ferret   *ferret.Server
 }
 
 // Start brings up FerretDB and then Temporal. It returns once both accept
@@ -84,17 +82,13 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devstack: data dir: %w", err)
 	}
-	ferretDir := filepath.Join(dir, "ferretdb")
-	if err := os.MkdirAll(ferretDir, 0o700); err != nil {
-		return nil, fmt.Errorf("devstack: data dir: %w", err)
+	f, err := ferret.Start(ferret.Options{Dir: filepath.Join(dir, "ferretdb"), Host: opts.Host, Port: opts.MongoPort, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("devstack: %w", err)
 	}
-
-	s := &Stack{Namespace: opts.Namespace, ferretDir: ferretDir}
-	if err := s.startFerret(opts, ferretDir); err != nil {
-		return nil, err
-	}
+	s := &Stack{Namespace: opts.Namespace, MongoURI: f.URI, ferret: f}
 	if err := s.startTemporal(opts, dir); err != nil {
-		s.stopFerret()
+		f.Stop()
 		return nil, err
 	}
 	if err := waitTCP(ctx, s.TemporalAddress); err != nil {
@@ -109,38 +103,7 @@ func (s *Stack) Stop() {
 	if s.temporal != nil {
 		_ = s.temporal.Stop()
 	}
-	s.stopFerret()
-}
-
-func (s *Stack) startFerret(opts Options, dir string) error {
-	port := opts.MongoPort
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: net.JoinHostPort(opts.Host, strconv.Itoa(port))},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    opts.Logger,
-	})
-	if err != nil {
-		return fmt.Errorf("devstack: ferretdb: %w", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.ferretStop = cancel
-	s.ferretDone = make(chan struct{})
-	go func() {
-		defer close(s.ferretDone)
-		_ = f.Run(ctx)
-	}()
-	s.MongoURI = f.MongoDBURI()
-	return nil
-}
-
-func (s *Stack) stopFerret() {
-	if s.ferretStop == nil {
-		return
-	}
-	s.ferretStop()
-	<-s.ferretDone
-	s.ferretStop = nil
+	s.ferret.Stop()
 }
 
 func (s *Stack) startTemporal(opts Options, dir string) error {
@@ -248,72 +211,17 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 
 const clusterName = "active"
 
-// IndexIDs gives every collection of database an SQLite index on the
-// expression FerretDB v1.24 filters _id with (_ferretdb_sjson->'$._id').
-// FerretDB's own _id index is on a differently written expression that
-// SQLite does not match, so without this every read or write by _id parses
-// every document of the collection. FerretDB does not know these indexes;
-// they live and go with their tables. Collections created later get theirs
-// at the next start.
+// IndexIDs gives every collection of database the SQLite index FerretDB's
+// lookups by _id need; see ferret.Server.IndexIDs. Collections created
+// later get theirs at the next start.
 func (s *Stack) IndexIDs(ctx context.Context, database string) error {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.ferretDir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		return fmt.Errorf("devstack: open %s: %w", database, err)
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
-	if err != nil {
-		return fmt.Errorf("devstack: list tables of %s: %w", database, err)
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return fmt.Errorf("devstack: list tables of %s: %w", database, err)
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("devstack: list tables of %s: %w", database, err)
-	}
-	for _, t := range tables {
-		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, t+"_tuntas_id_path", t)
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("devstack: index %s: %w", t, err)
-		}
-	}
-	return nil
+	return s.ferret.IndexIDs(ctx, database)
 }
 
 // IDQueryPlan returns SQLite's plan for FerretDB's lookup by _id in
-// collection table of database, to check that IndexIDs took effect.
+// collection of database, to check that IndexIDs took effect.
 func (s *Stack) IDQueryPlan(ctx context.Context, database, collection string) (string, error) {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.ferretDir, database+".sqlite")+"?mode=ro")
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	var table string
-	if err := db.QueryRowContext(ctx, `SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table); err != nil {
-		return "", fmt.Errorf("devstack: table of %s: %w", collection, err)
-	}
-	rows, err := db.QueryContext(ctx, fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->'$._id' = ?`, table), `"x"`)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			return "", err
-		}
-		plan = append(plan, detail)
-	}
-	return strings.Join(plan, "; "), rows.Err()
+	return s.ferret.IDQueryPlan(ctx, database, collection)
 }
 
 // freePorts reserves n distinct free TCP ports on host. The listeners are
