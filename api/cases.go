@@ -263,6 +263,7 @@ func temporalProblem(err error) error {
 		app         *temporal.ApplicationError
 		notFound    *serviceerror.NotFound
 		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
 	)
 	switch {
 	case errors.As(err, &app):
@@ -279,7 +280,7 @@ func temporalProblem(err error) error {
 		return newProblem(household.CodeConflict, "the case is no longer running")
 	case errors.As(err, &unavailable):
 		return newProblem(codeUnavailable, "the workflow service is unavailable; retry later")
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline):
 		return newProblem(codeTimeout, "the case did not answer in time; retry later")
 	}
 	return fmt.Errorf("temporal: %w", err)

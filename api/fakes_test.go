@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +18,9 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
@@ -153,6 +154,7 @@ type fakeReadModel struct {
 	summaries  []store.Summary
 	dashboard  store.Dashboard
 	reads      []read
+	accesses   []store.Access
 	lastFilter store.Filter
 	// lastDashboard is the scope and district of the last dashboard read.
 	lastDashboard [2]string
@@ -165,8 +167,23 @@ type read struct {
 
 var _ ReadModel = (*fakeReadModel)(nil)
 
+// tally is a store.Tally as the store answers one: every stage and
+// outcome present, set from the given counts.
+func tally(t store.Tally) store.Tally {
+	stages, outcomes := t.ByStage, t.ByOutcome
+	t.ByStage, t.ByOutcome = map[household.Stage]int64{}, map[household.Outcome]int64{}
+	for _, s := range household.Stages {
+		t.ByStage[s] = stages[s]
+	}
+	for _, o := range household.Outcomes {
+		t.ByOutcome[o] = outcomes[o]
+	}
+	return t
+}
+
 func newReadModel(cases ...household.Case) *fakeReadModel {
-	m := &fakeReadModel{cases: map[string]household.Case{}, events: map[string][]household.Event{}}
+	m := &fakeReadModel{cases: map[string]household.Case{}, events: map[string][]household.Event{},
+		dashboard: store.Dashboard{Districts: []store.DistrictTally{}, Totals: tally(store.Tally{})}}
 	for _, c := range cases {
 		m.cases[c.ID] = c
 	}
@@ -199,11 +216,28 @@ func (m *fakeReadModel) Timeline(_ context.Context, caseID string, _ int64) ([]h
 	return m.events[caseID], nil
 }
 
-func (m *fakeReadModel) RecordRead(_ context.Context, caseID, sub string, role household.Role, _ time.Time) error {
+// RecordAccess keeps the reads of one case (full reads and timelines);
+// list pages are kept apart in accesses.
+func (m *fakeReadModel) RecordAccess(_ context.Context, a store.Access) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.reads = append(m.reads, read{caseID, sub, role})
+	m.accesses = append(m.accesses, a)
+	if a.CaseID != "" && a.Route == "GET /v1/cases/:id" {
+		m.reads = append(m.reads, read{a.CaseID, a.Sub, a.Role})
+	}
 	return nil
+}
+
+func (m *fakeReadModel) CaseAccesses(_ context.Context, caseID string, limit int) ([]store.Access, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.Access
+	for i := len(m.accesses) - 1; i >= 0 && len(out) < limit; i-- {
+		if a := m.accesses[i]; a.CaseID == caseID || slices.Contains(a.CaseIDs, caseID) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 func (m *fakeReadModel) Dashboard(_ context.Context, scope, district string) (store.Dashboard, error) {
@@ -224,55 +258,55 @@ func (m *fakeReadModel) recorded() []read {
 // fakeImports keeps uploaded lists in memory.
 type fakeImports struct {
 	mu       sync.Mutex
-	chunks   map[string][][]activities.ImportRow
-	errs     []activities.RowError
-	progress map[string]activities.ImportProgress
+	chunks   map[string][][]listimport.Row
+	errs     []listimport.RowError
+	progress map[string]listimport.Progress
 }
 
 var _ ImportStore = (*fakeImports)(nil)
 
 func newImports() *fakeImports {
-	return &fakeImports{chunks: map[string][][]activities.ImportRow{}, progress: map[string]activities.ImportProgress{}}
+	return &fakeImports{chunks: map[string][][]listimport.Row{}, progress: map[string]listimport.Progress{}}
 }
 
-func (f *fakeImports) SaveImportChunk(_ context.Context, importID string, n int, rows []activities.ImportRow) error {
+func (f *fakeImports) SaveImportChunk(_ context.Context, importID string, n int, rows []listimport.Row) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if n != len(f.chunks[importID]) {
 		return errors.New("chunks out of order")
 	}
-	f.chunks[importID] = append(f.chunks[importID], append([]activities.ImportRow(nil), rows...))
+	f.chunks[importID] = append(f.chunks[importID], append([]listimport.Row(nil), rows...))
 	return nil
 }
 
-func (f *fakeImports) AddRowErrors(_ context.Context, errs []activities.RowError) error {
+func (f *fakeImports) AddRowErrors(_ context.Context, errs []listimport.RowError) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.errs = append(f.errs, errs...)
 	return nil
 }
 
-func (f *fakeImports) SaveImportProgress(_ context.Context, p activities.ImportProgress) error {
+func (f *fakeImports) SaveImportProgress(_ context.Context, p listimport.Progress) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.progress[p.ID] = p
 	return nil
 }
 
-func (f *fakeImports) Import(_ context.Context, id string) (activities.ImportProgress, error) {
+func (f *fakeImports) Import(_ context.Context, id string) (listimport.Progress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.progress[id]
 	if !ok {
-		return activities.ImportProgress{}, store.ErrNotFound
+		return listimport.Progress{}, store.ErrNotFound
 	}
 	return p, nil
 }
 
-func (f *fakeImports) RowErrors(_ context.Context, importID string, limit int) ([]activities.RowError, error) {
+func (f *fakeImports) RowErrors(_ context.Context, importID string, limit int) ([]listimport.RowError, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := []activities.RowError{}
+	out := []listimport.RowError{}
 	for _, e := range f.errs {
 		if e.ImportID == importID && len(out) < limit {
 			out = append(out, e)
@@ -379,6 +413,7 @@ func surveyedCase(id string) household.Case {
 			{NIK: childNIK, Name: "Rudi", Relation: household.RelationChild, BirthDate: "2010-03-02", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccStudent},
 		},
 		MonthlyExpenditure: 600_000,
+		Housing:            household.Housing{Floor: "earth", Wall: "bamboo", Roof: "zinc", Water: "unprotected", Sanitation: "none", Electricity: "pln_450"},
 	}
 	c.Interventions = []household.Intervention{{ID: "iv-1", Program: household.ProgramPKH, Agency: household.AgencyDinsos, Status: household.InterventionAssigned}}
 	return c

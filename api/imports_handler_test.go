@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
@@ -26,10 +26,10 @@ const importCSV = "\ufeffSource,KK,head_nik,HEAD_NAME,village_code,address,desil
 	"dtsen,6408030404190004,6408030404780004,Jumadi,64.08.03.2001,RT 04,1\n"
 
 // upload posts a list as the admin of the province.
-func (ht *handlerTest) upload(contentType string, body []byte) (int, activities.ImportProgress, string) {
+func (ht *handlerTest) upload(contentType string, body []byte) (int, listimport.Progress, string) {
 	ht.t.Helper()
 	rec := serve(ht.t, ht.h, http.MethodPost, "/v1/imports", ht.token(household.RoleAdmin, "64"), contentType, bytes.NewReader(body))
-	var p activities.ImportProgress
+	var p listimport.Progress
 	if rec.Code == http.StatusAccepted {
 		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 			ht.t.Fatal(err)
@@ -47,7 +47,7 @@ func TestAnImportStoresValidRowsAndRowErrorsThenStartsItsWorkflow(t *testing.T) 
 	if status != http.StatusAccepted {
 		t.Fatalf("= %d, want 202: %s", status, body)
 	}
-	if prog.RowsRead != 6 || prog.Valid != 3 || prog.Rejected != 3 || prog.Chunks != 1 || prog.Status != activities.ImportRunning || prog.CreatedBy == "" {
+	if prog.RowsRead != 6 || prog.Valid != 3 || prog.Rejected != 3 || prog.Chunks != 1 || prog.Status != listimport.Running || prog.CreatedBy == "" {
 		t.Errorf("progress %+v, want 6 rows read, 3 valid in one chunk, 3 rejected, running", prog)
 	}
 	var lines []int
@@ -95,7 +95,7 @@ func TestAnImportKeepsValidRowsInChunksOf250(t *testing.T) {
 	if status != http.StatusAccepted || prog.Valid != 251 || prog.Chunks != 2 {
 		t.Fatalf("= %d %+v: %s", status, prog, body)
 	}
-	if c := ht.imports.chunks[prog.ID]; len(c) != 2 || len(c[0]) != workflows.ImportChunkSize || len(c[1]) != 1 || c[1][0].Row != 252 {
+	if c := ht.imports.chunks[prog.ID]; len(c) != 2 || len(c[0]) != listimport.ChunkSize || len(c[1]) != 1 || c[1][0].Row != 252 {
 		t.Errorf("chunks of %d rows, want 250 then 1 (line 252)", len(c))
 	}
 }
@@ -103,7 +103,7 @@ func TestAnImportKeepsValidRowsInChunksOf250(t *testing.T) {
 func TestAListWithoutValidRowsIsDoneWithoutAWorkflow(t *testing.T) {
 	ht := newHandlerTest(t)
 	status, prog, body := ht.upload("text/csv", []byte("kk,head_nik,head_name,village_code,address,source\n1,2,3,4,5,6\n"))
-	if status != http.StatusAccepted || prog.Status != activities.ImportDone || prog.Rejected != 1 || prog.FinishedAt.IsZero() {
+	if status != http.StatusAccepted || prog.Status != listimport.Done || prog.Rejected != 1 || prog.FinishedAt.IsZero() {
 		t.Fatalf("= %d %+v: %s", status, prog, body)
 	}
 	if sent := ht.temporal.sent(); len(sent) != 0 {

@@ -97,9 +97,9 @@ func TestDashboardIsScopedToTheCallersRegion(t *testing.T) {
 // dashboard back as the province's CSV report.
 func TestProvinceReportIsOneCSVRowPerKecamatanAndATotal(t *testing.T) {
 	ht := newHandlerTest(t)
-	bengkal := store.Tally{Cases: 5, Open: 2, Overdue: 1, Escalated: 1, Graduated: 1, ExcludedNotPoor: 1, RemainingPeople: 4,
+	bengkal := tally(store.Tally{Cases: 5, Open: 2, Overdue: 1, Escalated: 1, Graduated: 1, ExcludedNotPoor: 1, RemainingPeople: 4,
 		ByStage:   map[household.Stage]int64{household.StageCollecting: 1, household.StageIntervention: 1, household.StageClosed: 3},
-		ByOutcome: map[household.Outcome]int64{household.OutcomeGraduated: 1, household.OutcomeExcludedNotPoor: 1, household.OutcomeMoved: 1}}
+		ByOutcome: map[household.Outcome]int64{household.OutcomeGraduated: 1, household.OutcomeExcludedNotPoor: 1, household.OutcomeMoved: 1}})
 	ht.reads.dashboard = store.Dashboard{Scope: "64.08", Totals: bengkal,
 		Districts: []store.DistrictTally{{Code: "64.08.03", Name: "Muara Bengkal", Tally: bengkal}}}
 	prov := ht.token(household.RoleProvince, "64")

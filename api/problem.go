@@ -112,6 +112,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.As(err, &pe):
 	case household.ErrorCode(err) != "":
 		_ = errors.As(domainProblem(err), &pe)
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		// The caller went away; nobody reads the answer, and it is no fault.
+		s.logger.InfoContext(c.Request.Context(), "request canceled by the client", "request_id", requestID(c), "path", c.FullPath())
+		pe = newProblem(codeUnavailable, "the request was canceled")
 	case errors.Is(err, context.DeadlineExceeded):
 		s.logger.WarnContext(c.Request.Context(), "timeout", "request_id", requestID(c), "path", c.FullPath(), "error", err)
 		pe = newProblem(codeTimeout, "a service Tuntas depends on did not answer in time; retry later")

@@ -151,7 +151,8 @@ func TestFullReadsMaskIdentityForRolesThatDoNotEstablishIt(t *testing.T) {
 // only to the caseworker who works the cases and to admin.
 func TestListsMaskNIKsForAllButCaseworkersAndAdmin(t *testing.T) {
 	ht := newHandlerTest(t)
-	ht.reads.summaries = []store.Summary{{ID: "run-1", KK: caseKK, HeadNIK: headNIK, VillageCode: senyiur}}
+	ht.reads.summaries = []store.Summary{{ID: "run-1", KK: caseKK, HeadNIK: headNIK, VillageCode: senyiur,
+		Source: household.SourceP3KE, Stage: household.StageCollecting, Status: household.StatusOpen}}
 	for _, tt := range []struct {
 		role   household.Role
 		region string

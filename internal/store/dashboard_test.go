@@ -36,7 +36,7 @@ func TestDashboardCountsBySeededCases(t *testing.T) {
 	open(t, "intervention-escalated", senyiur, t0).surveyed(600_000).confirmed().verified(household.ExtremePoor).escalated().save(st)
 	open(t, "follow-up", kelinjauIlir, t0).surveyed(600_000).confirmed().verified(household.ExtremePoor).assigned(pkh).acknowledged().save(st)
 	open(t, "graduated", kelinjauUlu, t0).surveyed(600_000).confirmed().verified(household.ExtremePoor).assigned(pkh).acknowledged().
-		visited(900_000).visited(950_000).save(st)
+		visited(900_000).later(21).visited(950_000).save(st)
 	// Muara Bengkal: one overdue in verification, one found not poor.
 	open(t, "verification-overdue", senambah, t0).surveyed(600_000).confirmed().overdue().save(st)
 	open(t, "excluded", senambah, t0).surveyed(3_000_000).confirmed().verified(household.NotPoor).save(st)
@@ -83,8 +83,9 @@ func TestDashboardCountsBySeededCases(t *testing.T) {
 			Progress:  store.Progress{Listed: 2, Resolved: 1, ResolvedPct: 50, RemainingHouseholds: 1, RemainingPeople: 2},
 		}},
 		{"a regency without cases", "64.02", "", store.Dashboard{
-			Scope:  "64.02",
-			Totals: tally(store.Tally{}, nil, nil),
+			Scope:     "64.02",
+			Districts: []store.DistrictTally{},
+			Totals:    tally(store.Tally{}, nil, nil),
 			Progress: store.Progress{Population: func() int64 {
 				r, _ := region.Lookup("64.02")
 				return r.Population

@@ -8,16 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
-func importRows(first, n int) []activities.ImportRow {
-	rows := make([]activities.ImportRow, n)
+func importRows(first, n int) []listimport.Row {
+	rows := make([]listimport.Row, n)
 	for i := range rows {
 		line := first + i
-		rows[i] = activities.ImportRow{Row: line, Open: household.OpenInput{
+		rows[i] = listimport.Row{Row: line, Open: household.OpenInput{
 			KK: fmt.Sprintf("6408010101%06d", line), HeadNIK: "6408014101850001", HeadName: fmt.Sprintf("Kepala %d", line),
 			VillageCode: senyiur, Address: "RT 03", Source: household.SourceDTSEN, Desil: 1 + line%10,
 		}}
@@ -31,7 +31,7 @@ func importRows(first, n int) []activities.ImportRow {
 func TestImportChunksAreKeptByNumber(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
-	chunks := map[int][]activities.ImportRow{0: importRows(2, 250), 1: importRows(252, 3)}
+	chunks := map[int][]listimport.Row{0: importRows(2, 250), 1: importRows(252, 3)}
 	for n, rows := range chunks {
 		if err := st.SaveImportChunk(ctx, "imp-a", n, rows); err != nil {
 			t.Fatal(err)
@@ -63,10 +63,10 @@ func TestImportChunksAreKeptByNumber(t *testing.T) {
 func TestRowErrorsAreListedByRowAndField(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
-	rowErr := func(imp string, row int, field string) activities.RowError {
-		return activities.RowError{ImportID: imp, Row: row, Field: field, Message: field + " is wrong"}
+	rowErr := func(imp string, row int, field string) listimport.RowError {
+		return listimport.RowError{ImportID: imp, Row: row, Field: field, Message: field + " is wrong"}
 	}
-	batches := [][]activities.RowError{
+	batches := [][]listimport.RowError{
 		{rowErr("imp-a", 40, "kk"), rowErr("imp-a", 7, "source"), rowErr("imp-b", 3, "kk")},
 		nil, // a flush with nothing rejected
 		{rowErr("imp-a", 7, "head_nik"), rowErr("imp-a", 12, "(row)")},
@@ -76,16 +76,16 @@ func TestRowErrorsAreListedByRowAndField(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all := []activities.RowError{rowErr("imp-a", 7, "head_nik"), rowErr("imp-a", 7, "source"), rowErr("imp-a", 12, "(row)"), rowErr("imp-a", 40, "kk")}
+	all := []listimport.RowError{rowErr("imp-a", 7, "head_nik"), rowErr("imp-a", 7, "source"), rowErr("imp-a", 12, "(row)"), rowErr("imp-a", 40, "kk")}
 	tests := []struct {
 		imp   string
 		limit int
-		want  []activities.RowError
+		want  []listimport.RowError
 	}{
 		{"imp-a", 1000, all},
 		{"imp-a", 2, all[:2]},
-		{"imp-b", 1000, []activities.RowError{rowErr("imp-b", 3, "kk")}},
-		{"imp-none", 1000, []activities.RowError{}},
+		{"imp-b", 1000, []listimport.RowError{rowErr("imp-b", 3, "kk")}},
+		{"imp-none", 1000, []listimport.RowError{}},
 	}
 	for _, tt := range tests {
 		got, err := st.RowErrors(ctx, tt.imp, tt.limit)
@@ -103,15 +103,15 @@ func TestRowErrorsAreListedByRowAndField(t *testing.T) {
 func TestImportProgressIsReplacedWhole(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
-	read := activities.ImportProgress{ID: "imp-a", Status: activities.ImportRunning, FileName: "p3ke.csv", CreatedBy: "admin-1",
+	read := listimport.Progress{ID: "imp-a", Status: listimport.Running, FileName: "p3ke.csv", CreatedBy: "admin-1",
 		CreatedAt: t0, UpdatedAt: t0, RowsRead: 100, Rejected: 3, Valid: 97, Chunks: 1}
 	done := read
-	done.Status, done.Opened, done.ChunksDone, done.UpdatedAt, done.FinishedAt = activities.ImportDone, 97, 1, t0.Add(5*time.Second), t0.Add(5*time.Second)
+	done.Status, done.Opened, done.ChunksDone, done.UpdatedAt, done.FinishedAt = listimport.Done, 97, 1, t0.Add(5*time.Second), t0.Add(5*time.Second)
 
 	if _, err := st.Import(ctx, "imp-a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("an import not yet stored: %v, want ErrNotFound", err)
 	}
-	for _, want := range []activities.ImportProgress{read, done} {
+	for _, want := range []listimport.Progress{read, done} {
 		if err := st.SaveImportProgress(ctx, want); err != nil {
 			t.Fatal(err)
 		}

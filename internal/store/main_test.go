@@ -145,7 +145,7 @@ func (b *built) surveyed(monthly int64) *built {
 
 // confirmed is the village's confirmation after musdes.
 func (b *built) confirmed() *built {
-	in := household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: "2026-11-01", MusdesMinutes: "12/MUSDES/XI/2026"}
+	in := household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: "2026-11-02", MusdesMinutes: "12/MUSDES/XI/2026"}
 	vo := actor(household.RoleVillageOfficer, b.c.VillageCode)
 	return b.then(
 		func(at time.Time) error { return b.c.CheckVillage(vo, in, at) },
@@ -190,6 +190,13 @@ func (b *built) visited(monthly int64) *built {
 		func(at time.Time) []household.Event {
 			return b.c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: at.Format(time.DateOnly), MonthlyExpenditure: monthly}, at)
 		})
+}
+
+// later lets days pass before the next step (visits count toward
+// graduation 21 days apart).
+func (b *built) later(days int) *built {
+	b.at = b.at.AddDate(0, 0, days)
+	return b
 }
 
 // escalated is a supervisor's escalation to the regency.

@@ -216,6 +216,9 @@ func eventID(caseID string, seq int64) string { return fmt.Sprintf("%s/%08d", ca
 
 // AppendEvents inserts events, skipping those already stored.
 func (s *Store) AppendEvents(ctx context.Context, events []household.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
 	docs := make([]any, len(events))
 	for i, e := range events {
 		docs[i] = eventDoc{ID: eventID(e.CaseID, e.Seq), Event: e}
