@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/workflows"
@@ -29,7 +33,7 @@ func (s *Server) update(c *gin.Context, name string, input func() (any, error)) 
 		return
 	}
 	p := principal(c)
-	h, err := s.temporal.UpdateWorkflow(c.Request.Context(), client.UpdateWorkflowOptions{
+	out, err := s.callUpdate(c.Request.Context(), client.UpdateWorkflowOptions{
 		WorkflowID:          workflows.WorkflowID(cs.KK),
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          name,
@@ -41,12 +45,40 @@ func (s *Server) update(c *gin.Context, name string, input func() (any, error)) 
 		s.fail(c, temporalProblem(err))
 		return
 	}
-	var out household.Case
-	if err := h.Get(c.Request.Context(), &out); err != nil {
-		s.fail(c, temporalProblem(err))
-		return
-	}
 	c.JSON(http.StatusOK, view(p, out, s.now()))
+}
+
+// updateRetries are the waits before sending again an update that reached
+// a run as it ended (after a follow-up visit the case continues as new):
+// nothing was applied, and the next run answers within moments.
+var updateRetries = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
+
+// callUpdate runs one update of a case and returns the case after it,
+// sending it again while it reaches a run that is ending.
+func (s *Server) callUpdate(ctx context.Context, opts client.UpdateWorkflowOptions) (household.Case, error) {
+	for attempt := 0; ; attempt++ {
+		var out household.Case
+		h, err := s.temporal.UpdateWorkflow(ctx, opts)
+		if err == nil {
+			err = h.Get(ctx, &out)
+		}
+		if err == nil || !runEnding(err) || attempt == len(updateRetries) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return household.Case{}, ctx.Err()
+		case <-time.After(updateRetries[attempt]):
+		}
+	}
+}
+
+// runEnding reports whether err says the update was not applied because
+// the run it reached was ending: refused by the run itself, or left
+// unprocessed by the worker as the run completed.
+func runEnding(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && (app.Type() == workflows.ErrTypeRunEnding || app.Type() == "UnprocessedUpdate")
 }
 
 // updateID names the workflow update after the request's Idempotency-Key,
@@ -169,7 +201,7 @@ func (s *Server) escalate(c *gin.Context) {
 		s.fail(c, temporalProblem(err))
 		return
 	}
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	out, err := s.callUpdate(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:          wid,
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          workflows.UpdateEscalationRecorded,
@@ -177,11 +209,6 @@ func (s *Server) escalate(c *gin.Context) {
 		WaitForStage:        client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		s.fail(c, temporalProblem(err))
-		return
-	}
-	var out household.Case
-	if err := h.Get(ctx, &out); err != nil {
 		s.fail(c, temporalProblem(err))
 		return
 	}

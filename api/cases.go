@@ -276,6 +276,11 @@ func temporalProblem(err error) error {
 		if household.OneOf(code, household.Codes) {
 			return newProblem(code, app.Message())
 		}
+		switch app.Type() {
+		case workflows.ErrTypeRunEnding, "UnprocessedUpdate", "AcceptedUpdateCompletedWorkflow":
+			// The case's run ended around the update; the next one answers.
+			return newProblem(codeUnavailable, "the case is starting its next cycle; retry in a moment")
+		}
 	case errors.As(err, &notFound):
 		return newProblem(household.CodeConflict, "the case is no longer running")
 	case errors.As(err, &unavailable):

@@ -22,6 +22,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // fakeTemporal is the workflow service as the handlers use it: updates,
@@ -39,6 +40,8 @@ type fakeTemporal struct {
 	// error as the workflow returns it.
 	answer    any
 	rejection error
+	// endingRuns answers the first updates as a run that is ending does.
+	endingRuns int
 
 	mu    sync.Mutex
 	calls []call
@@ -72,6 +75,12 @@ func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkf
 	f.record(call{kind: "update", name: opts.UpdateName, workflowID: opts.WorkflowID, runID: opts.FirstExecutionRunID, args: opts.Args})
 	if f.rpcErr != nil {
 		return nil, f.rpcErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.endingRuns > 0 {
+		f.endingRuns--
+		return &fakeUpdate{workflowID: opts.WorkflowID, rejection: temporal.NewApplicationError("the case is starting its next run; retry", workflows.ErrTypeRunEnding)}, nil
 	}
 	return &fakeUpdate{workflowID: opts.WorkflowID, answer: f.answer, rejection: f.rejection}, nil
 }

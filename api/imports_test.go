@@ -2,80 +2,24 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
-	"github.com/tuntas-id/tuntas/internal/store"
 )
-
-// memImports is an ImportStore in memory.
-type memImports struct {
-	mu       sync.Mutex
-	progress map[string]listimport.Progress
-	errs     []listimport.RowError
-	chunks   int
-}
-
-var _ ImportStore = (*memImports)(nil)
-
-func (m *memImports) SaveImportChunk(context.Context, string, int, []listimport.Row) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.chunks++
-	return nil
-}
-
-func (m *memImports) AddRowErrors(_ context.Context, errs []listimport.RowError) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.errs = append(m.errs, errs...)
-	return nil
-}
-
-func (m *memImports) SaveImportProgress(_ context.Context, p listimport.Progress) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.progress[p.ID] = p
-	return nil
-}
-
-func (m *memImports) Import(_ context.Context, id string) (listimport.Progress, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	p, ok := m.progress[id]
-	if !ok {
-		return listimport.Progress{}, store.ErrNotFound
-	}
-	return p, nil
-}
-
-func (m *memImports) RowErrors(_ context.Context, importID string, limit int) ([]listimport.RowError, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := []listimport.RowError{}
-	for _, e := range m.errs {
-		if e.ImportID == importID && len(out) < limit {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
 
 // TestImportAnswersWhyAListCannotBeRead posts lists that never reach
 // Temporal (the server has no client): each is refused as a problem, or
 // read to the end with nothing to open.
 func TestImportAnswersWhyAListCannotBeRead(t *testing.T) {
 	issuer, _ := auth.NewIssuer([]byte(strings.Repeat("k", 32)))
-	imports := &memImports{progress: map[string]listimport.Progress{}}
+	imports := newImports()
 	h := New(Config{Verifier: issuer.Verifier(), Imports: imports})
 	admin, err := issuer.Issue(auth.Principal{Sub: "admin-1", Role: household.RoleAdmin, Region: "64"}, time.Hour, time.Now())
 	if err != nil {

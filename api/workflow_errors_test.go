@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
@@ -238,5 +239,37 @@ func TestReadyzNamesTheUnreachableDependency(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"temporal":"unreachable"`) ||
 		!strings.Contains(rec.Body.String(), `"mongodb":"ok"`) {
 		t.Fatalf("= %d %s, want 503 naming temporal", rec.Code, rec.Body)
+	}
+}
+
+// TestAnUpdateThatMeetsAnEndingRunIsSentAgain: after a follow-up visit the
+// case continues as new; an update that reaches the old run as it ends is
+// refused unapplied, and the API sends it again to the next run.
+func TestAnUpdateThatMeetsAnEndingRunIsSentAgain(t *testing.T) {
+	saved := updateRetries
+	updateRetries = []time.Duration{time.Millisecond, time.Millisecond}
+	defer func() { updateRetries = saved }()
+	tests := []struct {
+		name   string
+		ending int
+		status int
+		calls  int
+	}{
+		{"answered by the next run", 2, http.StatusOK, 3},
+		{"still ending after every retry", 5, http.StatusServiceUnavailable, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := surveyedCase("run-1")
+			ht := newHandlerTest(t, c)
+			ht.temporal.answer, ht.temporal.endingRuns = c, tt.ending
+			rec := ht.do(http.MethodPost, "/v1/cases/run-1/close", ht.token(household.RoleSupervisor, "64.08"), map[string]any{"reason": "moved"})
+			if rec.Code != tt.status || len(ht.temporal.sent()) != tt.calls {
+				t.Fatalf("= %d after %d updates, want %d after %d: %s", rec.Code, len(ht.temporal.sent()), tt.status, tt.calls, rec.Body)
+			}
+			if tt.status == http.StatusServiceUnavailable && rec.Header().Get("Retry-After") == "" {
+				t.Fatal("503 without Retry-After")
+			}
+		})
 	}
 }

@@ -48,6 +48,10 @@ type caseWorkflow struct {
 	requestID string
 	// refused holds why an escalation signal was not recorded, by ID.
 	refused map[string]error
+	// closing is set once the run has decided to end (closed, or continuing
+	// as new): an update validated after that would be accepted by a run
+	// that no longer applies it, so validators refuse it as retryable.
+	closing bool
 }
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
@@ -85,8 +89,10 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	type cs = *household.Case
 	return errors.Join(
 		workflow.SetQueryHandler(ctx, QueryState, w.state),
-		workflow.SetUpdateHandler(ctx, UpdateOpened, w.opened),
-		workflow.SetUpdateHandler(ctx, UpdateEscalationRecorded, w.escalationRecorded),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateOpened, w.opened,
+			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateEscalationRecorded, w.escalationRecorded,
+			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
 		register(ctx, w, UpdateSurvey, cs.CheckSurvey, cs.SubmitSurvey),
 		register(ctx, w, UpdateVillage, cs.CheckVillage, cs.ConfirmByVillage),
 		register(ctx, w, UpdateVerification, cs.CheckVerification, cs.RecordVerification),
@@ -97,6 +103,15 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		register(ctx, w, UpdateResolve, cs.CheckResolve, cs.ResolveEscalation),
 		register(ctx, w, UpdateClose, cs.CheckClose, cs.Close),
 	)
+}
+
+// open refuses updates once the run is ending; the caller retries, and the
+// next run (or the closed case) answers.
+func (w *caseWorkflow) open() error {
+	if w.closing {
+		return temporal.NewApplicationError("the case is starting its next run; retry", ErrTypeRunEnding)
+	}
+	return nil
 }
 
 func (w *caseWorkflow) state() (State, error) {
@@ -136,6 +151,9 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 	apply func(*household.Case, household.Actor, In, time.Time) []household.Event,
 ) error {
 	validate := func(ctx workflow.Context, by household.Actor, in In) error {
+		if err := w.open(); err != nil {
+			return err
+		}
 		return rejection(check(w.c, by, in, workflow.Now(ctx)))
 	}
 	handle := func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
@@ -241,6 +259,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 			break
 		}
 	}
+	w.closing = true
 	if w.c.Status == household.StatusClosed {
 		return *w.c, nil
 	}

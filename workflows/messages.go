@@ -45,6 +45,11 @@ const (
 	UpdateEscalationRecorded = "escalation-recorded"
 )
 
+// ErrTypeRunEnding is the type of the rejection of an update that reached
+// a run after it decided to end: nothing was applied, and the same update
+// sent again reaches the next run. It is not a domain error.
+const ErrTypeRunEnding = "RunEnding"
+
 // Search attributes the case workflow keeps current, so the Temporal CLI
 // and Web UI can filter cases (TuntasStage='verification').
 var (
