@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -74,11 +75,17 @@ func (s *Server) callUpdate(ctx context.Context, opts client.UpdateWorkflowOptio
 }
 
 // runEnding reports whether err says the update was not applied because
-// the run it reached was ending: refused by the run itself, or left
-// unprocessed by the worker as the run completed.
+// the run it reached was ending: refused by the run itself, left
+// unprocessed by the worker as the run completed, or lost with a workflow
+// task the server failed (a run that tries to continue as new while an
+// update arrives has its task failed and retried).
 func runEnding(err error) bool {
-	var app *temporal.ApplicationError
-	return errors.As(err, &app) && (app.Type() == workflows.ErrTypeRunEnding || app.Type() == "UnprocessedUpdate")
+	var (
+		app      *temporal.ApplicationError
+		notReady *serviceerror.WorkflowNotReady
+	)
+	return errors.As(err, &notReady) ||
+		(errors.As(err, &app) && (app.Type() == workflows.ErrTypeRunEnding || app.Type() == "UnprocessedUpdate"))
 }
 
 // updateID names the workflow update after the request's Idempotency-Key,

@@ -283,7 +283,7 @@ func temporalProblem(err error) error {
 		}
 	case errors.As(err, &notFound):
 		return newProblem(household.CodeConflict, "the case is no longer running")
-	case errors.As(err, &unavailable):
+	case errors.As(err, &unavailable), errors.As(err, new(*serviceerror.WorkflowNotReady)):
 		return newProblem(codeUnavailable, "the workflow service is unavailable; retry later")
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline):
 		return newProblem(codeTimeout, "the case did not answer in time; retry later")

@@ -52,10 +52,20 @@ type caseWorkflow struct {
 	// as new): an update validated after that would be accepted by a run
 	// that no longer applies it, so validators refuse it as retryable.
 	closing bool
+
+	// claims is whether this run keeps one person in one open case
+	// (changePersonClaims); dup receives other cases' notices.
+	claims      bool
+	dup         workflow.ReceiveChannel
+	fresh       bool
+	openSettled bool
+	heldBefore  []string
+	resolved    household.DuplicateResolutionInput
 }
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
-	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), requestID: in.RequestID, refused: map[string]error{}}
+	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), dup: workflow.GetSignalChannel(ctx, SignalDuplicate),
+		requestID: in.RequestID, refused: map[string]error{}, fresh: in.State == nil}
 	if in.State != nil {
 		w.c = in.State
 		w.c.FollowUp.Cycle++
@@ -93,7 +103,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateEscalationRecorded, w.escalationRecorded,
 			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
-		register(ctx, w, UpdateSurvey, cs.CheckSurvey, cs.SubmitSurvey),
+		register(ctx, w, UpdateSurvey, cs.CheckSurvey, w.recordSurvey, w.claimSurvey),
 		register(ctx, w, UpdateVillage, cs.CheckVillage, cs.ConfirmByVillage),
 		register(ctx, w, UpdateVerification, cs.CheckVerification, cs.RecordVerification),
 		register(ctx, w, UpdateAssign, cs.CheckAssign, cs.AssignInterventions),
@@ -102,6 +112,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		register(ctx, w, UpdateGraduate, cs.CheckGraduate, cs.Graduate),
 		register(ctx, w, UpdateResolve, cs.CheckResolve, cs.ResolveEscalation),
 		register(ctx, w, UpdateClose, cs.CheckClose, cs.Close),
+		register(ctx, w, UpdateDuplicateResolution, cs.CheckDuplicateResolution, w.recordResolution, w.settleResolution),
 	)
 }
 
@@ -121,7 +132,7 @@ func (w *caseWorkflow) state() (State, error) {
 // opened answers the opener once the case is in the read model; Created
 // tells whether this request (and not an earlier one) opened it.
 func (w *caseWorkflow) opened(ctx workflow.Context, requestID string) (OpenResult, error) {
-	if err := workflow.Await(ctx, func() bool { return w.projected >= 1 }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.openSettled && w.projected >= w.c.Version }); err != nil {
 		return OpenResult{}, err
 	}
 	return OpenResult{Case: *w.c, Created: requestID != "" && requestID == w.requestID}, nil
@@ -149,6 +160,7 @@ func (w *caseWorkflow) escalationRecorded(ctx workflow.Context, id string) (hous
 func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 	check func(*household.Case, household.Actor, In, time.Time) error,
 	apply func(*household.Case, household.Actor, In, time.Time) []household.Event,
+	then ...func(workflow.Context) error,
 ) error {
 	validate := func(ctx workflow.Context, by household.Actor, in In) error {
 		if err := w.open(); err != nil {
@@ -159,7 +171,8 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 	handle := func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
 		return w.act(ctx,
 			func(t time.Time) error { return check(w.c, by, in, t) },
-			func(t time.Time) []household.Event { return apply(w.c, by, in, t) })
+			func(t time.Time) []household.Event { return apply(w.c, by, in, t) },
+			then...)
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
 }
@@ -175,12 +188,17 @@ func (w *caseWorkflow) recordFollowUp(c *household.Case, by household.Actor, in 
 // updates accepted in one workflow task are validated before either
 // applies. It answers once the read model holds the change, so a client
 // that reads after the update sees it.
-func (w *caseWorkflow) act(ctx workflow.Context, check func(time.Time) error, apply func(time.Time) []household.Event) (household.Case, error) {
+func (w *caseWorkflow) act(ctx workflow.Context, check func(time.Time) error, apply func(time.Time) []household.Event, then ...func(workflow.Context) error) (household.Case, error) {
 	now := workflow.Now(ctx)
 	if err := check(now); err != nil {
 		return household.Case{}, rejection(err)
 	}
 	w.pending = append(w.pending, apply(now)...)
+	for _, f := range then {
+		if err := f(ctx); err != nil {
+			return household.Case{}, err
+		}
+	}
 	v := w.c.Version
 	if err := workflow.Await(ctx, func() bool { return w.projected >= v }); err != nil {
 		return household.Case{}, err
@@ -204,13 +222,31 @@ func rejection(err error) error {
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
+	w.claims = workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, 1) == 1 && w.c.Deadlines.VisitGapDays > 0
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var in household.EscalateInput
-			w.esc.Receive(ctx, &in)
-			w.escalate(ctx, in)
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(w.esc, func(c workflow.ReceiveChannel, _ bool) {
+				var in household.EscalateInput
+				c.Receive(ctx, &in)
+				w.escalate(ctx, in)
+			})
+			sel.AddReceive(w.dup, func(c workflow.ReceiveChannel, _ bool) {
+				var n DuplicateNotice
+				c.Receive(ctx, &n)
+				w.hear(ctx, n)
+			})
+			sel.Select(ctx)
 		}
 	})
+	if w.fresh {
+		// The head is claimed before the opener hears of the case, so that
+		// an import learns at once that the head is in another case.
+		if err := w.claim(ctx, []string{w.c.HeadNIK}, nil); err != nil {
+			return household.Case{}, err
+		}
+	}
+	w.openSettled = true
 	for {
 		if err := w.flush(ctx); err != nil {
 			return household.Case{}, err
@@ -239,6 +275,13 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 			w.pending = append(w.pending, w.c.Tick(workflow.Now(ctx))...)
 		}
 	}
+	if w.c.Status == household.StatusClosed && w.claims {
+		// A closed case holds nobody: its people may be claimed anew.
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), people.ReleasePeople,
+			activities.ReleaseInput{CaseID: w.c.ID, NIKs: w.c.NIKs()}).Get(ctx, nil); err != nil {
+			return household.Case{}, err
+		}
+	}
 	// Let running handlers finish and take in any signal still queued, so
 	// nothing is lost between this run and the next.
 	for {
@@ -248,6 +291,13 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 				break
 			}
 			w.escalate(ctx, in)
+		}
+		for {
+			var n DuplicateNotice
+			if !w.dup.ReceiveAsync(&n) {
+				break
+			}
+			w.hear(ctx, n)
 		}
 		if err := w.flush(ctx); err != nil {
 			return household.Case{}, err

@@ -72,11 +72,47 @@ type memStore struct {
 	events   map[string]map[int64]household.Event
 	notified []activities.Notification
 	stale    int
+	claims   map[string]activities.Claim
 }
 
 func newMemStore() *memStore {
-	return &memStore{cases: map[string]household.Case{}, events: map[string]map[int64]household.Event{}}
+	return &memStore{cases: map[string]household.Case{}, events: map[string]map[int64]household.Event{}, claims: map[string]activities.Claim{}}
 }
+
+// ClaimPerson, AssignPerson and ReleasePeople keep claims in memory, first
+// claim wins, as the store does.
+func (m *memStore) ClaimPerson(_ context.Context, c activities.Claim) (activities.Claim, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if held, ok := m.claims[c.Person]; ok {
+		return held, nil
+	}
+	m.claims[c.Person] = c
+	return c, nil
+}
+
+func (m *memStore) AssignPerson(_ context.Context, c activities.Claim) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.claims[c.Person] = c
+	return nil
+}
+
+func (m *memStore) ReleasePeople(_ context.Context, caseID string, persons []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range persons {
+		if m.claims[p].CaseID == caseID {
+			delete(m.claims, p)
+		}
+	}
+	return nil
+}
+
+// plainKey is a pseudonymizer for tests: the person is the NIK, marked.
+type plainKey struct{}
+
+func (plainKey) Of(nik string) string { return "p:" + nik }
 
 func (m *memStore) SaveCase(_ context.Context, c household.Case) error {
 	m.mu.Lock()
@@ -158,6 +194,7 @@ func newHarness(t *testing.T, store *memStore) *harness {
 	h.env.SetStartTime(testStart)
 	h.env.RegisterWorkflow(workflows.Case)
 	h.env.RegisterActivity(&activities.Activities{Store: store, Notifier: store})
+	h.env.RegisterActivity(&activities.People{Claims: store, Key: plainKey{}})
 	return h
 }
 

@@ -34,6 +34,8 @@ const (
 	UpdateGraduate     = "graduate"
 	UpdateResolve      = "resolve-escalation"
 	UpdateClose        = "close"
+	// UpdateDuplicateResolution resolves a possible duplicate.
+	UpdateDuplicateResolution = "duplicate-resolution"
 
 	// SignalEscalate carries a household.EscalateInput.
 	SignalEscalate = "escalate"

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -51,7 +52,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	deadlines := household.DefaultDeadlines()
 	deadlines.DayLength = *dayLength
 	d, err := startDev(ctx, devConfig{DataDir: *dir, HTTPAddr: "127.0.0.1:0", Deadlines: deadlines,
-		Pace: importPace{Rate: *rate, Concurrency: defaultImportConcurrency},
+		// Errors reach stderr: a bench that fails says why.
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		Pace:   importPace{Rate: *rate, Concurrency: defaultImportConcurrency},
 		// The simulated people share a few tokens and the reads are sampled
 		// as fast as the API answers: the bench measures the system, not the
 		// per-person limit.

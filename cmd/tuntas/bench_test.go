@@ -31,7 +31,7 @@ func TestBenchHarnessRunsSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Errors != 0 || rep.Outcomes["graduated"] != 18 || rep.Outcomes["excluded_not_poor"] != 2 || rep.Outcomes["open"] != 0 {
-		t.Fatalf("bench report: errors %d, outcomes %v", rep.Errors, rep.Outcomes)
+		t.Fatalf("bench report: errors %d %q, outcomes %v\n%s", rep.Errors, rep.ErrorSamples, rep.Outcomes, stderr.String())
 	}
 	if rep.Floor.CasesPerSec <= 0 || rep.Actions["survey"].Count != 20 || rep.Reads["GET /v1/dashboard"].Count == 0 || rep.PeakRSSMiB <= 0 {
 		t.Fatalf("bench report lacks figures: %+v", rep)

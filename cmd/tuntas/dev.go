@@ -19,6 +19,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/devstack"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -100,7 +101,11 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, err
 	}
 	cases := caseDefaults{Rules: household.DefaultRules(), Deadlines: cfg.Deadlines}
-	d.worker = newWorker(d.Client, d.Store, cases, cfg.Pace, cfg.Logger)
+	persons, err := pseudonym.LoadOrCreate(filepath.Join(cfg.DataDir, "person.key"))
+	if err != nil {
+		return nil, err
+	}
+	d.worker = newWorker(d.Client, d.Store, persons, cases, cfg.Pace, cfg.Logger)
 	if err := d.worker.Start(); err != nil {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)

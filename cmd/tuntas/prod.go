@@ -18,6 +18,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
@@ -176,8 +177,13 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var pace importPace
 	fs.Float64Var(&pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most, per worker")
 	fs.IntVar(&pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most, per worker")
+	personKey := fs.String("person-key", envOr("TUNTAS_PERSON_KEY", ""), "key of the pseudonyms that keep one person in one open case, base64 of 32 bytes (TUNTAS_PERSON_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	persons, err := pseudonym.ParseKey(*personKey)
+	if err != nil {
+		return fmt.Errorf("TUNTAS_PERSON_KEY (or --person-key): %w", err)
 	}
 	logger := jsonLogger(stderr)
 	c, st, closeAll, err := pf.connect(ctx, logger)
@@ -188,7 +194,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := ensureSearchAttributes(ctx, c, pf.Namespace); err != nil {
 		return err
 	}
-	w := newWorker(c, st, serviceCases(), pace, logger)
+	w := newWorker(c, st, persons, serviceCases(), pace, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

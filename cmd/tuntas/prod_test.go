@@ -27,6 +27,12 @@ func TestProductionProcessesRunAgainstAServerAndMongoDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The production worker shares the dev system's pseudonym key, so both
+	// worker fleets claim people alike.
+	personKey, err := os.ReadFile(filepath.Join(sys.dataDir, "person.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +43,7 @@ func TestProductionProcessesRunAgainstAServerAndMongoDB(t *testing.T) {
 		"TEMPORAL_ADDRESS": sys.Stack.TemporalAddress, "TEMPORAL_NAMESPACE": sys.Stack.Namespace,
 		"MONGODB_URI": sys.Stack.MongoURI, "MONGODB_DATABASE": devDatabase, "TUNTAS_HTTP_ADDR": addr,
 		"TUNTAS_TOKEN_SECRET": strings.TrimSpace(string(secret)), "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)),
+		"TUNTAS_PERSON_KEY": strings.TrimSpace(string(personKey)),
 	} {
 		t.Setenv(k, v)
 	}

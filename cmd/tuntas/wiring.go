@@ -20,6 +20,7 @@ import (
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -87,6 +88,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 type workerStore interface {
 	activities.CaseStore
 	activities.ImportStore
+	activities.ClaimStore
 }
 
 // importPace bounds how fast imports start cases.
@@ -95,11 +97,12 @@ type importPace struct {
 	Concurrency int
 }
 
-func newWorker(c client.Client, st workerStore, cases caseDefaults, pace importPace, logger *slog.Logger) worker.Worker {
+func newWorker(c client.Client, st workerStore, persons *pseudonym.Key, cases caseDefaults, pace importPace, logger *slog.Logger) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
 	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.LogNotifier{Logger: logger}})
+	w.RegisterActivity(&activities.People{Claims: st, Key: persons})
 	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
 }

@@ -53,11 +53,13 @@ type Report struct {
 	Actions     map[string]Latency `json:"actions"`
 	Reads       map[string]Latency `json:"reads"`
 	Errors      int64              `json:"errors"`
-	Outcomes    map[string]int64   `json:"outcomes"`
-	PeakRSSMiB  float64            `json:"peakRssMiB"`
-	Versions    map[string]string  `json:"versions"`
-	GoVersion   string             `json:"goVersion"`
-	CPUs        int                `json:"cpus"`
+	// ErrorSamples are the first errors, to tell what went wrong.
+	ErrorSamples []string          `json:"errorSamples,omitempty"`
+	Outcomes     map[string]int64  `json:"outcomes"`
+	PeakRSSMiB   float64           `json:"peakRssMiB"`
+	Versions     map[string]string `json:"versions"`
+	GoVersion    string            `json:"goVersion"`
+	CPUs         int               `json:"cpus"`
 }
 
 // PhaseReport is one phase's duration and rate.
@@ -122,6 +124,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.EndToEnd = phase(cfg.N, importTime+lifeTime)
 	rep.Actions = d.rec.summary()
 	rep.Errors = d.errors.Load()
+	rep.ErrorSamples = d.samples
 
 	fmt.Fprintf(cfg.Progress, "engine floor: %d bare workflows…\n", cfg.N)
 	floorTime, err := runFloor(ctx, cfg.Temporal, plans, cfg.Concurrency, strconv.FormatInt(time.Now().UnixNano(), 36))
@@ -150,8 +153,21 @@ type driver struct {
 	http   *http.Client
 	errors atomic.Int64
 
-	mu     sync.Mutex
-	tokens map[string]string
+	mu      sync.Mutex
+	tokens  map[string]string
+	samples []string
+}
+
+// failed keeps the first few errors of the simulated people.
+func (d *driver) failed(err error) {
+	if err == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.samples) < 5 {
+		d.samples = append(d.samples, err.Error())
+	}
 }
 
 func (d *driver) token(role household.Role, region, agency string) string {
@@ -285,8 +301,10 @@ func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
 		workers.Go(func() {
 			for j := range jobs {
 				if j.revisit {
-					_ = d.revisit(ctx, cases[j.i]) // counted in d.errors
-				} else if due, err := d.drive(ctx, cases[j.i], plans[j.i]); err == nil && !due.IsZero() {
+					d.failed(d.revisit(ctx, cases[j.i])) // counted in d.errors
+				} else if due, err := d.drive(ctx, cases[j.i], plans[j.i]); err != nil {
+					d.failed(err)
+				} else if !due.IsZero() {
 					pending.Add(1)
 					time.AfterFunc(time.Until(due), func() { jobs <- job{i: j.i, revisit: true} })
 				}

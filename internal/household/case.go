@@ -49,6 +49,8 @@ type Case struct {
 	FollowUp       FollowUpState   `json:"followUp"`
 	Escalations    []Escalation    `json:"escalations,omitempty"`
 	Escalated      bool            `json:"escalated"`
+	// Duplicates are the possible duplicates found for its people.
+	Duplicates []Duplicate `json:"duplicates,omitempty"`
 
 	// Version grows with every change; Seq numbers the events.
 	Version   int64     `json:"version"`

@@ -153,6 +153,16 @@ func (c *Case) Tick(now time.Time) []Event {
 
 // PendingActions names what the case waits for.
 func (c *Case) PendingActions() []string {
+	var dups []string
+	for _, d := range c.Duplicates {
+		if d.Open && c.Status == StatusOpen {
+			dups = append(dups, "supervisor: resolve possible duplicate "+d.ID+" with case "+d.OtherCaseID)
+		}
+	}
+	return append(dups, c.stagePendingActions()...)
+}
+
+func (c *Case) stagePendingActions() []string {
 	switch c.Stage {
 	case StageCollecting:
 		return []string{"caseworker: submit the household survey"}

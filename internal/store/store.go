@@ -84,7 +84,7 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 
 // collections are created up front, so that an embedded store can index
 // them at start.
-var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency}
+var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency, PersonClaims}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.

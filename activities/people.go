@@ -1,0 +1,115 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Claim is a person held by an open case. Person is the pseudonym of the
+// NIK, never the NIK.
+type Claim struct {
+	Person string    `bson:"_id"`
+	CaseID string    `bson:"caseId"`
+	KK     string    `bson:"kk"`
+	At     time.Time `bson:"at"`
+}
+
+// ClaimStore keeps which open case holds each person, by pseudonym.
+type ClaimStore interface {
+	// ClaimPerson claims the person unless another case holds them, and
+	// returns the holder; the first claim wins, however many race.
+	ClaimPerson(ctx context.Context, c Claim) (Claim, error)
+	AssignPerson(ctx context.Context, c Claim) error
+	ReleasePeople(ctx context.Context, caseID string, persons []string) error
+}
+
+// Pseudonymizer turns a NIK into the keyed pseudonym stored in its place.
+type Pseudonymizer interface {
+	Of(nik string) string
+}
+
+// People are the side effects that keep one person in one open case,
+// with their dependencies. NIKs reach them sealed in Temporal payloads and
+// leave them only as pseudonyms.
+type People struct {
+	Claims ClaimStore
+	Key    Pseudonymizer
+	Now    func() time.Time
+}
+
+// ClaimInput claims a case's people.
+type ClaimInput struct {
+	CaseID string   `json:"caseId"`
+	KK     string   `json:"kk"`
+	NIKs   []string `json:"niks"`
+}
+
+// Holder is a person of the claiming case whom another case holds.
+type Holder struct {
+	NIK    string `json:"nik"`
+	CaseID string `json:"caseId"`
+	KK     string `json:"kk"`
+}
+
+// ClaimResult lists the claimed people that other cases hold.
+type ClaimResult struct {
+	HeldElsewhere []Holder `json:"heldElsewhere,omitempty"`
+}
+
+// ClaimPeople claims each person for the case; a person another open case
+// holds stays with it and is returned. Retried, it claims nothing twice.
+func (p *People) ClaimPeople(ctx context.Context, in ClaimInput) (ClaimResult, error) {
+	var out ClaimResult
+	for _, nik := range in.NIKs {
+		holder, err := p.Claims.ClaimPerson(ctx, Claim{Person: p.Key.Of(nik), CaseID: in.CaseID, KK: in.KK, At: p.now()})
+		if err != nil {
+			return ClaimResult{}, fmt.Errorf("claim the people of case %s: %w", in.CaseID, err)
+		}
+		if holder.CaseID != in.CaseID {
+			out.HeldElsewhere = append(out.HeldElsewhere, Holder{NIK: nik, CaseID: holder.CaseID, KK: holder.KK})
+		}
+	}
+	return out, nil
+}
+
+// AssignInput gives a person to a case after a split.
+type AssignInput struct {
+	CaseID string `json:"caseId"`
+	KK     string `json:"kk"`
+	NIK    string `json:"nik"`
+}
+
+// AssignPerson makes the case the holder of the person.
+func (p *People) AssignPerson(ctx context.Context, in AssignInput) error {
+	if err := p.Claims.AssignPerson(ctx, Claim{Person: p.Key.Of(in.NIK), CaseID: in.CaseID, KK: in.KK, At: p.now()}); err != nil {
+		return fmt.Errorf("assign a person to case %s: %w", in.CaseID, err)
+	}
+	return nil
+}
+
+// ReleaseInput lets go of people a case no longer holds (it closed, or
+// they left its survey).
+type ReleaseInput struct {
+	CaseID string   `json:"caseId"`
+	NIKs   []string `json:"niks"`
+}
+
+// ReleasePeople releases the people the case holds among NIKs.
+func (p *People) ReleasePeople(ctx context.Context, in ReleaseInput) error {
+	persons := make([]string, len(in.NIKs))
+	for i, nik := range in.NIKs {
+		persons[i] = p.Key.Of(nik)
+	}
+	if err := p.Claims.ReleasePeople(ctx, in.CaseID, persons); err != nil {
+		return fmt.Errorf("release the people of case %s: %w", in.CaseID, err)
+	}
+	return nil
+}
+
+func (p *People) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}

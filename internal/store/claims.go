@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tuntas-id/tuntas/activities"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// PersonClaims holds which open case holds each person, by pseudonym.
+const PersonClaims = "person_claims"
+
+// Claim is a person held by an open case (the pseudonym of the NIK, never
+// the NIK, as its _id).
+type Claim = activities.Claim
+
+var _ activities.ClaimStore = (*Store)(nil)
+
+// ClaimPerson claims c.Person for c.CaseID unless another case holds it,
+// and returns the holder: c itself, or the case that claimed first. The
+// unique _id makes the first insert win, on MongoDB and FerretDB alike,
+// however many cases claim at once.
+func (s *Store) ClaimPerson(ctx context.Context, c Claim) (Claim, error) {
+	coll := s.db.Collection(PersonClaims)
+	_, err := coll.InsertOne(ctx, c)
+	if err == nil {
+		return c, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return Claim{}, fmt.Errorf("store: claim person: %w", err)
+	}
+	var holder Claim
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: c.Person}}).Decode(&holder); err != nil {
+		return Claim{}, fmt.Errorf("store: claim person: %w", err)
+	}
+	return holder, nil
+}
+
+// AssignPerson makes c the holder of c.Person whoever held it (a
+// supervisor's resolution of a real split).
+func (s *Store) AssignPerson(ctx context.Context, c Claim) error {
+	if _, err := s.db.Collection(PersonClaims).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.Person}}, c, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("store: assign person: %w", err)
+	}
+	return nil
+}
+
+// ReleasePeople lets go of the people caseID holds among persons; people
+// held by other cases are left to them.
+func (s *Store) ReleasePeople(ctx context.Context, caseID string, persons []string) error {
+	for _, p := range persons {
+		if _, err := s.db.Collection(PersonClaims).DeleteOne(ctx, bson.D{{Key: "_id", Value: p}, {Key: "caseId", Value: caseID}}); err != nil {
+			return fmt.Errorf("store: release person: %w", err)
+		}
+	}
+	return nil
+}
