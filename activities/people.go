@@ -9,10 +9,11 @@ import (
 // Claim is a person held by an open case. Person is the pseudonym of the
 // NIK, never the NIK.
 type Claim struct {
-	Person string    `bson:"_id"`
-	CaseID string    `bson:"caseId"`
-	KK     string    `bson:"kk"`
-	At     time.Time `bson:"at"`
+	Person  string    `bson:"_id"`
+	CaseID  string    `bson:"caseId"`
+	KK      string    `bson:"kk"`
+	Village string    `bson:"village"`
+	At      time.Time `bson:"at"`
 }
 
 // ClaimStore keeps which open case holds each person, by pseudonym.
@@ -40,16 +41,18 @@ type People struct {
 
 // ClaimInput claims a case's people.
 type ClaimInput struct {
-	CaseID string   `json:"caseId"`
-	KK     string   `json:"kk"`
-	NIKs   []string `json:"niks"`
+	CaseID  string   `json:"caseId"`
+	KK      string   `json:"kk"`
+	Village string   `json:"village"`
+	NIKs    []string `json:"niks"`
 }
 
 // Holder is a person of the claiming case whom another case holds.
 type Holder struct {
-	NIK    string `json:"nik"`
-	CaseID string `json:"caseId"`
-	KK     string `json:"kk"`
+	NIK     string `json:"nik"`
+	CaseID  string `json:"caseId"`
+	KK      string `json:"kk"`
+	Village string `json:"village"`
 }
 
 // ClaimResult lists the claimed people that other cases hold.
@@ -62,12 +65,12 @@ type ClaimResult struct {
 func (p *People) ClaimPeople(ctx context.Context, in ClaimInput) (ClaimResult, error) {
 	var out ClaimResult
 	for _, nik := range in.NIKs {
-		holder, err := p.Claims.ClaimPerson(ctx, Claim{Person: p.Key.Of(nik), CaseID: in.CaseID, KK: in.KK, At: p.now()})
+		holder, err := p.Claims.ClaimPerson(ctx, Claim{Person: p.Key.Of(nik), CaseID: in.CaseID, KK: in.KK, Village: in.Village, At: p.now()})
 		if err != nil {
 			return ClaimResult{}, fmt.Errorf("claim the people of case %s: %w", in.CaseID, err)
 		}
 		if holder.CaseID != in.CaseID {
-			out.HeldElsewhere = append(out.HeldElsewhere, Holder{NIK: nik, CaseID: holder.CaseID, KK: holder.KK})
+			out.HeldElsewhere = append(out.HeldElsewhere, Holder{NIK: nik, CaseID: holder.CaseID, KK: holder.KK, Village: holder.Village})
 		}
 	}
 	return out, nil
@@ -75,14 +78,15 @@ func (p *People) ClaimPeople(ctx context.Context, in ClaimInput) (ClaimResult, e
 
 // AssignInput gives a person to a case after a split.
 type AssignInput struct {
-	CaseID string `json:"caseId"`
-	KK     string `json:"kk"`
-	NIK    string `json:"nik"`
+	CaseID  string `json:"caseId"`
+	KK      string `json:"kk"`
+	Village string `json:"village"`
+	NIK     string `json:"nik"`
 }
 
 // AssignPerson makes the case the holder of the person.
 func (p *People) AssignPerson(ctx context.Context, in AssignInput) error {
-	if err := p.Claims.AssignPerson(ctx, Claim{Person: p.Key.Of(in.NIK), CaseID: in.CaseID, KK: in.KK, At: p.now()}); err != nil {
+	if err := p.Claims.AssignPerson(ctx, Claim{Person: p.Key.Of(in.NIK), CaseID: in.CaseID, KK: in.KK, Village: in.Village, At: p.now()}); err != nil {
 		return fmt.Errorf("assign a person to case %s: %w", in.CaseID, err)
 	}
 	return nil

@@ -164,6 +164,10 @@ func (s *Server) resolveEscalation(c *gin.Context) {
 	})
 }
 
+func (s *Server) duplicateResolution(c *gin.Context) {
+	s.update(c, workflows.UpdateDuplicateResolution, body[household.DuplicateResolutionInput](c))
+}
+
 func (s *Server) closeCase(c *gin.Context) {
 	s.update(c, workflows.UpdateClose, body[household.CloseInput](c))
 }

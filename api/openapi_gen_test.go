@@ -34,12 +34,12 @@ var update = flag.Bool("update", false, "rewrite openapi.schemas.json from the G
 // what they decode. Every struct they reach becomes a component named
 // after its Go type. The import routes' bodies are still written by hand.
 var schemaRoots = []any{
-	CaseView{}, CaseList{}, Timeline{}, CaseReads{}, EscalationCreated{}, store.Dashboard{}, ProvinceReport{},
+	CaseView{}, CaseList{}, Timeline{}, CaseReads{}, DuplicateList{}, EscalationCreated{}, store.Dashboard{}, ProvinceReport{},
 	Regions{}, Problem{}, Health{}, Readiness{},
 
 	OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
 	household.GraduateInput{}, household.AssignInput{}, statusRequest{}, household.FollowUpInput{},
-	resolutionRequest{}, escalationRequest{}, household.CloseInput{},
+	resolutionRequest{}, escalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
 }
 
 // enumList is a Go list that an enum of the document is taken from.
@@ -81,6 +81,8 @@ var typeEnums = map[reflect.Type]enumList{
 	reflect.TypeFor[household.Education]():           listOf("household.Educations", household.Educations),
 	reflect.TypeFor[household.Occupation]():          listOf("household.Occupations", household.Occupations),
 	reflect.TypeFor[region.Level]():                  listOf("region.Levels", region.Levels),
+	reflect.TypeFor[household.DuplicateDecision]():   listOf("household.DuplicateDecisions", household.DuplicateDecisions),
+	reflect.TypeFor[household.Keep]():                listOf("household.Keeps", household.Keeps),
 	// An event's role may be the system's: the deadline rules act too.
 	reflect.TypeFor[household.Role](): listOf("household.Roles and RoleSystem", append(slices.Clone(household.Roles), household.RoleSystem)),
 }

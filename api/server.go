@@ -175,6 +175,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/cases/:id/escalations", []household.Role{sup, pr}, s.escalate},
 		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", []household.Role{pr, sup}, s.resolveEscalation},
 		{http.MethodPost, "/cases/:id/close", []household.Role{sup}, s.closeCase},
+		{http.MethodPost, "/cases/:id/duplicate-resolution", []household.Role{sup}, s.duplicateResolution},
+		{http.MethodGet, "/duplicates", []household.Role{sup, pr}, s.duplicates},
 		{http.MethodGet, "/dashboard", []household.Role{sup, pr}, s.dashboard},
 		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
 		{http.MethodGet, "/regions", anyRole, s.regions},

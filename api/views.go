@@ -46,9 +46,12 @@ type CaseView struct {
 	NextCountableVisitAt time.Time              `json:"nextCountableVisitAt,omitzero"`
 	Escalations          []household.Escalation `json:"escalations,omitempty"`
 	Escalated            bool                   `json:"escalated"`
-	PendingActions       []string               `json:"pendingActions"`
-	Version              int64                  `json:"version"`
-	UpdatedAt            time.Time              `json:"updatedAt"`
+	// Duplicates are its possible duplicates: people another open case
+	// also holds.
+	Duplicates     []DuplicateView `json:"duplicates,omitempty"`
+	PendingActions []string        `json:"pendingActions"`
+	Version        int64           `json:"version"`
+	UpdatedAt      time.Time       `json:"updatedAt"`
 }
 
 // SurveyView is the household survey as shown.
@@ -97,7 +100,26 @@ type SummaryView struct {
 	UpdatedAt    time.Time         `json:"updatedAt"`
 	Deadline     time.Time         `json:"deadline,omitzero"`
 	MemberCount  int               `json:"memberCount"`
-	Version      int64             `json:"version"`
+	// OpenDuplicates counts the possible duplicates awaiting a supervisor.
+	OpenDuplicates int   `json:"openDuplicates"`
+	Version        int64 `json:"version"`
+}
+
+// DuplicateView is a possible duplicate as shown: the shared person's NIK
+// masked like every NIK, and the other case named only to a caller who
+// may read it.
+type DuplicateView struct {
+	ID  string `json:"id"`
+	NIK string `json:"nik"`
+	// OtherCaseID is empty when the other case lies outside the caller's
+	// region.
+	OtherCaseID string                      `json:"otherCaseId,omitempty"`
+	Held        bool                        `json:"held"`
+	Open        bool                        `json:"open"`
+	Decision    household.DuplicateDecision `json:"decision,omitempty"`
+	ResolvedBy  string                      `json:"resolvedBy,omitempty"`
+	At          time.Time                   `json:"at"`
+	ResolvedAt  time.Time                   `json:"resolvedAt,omitzero"`
 }
 
 // EventView is one line of a timeline.
@@ -172,6 +194,16 @@ func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 	if mask {
 		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
 	}
+	for _, d := range c.Duplicates {
+		dv := DuplicateView{ID: d.ID, NIK: d.NIK, Held: d.Held, Open: d.Open, Decision: d.Decision, ResolvedBy: d.ResolvedBy, At: d.At, ResolvedAt: d.ResolvedAt}
+		if mask {
+			dv.NIK = household.MaskNIK(dv.NIK)
+		}
+		if p.Role != household.RoleAgency && p.Sees(d.OtherVillage) {
+			dv.OtherCaseID = d.OtherCaseID
+		}
+		v.Duplicates = append(v.Duplicates, dv)
+	}
 	if s := c.Survey; s != nil {
 		sv := &SurveyView{MonthlyExpenditure: s.MonthlyExpenditure, MonthlyIncome: s.MonthlyIncome,
 			IncomeSources: s.IncomeSources, Housing: s.Housing, Assets: s.Assets, Programs: s.Programs,
@@ -197,7 +229,7 @@ func listView(p auth.Principal, s store.Summary) SummaryView {
 		VillageCode: s.VillageCode, DistrictCode: s.DistrictCode, RegencyCode: s.RegencyCode,
 		Source: s.Source, Stage: s.Stage, Status: s.Status, Outcome: s.Outcome, Overdue: s.Overdue,
 		Escalated: s.Escalated, OpenedAt: s.OpenedAt, UpdatedAt: s.UpdatedAt, Deadline: s.Deadline,
-		MemberCount: s.MemberCount, Version: s.Version,
+		MemberCount: s.MemberCount, OpenDuplicates: s.OpenDuplicates, Version: s.Version,
 	}
 	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
 		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)

@@ -38,6 +38,7 @@ type DuplicateNotice struct {
 	NIK         string                      `json:"nik"`
 	FromCaseID  string                      `json:"fromCaseId"`
 	FromKK      string                      `json:"fromKk"`
+	FromVillage string                      `json:"fromVillage"`
 	Decision    household.DuplicateDecision `json:"decision,omitempty"`
 	HeldByOther bool                        `json:"heldByOther,omitempty"`
 }
@@ -58,16 +59,16 @@ func (w *caseWorkflow) claim(ctx workflow.Context, niks, released []string) erro
 		return nil
 	}
 	var res activities.ClaimResult
-	if err := workflow.ExecuteActivity(actx, people.ClaimPeople, activities.ClaimInput{CaseID: w.c.ID, KK: w.c.KK, NIKs: niks}).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(actx, people.ClaimPeople, activities.ClaimInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIKs: niks}).Get(ctx, &res); err != nil {
 		return err
 	}
 	for _, h := range res.HeldElsewhere {
-		events := w.c.RecordDuplicate(h.NIK, h.CaseID, h.KK, false, workflow.Now(ctx))
+		events := w.c.RecordDuplicate(h.NIK, h.CaseID, h.KK, h.Village, false, workflow.Now(ctx))
 		if len(events) == 0 {
 			continue // known already
 		}
 		w.pending = append(w.pending, events...)
-		w.tell(ctx, h.KK, DuplicateNotice{Kind: NoticeFound, NIK: h.NIK, FromCaseID: w.c.ID, FromKK: w.c.KK})
+		w.tell(ctx, h.KK, DuplicateNotice{Kind: NoticeFound, NIK: h.NIK, FromCaseID: w.c.ID, FromKK: w.c.KK, FromVillage: w.c.VillageCode})
 	}
 	return nil
 }
@@ -86,7 +87,7 @@ func (w *caseWorkflow) hear(ctx workflow.Context, n DuplicateNotice) {
 	switch n.Kind {
 	case NoticeFound:
 		if slices.Contains(w.c.NIKs(), n.NIK) {
-			w.pending = append(w.pending, w.c.RecordDuplicate(n.NIK, n.FromCaseID, n.FromKK, true, now)...)
+			w.pending = append(w.pending, w.c.RecordDuplicate(n.NIK, n.FromCaseID, n.FromKK, n.FromVillage, true, now)...)
 		}
 	case NoticeSettled:
 		w.pending = append(w.pending, w.c.SettleDuplicate(n.NIK, n.FromCaseID, n.Decision, !n.HeldByOther, now)...)
@@ -130,15 +131,15 @@ func (w *caseWorkflow) settleResolution(ctx workflow.Context) error {
 		}
 	}
 	if in.Decision == household.DecisionSplit && w.claims {
-		holder := activities.AssignInput{CaseID: w.c.ID, KK: w.c.KK, NIK: d.NIK}
+		holder := activities.AssignInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIK: d.NIK}
 		if in.Keep == household.KeepOther {
-			holder = activities.AssignInput{CaseID: d.OtherCaseID, KK: d.OtherKK, NIK: d.NIK}
+			holder = activities.AssignInput{CaseID: d.OtherCaseID, KK: d.OtherKK, Village: d.OtherVillage, NIK: d.NIK}
 		}
 		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), people.AssignPerson, holder).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
-	w.tell(ctx, d.OtherKK, DuplicateNotice{Kind: NoticeSettled, NIK: d.NIK, FromCaseID: w.c.ID, FromKK: w.c.KK,
+	w.tell(ctx, d.OtherKK, DuplicateNotice{Kind: NoticeSettled, NIK: d.NIK, FromCaseID: w.c.ID, FromKK: w.c.KK, FromVillage: w.c.VillageCode,
 		Decision: in.Decision, HeldByOther: in.Decision == household.DecisionSplit && in.Keep == household.KeepThis})
 	return nil
 }

@@ -22,11 +22,21 @@ func TestDashboardAndProvinceReportCountMuaraBengkal(t *testing.T) {
 		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), "64.08.03.2001"), &c)
 		return &lifecycle{t: t, s: sys, p: p, id: c.ID}
 	}
+	// Members no other case holds: a person held elsewhere counts there.
+	toVerification := func(l *lifecycle, monthly int64) {
+		survey := surveyBody(monthly)
+		survey["survey"].(map[string]any)["members"] = []map[string]any{
+			{"nik": nextNIK(), "name": "Kepala", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"},
+			{"nik": nextNIK(), "name": "Anak", "relation": "child", "birthDate": "2010-03-02", "sex": "M", "education": "sd", "occupation": "student"},
+		}
+		l.do(p.cw, "/survey", survey)
+		l.do(p.village, "/village-confirmation", map[string]any{"decision": "confirmed", "musdesDate": today, "musdesMinutes": "12/MUSDES/XI/2026"})
+	}
 	excluded := open()
-	excluded.toVerification(3_000_000)
+	toVerification(excluded, 3_000_000)
 	excluded.do(p.verifier, "/verification", map[string]any{"outcome": "not_poor"})
 	helped := open()
-	helped.toVerification(600_000)
+	toVerification(helped, 600_000)
 	helped.do(p.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
 	waiting := open()
 	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+waiting.id+"/escalations", p.supervisor, map[string]any{"level": "regency", "reason": "survey blocked by flooding"}, nil)

@@ -152,6 +152,7 @@ type driver struct {
 	rec    *recorder
 	http   *http.Client
 	errors atomic.Int64
+	nikSeq atomic.Int64
 
 	mu      sync.Mutex
 	tokens  map[string]string
@@ -320,10 +321,16 @@ func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
 	workers.Wait()
 }
 
-func memberList(n int) []household.Member {
-	ms := []household.Member{{NIK: "6408014101850001", Name: "Kepala", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Female, Education: household.EduPrimary, Occupation: household.OccFarmer}}
+// memberList is a household of n people whose NIKs no other simulated
+// household has: each person is held by one case, as in a clean list.
+func (d *driver) memberList(n int) []household.Member {
+	nik := func() string {
+		k := d.nikSeq.Add(1)
+		return fmt.Sprintf("640801%02d0185%04d", 1+(k/9999)%28, k%9999+1)
+	}
+	ms := []household.Member{{NIK: nik(), Name: "Kepala", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccFarmer}}
 	for i := 1; i < n; i++ {
-		ms = append(ms, household.Member{NIK: fmt.Sprintf("64080101011000%02d", i), Name: "Anak", Relation: household.RelationChild, BirthDate: "2010-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccStudent})
+		ms = append(ms, household.Member{NIK: nik(), Name: "Anak", Relation: household.RelationChild, BirthDate: "2010-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccStudent})
 	}
 	return ms
 }
@@ -342,7 +349,7 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error
 		monthly = 3 * 40_000 * 30
 	}
 	survey := household.SurveyInput{Survey: household.Survey{
-		Members: memberList(3), MonthlyExpenditure: monthly, MonthlyIncome: monthly,
+		Members: d.memberList(3), MonthlyExpenditure: monthly, MonthlyIncome: monthly,
 		Housing: household.Housing{Floor: "earth", Wall: "bamboo", Roof: "zinc", Water: "unprotected", Sanitation: "none", Electricity: "pln_450"},
 		Assets:  household.Assets{LandAreaM2: 300, Motorbikes: 1},
 	}}

@@ -12,9 +12,10 @@ import (
 type Duplicate struct {
 	ID string `json:"id"`
 	// NIK is the shared person's; views mask it like every NIK.
-	NIK         string `json:"nik"`
-	OtherCaseID string `json:"otherCaseId"`
-	OtherKK     string `json:"otherKk"`
+	NIK          string `json:"nik"`
+	OtherCaseID  string `json:"otherCaseId"`
+	OtherKK      string `json:"otherKk"`
+	OtherVillage string `json:"otherVillage"`
 	// Held is true where this case holds the person (it claimed first, or
 	// a split was resolved in its favour).
 	Held       bool              `json:"held"`
@@ -66,7 +67,7 @@ const MaxDuplicates = 3 * MaxMembers
 // RecordDuplicate notes that nik, a person of this case, is also held by
 // the other case; held says which of the two holds them. A finding already
 // open for the same person and case changes nothing.
-func (c *Case) RecordDuplicate(nik, otherCaseID, otherKK string, held bool, now time.Time) []Event {
+func (c *Case) RecordDuplicate(nik, otherCaseID, otherKK, otherVillage string, held bool, now time.Time) []Event {
 	if c.Status != StatusOpen || len(c.Duplicates) >= MaxDuplicates {
 		return nil
 	}
@@ -76,7 +77,7 @@ func (c *Case) RecordDuplicate(nik, otherCaseID, otherKK string, held bool, now 
 		}
 	}
 	id := fmt.Sprintf("dup-%d", len(c.Duplicates)+1)
-	c.Duplicates = append(c.Duplicates, Duplicate{ID: id, NIK: nik, OtherCaseID: otherCaseID, OtherKK: otherKK, Held: held, Open: true, At: now})
+	c.Duplicates = append(c.Duplicates, Duplicate{ID: id, NIK: nik, OtherCaseID: otherCaseID, OtherKK: otherKK, OtherVillage: otherVillage, Held: held, Open: true, At: now})
 	e := c.event(now, System, EventPossibleDuplicate, fmt.Sprintf("%s: a person of this household is also in case %s", id, otherCaseID))
 	e.Ref = id
 	return c.commit(now, e)
@@ -93,12 +94,12 @@ func (c *Case) OpenDuplicates() int {
 	return n
 }
 
-// People counts the persons this case holds: its members (or its head,
-// before the survey) less those another case holds, so that a person on
-// two family cards is counted once in the remaining people.
+// People counts the persons this case holds: its surveyed members less
+// those another case holds, so that a person on two family cards is
+// counted once in the remaining people (0 before the survey, as before).
 func (c *Case) People() int {
-	n := 1
-	if c.Survey != nil && len(c.Survey.Members) > 0 {
+	n := 0
+	if c.Survey != nil {
 		n = len(c.Survey.Members)
 	}
 	elsewhere := map[string]bool{}

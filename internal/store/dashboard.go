@@ -25,8 +25,12 @@ type Tally struct {
 	ExtremePoorOpen int64 `json:"extremePoorOpen"`
 	Graduated       int64 `json:"graduated"`
 	ExcludedNotPoor int64 `json:"excludedNotPoor"`
-	// RemainingPeople sums the surveyed members of open cases.
+	// RemainingPeople sums the people open cases hold: surveyed members, a
+	// person on two family cards once.
 	RemainingPeople int64 `json:"remainingPeople"`
+	// PossibleDuplicates counts the findings of open cases awaiting a
+	// supervisor (a shared person shows on both cases).
+	PossibleDuplicates int64 `json:"possibleDuplicates"`
 }
 
 func newTally() Tally {
@@ -50,6 +54,7 @@ func (t *Tally) add(g group) {
 		return
 	}
 	t.Open += g.N
+	t.PossibleDuplicates += g.N * g.Key.Duplicates
 	if g.Key.Overdue {
 		t.Overdue += g.N
 	}
@@ -106,6 +111,9 @@ type group struct {
 		Outcome   string `bson:"o"`
 		Overdue   bool   `bson:"ov"`
 		Escalated bool   `bson:"e"`
+		// Duplicates is the case's open findings; absent (0) in summaries
+		// written before findings existed.
+		Duplicates int64 `bson:"dp"`
 	} `bson:"_id"`
 	N int64 `bson:"n"`
 }
@@ -123,6 +131,7 @@ func (s *Store) Dashboard(ctx context.Context, scope, district string) (Dashboar
 			{Key: "_id", Value: bson.D{
 				{Key: "d", Value: "$districtCode"}, {Key: "s", Value: "$stage"}, {Key: "st", Value: "$status"},
 				{Key: "o", Value: "$outcome"}, {Key: "ov", Value: "$overdue"}, {Key: "e", Value: "$escalated"},
+				{Key: "dp", Value: "$openDuplicates"},
 			}},
 			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
 		}}},

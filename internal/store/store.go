@@ -155,6 +155,9 @@ type Summary struct {
 	// Regions is the case's region path, province to village, so a scope
 	// filter at any level is one equality match.
 	Regions []string `bson:"regions" json:"-"`
+	// OpenDuplicates counts the case's possible duplicates awaiting a
+	// supervisor.
+	OpenDuplicates int `bson:"openDuplicates" json:"openDuplicates"`
 	// Agencies are the agencies holding an intervention of the case: an
 	// agency lists only those cases.
 	Agencies []string `bson:"agencies,omitempty" json:"-"`
@@ -165,17 +168,16 @@ func newSummary(c household.Case) Summary {
 	for code := c.VillageCode; code != ""; code = region.ParentCode(code) {
 		path = append([]string{code}, path...)
 	}
-	members := 0
-	if c.Survey != nil {
-		members = len(c.Survey.Members)
-	}
+	// People, not members: a person another case holds is counted there,
+	// so the remaining people count each person once.
+	members := c.People()
 	var agencies []string
 	for _, iv := range c.Interventions {
 		if !slices.Contains(agencies, iv.Agency) {
 			agencies = append(agencies, iv.Agency)
 		}
 	}
-	return Summary{Agencies: agencies, ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+	return Summary{Agencies: agencies, OpenDuplicates: c.OpenDuplicates(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
 		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
 		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
@@ -289,16 +291,18 @@ type Filter struct {
 	// Scope is the caller's region; only cases within it are listed.
 	Scope string
 	// Agency, when set, lists only cases holding one of its interventions.
-	Agency    string
-	District  string
-	Village   string
-	Stage     household.Stage
-	Status    household.Status
-	Outcome   household.Outcome
-	Escalated *bool
-	Overdue   *bool
-	Limit     int
-	Cursor    string
+	Agency string
+	// Duplicates lists only cases with possible duplicates to resolve.
+	Duplicates bool
+	District   string
+	Village    string
+	Stage      household.Stage
+	Status     household.Status
+	Outcome    household.Outcome
+	Escalated  *bool
+	Overdue    *bool
+	Limit      int
+	Cursor     string
 }
 
 type cursor struct {
@@ -316,6 +320,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Summary, string, error) {
 	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
 	if f.Agency != "" {
 		add("agencies", f.Agency)
+	}
+	if f.Duplicates {
+		add("openDuplicates", bson.D{{Key: "$gt", Value: 0}})
 	}
 	if f.District != "" {
 		add("districtCode", f.District)
