@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -12,16 +13,23 @@ import (
 	"github.com/tuntas-id/tuntas/internal/listimport"
 )
 
-// CaseOpener opens one household's case; created is false when the KK
-// already had an open case that this request did not open. requestID makes
-// a repeated call answer as the first did.
+// CaseOpener opens one household's case and returns it as it stands once
+// open, with the possible duplicates its head's claim found; created is
+// false when the KK already had an open case that this request did not
+// open. requestID makes a repeated call answer as the first did.
 type CaseOpener interface {
-	Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (created bool, err error)
+	Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (c household.Case, created bool, err error)
 }
 
-// ImportStore holds an import's validated rows and its progress.
+// ImportStore holds an import's validated rows, the flags opening them
+// raises, and its progress.
 type ImportStore interface {
 	ImportChunk(ctx context.Context, importID string, chunk int) ([]listimport.Row, error)
+	// AddRowFlags stores flags raised while opening a chunk. Storing the
+	// same flag (import, row, column) again changes nothing, so a retried
+	// chunk keeps one copy; once the import holds MaxRowErrors row errors
+	// and flags, further flags are dropped (the flagged count goes on).
+	AddRowFlags(ctx context.Context, importID string, flags []listimport.RowError) error
 	SaveImportProgress(ctx context.Context, p listimport.Progress) error
 }
 
@@ -45,15 +53,23 @@ type ChunkInput struct {
 	Actor    household.Actor `json:"actor"`
 }
 
-// ChunkResult counts what opening a chunk did.
+// ChunkResult counts what opening a chunk did. Flagged counts the rows
+// that opening flagged and reading the file had not.
 type ChunkResult struct {
 	Opened      int `json:"opened"`
 	AlreadyOpen int `json:"alreadyOpen"`
+	Flagged     int `json:"flagged,omitempty"`
 }
+
+// heldElsewhereMessage is the flag on a row whose head another open case
+// holds. It names that case by ID, never the NIK or the other KK.
+const heldElsewhereMessage = "head is a member of another open case (%s)"
 
 // OpenChunk opens the case of every row of a chunk. Each row's request ID
 // is derived from the import and the row, so a retried chunk counts
-// exactly as the first attempt would have.
+// exactly as the first attempt would have. A row whose case has an open
+// possible-duplicate finding on the row's head, held by another case, is
+// flagged.
 func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, error) {
 	im.once.Do(func() {
 		r, burst := rate.Limit(im.Rate), im.Concurrency
@@ -73,6 +89,7 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 	var (
 		mu       sync.Mutex
 		res      ChunkResult
+		flags    []listimport.RowError
 		firstErr error
 		wg       sync.WaitGroup
 		next     = make(chan listimport.Row)
@@ -88,7 +105,7 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 					mu.Unlock()
 					continue
 				}
-				created, err := im.Opener.Open(ctx, row.Open, in.Actor, fmt.Sprintf("%s:%d", in.ImportID, row.Row))
+				c, created, err := im.Opener.Open(ctx, row.Open, in.Actor, fmt.Sprintf("%s:%d", in.ImportID, row.Row))
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -97,6 +114,13 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 					res.Opened++
 				default:
 					res.AlreadyOpen++
+				}
+				if d, ok := heldElsewhere(c, row.Open.HeadNIK); ok {
+					flags = append(flags, listimport.RowError{ImportID: in.ImportID, Row: row.Row, Field: "head_nik",
+						Kind: listimport.KindFlag, Message: fmt.Sprintf(heldElsewhereMessage, d.OtherCaseID)})
+					if !row.Flagged {
+						res.Flagged++
+					}
 				}
 				mu.Unlock()
 			}
@@ -114,7 +138,21 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 	if firstErr != nil {
 		return ChunkResult{}, fmt.Errorf("import %s chunk %d: %w", in.ImportID, in.Chunk, firstErr)
 	}
+	slices.SortFunc(flags, func(a, b listimport.RowError) int { return a.Row - b.Row })
+	if err := im.Store.AddRowFlags(ctx, in.ImportID, flags); err != nil {
+		return ChunkResult{}, fmt.Errorf("import %s chunk %d flags: %w", in.ImportID, in.Chunk, err)
+	}
 	return res, nil
+}
+
+// heldElsewhere is c's open finding that another case holds nik.
+func heldElsewhere(c household.Case, nik string) (household.Duplicate, bool) {
+	for _, d := range c.Duplicates {
+		if d.Open && !d.Held && d.NIK == nik {
+			return d, true
+		}
+	}
+	return household.Duplicate{}, false
 }
 
 func cmpErr(first, err error) error {

@@ -84,6 +84,38 @@ func TestAnImportStoresValidRowsAndRowErrorsThenStartsItsWorkflow(t *testing.T) 
 	}
 }
 
+// TestAnImportReportsRepeatedRowsAsFlagsBesideRowErrors: a row repeating
+// an earlier row's KK is valid, stored to be opened and counted as
+// flagged; GET /v1/imports/{id} lists its flag with the row errors, told
+// apart by kind, as the document describes.
+func TestAnImportReportsRepeatedRowsAsFlagsBesideRowErrors(t *testing.T) {
+	ht := newHandlerTest(t)
+	list := importCSV + "p3ke,6408010101190001,6408014101750009,Siti Aminah,64.08.01.2001,RT 01,2\n" // line 8 repeats line 2's KK
+	status, prog, body := ht.upload("text/csv", []byte(list))
+	if status != http.StatusAccepted || prog.Valid != 4 || prog.Rejected != 3 || prog.Flagged != 1 {
+		t.Fatalf("= %d %+v: %s", status, prog, body)
+	}
+	rec := ht.do(http.MethodGet, "/v1/imports/"+prog.ID, ht.token(household.RoleAdmin, "64"), nil)
+	var rep listimport.Report
+	if err := json.Unmarshal(rec.Body.Bytes(), &rep); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("GET the import = %d: %s", rec.Code, rec.Body)
+	}
+	var flags, errs []string
+	for _, e := range rep.Errors {
+		if e.IsFlag() {
+			flags = append(flags, fmt.Sprintf("%d:%s:%s", e.Row, e.Field, e.Message))
+		} else {
+			errs = append(errs, fmt.Sprintf("%d:%s", e.Row, e.Field))
+		}
+	}
+	if !slices.Equal(flags, []string{"8:kk:kk also on line 2"}) || len(errs) != 3 || rep.Import.Flagged != 1 || rep.ErrorsShown != 4 {
+		t.Errorf("report: flags %q, errors %q, %+v", flags, errs, rep.Import)
+	}
+	if strings.Contains(rec.Body.String(), `"kind":"error"`) || !strings.Contains(rec.Body.String(), `"kind":"flag"`) {
+		t.Errorf("row errors carry no kind, flags carry kind flag: %s", rec.Body)
+	}
+}
+
 func TestAnImportKeepsValidRowsInChunksOf250(t *testing.T) {
 	ht := newHandlerTest(t)
 	var b strings.Builder

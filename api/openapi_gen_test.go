@@ -120,6 +120,7 @@ var fieldEnums = map[schemaField]enumList{
 var handWrittenEnums = []enumList{
 	listOf("reportFormats", reportFormats),
 	listOf("listimport.Running and Done", []listimport.Status{listimport.Running, listimport.Done}),
+	listOf("listimport.KindError and KindFlag", []listimport.Kind{listimport.KindError, listimport.KindFlag}),
 }
 
 // fieldRules carry the domain's limits into the schemas, so that a client

@@ -43,7 +43,7 @@ func Import(ctx workflow.Context, in ImportInput) (listimport.Progress, error) {
 			workflow.GetLogger(ctx).Error("import chunk failed", "import", p.ID, "chunk", p.ChunksDone, "error", err)
 			p.ChunkFailed(workflow.Now(ctx))
 		} else {
-			p.ChunkOpened(res.Opened, res.AlreadyOpen, workflow.Now(ctx))
+			p.ChunkOpened(res.Opened, res.AlreadyOpen, res.Flagged, workflow.Now(ctx))
 		}
 		if err := workflow.ExecuteActivity(saveCtx, im.SaveImportProgress, p).Get(ctx, nil); err != nil {
 			return p, err

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,6 +201,118 @@ func TestImportCommandPrintsLinesNotFramesWhenRedirected(t *testing.T) {
 	for _, line := range bad {
 		if !strings.Contains(string(rejected), "\n"+strconv.Itoa(line)+",") {
 			t.Errorf("row %d missing from the errors file:\n%s", line, rejected)
+		}
+	}
+}
+
+// TestImportFlagsRepeatedRowsAndHeadsOfAnotherOpenCase imports, with
+// `tuntas import`, a list holding a household twice, a head on two KKs,
+// a head who is a member of another open case and a bad row. The repeated
+// and held rows are opened (or reach the case already open) and flagged,
+// and the flags come beside the row errors in the summary, the --errors
+// file and GET /v1/imports/{id}, naming lines and cases, never a NIK.
+func TestImportFlagsRepeatedRowsAndHeadsOfAnotherOpenCase(t *testing.T) {
+	p := tokens(t, sys)
+	// Rudi Hartono, a child in the survey, is then a member of an open
+	// case: this one, or an earlier test's still open that claimed him
+	// first.
+	const member = "6408010203100002"
+	var other household.Case
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), "64.08.01.2001"), &other)
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+other.ID+"/survey", p.cw, surveyBody(600_000), nil)
+
+	// A head no other test uses: born in 2005, which synth never writes.
+	const head = "6408015512050917"
+	kkA, kkB, kkC := nextKK(), nextKK(), nextKK()
+	row := func(kk, nik, name string) string {
+		return kk + "," + nik + "," + name + ",64.08.01.2001,RT 05,2,p3ke\n"
+	}
+	text := "kk,head_nik,head_name,village_code,address,desil,source\n" +
+		row(kkA, head, "Wati") + // line 2
+		row(kkA, head, "Wati") + // line 3: line 2 again
+		row(kkB, member, "Rudi Hartono") + // line 4: a member of another open case
+		row(kkC, head, "Wati") + // line 5: line 2's head on another KK
+		strings.Replace(row(nextKK(), "6408015512050918", "Rina"), "p3ke", "survey", 1) // line 6: rejected
+	dir := t.TempDir()
+	list, errFile := filepath.Join(dir, "list.csv"), filepath.Join(dir, "flagged.csv")
+	if err := os.WriteFile(list, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"import", "--api", sys.URL, "--token", p.admin, "--errors", errFile, list}, &stdout, &stderr); err != nil {
+		t.Fatalf("tuntas import: %v\n%s", err, stderr.String())
+	}
+	id := strings.Fields(stdout.String())[1]
+	rep, err := (&listimport.Client{BaseURL: sys.URL, Token: p.admin}).Report(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Lines 2 and 3 open one case; lines 2 and 5 race for the head, and
+	// the case that loses the claim comes back held elsewhere: either
+	// kkC's (line 5), or kkA's (lines 2 and 3).
+	const heldMsg = "head is a member of another open case ("
+	flags := map[int][]string{}
+	var errs []int
+	for _, e := range rep.Errors {
+		if !e.IsFlag() {
+			errs = append(errs, e.Row)
+			continue
+		}
+		for _, secret := range []string{head, member, kkA, kkB, kkC, other.KK} {
+			if strings.Contains(e.Message, secret) {
+				t.Errorf("flag %+v quotes a NIK or KK", e)
+			}
+		}
+		msg := e.Field + ": " + e.Message
+		if strings.HasPrefix(e.Message, heldMsg) {
+			msg = e.Field + ": " + heldMsg + "…)"
+		}
+		flags[e.Row] = append(flags[e.Row], msg)
+	}
+	held := "head_nik: " + heldMsg + "…)"
+	want := map[int][]string{
+		3: {"head_nik: head_nik also on line 2", "kk: kk also on line 2"},
+		4: {held},
+		5: {"head_nik: head_nik also on line 2"},
+	}
+	wantFlagged := 3 // lines 3, 4 and 5
+	if slices.Contains(flags[5], held) {
+		want[5] = append(want[5], held)
+	} else {
+		want[2], want[3] = []string{held}, append(want[3], held)
+		wantFlagged++ // line 2
+	}
+	for _, rows := range flags {
+		slices.Sort(rows)
+	}
+	for _, rows := range want {
+		slices.Sort(rows)
+	}
+	if !maps.EqualFunc(flags, want, slices.Equal) {
+		t.Errorf("flags by line %v, want %v", flags, want)
+	}
+	if !slices.Equal(errs, []int{6}) {
+		t.Errorf("row errors on lines %v, want line 6", errs)
+	}
+	if got := rep.Import; got.RowsRead != 5 || got.Valid != 4 || got.Rejected != 1 || got.Opened != 3 || got.AlreadyOpen != 1 ||
+		got.Failed != 0 || got.Flagged != wantFlagged || got.Status != listimport.Done {
+		t.Fatalf("finished with %+v, want 3 opened, 1 already open, 1 rejected, %d flagged", got, wantFlagged)
+	}
+
+	if want := "opened 3, already open 1, rejected 1, failed 0, flagged " + strconv.Itoa(wantFlagged); !strings.Contains(stdout.String(), want) ||
+		!strings.Contains(stdout.String(), "  row 3 kk (flag): kk also on line 2\n") {
+		t.Errorf("summary on stdout: %q", stdout.String())
+	}
+	written, err := os.ReadFile(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"\n3,kk,kk also on line 2,flag\n", "\n5,head_nik,head_nik also on line 2,flag\n", "\n6,source,"} {
+		if !strings.Contains(string(written), line) {
+			t.Errorf("the errors file lacks %q:\n%s", line, written)
 		}
 	}
 }

@@ -121,10 +121,10 @@ type caseOpener struct {
 
 var _ activities.CaseOpener = caseOpener{}
 
-func (o caseOpener) Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (bool, error) {
+func (o caseOpener) Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (household.Case, bool, error) {
 	out, err := workflows.Open(ctx, o.c, workflows.CaseInput{Open: in, Actor: by,
 		Rules: o.defaults.Rules, Deadlines: o.defaults.Deadlines, RequestID: requestID})
-	return out.Created, err
+	return out.Case, out.Created, err
 }
 
 // httpServer is the API's server with timeouts set.

@@ -14,7 +14,8 @@ import (
 )
 
 // Report is what GET /v1/imports/{id} answers: an import's progress and
-// its first MaxRowErrors row errors, by row and column. The fields are in
+// its first MaxRowErrors row errors and flags, by row and column (a flag
+// has the kind KindFlag). The fields are in
 // the order of their JSON names, as the API has always written them.
 type Report struct {
 	Errors      []RowError `json:"errors"`
@@ -116,34 +117,38 @@ func (c *Client) do(req *http.Request, out any) error {
 	return nil
 }
 
-// summaryErrors is how many row errors WriteSummary lists.
+// summaryErrors is how many row errors and flags WriteSummary lists.
 const summaryErrors = 20
 
-// WriteSummary writes what an import did, and its first row errors, as
-// `tuntas import` prints them when it ends.
+// WriteSummary writes what an import did, and its first row errors and
+// flags, as `tuntas import` prints them when it ends.
 func WriteSummary(w io.Writer, r Report) error {
 	p := r.Import
 	var b strings.Builder
-	fmt.Fprintf(&b, "import %s %s: rows %d, opened %d, already open %d, rejected %d, failed %d\n",
-		p.ID, p.Status, p.RowsRead, p.Opened, p.AlreadyOpen, p.Rejected, p.Failed)
+	fmt.Fprintf(&b, "import %s %s: rows %d, opened %d, already open %d, rejected %d, failed %d, flagged %d\n",
+		p.ID, p.Status, p.RowsRead, p.Opened, p.AlreadyOpen, p.Rejected, p.Failed, p.Flagged)
 	for i, e := range r.Errors {
 		if i == summaryErrors {
 			fmt.Fprintf(&b, "  … and %d more (--errors FILE writes the first %d)\n", len(r.Errors)-summaryErrors, MaxRowErrors)
 			break
 		}
-		fmt.Fprintf(&b, "  row %d %s: %s\n", e.Row, e.Field, e.Message)
+		flag := ""
+		if e.IsFlag() {
+			flag = " (flag)"
+		}
+		fmt.Fprintf(&b, "  row %d %s%s: %s\n", e.Row, e.Field, flag, e.Message)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// WriteRowErrors writes row errors as CSV (row, field, message), for the
-// person who fixes the list.
+// WriteRowErrors writes row errors and flags as CSV (row, field, message,
+// kind: error or flag), for the person who fixes the list.
 func WriteRowErrors(w io.Writer, errs []RowError) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"row", "field", "message"})
+	_ = cw.Write([]string{"row", "field", "message", "kind"})
 	for _, e := range errs {
-		_ = cw.Write([]string{strconv.Itoa(e.Row), e.Field, e.Message})
+		_ = cw.Write([]string{strconv.Itoa(e.Row), e.Field, e.Message, string(e.KindOf())})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

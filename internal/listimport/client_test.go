@@ -114,34 +114,38 @@ func TestFollowStopsWhenTheContextEnds(t *testing.T) {
 	}
 }
 
-func TestWriteSummaryListsTheFirstRowErrors(t *testing.T) {
-	rep := listimport.Report{Import: listimport.Progress{ID: "imp-1", Status: listimport.Done, RowsRead: 30, Opened: 5, AlreadyOpen: 1, Rejected: 24}}
+func TestWriteSummaryListsTheFirstRowErrorsAndFlags(t *testing.T) {
+	rep := listimport.Report{Import: listimport.Progress{ID: "imp-1", Status: listimport.Done, RowsRead: 30, Opened: 5, AlreadyOpen: 1, Rejected: 24, Flagged: 1}}
 	for i := range 24 {
 		rep.Errors = append(rep.Errors, listimport.RowError{Row: i + 2, Field: "kk", Message: "must be exactly 16 digits"})
 	}
+	rep.Errors[1] = listimport.RowError{Row: 3, Field: "kk", Message: "kk also on line 2", Kind: listimport.KindFlag}
 	var b bytes.Buffer
 	if err := listimport.WriteSummary(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	if len(lines) != 22 ||
-		lines[0] != "import imp-1 done: rows 30, opened 5, already open 1, rejected 24, failed 0" ||
+		lines[0] != "import imp-1 done: rows 30, opened 5, already open 1, rejected 24, failed 0, flagged 1" ||
 		lines[1] != "  row 2 kk: must be exactly 16 digits" ||
+		lines[2] != "  row 3 kk (flag): kk also on line 2" ||
 		!strings.Contains(lines[21], "and 4 more") {
 		t.Fatalf("summary:\n%s", b.String())
 	}
 }
 
-func TestWriteRowErrorsWritesCSV(t *testing.T) {
+func TestWriteRowErrorsWritesCSVWithTheKind(t *testing.T) {
 	var b bytes.Buffer
 	err := listimport.WriteRowErrors(&b, []listimport.RowError{
 		{Row: 3, Field: "address", Message: "must be 1 to 300 characters of text"},
+		{Row: 5, Field: "head_nik", Message: "head_nik also on line 2", Kind: listimport.KindFlag},
 		{Row: 7, Field: "(row)", Message: `not a valid CSV row: bare " in non-quoted field`},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "row,field,message\n3,address,must be 1 to 300 characters of text\n7,(row),\"not a valid CSV row: bare \"\" in non-quoted field\"\n"
+	want := "row,field,message,kind\n3,address,must be 1 to 300 characters of text,error\n5,head_nik,head_nik also on line 2,flag\n" +
+		"7,(row),\"not a valid CSV row: bare \"\" in non-quoted field\",error\n"
 	if b.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
 	}

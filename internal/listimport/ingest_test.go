@@ -3,6 +3,7 @@ package listimport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -43,7 +44,8 @@ func (m *memSink) AddRowErrors(_ context.Context, errs []listimport.RowError) er
 
 // list writes a header and then valid and bad rows as pattern says,
 // one character a row: 'v' valid, 'b' with a bad source, '2' with a bad
-// source and a bad desil.
+// source and a bad desil. Every 'v' is the same row, so each after the
+// first carries two flags (its KK and head NIK repeat the first).
 func list(pattern string) string {
 	var b strings.Builder
 	b.WriteString(header)
@@ -106,21 +108,25 @@ func TestIngestCutsValidRowsIntoChunks(t *testing.T) {
 	}
 }
 
-func TestIngestKeepsTheFirstRowErrorsAndCountsEveryRejectedRow(t *testing.T) {
+func TestIngestKeepsTheFirstRowErrorsAndFlagsAndCountsEveryRejectedRow(t *testing.T) {
 	tests := []struct {
 		name     string
 		pattern  string
 		rejected int
 		kept     int
-		lastRow  int // of the last kept error
+		lastRow  int // of the last kept error or flag
+		flagged  int
 	}{
-		{"a few", "vbvb", 2, 2, 5},
-		{"just under the cap", strings.Repeat("b", listimport.MaxRowErrors-1), 999, 999, 1000},
-		{"at the cap", strings.Repeat("b", listimport.MaxRowErrors), 1000, 1000, 1001},
-		{"past the cap", strings.Repeat("b", listimport.MaxRowErrors+500), 1500, 1000, 1001},
+		{"a few", "vbvb", 2, 4, 5, 1}, // line 4 repeats line 2: two flags
+		{"just under the cap", strings.Repeat("b", listimport.MaxRowErrors-1), 999, 999, 1000, 0},
+		{"at the cap", strings.Repeat("b", listimport.MaxRowErrors), 1000, 1000, 1001, 0},
+		{"past the cap", strings.Repeat("b", listimport.MaxRowErrors+500), 1500, 1000, 1001, 0},
 		// 499 rows of two errors and one of one reach 999; the next row's
 		// first error (by column) is the last kept.
-		{"the cap cuts a row", strings.Repeat("2", 499) + "b" + "2" + "v", 501, 1000, 502},
+		{"the cap cuts a row", strings.Repeat("2", 499) + "b" + "2" + "v", 501, 1000, 502, 0},
+		// Rows 3 to 502 carry two flags each; the rows after are flagged
+		// and counted but their flags are not kept.
+		{"flags count against the cap", strings.Repeat("v", 600), 0, 1000, 502, 599},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,8 +135,8 @@ func TestIngestKeepsTheFirstRowErrorsAndCountsEveryRejectedRow(t *testing.T) {
 			if err := listimport.Ingest(context.Background(), strings.NewReader(list(tt.pattern)), "64", &sink, &p); err != nil {
 				t.Fatal(err)
 			}
-			if p.Rejected != tt.rejected || len(sink.errs) != tt.kept {
-				t.Fatalf("rejected %d, kept %d errors; want %d, %d", p.Rejected, len(sink.errs), tt.rejected, tt.kept)
+			if p.Rejected != tt.rejected || len(sink.errs) != tt.kept || p.Flagged != tt.flagged {
+				t.Fatalf("rejected %d, flagged %d, kept %d errors and flags; want %d, %d, %d", p.Rejected, p.Flagged, len(sink.errs), tt.rejected, tt.flagged, tt.kept)
 			}
 			if last := sink.errs[len(sink.errs)-1]; last.Row != tt.lastRow {
 				t.Errorf("last kept error %+v, want row %d", last, tt.lastRow)
@@ -170,5 +176,96 @@ func TestIngestStopsOnAnUnusableHeaderOrAFailingStore(t *testing.T) {
 		if err := listimport.Ingest(context.Background(), strings.NewReader(list(pattern)), "64", &sink, &p); !errors.Is(err, down) {
 			t.Errorf("%s: got %v, want the store's error", pattern, err)
 		}
+	}
+}
+
+// Family cards and heads' NIKs of the in-file repeat tests, all valid.
+const (
+	kk1, kk2, kk3    = "6408010101190001", "6408010101190002", "6408010101190003"
+	nik1, nik2, nik3 = "6408014101750001", "6408014101750002", "6408010202760003"
+)
+
+// TestIngestFlagsAValidRowRepeatingTheKKOrHeadNIKOfAnEarlierValidRow: the
+// row is still valid and stored to be opened; the flag names the first
+// line with that KK or NIK, never the number. Only valid rows are
+// remembered: a rejected row opens nothing, so the valid row after it with
+// the same KK is the one that opens, unflagged.
+func TestIngestFlagsAValidRowRepeatingTheKKOrHeadNIKOfAnEarlierValidRow(t *testing.T) {
+	type r = map[string]string
+	row := func(kk, nik string) r { return with(r{"kk": kk, "head_nik": nik}) }
+	bad := func(kk, nik string) r { return with(r{"kk": kk, "head_nik": nik, "source": "survey"}) }
+	tests := []struct {
+		name      string
+		rows      []r
+		valid     int
+		rejected  int
+		wantFlags []string // line field: message
+	}{
+		{"no repeats", []r{row(kk1, nik1), row(kk2, nik2)}, 2, 0, nil},
+		{"the same KK twice", []r{row(kk1, nik1), row(kk1, nik2)}, 2, 0,
+			[]string{"3 kk: kk also on line 2"}},
+		{"the same head NIK on two KKs", []r{row(kk1, nik1), row(kk2, nik1)}, 2, 0,
+			[]string{"3 head_nik: head_nik also on line 2"}},
+		{"both: the same household twice", []r{row(kk1, nik1), row(kk2, nik2), row(kk1, nik1)}, 3, 0,
+			[]string{"4 head_nik: head_nik also on line 2", "4 kk: kk also on line 2"}},
+		{"each repeat names the first line", []r{row(kk1, nik1), row(kk1, nik2), row(kk1, nik3)}, 3, 0,
+			[]string{"3 kk: kk also on line 2", "4 kk: kk also on line 2"}},
+		{"a rejected row between counts in the line", []r{row(kk1, nik1), bad(kk2, nik2), row(kk3, nik1)}, 2, 1,
+			[]string{"4 head_nik: head_nik also on line 2"}},
+		{"a repeat of a rejected row is not flagged", []r{bad(kk1, nik1), row(kk1, nik1)}, 1, 1, nil},
+		{"a rejected repeat of a valid row is only rejected", []r{row(kk1, nik1), bad(kk1, nik1)}, 1, 1, nil},
+		// The KK's 16 digits read as a valid NIK; a KK and a NIK are
+		// never compared.
+		{"a head NIK equal to another row's KK is no repeat", []r{row(kk1, nik1), row(kk2, kk1)}, 2, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := header
+			for _, row := range tt.rows {
+				file += line(header, row)
+			}
+			var sink memSink
+			p := listimport.Progress{ID: "imp-4"}
+			if err := listimport.Ingest(context.Background(), strings.NewReader(file), "64", &sink, &p); err != nil {
+				t.Fatal(err)
+			}
+			var flags []string
+			flaggedLines := map[int]bool{}
+			for _, e := range sink.errs {
+				if !e.IsFlag() {
+					continue
+				}
+				if e.ImportID != "imp-4" {
+					t.Errorf("flag %+v lacks its import", e)
+				}
+				for _, number := range []string{kk1, kk2, kk3, nik1, nik2, nik3} {
+					if strings.Contains(e.Message, number) {
+						t.Errorf("flag %+v quotes a KK or NIK", e)
+					}
+				}
+				flags = append(flags, fmt.Sprintf("%d %s: %s", e.Row, e.Field, e.Message))
+				flaggedLines[e.Row] = true
+			}
+			if !slices.Equal(flags, tt.wantFlags) {
+				t.Errorf("flags %q, want %q", flags, tt.wantFlags)
+			}
+			if p.Valid != tt.valid || p.Rejected != tt.rejected || p.Flagged != len(flaggedLines) {
+				t.Errorf("progress %+v, want %d valid, %d rejected, %d flagged", p, tt.valid, tt.rejected, len(flaggedLines))
+			}
+			// Flagged rows are stored to be opened all the same, marked so
+			// that opening counts them once.
+			var stored []listimport.Row
+			for n := range p.Chunks {
+				stored = append(stored, sink.chunks[n]...)
+			}
+			if len(stored) != tt.valid {
+				t.Fatalf("stored %d rows, want every valid row (%d)", len(stored), tt.valid)
+			}
+			for _, row := range stored {
+				if row.Flagged != flaggedLines[row.Row] {
+					t.Errorf("stored line %d flagged %t, want %t", row.Row, row.Flagged, flaggedLines[row.Row])
+				}
+			}
+		})
 	}
 }

@@ -1,7 +1,7 @@
 // Package listimport owns importing a household list (a P3KE or DTSEN
 // export as CSV): reading and validating it row by row with the domain's
 // rules for opening a case, cutting the valid rows into chunks, the
-// progress and row errors an import reports, and the client `tuntas
+// progress, row errors and flags an import reports, and the client `tuntas
 // import` uploads and follows a list with. The HTTP handler, the Import
 // workflow, the activity that opens a chunk's cases and the MongoDB code
 // are thin adapters around it in api, workflows, activities and
@@ -19,9 +19,10 @@ import (
 // opens one chunk, so it bounds both memory and the work a retry repeats.
 const ChunkSize = 250
 
-// MaxRowErrors is how many row errors an import keeps and reports; the
-// rejected count goes on past it. A thousand reasons are enough to fix a
-// list, and the cap keeps a file of garbage from filling the database.
+// MaxRowErrors is how many row errors and flags an import keeps and
+// reports; the rejected and flagged counts go on past it. A thousand
+// reasons are enough to fix a list, and the cap keeps a file of garbage
+// from filling the database.
 const MaxRowErrors = 1000
 
 // Status is where an import stands.
@@ -50,8 +51,12 @@ type Progress struct {
 	Opened      int       `json:"opened"`
 	AlreadyOpen int       `json:"alreadyOpen"`
 	Failed      int       `json:"failed"`
-	Chunks      int       `json:"chunks"`
-	ChunksDone  int       `json:"chunksDone"`
+	// Flagged counts valid rows opened (or found open) but flagged: their
+	// KK or head NIK is on an earlier row of the file, or their head is a
+	// member of another open case.
+	Flagged    int `json:"flagged"`
+	Chunks     int `json:"chunks"`
+	ChunksDone int `json:"chunksDone"`
 }
 
 // Start stamps an import whose file has been read. An import with no
@@ -73,10 +78,12 @@ func (p Progress) ChunkRows(n int) int {
 }
 
 // ChunkOpened records that the next chunk's cases were opened or found
-// already open.
-func (p *Progress) ChunkOpened(opened, alreadyOpen int, at time.Time) {
+// already open, and how many of its rows opening flagged that reading the
+// file had not.
+func (p *Progress) ChunkOpened(opened, alreadyOpen, flagged int, at time.Time) {
 	p.Opened += opened
 	p.AlreadyOpen += alreadyOpen
+	p.Flagged += flagged
 	p.chunkDone(at)
 }
 
@@ -100,22 +107,50 @@ func (p *Progress) chunkDone(at time.Time) {
 func (p Progress) Settled() int { return p.Opened + p.AlreadyOpen + p.Failed }
 
 // Row is one valid row of a list: its line in the file and the case it
-// opens.
+// opens. Flagged is set when reading the file flagged it, so that opening
+// counts each flagged row once.
 type Row struct {
-	Row  int                 `json:"row"`
-	Open household.OpenInput `json:"open"`
+	Row     int                 `json:"row"`
+	Open    household.OpenInput `json:"open"`
+	Flagged bool                `json:"flagged,omitempty"`
 }
 
-// RowError is one reason a row was rejected, naming the column as the
-// file does.
+// Kind tells a row error from a flag.
+type Kind string
+
+// Kinds of RowError. An error is stored and sent without a kind, as before
+// flags existed; KindError is how reports name it.
+const (
+	// KindError: the row was rejected and nothing was opened for it.
+	KindError Kind = "error"
+	// KindFlag: the row is valid and its case was opened (or found open),
+	// but someone should look at it.
+	KindFlag Kind = "flag"
+)
+
+// RowError is one reason a row was rejected, or one flag on a valid row,
+// naming the column as the file does. A flag's message never quotes a KK
+// or NIK: it names the other line or case.
 type RowError struct {
 	ImportID string `json:"importId"`
 	Row      int    `json:"row"`
 	Field    string `json:"field"`
 	Message  string `json:"message"`
+	Kind     Kind   `json:"kind,omitempty"`
 }
 
 func (e RowError) Error() string { return fmt.Sprintf("row %d %s: %s", e.Row, e.Field, e.Message) }
+
+// IsFlag tells a flag from a row error.
+func (e RowError) IsFlag() bool { return e.Kind == KindFlag }
+
+// KindOf is e's kind as reports name it: KindError when it has none.
+func (e RowError) KindOf() Kind {
+	if e.Kind == "" {
+		return KindError
+	}
+	return e.Kind
+}
 
 // RowErrors are the reasons one row was rejected, ordered by column. The
 // Reader returns them as the error of a rejected row; reading goes on.

@@ -44,7 +44,7 @@ func TestProgressCountsEachChunkUntilDone(t *testing.T) {
 		settled int
 		done    bool
 	}{
-		{"first chunk opened", func(at time.Time) { p.ChunkOpened(240, 10, at) }, 250, false},
+		{"first chunk opened", func(at time.Time) { p.ChunkOpened(240, 10, 3, at) }, 250, false},
 		{"second chunk failed", p.ChunkFailed, 500, false},
 		{"last chunk failed", p.ChunkFailed, 501, true},
 	}
@@ -55,7 +55,7 @@ func TestProgressCountsEachChunkUntilDone(t *testing.T) {
 			t.Fatalf("%s: %+v, want %d settled, done %t", s.name, p, s.settled, s.done)
 		}
 	}
-	if p.Opened != 240 || p.AlreadyOpen != 10 || p.Failed != 251 || !p.FinishedAt.Equal(p.UpdatedAt) {
+	if p.Opened != 240 || p.AlreadyOpen != 10 || p.Flagged != 3 || p.Failed != 251 || !p.FinishedAt.Equal(p.UpdatedAt) {
 		t.Fatalf("finished as %+v", p)
 	}
 }
@@ -82,21 +82,26 @@ func TestPayloadsKeepTheirNames(t *testing.T) {
 	}{
 		{"progress", listimport.Progress{ID: "imp-1", Status: listimport.Done, FileName: "p3ke.csv", CreatedBy: "admin-1",
 			CreatedAt: t0, UpdatedAt: finished, FinishedAt: finished, RowsRead: 12, Rejected: 2, Valid: 10,
-			Opened: 7, AlreadyOpen: 2, Failed: 1, Chunks: 1, ChunksDone: 1},
+			Opened: 7, AlreadyOpen: 2, Failed: 1, Flagged: 3, Chunks: 1, ChunksDone: 1},
 			`{"id":"imp-1","status":"done","fileName":"p3ke.csv","createdBy":"admin-1","createdAt":"2026-03-01T08:00:00Z",` +
 				`"updatedAt":"2026-03-01T09:00:00Z","finishedAt":"2026-03-01T09:00:00Z","rowsRead":12,"rejected":2,"valid":10,` +
-				`"opened":7,"alreadyOpen":2,"failed":1,"chunks":1,"chunksDone":1}`},
+				`"opened":7,"alreadyOpen":2,"failed":1,"flagged":3,"chunks":1,"chunksDone":1}`},
 		{"running progress leaves out what it lacks", listimport.Progress{ID: "imp-1", Status: listimport.Running, CreatedAt: t0, UpdatedAt: t0},
 			`{"id":"imp-1","status":"running","createdBy":"","createdAt":"2026-03-01T08:00:00Z","updatedAt":"2026-03-01T08:00:00Z",` +
-				`"rowsRead":0,"rejected":0,"valid":0,"opened":0,"alreadyOpen":0,"failed":0,"chunks":0,"chunksDone":0}`},
+				`"rowsRead":0,"rejected":0,"valid":0,"opened":0,"alreadyOpen":0,"failed":0,"flagged":0,"chunks":0,"chunksDone":0}`},
 		{"row", listimport.Row{Row: 2, Open: household.OpenInput{KK: "6408010101190001", Source: household.SourceP3KE}},
 			`{"row":2,"open":{"id":"","kk":"6408010101190001","headNik":"","headName":"","villageCode":"","address":"","source":"p3ke"}}`},
+		{"flagged row", listimport.Row{Row: 4, Open: household.OpenInput{KK: "6408010101190001", Source: household.SourceP3KE}, Flagged: true},
+			`{"row":4,"open":{"id":"","kk":"6408010101190001","headNik":"","headName":"","villageCode":"","address":"","source":"p3ke"},"flagged":true}`},
+		// A row error has no kind, as before flags existed.
 		{"row error", listimport.RowError{ImportID: "imp-1", Row: 3, Field: "head_nik", Message: "must be exactly 16 digits"},
 			`{"importId":"imp-1","row":3,"field":"head_nik","message":"must be exactly 16 digits"}`},
+		{"flag", listimport.RowError{ImportID: "imp-1", Row: 4, Field: "kk", Message: "kk also on line 2", Kind: listimport.KindFlag},
+			`{"importId":"imp-1","row":4,"field":"kk","message":"kk also on line 2","kind":"flag"}`},
 		// The API wrote this answer from a map, whose keys JSON sorts.
 		{"report", listimport.Report{Import: listimport.Progress{ID: "imp-1"}, Errors: []listimport.RowError{}, ErrorsShown: 0},
 			`{"errors":[],"errorsShown":0,"import":{"id":"imp-1","status":"","createdBy":"","createdAt":"0001-01-01T00:00:00Z",` +
-				`"updatedAt":"0001-01-01T00:00:00Z","rowsRead":0,"rejected":0,"valid":0,"opened":0,"alreadyOpen":0,"failed":0,"chunks":0,"chunksDone":0}}`},
+				`"updatedAt":"0001-01-01T00:00:00Z","rowsRead":0,"rejected":0,"valid":0,"opened":0,"alreadyOpen":0,"failed":0,"flagged":0,"chunks":0,"chunksDone":0}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,7 +63,7 @@ func (s *Store) ImportChunk(ctx context.Context, importID string, n int) ([]list
 	return doc.Rows, nil
 }
 
-// AddRowErrors stores rejected rows.
+// AddRowErrors stores rejected rows and the flags reading the file raised.
 func (s *Store) AddRowErrors(ctx context.Context, errs []listimport.RowError) error {
 	if len(errs) == 0 {
 		return nil
@@ -78,7 +78,42 @@ func (s *Store) AddRowErrors(ctx context.Context, errs []listimport.RowError) er
 	return nil
 }
 
-// RowErrors returns up to limit rejected rows of an import, by row.
+// flagDoc is a flag raised while opening a chunk, under an ID of its
+// import, row and column, so that a retried chunk stores it once.
+type flagDoc struct {
+	ID       string              `bson:"_id"`
+	RowError listimport.RowError `bson:",inline"`
+}
+
+// AddRowFlags stores flags raised while opening a chunk, within the
+// import's MaxRowErrors row errors and flags. A flag stored before (the
+// chunk is retried) is written again in place and does not count against
+// the cap. Flags are rare, so they are written one by one.
+func (s *Store) AddRowFlags(ctx context.Context, importID string, flags []listimport.RowError) error {
+	if len(flags) == 0 {
+		return nil
+	}
+	ids := make([]string, len(flags))
+	for i, f := range flags {
+		ids[i] = importID + "/" + strconv.Itoa(f.Row) + "/" + f.Field
+	}
+	coll := s.db.Collection(ImportErrors)
+	others, err := coll.CountDocuments(ctx, bson.D{{Key: "importId", Value: importID}, {Key: "_id", Value: bson.D{{Key: "$nin", Value: ids}}}})
+	if err != nil {
+		return fmt.Errorf("store: import flags: %w", err)
+	}
+	room := max(listimport.MaxRowErrors-int(others), 0)
+	for i, f := range flags[:min(room, len(flags))] {
+		f.ImportID = importID
+		if _, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ids[i]}}, flagDoc{ID: ids[i], RowError: f}, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: import flags: %w", err)
+		}
+	}
+	return nil
+}
+
+// RowErrors returns up to limit rejected rows and flags of an import, by
+// row and column.
 func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]listimport.RowError, error) {
 	cur, err := s.db.Collection(ImportErrors).Find(ctx, bson.D{{Key: "importId", Value: importID}},
 		options.Find().SetSort(bson.D{{Key: "row", Value: 1}, {Key: "field", Value: 1}}).SetLimit(int64(limit)))
