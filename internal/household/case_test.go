@@ -516,3 +516,20 @@ func TestACaseAtItsEventBoundOnlyCloses(t *testing.T) {
 		t.Fatalf("closed %s at seq %d", c.Status, c.Seq)
 	}
 }
+
+func TestPeopleCountsAPersonHeldElsewhereOnce(t *testing.T) {
+	c, now := newCase(t, household.StageVillageReview) // two members
+	child := validSurvey.Survey.Members[1].NIK
+	if got := c.People(); got != 2 {
+		t.Fatalf("People() = %d before any finding, want 2", got)
+	}
+	c.RecordDuplicate("6408019999990001", "other-1", "6408010101200099", "64.08.01.2001", false, now) // not a member
+	c.RecordDuplicate(child, "other-2", "6408010101200098", "64.08.01.2001", false, now)
+	if got := c.People(); got != 1 {
+		t.Fatalf("People() = %d with the child held by another case, want 1", got)
+	}
+	c.ResolveDuplicate(supervisor, household.DuplicateResolutionInput{ID: "dup-2", Decision: household.DecisionSplit, Keep: household.KeepThis}, now)
+	if got := c.People(); got != 2 {
+		t.Fatalf("People() = %d after a split keeping the child here, want 2", got)
+	}
+}

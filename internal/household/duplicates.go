@@ -98,9 +98,8 @@ func (c *Case) OpenDuplicates() int {
 // those another case holds, so that a person on two family cards is
 // counted once in the remaining people (0 before the survey, as before).
 func (c *Case) People() int {
-	n := 0
-	if c.Survey != nil {
-		n = len(c.Survey.Members)
+	if c.Survey == nil {
+		return 0
 	}
 	elsewhere := map[string]bool{}
 	for _, d := range c.Duplicates {
@@ -108,7 +107,13 @@ func (c *Case) People() int {
 			elsewhere[d.NIK] = true
 		}
 	}
-	return max(n-len(elsewhere), 0)
+	n := 0
+	for _, m := range c.Survey.Members {
+		if !elsewhere[m.NIK] {
+			n++
+		}
+	}
+	return n
 }
 
 // DuplicateResolutionInput resolves a finding of this case.
