@@ -87,6 +87,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 type workerStore interface {
 	activities.CaseStore
 	activities.ImportStore
+	activities.Notifier
 }
 
 // importPace bounds how fast imports start cases.
@@ -99,7 +100,7 @@ func newWorker(c client.Client, st workerStore, cases caseDefaults, pace importP
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
-	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.LogNotifier{Logger: logger}})
+	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.Notifiers{st, activities.LogNotifier{Logger: logger}}})
 	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
 }
