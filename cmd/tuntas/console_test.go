@@ -52,7 +52,7 @@ func newBrowser(t *testing.T, base string) *browser {
 		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -223,6 +223,10 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	if got := b.text("#recommendation"); got != "Miskin ekstrem" {
 		t.Fatalf("the recommendation shows %q", got)
 	}
+	shots := os.Getenv("TUNTAS_SCREENSHOTS")
+	if shots != "" {
+		screenshots(t, b, shots, "case", casePath)
+	}
 	b.fill(map[string]string{"f-outcome": "extreme_poor", "f-notes": "confirmed in the field"})
 	b.submit(`#form-verification button[type=submit]`)
 	if got := b.stage(); got != "Intervensi" {
@@ -286,21 +290,52 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	if n := b.alerts.Load(); n != 0 {
 		t.Fatalf("%d script dialogs opened: a user string ran as code", n)
 	}
-	if dir := os.Getenv("TUNTAS_SCREENSHOTS"); dir != "" {
-		b.signOut()
-		b.signIn(p.cw)
-		screenshots(t, b, dir, "queue", "/")
-		b.signOut()
-		b.signIn(p.supervisor)
-		screenshots(t, b, dir, "dashboard", "/dashboard")
-		screenshots(t, b, dir, "case", casePath)
+	if shots != "" {
+		seedForScreenshots(t, p)
+		screenshots(t, b, shots, "queue", "/")
+		screenshots(t, b, shots, "dashboard", "/dashboard")
 	}
+}
+
+// seedForScreenshots gives the supervisor's queue and dashboard something
+// to show: cases at every stage in two kecamatan, one escalated.
+func seedForScreenshots(t *testing.T, p people) {
+	bengkal := p
+	bengkal.cw = sys.token(t, household.RoleCaseworker, "64.08.03", "")
+	bengkal.village = sys.token(t, household.RoleVillageOfficer, "64.08.03.2001", "")
+	openIn := func(pp people, village string) *lifecycle {
+		var c household.Case
+		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", pp.cw, openBody(nextKK(), village), &c)
+		return &lifecycle{t: t, s: sys, p: pp, id: c.ID}
+	}
+	for i := 0; i < 3; i++ {
+		openIn(p, "64.08.01.2001")
+	}
+	for i := 0; i < 2; i++ {
+		openIn(p, "64.08.01.2001").toVerification(600_000)
+	}
+	helped := openIn(p, "64.08.01.2001")
+	helped.toVerification(600_000)
+	helped.do(p.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
+	for i := 0; i < 2; i++ {
+		openIn(bengkal, "64.08.03.2001")
+	}
+	stuck := openIn(bengkal, "64.08.03.2001")
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+stuck.id+"/escalations", p.supervisor,
+		map[string]any{"level": "regency", "reason": "survey blocked by flooding"}, nil)
+	excluded := openIn(bengkal, "64.08.03.2001")
+	excluded.toVerification(3_000_000)
+	excluded.do(p.verifier, "/verification", map[string]any{"outcome": "not_poor"})
 }
 
 // screenshots saves the page at a 360-px phone's width and a desktop's.
 func screenshots(t *testing.T, b *browser, dir, name, path string) {
 	for _, w := range []int64{360, 1280} {
-		b.do(chromedp.EmulateViewport(w, 800), chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("main")))
+		var opts []chromedp.EmulateViewportOption
+		if w < 600 {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		b.do(chromedp.EmulateViewport(w, 800, opts...), chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("main")))
 		png := get(b, chromedp.FullScreenshot(100))
 		file := filepath.Join(dir, fmt.Sprintf("console-%s-%d.png", name, w))
 		if err := os.WriteFile(file, png, 0o644); err != nil {
@@ -445,4 +480,39 @@ func mainOf(page string) string {
 		return page
 	}
 	return page[start:end]
+}
+
+func TestConsoleWorkQueueShowsEscalationsToThePersonUntilRead(t *testing.T) {
+	p := tokens(t, sys)
+	l := openCase(t, p, nextKK())
+	reason := "survey blocked by flooding " + l.id[:8]
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+l.id+"/escalations", p.province,
+		map[string]any{"level": "regency", "reason": reason}, nil)
+
+	// The regency's supervisor is told (the Notify activity stores it once).
+	sup := consoleClient(t, sys.token(t, household.RoleSupervisor, "64.08", ""))
+	var page string
+	eventually(t, 20*time.Second, func() bool {
+		_, page = sup.get(t, "/")
+		return strings.Contains(page, reason)
+	})
+	unread := regexp.MustCompile(`id="count-unread">([0-9.]+)<`)
+	if m := unread.FindStringSubmatch(page); m == nil || m[1] == "0" {
+		t.Fatalf("the escalation is not counted unread: %v", m)
+	}
+	if !strings.Contains(page, `class="unread"`) {
+		t.Fatal("the escalation is not marked unread")
+	}
+	// A caseworker is not the one told about a regency escalation.
+	cw := consoleClient(t, p.cw)
+	if _, other := cw.get(t, "/"); strings.Contains(other, reason) {
+		t.Fatal("a caseworker's queue shows the supervisor's escalation")
+	}
+	if status, _ := sup.post(t, "/notifications/read", url.Values{"csrf": {sup.csrf}}); status != http.StatusSeeOther {
+		t.Fatalf("mark read: %d", status)
+	}
+	_, page = sup.get(t, "/")
+	if m := unread.FindStringSubmatch(page); m == nil || m[1] != "0" || !strings.Contains(page, reason) {
+		t.Fatalf("after marking read the queue counts %v unread", m)
+	}
 }

@@ -151,5 +151,9 @@ func Num(v int64) string {
 
 // Pct is a percentage with a decimal comma ("12,5%").
 func Pct(v float64) string {
-	return strings.Replace(strconv.FormatFloat(v, 'f', 1, 64), ".", ",", 1) + "%"
+	digits := 1
+	if v > 0 && v < 1 {
+		digits = 2 // a share of a whole regency's people is small; show it is not zero
+	}
+	return strings.Replace(strconv.FormatFloat(v, 'f', digits, 64), ".", ",", 1) + "%"
 }
