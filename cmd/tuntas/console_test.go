@@ -435,7 +435,7 @@ type consoleHTTP struct {
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func consoleClient(t *testing.T, token string) *consoleHTTP {
+func consoleClient(t testing.TB, token string) *consoleHTTP {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &consoleHTTP{client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -451,7 +451,7 @@ func consoleClient(t *testing.T, token string) *consoleHTTP {
 	return c
 }
 
-func (c *consoleHTTP) get(t *testing.T, path string) (int, string) {
+func (c *consoleHTTP) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := c.client.Get(sys.URL + path)
 	if err != nil {
@@ -462,7 +462,7 @@ func (c *consoleHTTP) get(t *testing.T, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (c *consoleHTTP) post(t *testing.T, path string, form url.Values) (int, string) {
+func (c *consoleHTTP) post(t testing.TB, path string, form url.Values) (int, string) {
 	t.Helper()
 	resp, err := c.client.PostForm(sys.URL+path, form)
 	if err != nil {

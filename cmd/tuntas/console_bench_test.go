@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/synth"
+)
+
+// consoleBenchCases is how many cases the page benchmark reads among
+// (TUNTAS_BENCH_CASES overrides it): Kutai Timur's 5,900 households.
+func consoleBenchCases() int {
+	if n, err := strconv.Atoi(os.Getenv("TUNTAS_BENCH_CASES")); err == nil && n > 0 {
+		return n
+	}
+	return 6000
+}
+
+var (
+	seedBench     sync.Once
+	benchCaseID   string
+	benchSeedTime time.Duration
+)
+
+// seedReadModel writes n case snapshots, with their timelines, straight
+// into the shared system's read model: pages and their JSON calls read
+// only the read model, so the cases need no workflow for this measure.
+func seedReadModel(tb testing.TB, n int) {
+	seedBench.Do(func() {
+		start := time.Now()
+		ctx := context.Background()
+		g := synth.New(7, 27)
+		by := household.Actor{Sub: "bench", Role: household.RoleAdmin, Region: "64"}
+		stages := []func(c *household.Case, now time.Time){
+			func(*household.Case, time.Time) {},
+			func(c *household.Case, now time.Time) { c.Stage, c.Deadline = household.StageVillageReview, now.Add(-time.Hour); c.Overdue = true },
+			func(c *household.Case, _ time.Time) { c.Stage = household.StageVerification },
+			func(c *household.Case, _ time.Time) { c.Stage = household.StageFollowUp },
+		}
+		for i := range n {
+			h := g.Household(i)
+			now := time.Now().Add(-time.Duration(n-i) * time.Minute)
+			c, events := household.Open(household.OpenInput{ID: fmt.Sprintf("bench-%06d", i), KK: h.KK, HeadNIK: h.HeadNIK,
+				HeadName: h.HeadName, VillageCode: h.VillageCode, Address: h.Address, Source: household.Source(h.Source), Desil: h.Desil},
+				by, household.DefaultRules(), household.DefaultDeadlines(), now)
+			stages[i%len(stages)](c, now)
+			if err := sys.Store.AppendEvents(ctx, events); err != nil {
+				tb.Fatal(err)
+			}
+			if err := sys.Store.SaveCase(ctx, *c); err != nil {
+				tb.Fatal(err)
+			}
+			if c.DistrictCode == "64.08.01" {
+				benchCaseID = c.ID
+			}
+		}
+		benchSeedTime = time.Since(start)
+	})
+}
+
+// BenchmarkConsolePages measures each console page against the JSON call
+// it rests on, one request at a time, on a read model of
+// consoleBenchCases cases. Run it alone (its cases stay in the shared
+// system): go test -run '^$' -bench ConsolePages ./cmd/tuntas/
+func BenchmarkConsolePages(b *testing.B) {
+	n := consoleBenchCases()
+	seedReadModel(b, n)
+	b.Logf("read model seeded with %d cases in %s", n, benchSeedTime.Round(time.Second))
+	supToken := sys.token(b, household.RoleSupervisor, "64.08", "")
+	con := consoleClient(b, supToken)
+	pairs := []struct{ name, json, page string }{
+		{"dashboard", "/v1/dashboard", "/dashboard"},
+		{"list", "/v1/cases?district=64.08.01", "/cases?district=64.08.01"},
+		{"case", "/v1/cases/" + benchCaseID, "/cases/" + benchCaseID},
+	}
+	for _, p := range pairs {
+		b.Run(p.name+"/json", func(b *testing.B) {
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodGet, sys.URL+p.json, nil)
+				req.Header.Set("Authorization", "Bearer "+supToken)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %v %v", p.json, err, resp.Status)
+				}
+				_ = resp.Body.Close()
+			}
+		})
+		b.Run(p.name+"/console", func(b *testing.B) {
+			for b.Loop() {
+				if status, body := con.get(b, p.page); status != http.StatusOK {
+					b.Fatalf("%s: %d %s", p.page, status, body)
+				}
+			}
+		})
+	}
+}
