@@ -153,6 +153,23 @@ func (s *Server) Case(ctx context.Context, who Caller, id string) (CaseView, Per
 	return view(who.Principal, cs, s.now()), s.permits(who.Principal, cs), nil
 }
 
+// CaseAndTimeline is Case and its timeline in one read of the case and one
+// record of the read (a page shows both at once).
+func (s *Server) CaseAndTimeline(ctx context.Context, who Caller, id string) (CaseView, Permits, Timeline, error) {
+	cs, err := s.readCase(ctx, who.Principal, id)
+	if err != nil {
+		return CaseView{}, nil, Timeline{}, err
+	}
+	if err := s.record(ctx, who, store.Access{CaseID: cs.ID}); err != nil {
+		return CaseView{}, nil, Timeline{}, err
+	}
+	events, err := s.store.Timeline(ctx, cs.ID, cs.Seq)
+	if err != nil {
+		return CaseView{}, nil, Timeline{}, err
+	}
+	return view(who.Principal, cs, s.now()), s.permits(who.Principal, cs), Timeline{CaseID: cs.ID, Events: eventViews(events)}, nil
+}
+
 // Timeline is a case's events, for a caller who may read the case; the
 // read is recorded.
 func (s *Server) Timeline(ctx context.Context, who Caller, id string) (Timeline, error) {

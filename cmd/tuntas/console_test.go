@@ -22,6 +22,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
 // chromium finds Debian's headless browser; the browser tests skip, saying
@@ -514,5 +515,111 @@ func TestConsoleWorkQueueShowsEscalationsToThePersonUntilRead(t *testing.T) {
 	_, page = sup.get(t, "/")
 	if m := unread.FindStringSubmatch(page); m == nil || m[1] != "0" || !strings.Contains(page, reason) {
 		t.Fatalf("after marking read the queue counts %v unread", m)
+	}
+}
+
+func TestConsolePagesStaySmall(t *testing.T) {
+	p := tokens(t, sys)
+	l := openCase(t, p, nextKK())
+	c := consoleClient(t, p.cw)
+	assets := regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
+	for _, path := range []string{"/signin", "/", "/cases/" + l.id} {
+		status, page := c.get(t, path)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d", path, status)
+		}
+		total := len(page)
+		for _, m := range assets.FindAllStringSubmatch(page, -1) {
+			_, body := c.get(t, m[1])
+			total += len(body)
+		}
+		// The budget is 200 KB transferred on a first load; uncompressed
+		// bytes bound it from above.
+		if total > 200_000 {
+			t.Errorf("%s with its assets is %d bytes", path, total)
+		}
+		t.Logf("%s with its assets: %d bytes", path, total)
+	}
+}
+
+func TestConsoleImportsAListWithAMovingBarAndTheRejectedRows(t *testing.T) {
+	b := newBrowser(t, sys.URL)
+	p := tokens(t, sys)
+	text, bad := synth.CSV(synth.New(44, 13), 20, 7)
+	file := filepath.Join(t.TempDir(), "daftar.csv")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.signIn(p.admin)
+	b.open("/imports")
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{file}))
+	b.submit(`form[action="/imports"] button[type=submit]`)
+	// The script polls the import and marks it done.
+	get(b, chromedp.Poll[bool](`document.getElementById("import-state").textContent === "✓"`, chromedp.WithPollingTimeout(time.Minute)))
+	if got := b.text("#import-rejected"); got != strconv.Itoa(len(bad)) {
+		t.Fatalf("the page shows %s rejected, want %d", got, len(bad))
+	}
+	if got, want := b.text("#import-opened"), strconv.Itoa(20-len(bad)); got != want {
+		t.Fatalf("the page shows %s opened, want %s", got, want)
+	}
+	loc := get(b, chromedp.Location())
+	admin := consoleClient(t, p.admin)
+	status, csvText := admin.get(t, strings.TrimPrefix(loc, sys.URL)+"/errors.csv")
+	if status != http.StatusOK || !strings.HasPrefix(csvText, "row,column,reason\n") {
+		t.Fatalf("rejected rows: %d %q", status, csvText)
+	}
+	for _, line := range bad {
+		if !strings.Contains(csvText, "\n"+strconv.Itoa(line)+",") {
+			t.Errorf("row %d is not in the rejected rows:\n%s", line, csvText)
+		}
+	}
+	// Only admin imports.
+	if status, _ := consoleClient(t, p.supervisor).get(t, "/imports"); status != http.StatusNotFound {
+		t.Fatalf("a supervisor's import page answered %d", status)
+	}
+}
+
+func TestConsoleEscalatesToTheProvinceWhichAnswers(t *testing.T) {
+	p := tokens(t, sys)
+	l := openCase(t, p, nextKK())
+	sup := consoleClient(t, p.supervisor)
+	form := url.Values{"csrf": {sup.csrf}, "nonce": {"n-1"}, "level": {"province"}, "reason": {""}}
+	status, page := sup.post(t, "/cases/"+l.id+"/escalations", form)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-reason"`) {
+		t.Fatalf("an escalation without a reason answered %d without a message beside the reason", status)
+	}
+	form.Set("reason", "the village cannot be reached")
+	if status, page = sup.post(t, "/cases/"+l.id+"/escalations", form); status != http.StatusSeeOther {
+		t.Fatalf("escalate: %d %s", status, mainOf(page))
+	}
+	// Sent twice (a double click), it is recorded once.
+	if status, _ = sup.post(t, "/cases/"+l.id+"/escalations", form); status != http.StatusSeeOther {
+		t.Fatalf("escalate again: %d", status)
+	}
+	var c household.Case
+	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, p.admin, nil, &c)
+	if len(c.Escalations) != 1 || c.Escalations[0].Level != household.EscalateProvince {
+		t.Fatalf("escalations %+v", c.Escalations)
+	}
+	eid := c.Escalations[0].ID
+
+	// The supervisor may not answer a province escalation: no form for it.
+	if _, page = sup.get(t, "/cases/"+l.id); strings.Contains(page, "/escalations/"+eid+"/resolution") {
+		t.Fatal("the supervisor is offered the province's answer")
+	}
+	prov := consoleClient(t, p.province)
+	_, queue := prov.get(t, "/province")
+	if !strings.Contains(queue, "/cases/"+l.id) {
+		t.Fatal("the escalated case is not in the province's queue")
+	}
+	answer := url.Values{"csrf": {prov.csrf}, "nonce": {"n-2"}, "resolution": {"Dinsos provinsi sends a team"}}
+	if status, page = prov.post(t, "/cases/"+l.id+"/escalations/"+eid+"/resolution", answer); status != http.StatusSeeOther {
+		t.Fatalf("resolve: %d %s", status, mainOf(page))
+	}
+	// Answered already: a second answer is a conflict shown in words on the case as it now is.
+	answer.Set("nonce", "n-3")
+	status, page = prov.post(t, "/cases/"+l.id+"/escalations/"+eid+"/resolution", answer)
+	if status != http.StatusConflict || !strings.Contains(page, `id="alert"`) || !strings.Contains(page, `id="head-name"`) {
+		t.Fatalf("a second answer: %d", status)
 	}
 }

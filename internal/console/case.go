@@ -48,12 +48,7 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, ac
 	ctx := r.Context()
 	who := caller(r)
 	id := r.PathValue("id")
-	v, permits, err := c.api.Case(ctx, who, id)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	tl, err := c.api.Timeline(ctx, who, id)
+	v, permits, tl, err := c.api.CaseAndTimeline(ctx, who, id)
 	if err != nil {
 		c.fail(w, r, err)
 		return

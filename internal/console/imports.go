@@ -88,8 +88,11 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) importStatus(w http.ResponseWriter, r *http.Request) {
 	rep, err := c.api.Import(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
-		pr, _ := api.ProblemOf(err)
-		http.Error(w, http.StatusText(max(pr.Status, 500)), max(pr.Status, 500))
+		status := http.StatusInternalServerError
+		if pr, ok := api.ProblemOf(err); ok {
+			status = pr.Status
+		}
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
