@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -53,6 +54,15 @@ func (s *Server) Handler() http.Handler { return s.router() }
 
 // Verifier is how the API checks tokens; the console signs in with it.
 func (s *Server) Verifier() auth.Verifier { return s.verifier }
+
+// Throttle takes one request from the person's bucket, shared with /v1,
+// and returns how long they must wait first (zero: go ahead).
+func (s *Server) Throttle(sub string) time.Duration {
+	if s.limits == nil {
+		return 0
+	}
+	return s.limits.reserve(sub, time.Now())
+}
 
 // ProblemOf returns the problem err is answered with by the API, and false
 // for an internal error (whose cause must not be shown).

@@ -6,8 +6,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +42,13 @@ func (c *Console) user(next http.HandlerFunc) http.HandlerFunc {
 		if err == nil {
 			p, err := c.verifier.Verify(r.Context(), ck.Value)
 			if err == nil {
-				next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, p)))
+				ctx := context.WithValue(r.Context(), userKey{}, p)
+				// A page counts against the person's request limit, as /v1 does.
+				if wait := c.api.Throttle(p.Sub); wait > 0 {
+					c.tooMany(w, r.WithContext(ctx), wait)
+					return
+				}
+				next(w, r.WithContext(ctx))
 				return
 			}
 			clearCookie(w, r, sessionCookie)
@@ -126,6 +134,14 @@ func (c *Console) csrf(next http.HandlerFunc) http.HandlerFunc {
 
 // maxForm bounds a form post (a survey of 30 members is a few KB).
 const maxForm = 256 << 10
+
+func (c *Console) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	p := c.newPage(w, r, "error.title")
+	p.Status = http.StatusTooManyRequests
+	p.Alert = p.L.T("problem.429")
+	c.render(w, r, "error", p)
+}
 
 func (c *Console) forbidden(w http.ResponseWriter, r *http.Request) {
 	p := c.newPage(w, r, "error.title")
