@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -298,12 +299,37 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	}
 }
 
+// importList is a synthetic list of n households outside Muara Bengkal
+// (whose counts another test checks exactly), every badEvery-th row
+// spoiled; it returns the CSV and the spoiled rows' line numbers.
+func importList(n, badEvery int) (string, []int) {
+	g := synth.New(44, 13)
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write(synth.Columns)
+	var bad []int
+	for i, row := 0, 0; row < n; i++ {
+		h := g.Household(i)
+		if strings.HasPrefix(h.VillageCode, "64.08.03.") {
+			continue
+		}
+		if row%badEvery == badEvery-1 {
+			h = synth.Spoil(h, row/badEvery)
+			bad = append(bad, row+2)
+		}
+		_ = w.Write([]string{h.KK, h.HeadNIK, h.HeadName, h.VillageCode, h.Address, strconv.Itoa(h.Desil), h.Source})
+		row++
+	}
+	w.Flush()
+	return b.String(), bad
+}
+
 // seedForScreenshots gives the supervisor's queue and dashboard something
 // to show: cases at every stage in two kecamatan, one escalated.
 func seedForScreenshots(t *testing.T, p people) {
-	bengkal := p
-	bengkal.cw = sys.token(t, household.RoleCaseworker, "64.08.03", "")
-	bengkal.village = sys.token(t, household.RoleVillageOfficer, "64.08.03.2001", "")
+	wahau := p
+	wahau.cw = sys.token(t, household.RoleCaseworker, "64.08.02", "")
+	wahau.village = sys.token(t, household.RoleVillageOfficer, "64.08.02.2001", "")
 	openIn := func(pp people, village string) *lifecycle {
 		var c household.Case
 		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", pp.cw, openBody(nextKK(), village), &c)
@@ -319,12 +345,12 @@ func seedForScreenshots(t *testing.T, p people) {
 	helped.toVerification(600_000)
 	helped.do(p.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
 	for i := 0; i < 2; i++ {
-		openIn(bengkal, "64.08.03.2001")
+		openIn(wahau, "64.08.02.2001")
 	}
-	stuck := openIn(bengkal, "64.08.03.2001")
+	stuck := openIn(wahau, "64.08.02.2001")
 	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+stuck.id+"/escalations", p.supervisor,
 		map[string]any{"level": "regency", "reason": "survey blocked by flooding"}, nil)
-	excluded := openIn(bengkal, "64.08.03.2001")
+	excluded := openIn(wahau, "64.08.02.2001")
 	excluded.toVerification(3_000_000)
 	excluded.do(p.verifier, "/verification", map[string]any{"outcome": "not_poor"})
 }
@@ -545,7 +571,7 @@ func TestConsolePagesStaySmall(t *testing.T) {
 func TestConsoleImportsAListWithAMovingBarAndTheRejectedRows(t *testing.T) {
 	b := newBrowser(t, sys.URL)
 	p := tokens(t, sys)
-	text, bad := synth.CSV(synth.New(44, 13), 20, 7)
+	text, bad := importList(20, 7)
 	file := filepath.Join(t.TempDir(), "daftar.csv")
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
