@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -57,7 +58,11 @@ func (a *Activities) Project(ctx context.Context, p Projection) error {
 
 // Notification is a message to the owner of a stage or to the supervisor.
 type Notification struct {
-	CaseID  string         `json:"caseId"`
+	CaseID string `json:"caseId"`
+	// Seq is the timeline event that raised it: with CaseID it names the
+	// notification, so a retried activity stores it once. At is its time.
+	Seq     int64          `json:"seq,omitempty"`
+	At      time.Time      `json:"at,omitzero"`
 	To      household.Role `json:"to"`
 	Region  string         `json:"region"`
 	Message string         `json:"message"`
@@ -67,6 +72,23 @@ type Notification struct {
 func (a *Activities) Notify(ctx context.Context, n Notification) error {
 	if err := a.Notifier.Notify(ctx, n); err != nil {
 		return fmt.Errorf("notify %s of case %s: %w", n.To, n.CaseID, err)
+	}
+	return nil
+}
+
+// Notifiers hands a notification to each notifier in turn (the read
+// model's store, so people see it in the console, and a log or gateway).
+type Notifiers []Notifier
+
+var _ Notifier = Notifiers(nil)
+
+// Notify notifies through every notifier, stopping at the first failure
+// (the activity is retried; each notifier is idempotent per case and seq).
+func (ns Notifiers) Notify(ctx context.Context, n Notification) error {
+	for _, x := range ns {
+		if err := x.Notify(ctx, n); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -15,38 +15,15 @@ import (
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
-// update runs one workflow update for the case in the path and answers
-// with the case after it. The case is looked up before the body is read,
-// so a caller outside the case's region learns nothing from validation.
-func (s *Server) update(c *gin.Context, name string, input func() (any, error)) {
-	cs, err := s.loadCase(c)
+// update runs the action on the case in the path through the service
+// and answers with the case after it.
+func (s *Server) update(c *gin.Context, act Action, input func() (any, error)) {
+	v, err := s.Act(c.Request.Context(), caller(c), c.Param("id"), act, input)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	in, err := input()
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if cs.Status != household.StatusOpen {
-		s.fail(c, newProblem(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")"))
-		return
-	}
-	p := principal(c)
-	out, err := s.callUpdate(c.Request.Context(), client.UpdateWorkflowOptions{
-		WorkflowID:          workflows.WorkflowID(cs.KK),
-		FirstExecutionRunID: cs.ID,
-		UpdateName:          name,
-		UpdateID:            updateID(c),
-		Args:                []any{actor(p), in},
-		WaitForStage:        client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		s.fail(c, temporalProblem(err))
-		return
-	}
-	c.JSON(http.StatusOK, view(p, out, s.now()))
+	c.JSON(http.StatusOK, v)
 }
 
 // updateRetries are the waits before sending again an update that reached
@@ -110,23 +87,23 @@ func body[T any](c *gin.Context) func() (any, error) {
 }
 
 func (s *Server) survey(c *gin.Context) {
-	s.update(c, workflows.UpdateSurvey, body[household.SurveyInput](c))
+	s.update(c, ActSurvey, body[household.SurveyInput](c))
 }
 
 func (s *Server) villageConfirmation(c *gin.Context) {
-	s.update(c, workflows.UpdateVillage, body[household.VillageInput](c))
+	s.update(c, ActVillage, body[household.VillageInput](c))
 }
 
 func (s *Server) verification(c *gin.Context) {
-	s.update(c, workflows.UpdateVerification, body[household.VerificationInput](c))
+	s.update(c, ActVerification, body[household.VerificationInput](c))
 }
 
 func (s *Server) graduation(c *gin.Context) {
-	s.update(c, workflows.UpdateGraduate, body[household.GraduateInput](c))
+	s.update(c, ActGraduation, body[household.GraduateInput](c))
 }
 
 func (s *Server) assignInterventions(c *gin.Context) {
-	s.update(c, workflows.UpdateAssign, body[household.AssignInput](c))
+	s.update(c, ActAssign, body[household.AssignInput](c))
 }
 
 // statusRequest is the body of an intervention status change; the
@@ -137,7 +114,7 @@ type statusRequest struct {
 }
 
 func (s *Server) interventionStatus(c *gin.Context) {
-	s.update(c, workflows.UpdateIntervention, func() (any, error) {
+	s.update(c, ActIntervention, func() (any, error) {
 		var req statusRequest
 		if err := decode(c, &req); err != nil {
 			return nil, err
@@ -147,7 +124,7 @@ func (s *Server) interventionStatus(c *gin.Context) {
 }
 
 func (s *Server) followUp(c *gin.Context) {
-	s.update(c, workflows.UpdateFollowUp, body[household.FollowUpInput](c))
+	s.update(c, ActFollowUp, body[household.FollowUpInput](c))
 }
 
 type resolutionRequest struct {
@@ -155,7 +132,7 @@ type resolutionRequest struct {
 }
 
 func (s *Server) resolveEscalation(c *gin.Context) {
-	s.update(c, workflows.UpdateResolve, func() (any, error) {
+	s.update(c, ActResolve, func() (any, error) {
 		var req resolutionRequest
 		if err := decode(c, &req); err != nil {
 			return nil, err
@@ -165,64 +142,25 @@ func (s *Server) resolveEscalation(c *gin.Context) {
 }
 
 func (s *Server) duplicateResolution(c *gin.Context) {
-	s.update(c, workflows.UpdateDuplicateResolution, body[household.DuplicateResolutionInput](c))
+	s.update(c, ActDuplicate, body[household.DuplicateResolutionInput](c))
 }
 
 func (s *Server) closeCase(c *gin.Context) {
-	s.update(c, workflows.UpdateClose, body[household.CloseInput](c))
+	s.update(c, ActClose, body[household.CloseInput](c))
 }
 
-type escalationRequest struct {
-	Level  household.EscalationLevel `json:"level"`
-	Reason string                    `json:"reason"`
-}
-
-// escalate sends the escalation as a signal (it comes from outside the
-// case's own flow), then asks the case, by update, to answer once the
-// signal is recorded in the read model.
+// escalate raises the case in the path (see Escalate).
 func (s *Server) escalate(c *gin.Context) {
-	cs, err := s.loadCase(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var req escalationRequest
-	if err := decode(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	p := principal(c)
-	id := "esc-" + newRequestID()[:12]
-	if key := idempotencyKey(c); key != "" {
-		// A retry names the same escalation, which the case records once.
-		id = "esc-" + key[:12]
-	}
-	in := household.EscalateInput{ID: id, Level: req.Level, Reason: req.Reason, Actor: actor(p)}
-	// A retry whose first request was recorded skips the check (its own
-	// escalation is the open one) and is answered by the case.
-	if _, recorded := cs.Escalation(in.ID); !recorded {
-		if err := cs.CheckEscalate(in); err != nil {
-			s.fail(c, domainProblem(err))
-			return
-		}
-	}
-	ctx := c.Request.Context()
-	wid := workflows.WorkflowID(cs.KK)
-	if err := s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalEscalate, in); err != nil {
-		s.fail(c, temporalProblem(err))
-		return
-	}
-	out, err := s.callUpdate(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:          wid,
-		FirstExecutionRunID: cs.ID,
-		UpdateName:          workflows.UpdateEscalationRecorded,
-		Args:                []any{in.ID},
-		WaitForStage:        client.WorkflowUpdateStageCompleted,
+	key := idempotencyKey(c)
+	out, err := s.Escalate(c.Request.Context(), caller(c), c.Param("id"), key, func() (EscalationRequest, error) {
+		var req EscalationRequest
+		err := decode(c, &req)
+		return req, err
 	})
 	if err != nil {
-		s.fail(c, temporalProblem(err))
+		s.fail(c, err)
 		return
 	}
-	c.Header("Location", "/v1/cases/"+cs.ID+"/escalations/"+in.ID)
-	c.JSON(http.StatusCreated, EscalationCreated{EscalationID: in.ID, Case: view(p, out, s.now())})
+	c.Header("Location", "/v1/cases/"+out.Case.ID+"/escalations/"+out.EscalationID)
+	c.JSON(http.StatusCreated, out)
 }

@@ -8,20 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tuntas-id/tuntas/internal/household"
-	"github.com/tuntas-id/tuntas/internal/store"
 )
-
-// audit records that the caller read personal data through this route. A
-// read that cannot be recorded is not answered: the record is what a
-// household may ask for under UU 27/2022.
-func (s *Server) audit(c *gin.Context, a store.Access) error {
-	p := principal(c)
-	a.Sub, a.Role, a.Route, a.At = p.Sub, p.Role, c.Request.Method+" "+c.FullPath(), s.now().UTC()
-	if err := s.store.RecordAccess(c.Request.Context(), a); err != nil {
-		return fmt.Errorf("record access: %w", err)
-	}
-	return nil
-}
 
 // maxReads bounds the answer of the reads of one case.
 const maxReads = 1000

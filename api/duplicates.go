@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,35 +24,32 @@ type DuplicateCase struct {
 	Findings []DuplicateView `json:"findings"`
 }
 
-// duplicates lists the open possible duplicates in the caller's region,
-// case by case, with the list's filters and paging.
-func (s *Server) duplicates(c *gin.Context) {
-	p := principal(c)
-	f, err := listFilter(c, p)
+// Duplicates is one page of the cases within who's scope with possible
+// duplicates to resolve, with the list's filters (rawQuery) and paging,
+// masked for their role; the page is recorded like a list.
+func (s *Server) Duplicates(ctx context.Context, who Caller, rawQuery string) (DuplicateList, error) {
+	q, _ := url.ParseQuery(rawQuery)
+	f, err := listFilter(q, who.Principal)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return DuplicateList{}, err
 	}
 	f.Duplicates = true
-	cases, next, err := s.store.List(c.Request.Context(), f)
+	cases, next, err := s.store.List(ctx, f)
 	if errors.Is(err, store.ErrBadCursor) {
-		s.fail(c, invalid(field("cursor", "is not a cursor this API issued")))
-		return
+		return DuplicateList{}, invalid(field("cursor", "is not a cursor this API issued"))
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return DuplicateList{}, err
 	}
 	out := DuplicateList{Items: make([]DuplicateCase, 0, len(cases)), NextCursor: next}
 	ids := make([]string, 0, len(cases))
 	for _, sum := range cases {
-		cs, err := s.store.Case(c.Request.Context(), sum.ID)
+		cs, err := s.store.Case(ctx, sum.ID)
 		if err != nil {
-			s.fail(c, fmt.Errorf("duplicates of %s: %w", sum.ID, err))
-			return
+			return DuplicateList{}, fmt.Errorf("duplicates of %s: %w", sum.ID, err)
 		}
-		item := DuplicateCase{Case: listView(p, sum), Findings: []DuplicateView{}}
-		for _, d := range view(p, cs, s.now()).Duplicates {
+		item := DuplicateCase{Case: listView(who.Principal, sum), Findings: []DuplicateView{}}
+		for _, d := range view(who.Principal, cs, s.now()).Duplicates {
 			if d.Open {
 				item.Findings = append(item.Findings, d)
 			}
@@ -58,9 +57,17 @@ func (s *Server) duplicates(c *gin.Context) {
 		out.Items = append(out.Items, item)
 		ids = append(ids, sum.ID)
 	}
-	if err := s.audit(c, store.Access{CaseIDs: ids, Filter: c.Request.URL.RawQuery, Rows: len(ids)}); err != nil {
+	if err := s.record(ctx, who, store.Access{CaseIDs: ids, Filter: rawQuery, Rows: len(ids)}); err != nil {
+		return DuplicateList{}, err
+	}
+	return out, nil
+}
+
+func (s *Server) duplicates(c *gin.Context) {
+	l, err := s.Duplicates(c.Request.Context(), caller(c), c.Request.URL.RawQuery)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, l)
 }

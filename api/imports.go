@@ -8,12 +8,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 
-	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
-	"github.com/tuntas-id/tuntas/internal/store"
-	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // ImportStore keeps uploaded household lists and their progress.
@@ -32,31 +28,15 @@ const maxImport = 64 << 20
 // stores the valid ones in chunks) and starts the workflow that opens
 // their cases.
 func (s *Server) startImport(c *gin.Context) {
-	p := principal(c)
 	body, name, err := importFile(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	prog := listimport.Progress{ID: "imp-" + newRequestID()[:16], FileName: name, CreatedBy: p.Sub, Status: listimport.Running}
-	if err := listimport.Ingest(ctx, body, p.Region, s.imports, &prog); err != nil {
-		s.fail(c, importProblem(err))
-		return
-	}
-	prog.Start(s.now().UTC())
-	if err := s.imports.SaveImportProgress(ctx, prog); err != nil {
+	prog, err := s.StartImport(c.Request.Context(), caller(c), body, name)
+	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if prog.Status != listimport.Done {
-		_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.ImportWorkflowID(prog.ID), TaskQueue: workflows.TaskQueue,
-		}, workflows.Import, workflows.ImportInput{Progress: prog, Actor: actor(p)})
-		if err != nil {
-			s.fail(c, temporalProblem(err))
-			return
-		}
 	}
 	c.Header("Location", "/v1/imports/"+prog.ID)
 	c.JSON(http.StatusAccepted, prog)
@@ -107,20 +87,10 @@ func importProblem(err error) error {
 }
 
 func (s *Server) getImport(c *gin.Context) {
-	ctx := c.Request.Context()
-	prog, err := s.imports.Import(ctx, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(c, newProblem(household.CodeNotFound, "no such import"))
-		return
-	}
+	r, err := s.Import(c.Request.Context(), caller(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rowErrs, err := s.imports.RowErrors(ctx, prog.ID, listimport.MaxRowErrors)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, listimport.Report{Import: prog, Errors: rowErrs, ErrorsShown: len(rowErrs)})
+	c.JSON(http.StatusOK, r)
 }

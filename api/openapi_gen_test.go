@@ -39,7 +39,7 @@ var schemaRoots = []any{
 
 	OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
 	household.GraduateInput{}, household.AssignInput{}, statusRequest{}, household.FollowUpInput{},
-	resolutionRequest{}, escalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
+	resolutionRequest{}, EscalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
 }
 
 // enumList is a Go list that an enum of the document is taken from.
@@ -155,7 +155,7 @@ var fieldRules = map[schemaField]func(*openapi3.Schema){
 	fieldOf[household.FollowUpInput]("notes"):              maxChars(household.MaxNote),
 	fieldOf[household.Visit]("visitDate"):                  date,
 	fieldOf[resolutionRequest]("resolution"):               maxChars(household.MaxNote),
-	fieldOf[escalationRequest]("reason"):                   maxChars(household.MaxNote),
+	fieldOf[EscalationRequest]("reason"):                   maxChars(household.MaxNote),
 	fieldOf[household.CloseInput]("notes"):                 maxChars(household.MaxNote),
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,19 +14,7 @@ import (
 )
 
 func (s *Server) dashboard(c *gin.Context) {
-	p := principal(c)
-	district := c.Query("district")
-	if district != "" {
-		if r, ok := region.Lookup(district); !ok || r.Level != region.District {
-			s.fail(c, invalid(field("district", "must be a kecamatan code of the registry")))
-			return
-		}
-		if !region.Within(district, p.Region) {
-			s.fail(c, invalid(field("district", "lies outside your region "+p.Region)))
-			return
-		}
-	}
-	d, err := s.store.Dashboard(c.Request.Context(), p.Region, district)
+	d, err := s.Dashboard(c.Request.Context(), caller(c), c.Query("district"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -60,43 +47,28 @@ var reportFormats = []string{"json", "csv"}
 // provinceReport is the regency roll-up per kecamatan, as JSON or CSV
 // (Accept: text/csv or ?format=csv). ?regency= narrows it to one regency.
 func (s *Server) provinceReport(c *gin.Context) {
-	p := principal(c)
-	scope := p.Region
-	if reg := c.Query("regency"); reg != "" {
-		if r, ok := region.Lookup(reg); !ok || r.Level != region.Regency || !region.Within(reg, p.Region) {
-			s.fail(c, invalid(field("regency", "must be a regency code within your region")))
-			return
-		}
-		scope = reg
+	if _, err := reportScope(principal(c), c.Query("regency")); err != nil {
+		s.fail(c, err)
+		return
 	}
 	format := c.Query("format")
 	if format != "" && !slices.Contains(reportFormats, format) {
 		s.fail(c, invalid(field("format", "must be csv or json")))
 		return
 	}
-	d, err := s.store.Dashboard(c.Request.Context(), scope, "")
+	r, err := s.ProvinceReport(c.Request.Context(), caller(c), c.Query("regency"), c.Request.URL.RawQuery)
 	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.audit(c, store.Access{Filter: c.Request.URL.RawQuery, Rows: len(d.Districts)}); err != nil {
 		s.fail(c, err)
 		return
 	}
 	if format == "csv" || (format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv")) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
-		c.Header("Content-Disposition", `attachment; filename="tuntas-report-`+strings.ReplaceAll(scope, ".", "")+`.csv"`)
+		c.Header("Content-Disposition", `attachment; filename="`+ReportFileName(r.Scope)+`"`)
 		c.Status(http.StatusOK)
-		w := csv.NewWriter(c.Writer)
-		_ = w.Write(reportColumns)
-		for _, dt := range d.Districts {
-			_ = w.Write(reportRow(dt.Code, dt.Name, dt.Tally))
-		}
-		_ = w.Write(reportRow(scope, "total", d.Totals))
-		w.Flush()
+		_ = WriteReportCSV(c.Writer, r)
 		return
 	}
-	c.JSON(http.StatusOK, ProvinceReport{Scope: scope, GeneratedAt: s.now().UTC(), Districts: d.Districts, Totals: d.Totals, Progress: d.Progress})
+	c.JSON(http.StatusOK, r)
 }
 
 func (s *Server) regions(c *gin.Context) {

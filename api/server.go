@@ -76,11 +76,10 @@ type Server struct {
 }
 
 // New returns the API's HTTP handler.
-func New(cfg Config) http.Handler {
-	s := &Server{
-		temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, verifier: cfg.Verifier, logger: cfg.Logger,
-		rules: cfg.Rules, deadlines: cfg.Deadlines, now: cfg.Now, metrics: cfg.Metrics,
-	}
+func New(cfg Config) http.Handler { return NewServer(cfg).Handler() }
+
+// init completes a Server from cfg with the defaults.
+func (s *Server) init(cfg Config) {
 	s.idem = cfg.Idempotency
 	switch {
 	case cfg.RateLimit == (RateLimit{}):
@@ -104,7 +103,6 @@ func New(cfg Config) http.Handler {
 		s.now = time.Now
 	}
 	OpenAPI() // a broken document stops the server here, not at its first reader
-	return s.router()
 }
 
 // maxBody bounds every request body.
@@ -165,19 +163,19 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/cases/:id", anyRole, s.getCase},
 		{http.MethodGet, "/cases/:id/timeline", anyRole, s.timeline},
 		{http.MethodGet, "/cases/:id/reads", nil, s.caseReads},
-		{http.MethodPost, "/cases/:id/survey", []household.Role{cw}, s.survey},
-		{http.MethodPost, "/cases/:id/village-confirmation", []household.Role{vo}, s.villageConfirmation},
-		{http.MethodPost, "/cases/:id/verification", []household.Role{ver}, s.verification},
-		{http.MethodPost, "/cases/:id/graduation", []household.Role{ver}, s.graduation},
-		{http.MethodPost, "/cases/:id/interventions", []household.Role{sup}, s.assignInterventions},
-		{http.MethodPost, "/cases/:id/interventions/:iid/status", []household.Role{ag}, s.interventionStatus},
-		{http.MethodPost, "/cases/:id/follow-ups", []household.Role{cw}, s.followUp},
-		{http.MethodPost, "/cases/:id/escalations", []household.Role{sup, pr}, s.escalate},
-		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", []household.Role{pr, sup}, s.resolveEscalation},
-		{http.MethodPost, "/cases/:id/close", []household.Role{sup}, s.closeCase},
-		{http.MethodPost, "/cases/:id/duplicate-resolution", []household.Role{sup}, s.duplicateResolution},
+		{http.MethodPost, "/cases/:id/survey", actionRoles[ActSurvey], s.survey},
+		{http.MethodPost, "/cases/:id/village-confirmation", actionRoles[ActVillage], s.villageConfirmation},
+		{http.MethodPost, "/cases/:id/verification", actionRoles[ActVerification], s.verification},
+		{http.MethodPost, "/cases/:id/graduation", actionRoles[ActGraduation], s.graduation},
+		{http.MethodPost, "/cases/:id/interventions", actionRoles[ActAssign], s.assignInterventions},
+		{http.MethodPost, "/cases/:id/interventions/:iid/status", actionRoles[ActIntervention], s.interventionStatus},
+		{http.MethodPost, "/cases/:id/follow-ups", actionRoles[ActFollowUp], s.followUp},
+		{http.MethodPost, "/cases/:id/escalations", actionRoles[ActEscalate], s.escalate},
+		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", actionRoles[ActResolve], s.resolveEscalation},
+		{http.MethodPost, "/cases/:id/close", actionRoles[ActClose], s.closeCase},
+		{http.MethodPost, "/cases/:id/duplicate-resolution", actionRoles[ActDuplicate], s.duplicateResolution},
 		{http.MethodGet, "/duplicates", []household.Role{sup, pr}, s.duplicates},
-		{http.MethodGet, "/dashboard", []household.Role{sup, pr}, s.dashboard},
+		{http.MethodGet, "/dashboard", dashboardRoles, s.dashboard},
 		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
 		{http.MethodGet, "/regions", anyRole, s.regions},
 		{http.MethodPost, "/imports", nil, s.startImport},
@@ -251,6 +249,11 @@ func (s *Server) allow(roles ...household.Role) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// caller is the person of the request and its route, for the service.
+func caller(c *gin.Context) Caller {
+	return Caller{Principal: principal(c), Route: c.Request.Method + " " + c.FullPath(), UpdateID: updateID(c)}
 }
 
 func actor(p auth.Principal) household.Actor {

@@ -383,7 +383,7 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 }
 
 func (w *caseWorkflow) notification(e household.Event) (activities.Notification, bool) {
-	n := activities.Notification{CaseID: w.c.ID, Message: e.Summary}
+	n := activities.Notification{CaseID: w.c.ID, Seq: e.Seq, At: e.At, Message: e.Summary}
 	switch e.Type {
 	case household.EventReminder:
 		n.To, n.Region = stageOwner(e.Stage, w.c)

@@ -114,7 +114,11 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	d.srv = httpServer(newAPI(d.Client, d.Store, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}))
+	h, err := newAPI(d.Client, d.Store, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer)
+	if err != nil {
+		return nil, err
+	}
+	d.srv = httpServer(h)
 	return d, nil
 }
 
@@ -173,12 +177,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer d.Close()
 	fmt.Fprintf(stdout, `Tuntas is running (data in %s)
+  Console       %s/
   API           %s   (health: %s/healthz, ready: %s/readyz, docs: %s/openapi.json)
   Temporal gRPC %s   namespace %s   (temporal workflow list --address %s)
   MongoDB URI   %s%s
   Token         go run ./cmd/tuntas token --data %s --sub ani --role caseworker --region 64.08.01
 Press Ctrl-C to stop.
-`, cfg.DataDir, d.URL, d.URL, d.URL, d.URL, d.Stack.TemporalAddress, d.Stack.Namespace, d.Stack.TemporalAddress,
+`, cfg.DataDir, d.URL, d.URL, d.URL, d.URL, d.URL, d.Stack.TemporalAddress, d.Stack.Namespace, d.Stack.TemporalAddress,
 		d.Stack.MongoURI, devDatabase, cfg.DataDir)
 	if err := d.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -166,7 +166,11 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 			}
 		})
 	}
-	return serveHTTP(ctx, httpServer(newAPI(c, st, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger})), ln)
+	h, err := newAPI(c, st, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, httpServer(h), ln)
 }
 
 func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -18,7 +20,9 @@ import (
 
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
+	"github.com/tuntas-id/tuntas/internal/console"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -89,6 +93,7 @@ type workerStore interface {
 	activities.CaseStore
 	activities.ImportStore
 	activities.ClaimStore
+	activities.Notifier
 }
 
 // importPace bounds how fast imports start cases.
@@ -101,7 +106,7 @@ func newWorker(c client.Client, st workerStore, persons *pseudonym.Key, cases ca
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
-	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.LogNotifier{Logger: logger}})
+	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.Notifiers{st, activities.LogNotifier{Logger: logger}}})
 	w.RegisterActivity(&activities.People{Claims: st, Key: persons})
 	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
@@ -138,11 +143,34 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// newAPI is the API on c and st, configured otherwise by cfg.
-func newAPI(c client.Client, st *store.Store, cases caseDefaults, cfg api.Config) http.Handler {
+// newAPI is the API on c and st, configured otherwise by cfg, with the
+// console at / on the same service. devIssuer, given only by `tuntas dev`,
+// lets the console's sign-in mint tokens.
+func newAPI(c client.Client, st *store.Store, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
 	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, st, st, st
 	cfg.Rules, cfg.Deadlines = cases.Rules, cases.Deadlines
-	return api.New(cfg)
+	srv := api.NewServer(cfg)
+	con, err := console.New(console.Config{API: srv, Notes: st, DevIssuer: devIssuer, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return withConsole(srv.Handler(), con), nil
+}
+
+// apiPaths are served by the API; every other path is the console's.
+var apiPaths = []string{"/healthz", "/readyz", "/metrics", "/openapi.json"}
+
+// withConsole routes /v1 and the API's own paths to the API and the rest
+// to the console.
+func withConsole(apiH, consoleH http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/v1" || strings.HasPrefix(p, "/v1/") || slices.Contains(apiPaths, p) {
+			apiH.ServeHTTP(w, r)
+			return
+		}
+		consoleH.ServeHTTP(w, r)
+	})
 }
 
 // serveHTTP serves on ln until ctx ends, then shuts down gracefully.

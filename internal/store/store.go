@@ -84,7 +84,8 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 
 // collections are created up front, so that an embedded store can index
 // them at start.
-var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency, PersonClaims}
+var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency,
+	Notifications, NotificationReads, PersonClaims}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -112,6 +113,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
+		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}},
 		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
 	}
 	for _, i := range idx {

@@ -1,0 +1,298 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/household"
+)
+
+// casePage shows a case as the person may see it, the actions they may
+// take on it now as forms, and its timeline.
+func (c *Console) casePage(w http.ResponseWriter, r *http.Request) {
+	p := c.newPage(w, r, "case.title")
+	if done := r.URL.Query().Get("done"); done != "" {
+		p.Flash = p.L.T("done." + done)
+	}
+	c.renderCase(w, r, p, "")
+}
+
+// caseData is what the case page shows.
+type caseData struct {
+	Case     api.CaseView
+	Permits  api.Permits
+	Timeline api.Timeline
+	// Action is the form whose posted values p.Form holds ("" for none).
+	Action string
+	// Members is how many member rows the survey form shows.
+	Members int
+	Nonce   string
+	Enums   map[string]any
+}
+
+// May reports whether the person may take the action (on ref) now.
+func (d caseData) May(act string, ref string) bool { return d.Permits.May(api.Action(act), ref) }
+
+// renderCase reads the case through the service (a case outside the
+// person's region is the not-found page) and renders it; action names the
+// form p.Form belongs to, kept as typed.
+func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, action string) {
+	ctx := r.Context()
+	who := caller(r)
+	id := r.PathValue("id")
+	v, permits, tl, err := c.api.CaseAndTimeline(ctx, who, id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := caseData{Case: v, Permits: permits, Timeline: tl, Action: action, Nonce: nonce(), Enums: enums}
+	if action != "survey" && v.Survey != nil && permits.May(api.ActSurvey, "") {
+		// The draft comes back into the form for the caseworker to finish.
+		for k, vs := range surveyForm(*v.Survey) {
+			p.Form[k] = vs
+		}
+	}
+	d.Members = max(memberRows(p.Form), 1)
+	if p.Form["addMember"] != nil && d.Members < household.MaxMembers {
+		d.Members++
+	}
+	p.Title = v.HeadName + " — " + p.L.T("case.title")
+	p.Nav = "cases"
+	p.Data = d
+	c.render(w, r, "case", p)
+}
+
+// enums are the choices the case forms offer.
+var enums = map[string]any{
+	"Relations": household.Relations, "Sexes": household.Sexes, "Educations": household.Educations,
+	"Occupations": household.Occupations, "Floors": household.Floors, "Walls": household.Walls, "Roofs": household.Roofs,
+	"Waters": household.Waters, "Sanitations": household.Sanitations, "Electricities": household.Electricities,
+	"Receivable": household.ReceivablePrograms, "Programs": household.Programs, "Agencies": household.Agencies,
+	"Rejections": household.RejectionReasons, "Outcomes": household.VerificationOutcomes,
+	"CloseReasons": household.CloseReasons, "Levels": household.EscalationLevels,
+	"DefaultAgency": household.DefaultAgency, "Statuses": household.ReportedStatuses,
+}
+
+func nonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// act runs the posted form's action through the service. Success goes
+// back to the case (post/redirect/get); a rejection renders the case again
+// with the messages beside the fields and the form as typed; a stage
+// conflict says so and shows the case as it now is.
+func (c *Console) act(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rest := strings.TrimPrefix(r.URL.Path, "/cases/"+id+"/")
+	f := r.PostForm
+	p := c.newPage(w, r, "case.title")
+	if f.Get("addMember") != "" {
+		// Without JavaScript, "add a member" posts the form to get one more row.
+		p.Form = f
+		c.renderCase(w, r, p, "survey")
+		return
+	}
+	who := caller(r)
+	// The form's nonce names the workflow update: a form sent twice (a
+	// double click, a retry on a bad link) acts once.
+	sum := sha256.Sum256([]byte(who.Sub + "\x00" + r.URL.Path + "\x00" + f.Get("nonce")))
+	key := hex.EncodeToString(sum[:])
+	who.UpdateID = "console-" + key[:40]
+	var (
+		err    error
+		action = rest
+	)
+	ctx := r.Context()
+	switch {
+	case rest == "escalations":
+		_, err = c.api.Escalate(ctx, who, id, key, func() (api.EscalationRequest, error) {
+			return api.EscalationRequest{Level: household.EscalationLevel(f.Get("level")), Reason: f.Get("reason")}, nil
+		})
+	case strings.HasSuffix(rest, "/resolution"):
+		action = "resolution"
+		_, err = c.api.Act(ctx, who, id, api.ActResolve, func() (any, error) {
+			return household.ResolveInput{ID: r.PathValue("ref"), Resolution: f.Get("resolution")}, nil
+		})
+	case strings.HasSuffix(rest, "/status"):
+		action = "intervention-status"
+		_, err = c.api.Act(ctx, who, id, api.ActIntervention, func() (any, error) {
+			return household.InterventionInput{ID: r.PathValue("ref"), Status: household.InterventionStatus(f.Get("status")), Notes: f.Get("notes")}, nil
+		})
+	default:
+		read, ok := formInputs[api.Action(rest)]
+		if !ok {
+			c.notFound(w, r)
+			return
+		}
+		_, err = c.api.Act(ctx, who, id, api.Action(rest), func() (any, error) { return read(f) })
+	}
+	if err == nil {
+		http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(action), http.StatusSeeOther)
+		return
+	}
+	if !c.formProblem(w, r, p, err) {
+		return
+	}
+	if p.Status == http.StatusConflict {
+		// Someone else acted first: show the case as it now is, not the form.
+		c.renderCase(w, r, p, "")
+		return
+	}
+	p.Form = f
+	c.renderCase(w, r, p, action)
+}
+
+func asFieldErrors(err error, fe *household.FieldErrors) bool { return errors.As(err, fe) }
+
+// formInputs read each action's form into the domain's input. A value
+// that is not even a number is refused here, beside its field, in the
+// shape the API uses; everything else is the domain's to judge.
+var formInputs = map[api.Action]func(url.Values) (any, error){
+	api.ActSurvey: func(f url.Values) (any, error) { return surveyInput(f) },
+	api.ActVillage: func(f url.Values) (any, error) {
+		return household.VillageInput{Decision: household.VillageDecision(f.Get("decision")), Reason: household.Outcome(f.Get("reason")),
+			MusdesDate: f.Get("musdesDate"), MusdesMinutes: f.Get("musdesMinutes")}, nil
+	},
+	api.ActVerification: func(f url.Values) (any, error) {
+		return household.VerificationInput{Outcome: household.VerificationOutcome(f.Get("outcome")), Notes: f.Get("notes")}, nil
+	},
+	api.ActGraduation: func(f url.Values) (any, error) { return household.GraduateInput{Notes: f.Get("notes")}, nil },
+	api.ActAssign: func(f url.Values) (any, error) {
+		var in household.AssignInput
+		for _, prog := range f["program"] {
+			in.Interventions = append(in.Interventions, household.Assignment{Program: household.Program(prog), Agency: f.Get("agency." + prog)})
+		}
+		return in, nil
+	},
+	api.ActFollowUp: func(f url.Values) (any, error) {
+		var fe household.FieldErrors
+		in := household.FollowUpInput{VisitDate: f.Get("visitDate"), MonthlyExpenditure: money(&fe, f, "monthlyExpenditure"), Notes: f.Get("notes")}
+		return in, fe.Err()
+	},
+	api.ActClose: func(f url.Values) (any, error) {
+		return household.CloseInput{Reason: household.Outcome(f.Get("reason")), Notes: f.Get("notes")}, nil
+	},
+}
+
+// money reads rupiah as typed ("1.250.000", "Rp 1250000"); a value that is
+// no number is a field error.
+func money(fe *household.FieldErrors, f url.Values, name string) int64 {
+	v := strings.NewReplacer("Rp", "", ".", "", " ", "", "\u00a0", "").Replace(strings.TrimSpace(f.Get(name)))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		fe.Add(name, "must be whole rupiah, e.g. 1.250.000")
+	}
+	return n
+}
+
+func whole(fe *household.FieldErrors, f url.Values, name string) int {
+	v := strings.TrimSpace(f.Get(name))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(v, ".", ""))
+	if err != nil {
+		fe.Add(name, "must be a whole number")
+	}
+	return n
+}
+
+// memberFields are the inputs of one member row.
+var memberFields = []string{"nik", "name", "relation", "birthDate", "sex", "education", "occupation", "disability"}
+
+// memberRows counts the member rows in a survey form.
+func memberRows(f map[string][]string) int {
+	n := 0
+	for i := 0; i < household.MaxMembers+1; i++ {
+		for _, k := range memberFields {
+			if _, ok := f[fmt.Sprintf("members[%d].%s", i, k)]; ok {
+				n = i + 1
+			}
+		}
+	}
+	return n
+}
+
+// surveyInput reads the survey form; rows left wholly empty are skipped
+// (a phone may add one too many), "draft" saves without submitting.
+func surveyInput(f url.Values) (household.SurveyInput, error) {
+	var fe household.FieldErrors
+	var s household.Survey
+	for i := 0; i < memberRows(f); i++ {
+		get := func(k string) string { return strings.TrimSpace(f.Get(fmt.Sprintf("members[%d].%s", i, k))) }
+		m := household.Member{NIK: get("nik"), Name: get("name"), Relation: household.Relation(get("relation")),
+			BirthDate: get("birthDate"), Sex: household.Sex(get("sex")), Education: household.Education(get("education")),
+			Occupation: household.Occupation(get("occupation")), Disability: get("disability") != ""}
+		if m.NIK == "" && m.Name == "" && m.BirthDate == "" {
+			continue
+		}
+		s.Members = append(s.Members, m)
+	}
+	s.MonthlyExpenditure = money(&fe, f, "monthlyExpenditure")
+	s.MonthlyIncome = money(&fe, f, "monthlyIncome")
+	for _, src := range strings.Split(f.Get("incomeSources"), ",") {
+		if src = strings.TrimSpace(src); src != "" {
+			s.IncomeSources = append(s.IncomeSources, src)
+		}
+	}
+	s.Housing = household.Housing{Floor: f.Get("housing.floor"), Wall: f.Get("housing.wall"), Roof: f.Get("housing.roof"),
+		Water: f.Get("housing.water"), Sanitation: f.Get("housing.sanitation"), Electricity: f.Get("housing.electricity")}
+	s.Assets = household.Assets{LandAreaM2: int64(whole(&fe, f, "assets.landAreaM2")), Motorbikes: whole(&fe, f, "assets.motorbikes"),
+		Cars: whole(&fe, f, "assets.cars"), Livestock: whole(&fe, f, "assets.livestock")}
+	for _, p := range f["programs"] {
+		s.Programs = append(s.Programs, household.Program(p))
+	}
+	s.OtherHealthInsurance = f.Get("otherHealthInsurance") != ""
+	return household.SurveyInput{Survey: s, Draft: f.Get("draft") != ""}, fe.Err()
+}
+
+// surveyForm is a saved survey as form values, so a draft opens filled in.
+func surveyForm(s api.SurveyView) url.Values {
+	f := url.Values{}
+	for i, m := range s.Members {
+		set := func(k, v string) { f.Set(fmt.Sprintf("members[%d].%s", i, k), v) }
+		set("nik", m.NIK)
+		set("name", m.Name)
+		set("relation", string(m.Relation))
+		set("birthDate", m.BirthDate)
+		set("sex", string(m.Sex))
+		set("education", string(m.Education))
+		set("occupation", string(m.Occupation))
+		if m.Disability {
+			set("disability", "on")
+		}
+	}
+	f.Set("monthlyExpenditure", strconv.FormatInt(s.MonthlyExpenditure, 10))
+	f.Set("monthlyIncome", strconv.FormatInt(s.MonthlyIncome, 10))
+	f.Set("incomeSources", strings.Join(s.IncomeSources, ", "))
+	f.Set("housing.floor", s.Housing.Floor)
+	f.Set("housing.wall", s.Housing.Wall)
+	f.Set("housing.roof", s.Housing.Roof)
+	f.Set("housing.water", s.Housing.Water)
+	f.Set("housing.sanitation", s.Housing.Sanitation)
+	f.Set("housing.electricity", s.Housing.Electricity)
+	f.Set("assets.landAreaM2", strconv.FormatInt(s.Assets.LandAreaM2, 10))
+	f.Set("assets.motorbikes", strconv.Itoa(s.Assets.Motorbikes))
+	f.Set("assets.cars", strconv.Itoa(s.Assets.Cars))
+	f.Set("assets.livestock", strconv.Itoa(s.Assets.Livestock))
+	for _, p := range s.Programs {
+		f.Add("programs", string(p))
+	}
+	if s.OtherHealthInsurance {
+		f.Set("otherHealthInsurance", "on")
+	}
+	return f
+}

@@ -1,0 +1,278 @@
+// Package console owns Tuntas's web console: server-rendered pages in
+// Bahasa Indonesia (English on request) for every role, on the same
+// service layer as /v1 (api.Server), so that a page can neither see nor do
+// more than the API lets the same person. Templates, styles, the little
+// JavaScript and the message catalogues are embedded in the binary.
+package console
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Notes are the per-person reminders and escalations the work queue shows.
+type Notes interface {
+	NotificationsFor(ctx context.Context, role household.Role, scope string, limit int) ([]store.Notification, error)
+	NotificationsReadAt(ctx context.Context, sub string) (time.Time, error)
+	MarkNotificationsRead(ctx context.Context, sub string, at time.Time) error
+}
+
+// Config wires the console.
+type Config struct {
+	// API is the service every page calls: the /v1 rules, masking and audit.
+	API *api.Server
+	// Notes keeps notifications and read markers.
+	Notes Notes
+	// DevIssuer, set only by `tuntas dev`, lets the sign-in page mint a
+	// token for any role and region; production leaves it nil.
+	DevIssuer *auth.Issuer
+	Logger    *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Console is the web console's handler.
+type Console struct {
+	api       *api.Server
+	notes     Notes
+	verifier  auth.Verifier
+	devIssuer *auth.Issuer
+	logger    *slog.Logger
+	now       func() time.Time
+	pages     map[string]*template.Template
+	locales   map[string]*Locale
+	// assetVersion changes with the embedded assets, so browsers may keep
+	// them for a long time.
+	assetVersion string
+	mux          *http.ServeMux
+}
+
+// New returns the console.
+func New(cfg Config) (*Console, error) {
+	c := &Console{api: cfg.API, notes: cfg.Notes, verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer,
+		logger: cfg.Logger, now: cfg.Now}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	var err error
+	if c.locales, err = loadLocales(); err != nil {
+		return nil, err
+	}
+	if c.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	_ = fs.WalkDir(staticFS, "static", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := staticFS.ReadFile(path)
+			h.Write(b)
+		}
+		return nil
+	})
+	c.assetVersion = hex.EncodeToString(h.Sum(nil))[:10]
+	c.routes()
+	return c, nil
+}
+
+func (c *Console) routes() {
+	m := http.NewServeMux()
+	m.Handle("GET /static/", http.HandlerFunc(c.static))
+	m.HandleFunc("GET /signin", c.signinPage)
+	m.HandleFunc("POST /signin", c.csrf(c.signin))
+	m.HandleFunc("POST /signin/dev", c.csrf(c.signinDev))
+	m.HandleFunc("POST /signout", c.csrf(c.signout))
+	m.HandleFunc("GET /lang/{code}", c.language)
+
+	m.HandleFunc("GET /{$}", c.user(c.queuePage))
+	m.HandleFunc("POST /notifications/read", c.user(c.csrf(c.markRead)))
+	m.HandleFunc("GET /dashboard", c.user(c.dashboardPage))
+	m.HandleFunc("GET /cases", c.user(c.listPage))
+	m.HandleFunc("GET /cases/new", c.user(c.openPage))
+	m.HandleFunc("POST /cases", c.user(c.csrf(c.openCase)))
+	m.HandleFunc("GET /cases/{id}", c.user(c.casePage))
+	for _, a := range []string{"survey", "village-confirmation", "verification", "graduation", "interventions",
+		"interventions/{ref}/status", "follow-ups", "escalations", "escalations/{ref}/resolution", "close"} {
+		m.HandleFunc("POST /cases/{id}/"+a, c.user(c.csrf(c.act)))
+	}
+	m.HandleFunc("GET /imports", c.user(c.importsPage))
+	m.HandleFunc("POST /imports", c.user(c.startImport)) // checks its CSRF token in the multipart body
+	m.HandleFunc("GET /imports/{id}", c.user(c.importPage))
+	m.HandleFunc("GET /imports/{id}/status", c.user(c.importStatus))
+	m.HandleFunc("GET /imports/{id}/errors.csv", c.user(c.importErrorsCSV))
+	m.HandleFunc("GET /province", c.user(c.provincePage))
+	m.HandleFunc("GET /province/report.csv", c.user(c.provinceCSV))
+	m.HandleFunc("/", c.notFound)
+	c.mux = m
+}
+
+// contentSecurityPolicy allows only the console's own scripts, styles and
+// images: no inline script, no other origin.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// ServeHTTP serves a console request with the security headers every page
+// carries; cross-origin form posts are refused before any handler runs.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	crossOrigin.Handler(c.mux).ServeHTTP(w, r)
+}
+
+// crossOrigin refuses non-safe requests that a browser marks as coming
+// from another origin (Sec-Fetch-Site, Origin): a second line behind the
+// CSRF token.
+var crossOrigin = http.NewCrossOriginProtection()
+
+func (c *Console) static(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	b, err := staticFS.ReadFile(name)
+	if err != nil {
+		c.notFound(w, r)
+		return
+	}
+	switch {
+	case strings.HasSuffix(name, ".css"):
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	case strings.HasSuffix(name, ".js"):
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	case strings.HasSuffix(name, ".svg"):
+		w.Header().Set("Content-Type", "image/svg+xml")
+	}
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, _ = w.Write(b)
+}
+
+// page is what every template receives.
+type page struct {
+	L      *Locale
+	Title  string
+	User   *auth.Principal
+	CSRF   string
+	Path   string
+	Asset  string
+	Dev    bool
+	Flash  string
+	Alert  string
+	Nav    string
+	Errs   map[string]string
+	Form   map[string][]string
+	Data   any
+	Status int
+}
+
+// Get is the first posted value of a form field.
+func (p *page) Get(name string) string {
+	if v := p.Form[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Has reports whether the form holds value for name (checkboxes, selects).
+func (p *page) Has(name, value string) bool {
+	for _, v := range p.Form[name] {
+		if v == value {
+			return true
+		}
+	}
+	return false
+}
+
+// Err is the message for a form field, "" when it has none.
+func (p *page) Err(name string) string { return p.Errs[name] }
+
+// newPage starts the data of a page for the request.
+func (c *Console) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
+	p := &page{L: c.locale(r), Path: r.URL.RequestURI(), Asset: c.assetVersion, Dev: c.devIssuer != nil,
+		CSRF: csrfToken(w, r), Errs: map[string]string{}, Form: map[string][]string{}}
+	p.Title = p.L.T(title)
+	if u, ok := userFrom(r.Context()); ok {
+		p.User = &u
+	}
+	return p
+}
+
+// render writes a page; a template failure is logged and answered as an
+// internal error (the page is rendered to a buffer first).
+func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p *page) {
+	t, ok := c.pages[name]
+	if !ok {
+		c.fail(w, r, fmt.Errorf("console: no page %q", name))
+		return
+	}
+	var buf strings.Builder
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		c.fail(w, r, fmt.Errorf("console: render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if p.Status != 0 {
+		w.WriteHeader(p.Status)
+	}
+	_, _ = w.Write([]byte(buf.String()))
+}
+
+// fail answers err: a problem the API would answer is shown in words (a
+// missing or out-of-region case is the one not-found page); anything else
+// is logged once and shown as an internal error.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	pr, ok := api.ProblemOf(err)
+	if ok && pr.Status == http.StatusNotFound {
+		c.notFound(w, r)
+		return
+	}
+	p := c.newPage(w, r, "error.title")
+	if ok {
+		p.Status = pr.Status
+		p.Alert = p.L.Problem(pr)
+	} else if errors.Is(err, context.Canceled) {
+		return
+	} else {
+		c.logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "error", err)
+		p.Status = http.StatusInternalServerError
+		p.Alert = p.L.T("error.internal")
+	}
+	c.render(w, r, "error", p)
+}
+
+// notFound is the one page for a missing page, a missing case and a case
+// outside the person's region alike.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	p := c.newPage(w, r, "notfound.title")
+	p.Status = http.StatusNotFound
+	c.render(w, r, "notfound", p)
+}
+
+// caller is the person of the request on a console page, for the service.
+func caller(r *http.Request) api.Caller {
+	u, _ := userFrom(r.Context())
+	return api.Caller{Principal: u, Route: "console " + r.Pattern}
+}
