@@ -156,7 +156,10 @@ func temporalProblem(err error) error {
 		}
 	case errors.As(err, &notFound):
 		return newProblem(household.CodeConflict, "the case is no longer running")
-	case errors.As(err, &unavailable), errors.As(err, new(*serviceerror.WorkflowNotReady)):
+	case errors.As(err, &unavailable), errors.As(err, new(*serviceerror.WorkflowNotReady)),
+		errors.As(err, new(*serviceerror.ResourceExhausted)), errors.As(err, new(*serviceerror.FailedPrecondition)):
+		// A limit of Temporal's (requests, updates of a run) is a moment's
+		// refusal, not an internal error.
 		return newProblem(codeUnavailable, "the workflow service is unavailable; retry later")
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline):
 		return newProblem(codeTimeout, "the case did not answer in time; retry later")

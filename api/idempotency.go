@@ -66,12 +66,18 @@ func (s *Server) idempotent(c *gin.Context) {
 		s.fail(c, err)
 		return
 	case kept != nil:
-		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxImport))
-		if err != nil {
+		// Hashed as a stream, within the route's own limit: a replay must
+		// not hold a large body in memory.
+		limit := int64(maxBody)
+		if c.FullPath() == "/v1/imports" {
+			limit = maxImport
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, http.MaxBytesReader(c.Writer, c.Request.Body, limit)); err != nil {
 			s.fail(c, decodeProblem(err))
 			return
 		}
-		if h := sha256.Sum256(body); hex.EncodeToString(h[:]) != kept.RequestHash {
+		if hex.EncodeToString(h.Sum(nil)) != kept.RequestHash {
 			s.fail(c, invalid(field(headerIdempotencyKey, "was used before for a different request body")))
 			return
 		}

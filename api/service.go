@@ -142,11 +142,19 @@ func (s *Server) readCase(ctx context.Context, p auth.Principal, id string) (hou
 	return cs, nil
 }
 
+// maxAuditFilter bounds the query kept with an access record.
+const maxAuditFilter = 512
+
 // record keeps that who read personal data through their route. A read
 // that cannot be recorded is not answered: the record is what a household
 // may ask for under UU 27/2022.
 func (s *Server) record(ctx context.Context, who Caller, a store.Access) error {
 	a.Sub, a.Role, a.Route, a.At = who.Sub, who.Role, who.Route, s.now().UTC()
+	if len(a.Filter) > maxAuditFilter {
+		// A query string is the caller's to choose: keep enough to tell
+		// what was asked, not whatever they sent.
+		a.Filter = a.Filter[:maxAuditFilter] + "…"
+	}
 	if err := s.store.RecordAccess(ctx, a); err != nil {
 		return fmt.Errorf("record access: %w", err)
 	}
@@ -277,12 +285,19 @@ func (s *Server) Act(ctx context.Context, who Caller, id string, act Action, inp
 	if cs.Status != household.StatusOpen {
 		return CaseView{}, newProblem(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")")
 	}
+	// The actor is bound to this case and this update (see
+	// household.Actor), so its sealed payload cannot act anywhere else.
+	by := actor(p)
+	by.Case, by.Update = cs.ID, who.UpdateID
+	if by.Update == "" {
+		by.Update = "u-" + newRequestID()
+	}
 	out, err := s.callUpdate(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:          workflows.WorkflowID(cs.KK),
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          name,
-		UpdateID:            who.UpdateID,
-		Args:                []any{actor(p), in},
+		UpdateID:            by.Update,
+		Args:                []any{by, in},
 		WaitForStage:        client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
@@ -318,7 +333,9 @@ func (s *Server) Escalate(ctx context.Context, who Caller, id, key string, input
 	if key != "" {
 		eid = "esc-" + key[:12]
 	}
-	in := household.EscalateInput{ID: eid, Level: req.Level, Reason: req.Reason, Actor: actor(p)}
+	by := actor(p)
+	by.Case = cs.ID
+	in := household.EscalateInput{ID: eid, Level: req.Level, Reason: req.Reason, Actor: by}
 	// A retry whose first request was recorded skips the check (its own
 	// escalation is the open one) and is answered by the case.
 	if _, recorded := cs.Escalation(in.ID); !recorded {

@@ -100,7 +100,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	return errors.Join(
 		workflow.SetQueryHandler(ctx, QueryState, w.state),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateOpened, w.opened,
-			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
+			workflow.UpdateHandlerOptions{Validator: w.validateOpened}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateEscalationRecorded, w.escalationRecorded,
 			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
 		register(ctx, w, UpdateSurvey, cs.CheckSurvey, w.recordSurvey, w.claimSurvey),
@@ -116,6 +116,19 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	)
 }
 
+// bound refuses a message whose actor is bound to another case or another
+// update: a sealed payload replayed from elsewhere. Cases opened before
+// the binding existed keep accepting unbound actors.
+func (w *caseWorkflow) bound(by household.Actor, updateID string) error {
+	if !w.c.Strict() {
+		return nil
+	}
+	if by.Case != w.c.ID || (updateID != "" && by.Update != updateID) {
+		return rejection(household.Errorf(household.CodeForbidden, "the message is not bound to this case and update"))
+	}
+	return nil
+}
+
 // open refuses updates once the run is ending; the caller retries, and the
 // next run (or the closed case) answers.
 func (w *caseWorkflow) open() error {
@@ -127,6 +140,22 @@ func (w *caseWorkflow) open() error {
 
 func (w *caseWorkflow) state() (State, error) {
 	return State{Case: *w.c, PendingActions: w.c.PendingActions()}, nil
+}
+
+// validateOpened lets through only the request that started the case. Any
+// other open of the same family card is refused before it is recorded:
+// accepted, each would count toward the run's limit of updates, and a
+// stream of repeated opens could use it up and leave the case unable to
+// take any action.
+func (w *caseWorkflow) validateOpened(requestID string) error {
+	if err := w.open(); err != nil {
+		return err
+	}
+	if requestID == "" || requestID != w.requestID {
+		return temporal.NewApplicationError("the family card already has an open case", ErrTypeAlreadyOpen,
+			AlreadyOpen{CaseID: w.c.ID, VillageCode: w.c.VillageCode})
+	}
+	return nil
 }
 
 // opened answers the opener once the case is in the read model; Created
@@ -164,6 +193,9 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 ) error {
 	validate := func(ctx workflow.Context, by household.Actor, in In) error {
 		if err := w.open(); err != nil {
+			return err
+		}
+		if err := w.bound(by, workflow.GetCurrentUpdateInfo(ctx).ID); err != nil {
 			return err
 		}
 		return rejection(check(w.c, by, in, workflow.Now(ctx)))
@@ -254,7 +286,11 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 		if w.c.Status == household.StatusClosed || w.cycleDone || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			break
 		}
-		dirty := func() bool { return len(w.pending) > 0 || w.cycleDone }
+		// Temporal's suggestion to continue as new wakes the run too: a run
+		// that only answers queries and refused messages must still renew.
+		dirty := func() bool {
+			return len(w.pending) > 0 || w.cycleDone || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}
 		wake := w.c.NextWake()
 		if wake.IsZero() {
 			if err := workflow.Await(ctx, dirty); err != nil {
@@ -319,6 +355,11 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput) {
 	if _, seen := w.c.Escalation(in.ID); seen {
 		return // a repeated signal
+	}
+	if err := w.bound(in.Actor, ""); err != nil {
+		workflow.GetLogger(ctx).Warn("escalation refused", "id", in.ID, "error", err)
+		w.refused[in.ID] = err
+		return
 	}
 	if err := w.c.CheckEscalate(in); err != nil {
 		workflow.GetLogger(ctx).Warn("escalation refused", "id", in.ID, "error", err)

@@ -21,15 +21,20 @@ import (
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
+// testCase is the case ID of every test run: the workflow takes its first
+// run ID, which the test environment leaves empty. The actors are bound to
+// it, as the API binds each actor to the case it acts on.
+const testCase = ""
+
 var (
-	cw       = household.Actor{Sub: "cw-1", Role: household.RoleCaseworker, Region: "64.08.01"}
-	cwOther  = household.Actor{Sub: "cw-2", Role: household.RoleCaseworker, Region: "64.08.03"}
-	village  = household.Actor{Sub: "vo-1", Role: household.RoleVillageOfficer, Region: "64.08.01.2001"}
-	verifier = household.Actor{Sub: "ver-1", Role: household.RoleVerifier, Region: "64.08"}
-	super    = household.Actor{Sub: "sup-1", Role: household.RoleSupervisor, Region: "64.08"}
-	dinsos   = household.Actor{Sub: "dinsos-1", Role: household.RoleAgency, Region: "64.08", Agency: household.AgencyDinsos}
-	baznas   = household.Actor{Sub: "baznas-1", Role: household.RoleAgency, Region: "64.08", Agency: household.AgencyBaznas}
-	province = household.Actor{Sub: "prov-1", Role: household.RoleProvince, Region: "64"}
+	cw       = household.Actor{Sub: "cw-1", Role: household.RoleCaseworker, Region: "64.08.01", Case: testCase}
+	cwOther  = household.Actor{Sub: "cw-2", Role: household.RoleCaseworker, Region: "64.08.03", Case: testCase}
+	village  = household.Actor{Sub: "vo-1", Role: household.RoleVillageOfficer, Region: "64.08.01.2001", Case: testCase}
+	verifier = household.Actor{Sub: "ver-1", Role: household.RoleVerifier, Region: "64.08", Case: testCase}
+	super    = household.Actor{Sub: "sup-1", Role: household.RoleSupervisor, Region: "64.08", Case: testCase}
+	dinsos   = household.Actor{Sub: "dinsos-1", Role: household.RoleAgency, Region: "64.08", Agency: household.AgencyDinsos, Case: testCase}
+	baznas   = household.Actor{Sub: "baznas-1", Role: household.RoleAgency, Region: "64.08", Agency: household.AgencyBaznas, Case: testCase}
+	province = household.Actor{Sub: "prov-1", Role: household.RoleProvince, Region: "64", Case: testCase}
 )
 
 func openInput() workflows.CaseInput {
@@ -216,6 +221,10 @@ func (h *harness) updateArgs(d time.Duration, name string, args ...any) *result 
 	h.res = append(h.res, r)
 	h.steps++
 	id := fmt.Sprintf("u-%d", h.steps)
+	if by, ok := args[0].(household.Actor); ok && by.Update == "" {
+		by.Update = id // bound to this update, as the API binds it
+		args = append([]any{by}, args[1:]...)
+	}
 	h.at(d, func() {
 		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
 			OnAccept: func() { r.accepted = true },
@@ -817,5 +826,34 @@ func TestACasePushedToEveryCapStillAnswersAndCloses(t *testing.T) {
 	}
 	if stored := store.only(t); stored.Version != c.Version {
 		t.Fatalf("read model at v%d, workflow at v%d", stored.Version, c.Version)
+	}
+}
+
+// TestAMessageBoundToAnotherCaseOrUpdateIsRefused: a sealed actor copied
+// from one case's history carries that case and update; sent to another
+// case, or as another update, it is refused before anything is recorded.
+func TestAMessageBoundToAnotherCaseOrUpdateIsRefused(t *testing.T) {
+	h := newHarness(t, newMemStore())
+	other := super
+	other.Case = "another-case"
+	replayed := super
+	replayed.Update = "u-copied-from-elsewhere"
+	toOther := h.update(step, workflows.UpdateClose, other, closeMoved)
+	asAnother := h.update(2*step, workflows.UpdateClose, replayed, closeMoved)
+	h.at(3*step, func() {
+		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-x", Level: household.EscalateRegency, Reason: "r", Actor: other})
+	})
+	recorded := h.updateArgs(4*step, workflows.UpdateEscalationRecorded, "esc-x")
+	closed := h.update(5*step, workflows.UpdateClose, super, closeMoved)
+	c, _ := h.run(openInput())
+	mustReject(t, toOther, household.CodeForbidden)
+	mustReject(t, asAnother, household.CodeForbidden)
+	var app *temporal.ApplicationError
+	if !errors.As(recorded.err, &app) || app.Type() != string(household.CodeForbidden) {
+		t.Errorf("an escalation bound to another case: %v", recorded.err)
+	}
+	mustAccept(t, closed)
+	if len(c.Escalations) != 0 || c.Outcome != household.OutcomeMoved {
+		t.Fatalf("the case took a foreign message: escalations %v, outcome %s", c.Escalations, c.Outcome)
 	}
 }

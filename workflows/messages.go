@@ -52,6 +52,18 @@ const (
 // sent again reaches the next run. It is not a domain error.
 const ErrTypeRunEnding = "RunEnding"
 
+// ErrTypeAlreadyOpen is the type of the refusal of an open whose family
+// card already has an open case; its details are an AlreadyOpen.
+const ErrTypeAlreadyOpen = "AlreadyOpen"
+
+// AlreadyOpen names the open case of a family card: its ID and village
+// (to tell whether the opener may be told which case it is), nothing
+// personal.
+type AlreadyOpen struct {
+	CaseID      string `json:"caseId"`
+	VillageCode string `json:"villageCode"`
+}
+
 // Search attributes the case workflow keeps current, so the Temporal CLI
 // and Web UI can filter cases (TuntasStage='verification').
 var (

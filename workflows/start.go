@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -41,12 +42,20 @@ func Open(ctx context.Context, c client.Client, in CaseInput) (OpenResult, error
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	if err != nil {
-		return OpenResult{}, fmt.Errorf("open case of %s: %w", in.Open.KK, err)
-	}
 	var out OpenResult
-	if err := h.Get(ctx, &out); err != nil {
-		return OpenResult{}, fmt.Errorf("open case of %s: %w", in.Open.KK, err)
+	if err == nil {
+		err = h.Get(ctx, &out)
 	}
-	return out, nil
+	var (
+		app  *temporal.ApplicationError
+		open AlreadyOpen
+	)
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.As(err, &app) && app.Type() == ErrTypeAlreadyOpen && app.Details(&open) == nil:
+		// The running case refused the open: it is the card's case.
+		return OpenResult{Case: household.Case{ID: open.CaseID, KK: in.Open.KK, VillageCode: open.VillageCode, Status: household.StatusOpen}}, nil
+	}
+	return OpenResult{}, fmt.Errorf("open case of %s: %w", in.Open.KK, err)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // TestAccessMatrix sends every route as every role, from inside and from
@@ -361,4 +364,37 @@ func TestADuplicateOpenFromAnotherKecamatanLearnsNothingOfTheCase(t *testing.T) 
 	if got != http.StatusConflict || !strings.Contains(string(raw), c.ID) {
 		t.Fatalf("duplicate open from the case's own kecamatan does not name it: %d %s", got, raw)
 	}
+}
+
+// TestRepeatedOpensOfAFamilyCardLeaveNoTraceOnItsCase: every open of a card
+// whose case is open is refused by the case before it is recorded, so a
+// stream of them cannot use up the run's limit of updates (2,000) and
+// leave the case unable to act.
+func TestRepeatedOpensOfAFamilyCardLeaveNoTraceOnItsCase(t *testing.T) {
+	p := tokens(t, sys)
+	kk := nextKK()
+	var c household.Case
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(kk, "64.08.01.2001"), &c)
+	other := sys.token(t, household.RoleCaseworker, "64.08.03", "")
+	for range 30 {
+		if got, _ := sys.call(t, http.MethodPost, "/v1/cases", other, openBody(kk, "64.08.03.2001"), nil); got != http.StatusConflict {
+			t.Fatalf("a repeated open = %d, want 409", got)
+		}
+	}
+	accepted := 0
+	it := sys.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(kk), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
+			accepted++
+		}
+	}
+	if accepted != 1 {
+		t.Fatalf("%d updates accepted on the case, want 1 (its own opening)", accepted)
+	}
+	// And the case still acts.
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+c.ID+"/survey", p.cw, surveyBody(600_000), nil)
 }

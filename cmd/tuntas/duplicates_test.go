@@ -100,7 +100,7 @@ func TestAPersonOnTwoFamilyCardsIsFoundOnBothAndCountedOnce(t *testing.T) {
 			ac := readDup(t, p.supervisor, a.id)
 			return len(ac.Duplicates) == 1 && ac.Duplicates[0].OtherCaseID == b.id && ac.Duplicates[0].Held
 		})
-		if got := readDup(t, p.supervisor, b.id).PendingActions; len(got) == 0 || got[0] != "supervisor: resolve possible duplicate dup-1 with case "+a.id {
+		if got := readDup(t, p.supervisor, b.id).PendingActions; len(got) == 0 || got[0] != "supervisor: resolve possible duplicate dup-1" {
 			t.Errorf("pending actions %v", got)
 		}
 		var list struct {
@@ -242,5 +242,37 @@ func TestTwentyCardsClaimingOnePersonAtOnceNameTheFirst(t *testing.T) {
 		if token = list.GetNextPageToken(); len(token) == 0 {
 			break
 		}
+	}
+}
+
+// TestAFindingDoesNotNameACaseOutsideTheReadersRegion: a person on a card
+// in Muara Ancalong and one in Muara Bengkal; the Ancalong caseworker sees
+// the finding on their case but nothing that names the Bengkal case.
+func TestAFindingDoesNotNameACaseOutsideTheReadersRegion(t *testing.T) {
+	p := tokens(t, sys)
+	shared := nextNIK()
+	here := householdWith(t, p, nextNIK(), shared)
+	bengkal := p
+	bengkal.cw = sys.token(t, household.RoleCaseworker, "64.08.03", "")
+	body := openBody(nextKK(), "64.08.03.2001")
+	body["headNik"] = nextNIK()
+	var there household.Case
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", bengkal.cw, body, &there)
+	survey := surveyBody(600_000)
+	survey["survey"].(map[string]any)["members"] = []map[string]any{
+		{"nik": body["headNik"], "name": "Kepala", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"},
+		{"nik": shared, "name": "Anak", "relation": "child", "birthDate": "2010-03-02", "sex": "M", "education": "sd", "occupation": "student"},
+	}
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+there.ID+"/survey", bengkal.cw, survey, nil)
+	eventually(t, 30*time.Second, func() bool { return len(readDup(t, p.cw, here.id).Duplicates) == 1 })
+	for _, path := range []string{"/v1/cases/" + here.id, "/v1/cases/" + here.id + "/timeline"} {
+		raw := sys.must(t, http.StatusOK, http.MethodGet, path, p.cw, nil, nil)
+		if bytes.Contains(raw, []byte(there.ID)) {
+			t.Errorf("GET %s names the case of another kecamatan: %s", path, raw)
+		}
+	}
+	// The supervisor of the regency reads both, and is told which.
+	if got := readDup(t, p.supervisor, here.id).Duplicates; len(got) != 1 || got[0].OtherCaseID != there.ID {
+		t.Errorf("the supervisor's finding: %+v", got)
 	}
 }

@@ -10,6 +10,12 @@ type Actor struct {
 	Role   Role   `json:"role"`
 	Region string `json:"region"`
 	Agency string `json:"agency,omitempty"`
+	// Case and Update bind the actor to one message: the case it is sent
+	// to and the update's ID. Sealed with the rest of the payload, they
+	// keep a payload copied out of one case's history from acting on
+	// another case, or again as another update.
+	Case   string `json:"case,omitempty"`
+	Update string `json:"update,omitempty"`
 }
 
 // System is the actor of the deadline rules. It acts only from inside the

@@ -533,3 +533,13 @@ func TestPeopleCountsAPersonHeldElsewhereOnce(t *testing.T) {
 		t.Fatalf("People() = %d after a split keeping the child here, want 2", got)
 	}
 }
+
+func TestTextRefusesInvisibleAndReorderingCharacters(t *testing.T) {
+	for _, v := range []string{"Siti\u202eanimA", "Siti\u200bAminah", "\u200b\u200b", "Siti\u2028Aminah"} {
+		var fe household.FieldErrors
+		fe.Text("headName", v, household.MaxName)
+		if fe.Err() == nil {
+			t.Errorf("Text(%q) was accepted", v)
+		}
+	}
+}

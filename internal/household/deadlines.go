@@ -56,6 +56,10 @@ func (d Deadlines) shortDays() bool { return d.DayLength > 0 && d.DayLength < Da
 // were opened under, so their histories replay as recorded.
 func (c *Case) strict() bool { return c.Deadlines.VisitGapDays > 0 }
 
+// Strict reports whether the case was opened under the rules of November
+// 2026; the workflow also binds messages to the case under them.
+func (c *Case) Strict() bool { return c.strict() }
+
 // Day is the length of a deadline day in service.
 const Day = 24 * time.Hour
 
@@ -156,7 +160,7 @@ func (c *Case) PendingActions() []string {
 	var dups []string
 	for _, d := range c.Duplicates {
 		if d.Open && c.Status == StatusOpen {
-			dups = append(dups, "supervisor: resolve possible duplicate "+d.ID+" with case "+d.OtherCaseID)
+			dups = append(dups, "supervisor: resolve possible duplicate "+d.ID)
 		}
 	}
 	return append(dups, c.stagePendingActions()...)

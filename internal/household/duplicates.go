@@ -78,7 +78,7 @@ func (c *Case) RecordDuplicate(nik, otherCaseID, otherKK, otherVillage string, h
 	}
 	id := fmt.Sprintf("dup-%d", len(c.Duplicates)+1)
 	c.Duplicates = append(c.Duplicates, Duplicate{ID: id, NIK: nik, OtherCaseID: otherCaseID, OtherKK: otherKK, OtherVillage: otherVillage, Held: held, Open: true, At: now})
-	e := c.event(now, System, EventPossibleDuplicate, fmt.Sprintf("%s: a person of this household is also in case %s", id, otherCaseID))
+	e := c.event(now, System, EventPossibleDuplicate, fmt.Sprintf("%s: a person of this household is also in another open case", id))
 	e.Ref = id
 	return c.commit(now, e)
 }
@@ -175,7 +175,7 @@ func (c *Case) ResolveDuplicate(a Actor, in DuplicateResolutionInput, now time.T
 	e := c.event(now, a, EventDuplicateResolved, fmt.Sprintf("%s resolved: %s", in.ID, in.Decision))
 	e.Ref = in.ID
 	if in.Decision == DecisionDuplicate {
-		return c.commit(now, e, c.close(now, a, OutcomeDuplicate, "duplicate of case "+d.OtherCaseID))
+		return c.commit(now, e, c.close(now, a, OutcomeDuplicate, "duplicate ("+d.ID+")"))
 	}
 	return c.commit(now, e)
 }
@@ -189,8 +189,10 @@ func (c *Case) SettleDuplicate(nik, otherCaseID string, decision DuplicateDecisi
 		if !d.Open || d.NIK != nik || d.OtherCaseID != otherCaseID || c.Status != StatusOpen {
 			continue
 		}
-		d.Open, d.Decision, d.Held, d.ResolvedBy, d.ResolvedAt = false, decision, held, "case "+otherCaseID, now
-		e := c.event(now, System, EventDuplicateResolved, fmt.Sprintf("%s resolved on case %s: %s", d.ID, otherCaseID, decision))
+		// Texts name no other case: they reach readers of this case who
+		// may not read that one.
+		d.Open, d.Decision, d.Held, d.ResolvedBy, d.ResolvedAt = false, decision, held, "the other case", now
+		e := c.event(now, System, EventDuplicateResolved, fmt.Sprintf("%s resolved on the other case: %s", d.ID, decision))
 		e.Ref = d.ID
 		return c.commit(now, e)
 	}

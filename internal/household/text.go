@@ -48,10 +48,17 @@ func cleanText(v string, max int, multiline bool) bool {
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max {
 		return false
 	}
+	visible := false
 	for _, r := range v {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
 			return false
 		}
+		// Format characters (zero-width, bidirectional overrides) and the
+		// line and paragraph separators hide or reorder what a reader sees.
+		if unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
+			return false
+		}
+		visible = visible || !unicode.IsSpace(r)
 	}
-	return true
+	return visible || v == ""
 }
