@@ -531,6 +531,11 @@ func (s *Server) permits(p auth.Principal, cs household.Case) Permits {
 	for _, lvl := range household.EscalationLevels {
 		mark(ActEscalate, string(lvl), cs.CheckEscalate(household.EscalateInput{ID: "probe", Level: lvl, Actor: a}))
 	}
+	for _, d := range cs.Duplicates {
+		if d.Open {
+			mark(ActDuplicate, d.ID, cs.CheckDuplicateResolution(a, household.DuplicateResolutionInput{ID: d.ID}, now))
+		}
+	}
 	return out
 }
 

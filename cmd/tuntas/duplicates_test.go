@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -274,5 +277,34 @@ func TestAFindingDoesNotNameACaseOutsideTheReadersRegion(t *testing.T) {
 	// The supervisor of the regency reads both, and is told which.
 	if got := readDup(t, p.supervisor, here.id).Duplicates; len(got) != 1 || got[0].OtherCaseID != there.ID {
 		t.Errorf("the supervisor's finding: %+v", got)
+	}
+}
+
+// TestTheConsoleOffersTheSupervisorTheDuplicateResolution: the case page
+// lists the finding and, for the supervisor, the form that resolves it.
+func TestTheConsoleOffersTheSupervisorTheDuplicateResolution(t *testing.T) {
+	p := tokens(t, sys)
+	shared := nextNIK()
+	householdWith(t, p, nextNIK(), shared)
+	b := householdWith(t, p, nextNIK(), shared)
+	cw := consoleClient(t, p.cw)
+	if _, page := cw.get(t, "/cases/"+b.id); !strings.Contains(page, "dup-1") || strings.Contains(page, "form-dup-dup-1") {
+		t.Fatal("the caseworker's page lacks the finding, or offers the supervisor's form")
+	}
+	sup := consoleClient(t, p.supervisor)
+	_, page := sup.get(t, "/cases/"+b.id)
+	if !strings.Contains(page, `id="form-dup-dup-1"`) {
+		t.Fatal("the supervisor's page does not offer the resolution")
+	}
+	nonce := regexp.MustCompile(`name="nonce" value="([^"]+)"`).FindStringSubmatch(page)
+	form := url.Values{"csrf": {sup.csrf}, "id": {"dup-1"}, "choice": {"split-this"}}
+	if nonce != nil {
+		form.Set("nonce", nonce[1])
+	}
+	if status, body := sup.post(t, "/cases/"+b.id+"/duplicate-resolution", form); status != http.StatusSeeOther {
+		t.Fatalf("resolving in the console answered %d: %s", status, mainOf(body))
+	}
+	if got := readDup(t, p.supervisor, b.id).Duplicates; len(got) != 1 || got[0].Open || !got[0].Held {
+		t.Fatalf("after the console's split: %+v", got)
 	}
 }

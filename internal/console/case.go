@@ -182,6 +182,20 @@ var formInputs = map[api.Action]func(url.Values) (any, error){
 	api.ActClose: func(f url.Values) (any, error) {
 		return household.CloseInput{Reason: household.Outcome(f.Get("reason")), Notes: f.Get("notes")}, nil
 	},
+	// One choice on the form stands for the decision and, for a split, the
+	// case that keeps the person.
+	api.ActDuplicate: func(f url.Values) (any, error) {
+		in := household.DuplicateResolutionInput{ID: f.Get("id"), Notes: f.Get("notes")}
+		switch f.Get("choice") {
+		case "split-this":
+			in.Decision, in.Keep = household.DecisionSplit, household.KeepThis
+		case "split-other":
+			in.Decision, in.Keep = household.DecisionSplit, household.KeepOther
+		case "duplicate":
+			in.Decision = household.DecisionDuplicate
+		}
+		return in, nil
+	},
 }
 
 // money reads rupiah as typed ("1.250.000", "Rp 1250000"); a value that is

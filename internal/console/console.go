@@ -115,7 +115,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /cases", c.user(c.csrf(c.openCase)))
 	m.HandleFunc("GET /cases/{id}", c.user(c.casePage))
 	for _, a := range []string{"survey", "village-confirmation", "verification", "graduation", "interventions",
-		"interventions/{ref}/status", "follow-ups", "escalations", "escalations/{ref}/resolution", "close"} {
+		"interventions/{ref}/status", "follow-ups", "escalations", "escalations/{ref}/resolution", "close", "duplicate-resolution"} {
 		m.HandleFunc("POST /cases/{id}/"+a, c.user(c.csrf(c.act)))
 	}
 	m.HandleFunc("GET /imports", c.user(c.importsPage))
