@@ -163,7 +163,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port on 127.0.0.1 (0: any free port)")
 	fs.IntVar(&cfg.MongoPort, "mongo-port", 27017, "FerretDB port on 127.0.0.1 (0: any free port)")
 	fs.DurationVar(&cfg.Retention, "retention", devstack.DefaultRetention, "how long Temporal keeps a closed case's workflow history (the read model keeps the case for good)")
-	serversOnly := fs.Bool("servers-only", false, "start only Temporal and FerretDB, for separate `tuntas api` and `tuntas worker` processes")
+	serversOnly := fs.Bool("servers-only", false, "start only Temporal and FerretDB (no API or worker), for separate tuntas api and tuntas worker processes")
 	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
 	fs.Float64Var(&cfg.Pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most")
 	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most")

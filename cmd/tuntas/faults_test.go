@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -167,10 +169,19 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 	l := openCaseOn(t, s, p, kk)
 	var opened household.Case
 	s.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, p.cw, nil, &opened)
+	busy := []string{openCaseOn(t, s, p, nextKK()).id, openCaseOn(t, s, p, nextKK()).id}
 
+	// The copy is taken while other cases are being written to.
 	copyDir := filepath.Join(t.TempDir(), "copy")
+	stopWriting := saveDrafts(s.URL, p.cw, busy)
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"backup", "--data", s.dataDir, copyDir}, &out, &out); err != nil {
+	err = run(context.Background(), []string{"backup", "--data", s.dataDir, copyDir}, &out, &out)
+	n, werr := stopWriting()
+	if werr != nil || n == 0 {
+		t.Fatalf("drafts saved around the backup: %d, %v", n, werr)
+	}
+	t.Logf("%d drafts saved around the backup", n)
+	if err != nil {
 		t.Fatalf("tuntas backup: %v\n%s", err, out.String())
 	}
 	if !time.Now().Before(opened.Deadline) {
@@ -226,6 +237,101 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 		s2.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id+"/timeline", p.supervisor, nil, &tl)
 		return hasEvent(tl, household.EventOpened) && hasEvent(tl, household.EventReminder)
 	})
+	// The cases written to during the copy: each restored timeline holds
+	// every event its workflow recorded, numbered without a gap.
+	for _, id := range busy {
+		eventually(t, 30*time.Second, func() bool {
+			var tl api.Timeline
+			s2.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+id+"/timeline", p.supervisor, nil, &tl)
+			return contiguous(tl) && int64(len(tl.Events)) == workflowSeq(t, s2, id)
+		})
+	}
+}
+
+// saveDrafts saves survey drafts of the cases, one after another, until
+// stop, which answers how many were saved and the first failure.
+func saveDrafts(url, token string, ids []string) (stop func() (int, error)) {
+	body := surveyBody(600_000)
+	body["draft"] = true
+	raw, _ := json.Marshal(body)
+	first := make(chan struct{})
+	started := sync.OnceFunc(func() { close(first) })
+	done := make(chan struct{})
+	var (
+		n   int
+		err error
+		wg  sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if n >= 2*len(ids)*10 { // within a case's bound of drafts
+				return
+			}
+			if err = postJSON(url+"/v1/cases/"+ids[i%len(ids)]+"/survey", token, raw); err != nil {
+				started()
+				return
+			}
+			n++
+			started()
+		}
+	}()
+	<-first
+	return func() (int, error) {
+		close(done)
+		wg.Wait()
+		return n, err
+	}
+}
+
+func postJSON(url, token string, body []byte) error {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+// workflowSeq is the number of the last event the case's workflow recorded.
+func workflowSeq(t *testing.T, s *testSystem, caseID string) int64 {
+	t.Helper()
+	var c household.Case
+	s.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+caseID, s.token(t, household.RoleCaseworker, "64.08.01", ""), nil, &c)
+	q, err := s.Client.QueryWorkflow(context.Background(), workflows.WorkflowID(c.KK), "", workflows.QueryState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st workflows.State
+	if err := q.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Case.Seq
+}
+
+// contiguous reports whether the timeline's events are numbered 1, 2, … in order.
+func contiguous(tl api.Timeline) bool {
+	for i, e := range tl.Events {
+		if e.Seq != int64(i+1) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasEvent(tl api.Timeline, typ string) bool {

@@ -23,28 +23,35 @@ var keyFiles = []string{"codec.key", "token.secret", "person.key"}
 // SQLite database is copied with VACUUM INTO, which reads one consistent
 // snapshot through SQLite's own locking, so a live WAL database is copied
 // without stopping its server (copying the file alone could catch a
-// checkpoint half done). FerretDB's files are copied before Temporal's:
-// the workflows are the truth the read model is made from, so a restore
-// may find the read model behind its workflows (which the next step of a
-// case, or `tuntas reconcile`, brings forward) but never ahead of them.
+// checkpoint half done).
+//
+// The two servers' files are two databases, each copied at its own
+// instant, so Temporal's writes are held (Temporal waits on a busy
+// database) from before its copy until FerretDB's is taken. The read model
+// then holds nothing the copied workflows did not do or have pending:
+// an activity that wrote to it during the copy is retried after a restore,
+// and its writes are idempotent. Copied the other way round, a restored
+// timeline could hold events its workflow no longer has, and the case's
+// next events, numbered the same, would be skipped as already stored.
 func Backup(ctx context.Context, dir, out string) ([]string, error) {
 	if err := emptyDir(out); err != nil {
 		return nil, err
 	}
+	temporalDB := filepath.Join(dir, "temporal.db")
 	ferretFiles, err := filepath.Glob(filepath.Join(dir, "ferretdb", "*.sqlite"))
 	if err != nil {
 		return nil, fmt.Errorf("devstack: backup: %w", err)
 	}
-	var written []string
-	for _, src := range append(ferretFiles, filepath.Join(dir, "temporal.db")) {
-		rel, err := filepath.Rel(dir, src)
-		if err != nil {
-			return written, fmt.Errorf("devstack: backup: %w", err)
-		}
-		if err := vacuumInto(ctx, src, filepath.Join(out, rel)); err != nil {
-			return written, err
-		}
-		written = append(written, rel)
+	release, err := holdWrites(ctx, temporalDB)
+	if err != nil {
+		return nil, err
+	}
+	written, err := copyDatabases(ctx, dir, out, append([]string{temporalDB}, ferretFiles...))
+	if rerr := release(); err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		return written, err
 	}
 	for _, name := range keyFiles {
 		ok, err := copyFile(filepath.Join(dir, name), filepath.Join(out, name))
@@ -56,6 +63,55 @@ func Backup(ctx context.Context, dir, out string) ([]string, error) {
 		}
 	}
 	return written, nil
+}
+
+// copyDatabases copies each SQLite file under dir to the same place under out.
+func copyDatabases(ctx context.Context, dir, out string, files []string) ([]string, error) {
+	var written []string
+	for _, src := range files {
+		rel, err := filepath.Rel(dir, src)
+		if err != nil {
+			return written, fmt.Errorf("devstack: backup: %w", err)
+		}
+		if err := vacuumInto(ctx, src, filepath.Join(out, rel)); err != nil {
+			return written, err
+		}
+		written = append(written, rel)
+	}
+	return written, nil
+}
+
+// holdWrites takes the database's write lock without writing anything
+// (BEGIN IMMEDIATE), so that other writers wait until release while
+// readers, VACUUM INTO among them, go on.
+func holdWrites(ctx context.Context, path string) (release func() error, _ error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("devstack: backup: %w", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=rw&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("devstack: backup %s: %w", path, err)
+	}
+	conn, err := db.Conn(ctx)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	}
+	if err != nil {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		_ = db.Close()
+		return nil, fmt.Errorf("devstack: backup: hold writes to %s: %w", path, err)
+	}
+	return func() error {
+		_, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		_ = conn.Close()
+		_ = db.Close()
+		if err != nil {
+			return fmt.Errorf("devstack: backup: release %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 // emptyDir creates dir, or accepts it if it exists and is empty, so that a
@@ -91,6 +147,10 @@ func vacuumInto(ctx context.Context, src, dst string) error {
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
 		return fmt.Errorf("devstack: backup %s: %w", src, err)
+	}
+	// SQLite creates the copy under the umask; it holds personal data.
+	if err := os.Chmod(dst, 0o600); err != nil {
+		return fmt.Errorf("devstack: backup: %w", err)
 	}
 	return nil
 }
