@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -21,7 +22,6 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
-	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // devConfig configures the all-in-one development system.
@@ -30,9 +30,12 @@ type devConfig struct {
 	HTTPAddr     string
 	TemporalPort int
 	MongoPort    int
-	Deadlines    household.Deadlines
-	Pace         importPace
-	Logger       *slog.Logger
+	// Retention is how long Temporal keeps a closed case's history;
+	// devstack.DefaultRetention when zero.
+	Retention time.Duration
+	Deadlines household.Deadlines
+	Pace      importPace
+	Logger    *slog.Logger
 	// RateLimit is the API's per-person limit; api.DefaultRateLimit when zero.
 	RateLimit api.RateLimit
 }
@@ -83,10 +86,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 			d.Close()
 		}
 	}()
-	d.Stack, err = devstack.Start(ctx, devstack.Options{
-		Dir: cfg.DataDir, TemporalPort: cfg.TemporalPort, MongoPort: cfg.MongoPort,
-		SearchAttributes: workflows.SearchAttributeTypes,
-	})
+	d.Stack, err = startServers(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +162,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "API listen address")
 	fs.IntVar(&cfg.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port on 127.0.0.1 (0: any free port)")
 	fs.IntVar(&cfg.MongoPort, "mongo-port", 27017, "FerretDB port on 127.0.0.1 (0: any free port)")
+	fs.DurationVar(&cfg.Retention, "retention", devstack.DefaultRetention, "how long Temporal keeps a closed case's workflow history (the read model keeps the case for good)")
+	serversOnly := fs.Bool("servers-only", false, "start only Temporal and FerretDB (no API or worker), for separate tuntas api and tuntas worker processes")
 	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
 	fs.Float64Var(&cfg.Pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most")
 	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *serversOnly {
+		return runServersOnly(ctx, cfg, stdout)
 	}
 	cfg.Deadlines = household.DefaultDeadlines()
 	cfg.Deadlines.DayLength = *dayLength

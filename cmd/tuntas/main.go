@@ -1,7 +1,8 @@
 // Command tuntas runs the Tuntas case-management service: `dev` runs
 // everything in one process on an embedded Temporal server and FerretDB;
 // `api` and `worker` are the production processes; `token` mints bearer
-// tokens; `reconcile` repairs the read model from the workflows.
+// tokens; `reconcile` repairs the read model from the workflows; `backup`
+// copies a dev data directory.
 package main
 
 import (
@@ -25,6 +26,7 @@ commands:
   reconcile  compare every running case workflow with its read-model snapshot and repair
   import     upload a household list (CSV) to the API and follow its progress
   bench      drive synthetic households end to end on a fresh embedded stack and report figures
+  backup     copy a dev data directory consistently, running or stopped
 
 run 'tuntas <command> -h' for a command's flags
 `
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"reconcile": runReconcile,
 		"import":    runImport,
 		"bench":     runBench,
+		"backup":    runBackup,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/tuntas-id/tuntas/internal/devstack/ferret"
 )
@@ -45,6 +46,11 @@ type Options struct {
 	Namespace string
 	// SearchAttributes are registered in the namespace on first creation.
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// Retention is how long Temporal keeps a closed workflow's history
+	// before deleting it; default DefaultRetention. It is applied on every
+	// start, so a data directory created under another retention takes
+	// this one.
+	Retention time.Duration
 	// Logger receives FerretDB's log; default discards it. Temporal's own log
 	// goes to Dir/temporal.log at warn level.
 	Logger *slog.Logger
@@ -78,6 +84,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Retention == 0 {
+		opts.Retention = DefaultRetention
+	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: data dir: %w", err)
@@ -92,6 +101,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	if err := waitTCP(ctx, s.TemporalAddress); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := ensureRetention(ctx, s.TemporalAddress, opts.Namespace, opts.Retention); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -137,6 +150,7 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 	if err != nil {
 		return fmt.Errorf("devstack: namespace: %w", err)
 	}
+	ns.Detail.Config.Retention = durationpb.New(opts.Retention)
 	if err := sqliteschema.CreateNamespaces(sqlCfg, ns); err != nil {
 		return fmt.Errorf("devstack: namespace: %w", err)
 	}
