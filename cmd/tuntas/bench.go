@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/server/common/headers"
 
+	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/bench"
 	"github.com/tuntas-id/tuntas/internal/household"
@@ -35,6 +36,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dir := fs.String("data", "", "data directory (default: a fresh temporary one, removed after)")
 	writeCSV := fs.String("write-csv", "", "only write the n synthetic households as a CSV household list to this file, and stop")
 	badEvery := fs.Int("bad-every", 0, "with --write-csv: spoil every k-th row (33 gives 3% bad rows)")
+	regencies := fs.Bool("regencies", false, "spread the households over every regency and kecamatan of the province, not Kutai Timur alone")
+	seedCases := fs.Int("seed-cases", 0, "instead of the lifecycle run, write this many projected cases of the whole province straight into the read model (no workflows) and measure reads at that count; reported as seeded")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,11 +71,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { served <- d.Serve(serveCtx) }()
 	defer func() { stopServe(); <-served }()
 
-	floor := bench.NewFloorWorker(d.Client)
-	if err := floor.Start(); err != nil {
-		return fmt.Errorf("floor worker: %w", err)
+	if *seedCases == 0 {
+		floor := bench.NewFloorWorker(d.Client)
+		if err := floor.Start(); err != nil {
+			return fmt.Errorf("floor worker: %w", err)
+		}
+		defer floor.Stop()
 	}
-	defer floor.Stop()
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -84,7 +89,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	rep, err := bench.Run(ctx, bench.Config{API: d.URL, Issuer: d.Issuer, Temporal: d.Client, N: *n, Concurrency: *concurrency, Seed: *seed, Progress: stderr})
+	cfg := bench.Config{API: d.URL, Issuer: d.Issuer, Temporal: d.Client, N: *n, Concurrency: *concurrency, Seed: *seed, Regencies: *regencies, Progress: stderr}
+	measure := bench.Run
+	if *seedCases > 0 {
+		// The same projection the case workflow runs, on the same store.
+		cfg.SeedCases, cfg.Projector, measure = *seedCases, &activities.Activities{Store: d.Store}, bench.Seed
+	}
+	rep, err := measure(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -93,7 +104,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	rep.Versions = map[string]string{"temporalServer": headers.ServerVersion, "temporalSDK": temporal.SDKVersion, "mongodb": mongo, "ferretdbModule": moduleVersion("github.com/FerretDB/FerretDB")}
-	printReport(stdout, rep, *rate, *dayLength)
+	if rep.Seeded > 0 {
+		printSeeded(stdout, rep)
+	} else {
+		printReport(stdout, rep, *rate, *dayLength)
+	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
@@ -130,8 +145,12 @@ func moduleVersion(path string) string {
 }
 
 func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
-	fmt.Fprintf(w, "Tuntas bench: %d households, %d people at once, import paced at %.0f/s, deadline day %v (%d CPUs, %s)\n",
-		r.N, r.Concurrency, rate, day, r.CPUs, r.GoVersion)
+	where := "Kutai Timur"
+	if r.Regencies {
+		where = "every regency of the province"
+	}
+	fmt.Fprintf(w, "Tuntas bench: %d households of %s, %d people at once, import paced at %.0f/s, deadline day %v (%d CPUs, %s)\n",
+		r.N, where, r.Concurrency, rate, day, r.CPUs, r.GoVersion)
 	fmt.Fprintf(w, "  versions     Temporal server %s, SDK %s, %s, FerretDB module %s\n", r.Versions["temporalServer"], r.Versions["temporalSDK"], r.Versions["mongodb"], r.Versions["ferretdbModule"])
 	fmt.Fprintf(w, "  mix          %v\n", r.Mix)
 	fmt.Fprintf(w, "  import       %7.1f s  %7.1f cases/s\n", r.Import.Seconds, r.Import.CasesPerSec)
@@ -140,18 +159,40 @@ func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
 	fmt.Fprintf(w, "  engine floor %7.1f s  %7.1f cases/s   Tuntas/floor = %.2f\n", r.Floor.Seconds, r.Floor.CasesPerSec, r.FloorRatio)
 	fmt.Fprintf(w, "  errors       %d\n  outcomes     %v\n", r.Errors, r.Outcomes)
 	fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
-	table := func(title string, m map[string]bench.Latency) {
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		fmt.Fprintf(w, "  %-28s %6s %8s %8s %8s %8s\n", title, "n", "p50 ms", "p95 ms", "p99 ms", "max ms")
-		for _, k := range names {
-			l := m[k]
-			fmt.Fprintf(w, "  %-28s %6d %8.1f %8.1f %8.1f %8.1f\n", k, l.Count, l.P50ms, l.P95ms, l.P99ms, l.MaxMs)
-		}
+	printLatencies(w, "API action", r.Actions)
+	printLatencies(w, "read at final count", r.Reads)
+}
+
+// printSeeded prints a seeded run: its cases never ran a lifecycle, so it
+// has no lifecycle figures to print.
+func printSeeded(w io.Writer, r bench.Report) {
+	fmt.Fprintf(w, "Tuntas bench, SEEDED read model: %d cases of every regency of the province written through the projection, no workflows, no lifecycle (%d CPUs, %s)\n",
+		r.Seeded, r.CPUs, r.GoVersion)
+	fmt.Fprintf(w, "  versions     Temporal server %s, SDK %s, %s, FerretDB module %s\n", r.Versions["temporalServer"], r.Versions["temporalSDK"], r.Versions["mongodb"], r.Versions["ferretdbModule"])
+	keys := make([]string, 0, len(r.SeededMix))
+	for k := range r.SeededMix {
+		keys = append(keys, k)
 	}
-	table("API action", r.Actions)
-	table("read at final count", r.Reads)
+	sort.Strings(keys)
+	fmt.Fprintf(w, "  seeded mix  ")
+	for _, k := range keys {
+		fmt.Fprintf(w, " %s=%d", k, r.SeededMix[k])
+	}
+	fmt.Fprintf(w, "\n  seeding      %7.1f s  %7.1f cases/s\n", r.Seeding.Seconds, r.Seeding.CasesPerSec)
+	fmt.Fprintf(w, "  errors       %d\n", r.Errors)
+	fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
+	printLatencies(w, fmt.Sprintf("read at %d seeded cases", r.Seeded), r.SeededReads)
+}
+
+func printLatencies(w io.Writer, title string, m map[string]bench.Latency) {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "  %-40s %6s %8s %8s %8s %8s\n", title, "n", "p50 ms", "p95 ms", "p99 ms", "max ms")
+	for _, k := range names {
+		l := m[k]
+		fmt.Fprintf(w, "  %-40s %6d %8.1f %8.1f %8.1f %8.1f\n", k, l.Count, l.P50ms, l.P95ms, l.P99ms, l.MaxMs)
+	}
 }

@@ -36,6 +36,14 @@ type Config struct {
 	N           int
 	Concurrency int
 	Seed        uint64
+	// Regencies spreads the households over every regency and kecamatan
+	// of the province instead of Kutai Timur alone.
+	Regencies bool
+	// SeedCases is how many projected cases the Seed function writes
+	// straight into the read model through Projector (no workflows); Run
+	// ignores both.
+	SeedCases int
+	Projector Projector
 	// Progress receives a line per phase; nil discards.
 	Progress io.Writer
 }
@@ -44,6 +52,7 @@ type Config struct {
 type Report struct {
 	N           int                `json:"n"`
 	Concurrency int                `json:"concurrency"`
+	Regencies   bool               `json:"regencies,omitempty"`
 	Mix         map[string]int     `json:"mix"`
 	Import      PhaseReport        `json:"import"`
 	Lifecycle   PhaseReport        `json:"lifecycle"`
@@ -60,6 +69,17 @@ type Report struct {
 	Versions     map[string]string `json:"versions"`
 	GoVersion    string            `json:"goVersion"`
 	CPUs         int               `json:"cpus"`
+
+	// Seeded counts cases written straight into the read model (see
+	// Seed); their figures are kept apart from the lifecycle's above.
+	Seeded int `json:"seeded,omitempty"`
+	// SeededMix is the seeded cases by stage (closed ones by outcome),
+	// plus how many are overdue or escalated.
+	SeededMix map[string]int `json:"seededMix,omitempty"`
+	// Seeding is how long writing the seeded cases took.
+	Seeding PhaseReport `json:"seeding,omitzero"`
+	// SeededReads are read latencies at the seeded count, by request.
+	SeededReads map[string]Latency `json:"seededReads,omitempty"`
 }
 
 // PhaseReport is one phase's duration and rate.
@@ -99,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	d := &driver{cfg: cfg, rec: newRecorder(), tokens: map[string]string{}, http: &http.Client{Timeout: 2 * time.Minute,
 		Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}}
-	rep := Report{N: cfg.N, Concurrency: cfg.Concurrency, Mix: map[string]int{}, Outcomes: map[string]int64{},
+	rep := Report{N: cfg.N, Concurrency: cfg.Concurrency, Regencies: cfg.Regencies, Mix: map[string]int{}, Outcomes: map[string]int64{},
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
 	plans := make([]plan, cfg.N)
 	for i := range plans {
@@ -222,9 +242,18 @@ func (d *driver) post(ctx context.Context, name, path, token string, body any) e
 	return d.call(ctx, name, http.MethodPost, path, token, "application/json", b, http.StatusOK, nil)
 }
 
+// households is the generator of the run's households: Kutai Timur's, or
+// the province's with Regencies.
+func (d *driver) households() *synth.Generator {
+	if d.cfg.Regencies {
+		return synth.NewProvince(d.cfg.Seed, int(d.cfg.Seed%28))
+	}
+	return synth.New(d.cfg.Seed, int(d.cfg.Seed%28))
+}
+
 func (d *driver) importAll(ctx context.Context) ([]caseRef, error) {
 	admin := d.token(household.RoleAdmin, "64", "")
-	text, _ := synth.CSV(synth.New(d.cfg.Seed, int(d.cfg.Seed%28)), d.cfg.N, 0)
+	text, _ := synth.CSV(d.households(), d.cfg.N, 0)
 	var prog struct {
 		ID string `json:"id"`
 	}
@@ -321,12 +350,13 @@ func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
 	workers.Wait()
 }
 
-// memberList is a household of n people whose NIKs no other simulated
-// household has: each person is held by one case, as in a clean list.
-func (d *driver) memberList(n int) []household.Member {
+// memberList is a household of n people of a kecamatan whose NIKs no
+// other simulated household has: each person is held by one case, as in a
+// clean list.
+func (d *driver) memberList(district string, n int) []household.Member {
 	nik := func() string {
 		k := d.nikSeq.Add(1)
-		return fmt.Sprintf("640801%02d0185%04d", 1+(k/9999)%28, k%9999+1)
+		return fmt.Sprintf("%s%02d0185%04d", region.Compact(district), 1+(k/9999)%28, k%9999+1)
 	}
 	ms := []household.Member{{NIK: nik(), Name: "Kepala", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccFarmer}}
 	for i := 1; i < n; i++ {
@@ -341,6 +371,7 @@ func (d *driver) memberList(n int) []household.Member {
 // zero when the case is done.
 func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error) {
 	district := region.Ancestor(c.Village, region.District)
+	regency := region.Ancestor(c.Village, region.Regency)
 	cw := d.token(household.RoleCaseworker, district, "")
 	base := "/v1/cases/" + c.ID
 	today := time.Now().Format(time.DateOnly)
@@ -349,7 +380,7 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error
 		monthly = 3 * 40_000 * 30
 	}
 	survey := household.SurveyInput{Survey: household.Survey{
-		Members: d.memberList(3), MonthlyExpenditure: monthly, MonthlyIncome: monthly,
+		Members: d.memberList(district, 3), MonthlyExpenditure: monthly, MonthlyIncome: monthly,
 		Housing: household.Housing{Floor: "earth", Wall: "bamboo", Roof: "zinc", Water: "unprotected", Sanitation: "none", Electricity: "pln_450"},
 		Assets:  household.Assets{LandAreaM2: 300, Motorbikes: 1},
 	}}
@@ -366,7 +397,7 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error
 			return time.Time{}, err
 		}
 	}
-	sup := d.token(household.RoleSupervisor, "64.08", "")
+	sup := d.token(household.RoleSupervisor, regency, "")
 	if p.kind == "escalated_then_graduated" {
 		var esc struct {
 			EscalationID string `json:"escalationId"`
@@ -380,11 +411,11 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error
 			return time.Time{}, err
 		}
 	}
-	ver := d.token(household.RoleVerifier, "64.08", "")
+	ver := d.token(household.RoleVerifier, regency, "")
 	if p.kind == "excluded_not_poor" {
 		return time.Time{}, d.post(ctx, "verification", base+"/verification", ver, household.VerificationInput{Outcome: household.NotPoor})
 	}
-	dinsos := d.token(household.RoleAgency, "64.08", household.AgencyDinsos)
+	dinsos := d.token(household.RoleAgency, regency, household.AgencyDinsos)
 	rest := []struct {
 		name, path, token string
 		body              any
@@ -424,9 +455,15 @@ func (d *driver) revisit(ctx context.Context, c caseRef) error {
 func (d *driver) reads(ctx context.Context, cases []caseRef) (map[string]Latency, map[string]int64, error) {
 	rec := newRecorder()
 	d.rec = rec
+	// The reader is Kutai Timur's supervisor, or the province's when the
+	// cases spread over every regency (so the tally sees them all).
 	sup := d.token(household.RoleSupervisor, "64.08", "")
-	rng := rand.New(rand.NewPCG(d.cfg.Seed, 7))
 	districts := region.Children("64.08")
+	if d.cfg.Regencies {
+		sup = d.token(household.RoleProvince, "64", "")
+		districts = provinceDistricts()
+	}
+	rng := rand.New(rand.NewPCG(d.cfg.Seed, 7))
 	for range 300 {
 		c := cases[rng.IntN(len(cases))]
 		if err := d.call(ctx, "GET /v1/cases/{id}", http.MethodGet, "/v1/cases/"+c.ID, sup, "", nil, http.StatusOK, nil); err != nil {
@@ -457,6 +494,15 @@ func (d *driver) reads(ctx context.Context, cases []caseRef) (map[string]Latency
 		}
 	}
 	return rec.summary(), outcomes, nil
+}
+
+// provinceDistricts are the kecamatan of every regency of the province.
+func provinceDistricts() []region.Region {
+	var ds []region.Region
+	for _, r := range region.Children("64") {
+		ds = append(ds, region.Children(r.Code)...)
+	}
+	return ds
 }
 
 // peakRSSMiB reads the process's peak resident set (VmHWM); 0 where

@@ -1,6 +1,7 @@
-// Package synth makes synthetic households of Kutai Timur for tests and
-// `tuntas bench`: valid KKs and NIKs on real village codes, written as the
-// CSV household list that imports read. Nothing here is a real person.
+// Package synth makes synthetic households of Kutai Timur, or of the whole
+// province, for tests and `tuntas bench`: valid KKs and NIKs on real
+// village codes, written as the CSV household list that imports read.
+// Nothing here is a real person.
 package synth
 
 import (
@@ -36,10 +37,26 @@ type Generator struct {
 
 // New returns a generator over Kutai Timur's villages.
 func New(seed uint64, batch int) *Generator {
+	return over(seed, batch, []string{"64.08"})
+}
+
+// NewProvince returns a generator over the villages of every regency and
+// city of Kalimantan Timur (64), so households spread over the province.
+func NewProvince(seed uint64, batch int) *Generator {
+	var regencies []string
+	for _, r := range region.Children("64") {
+		regencies = append(regencies, r.Code)
+	}
+	return over(seed, batch, regencies)
+}
+
+func over(seed uint64, batch int, regencies []string) *Generator {
 	var villages []string
-	for _, d := range region.Children("64.08") {
-		for _, v := range region.Children(d.Code) {
-			villages = append(villages, v.Code)
+	for _, r := range regencies {
+		for _, d := range region.Children(r) {
+			for _, v := range region.Children(d.Code) {
+				villages = append(villages, v.Code)
+			}
 		}
 	}
 	return &Generator{rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), villages: villages, Batch: batch}
