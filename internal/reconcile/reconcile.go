@@ -33,9 +33,9 @@ var _ Workflows = client.Client(nil)
 type Snapshots interface {
 	// Case returns a case's snapshot, or store.ErrNotFound.
 	Case(ctx context.Context, id string) (household.Case, error)
-	// SaveCase writes the snapshot unless the stored one has the same or a
-	// higher version.
-	SaveCase(ctx context.Context, c household.Case) error
+	// RepairOlder writes the snapshot where the stored one is missing or
+	// older, in one conditional write, and reports whether it wrote.
+	RepairOlder(ctx context.Context, c household.Case) (bool, error)
 	// RepairCase rewrites the snapshot only where the stored one is at
 	// c's version, and reports whether it wrote.
 	RepairCase(ctx context.Context, c household.Case) (bool, error)
@@ -115,10 +115,11 @@ func one(ctx context.Context, wf Workflows, snaps Snapshots, workflowID, runID s
 	got, err := snaps.Case(ctx, want.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound), err == nil && got.Version < want.Version:
-		if err := snaps.SaveCase(ctx, want); err != nil {
+		wrote, err := snaps.RepairOlder(ctx, want)
+		if err != nil {
 			return false, fmt.Errorf("save %s: %w", want.ID, err)
 		}
-		return true, nil
+		return wrote, nil
 	case err != nil:
 		return false, fmt.Errorf("read %s: %w", want.ID, err)
 	case got.Version > want.Version, reflect.DeepEqual(got, store.Normalize(want)):

@@ -98,9 +98,13 @@ func (f *fakeSnapshots) Case(_ context.Context, id string) (household.Case, erro
 	return c, nil
 }
 
-func (f *fakeSnapshots) SaveCase(_ context.Context, c household.Case) error {
+// RepairOlder writes only over a missing or older snapshot, as the store does.
+func (f *fakeSnapshots) RepairOlder(_ context.Context, c household.Case) (bool, error) {
+	if stored, ok := f.cases[c.ID]; ok && stored.Version >= c.Version {
+		return false, f.writeErrs
+	}
 	f.saved = append(f.saved, c.ID)
-	return f.writeErrs
+	return f.writeErrs == nil, f.writeErrs
 }
 
 // RepairCase writes only over a snapshot at c's version, as the store does.

@@ -393,6 +393,29 @@ func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
 	return nil
 }
 
+// RepairOlder writes c where the stored snapshot is missing or older, in
+// one conditional write (never the read-then-write of SaveCase, which a
+// projection landing in between could see undone), and reports whether it
+// wrote.
+func (s *Store) RepairOlder(ctx context.Context, c household.Case) (bool, error) {
+	older := bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: c.Version}}}}
+	res, err := s.db.Collection(Cases).ReplaceOne(ctx, older, newCaseDoc(c))
+	if err != nil {
+		return false, fmt.Errorf("store: repair older case: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		if _, err := s.db.Collection(Cases).InsertOne(ctx, newCaseDoc(c)); mongo.IsDuplicateKeyError(err) {
+			return false, nil // a snapshot as new or newer exists now
+		} else if err != nil {
+			return false, fmt.Errorf("store: repair missing case: %w", err)
+		}
+	}
+	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, newSummary(c), options.Replace().SetUpsert(true)); err != nil {
+		return false, fmt.Errorf("store: repair case summary: %w", err)
+	}
+	return true, nil
+}
+
 // RepairCase rewrites the snapshot and summary of c only where the stored
 // ones are at c's version, and reports whether it wrote: a repair must
 // never put back an older state over a newer projection.

@@ -288,3 +288,46 @@ func TestEveryFullReadIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+func TestRepairOlderNeverPutsBackAnOlderSnapshot(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	b := open(t, "repair", senyiur, t0)
+	v1 := *b.c
+	b.surveyed(600_000)
+	v2 := *b.c
+	tests := []struct {
+		name   string
+		stored *household.Case
+		repair household.Case
+		wrote  bool
+		want   int64
+	}{
+		{"a missing snapshot is written", nil, v1, true, v1.Version},
+		{"an older snapshot is replaced", &v1, v2, true, v2.Version},
+		{"a newer snapshot is left alone", &v2, v1, false, v2.Version},
+		{"the same version is left alone", &v2, v2, false, v2.Version},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprintf("repair-%d", i)
+			if tt.stored != nil {
+				c := *tt.stored
+				c.ID = id
+				if err := st.SaveCase(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := tt.repair
+			c.ID = id
+			wrote, err := st.RepairOlder(ctx, c)
+			if err != nil || wrote != tt.wrote {
+				t.Fatalf("RepairOlder = %t, %v; want %t", wrote, err, tt.wrote)
+			}
+			got, err := st.Case(ctx, id)
+			if err != nil || got.Version != tt.want {
+				t.Fatalf("stored v%d (%v), want v%d", got.Version, err, tt.want)
+			}
+		})
+	}
+}
