@@ -51,6 +51,17 @@ func (s *Server) callUpdate(ctx context.Context, opts client.UpdateWorkflowOptio
 	}
 }
 
+// Types of the failures the Temporal server gives an update whose run
+// ended around it (go.temporal.io/server service/history/workflow/update).
+const (
+	// failUnprocessedUpdate: the worker completed the run's task without
+	// taking the update in; nothing was applied.
+	failUnprocessedUpdate = "UnprocessedUpdate"
+	// failAcceptedUpdateCompletedWorkflow: the update was accepted but the
+	// run completed first.
+	failAcceptedUpdateCompletedWorkflow = "AcceptedUpdateCompletedWorkflow"
+)
+
 // runEnding reports whether err says the update was not applied because
 // the run it reached was ending: refused by the run itself, left
 // unprocessed by the worker as the run completed, or lost with a workflow
@@ -62,7 +73,7 @@ func runEnding(err error) bool {
 		notReady *serviceerror.WorkflowNotReady
 	)
 	return errors.As(err, &notReady) ||
-		(errors.As(err, &app) && (app.Type() == workflows.ErrTypeRunEnding || app.Type() == "UnprocessedUpdate"))
+		(errors.As(err, &app) && (app.Type() == workflows.ErrTypeRunEnding || app.Type() == failUnprocessedUpdate))
 }
 
 // updateID names the workflow update after the request's Idempotency-Key,

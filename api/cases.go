@@ -150,7 +150,7 @@ func temporalProblem(err error) error {
 			return newProblem(code, app.Message())
 		}
 		switch app.Type() {
-		case workflows.ErrTypeRunEnding, "UnprocessedUpdate", "AcceptedUpdateCompletedWorkflow":
+		case workflows.ErrTypeRunEnding, failUnprocessedUpdate, failAcceptedUpdateCompletedWorkflow:
 			// The case's run ended around the update; the next one answers.
 			return newProblem(codeUnavailable, "the case is starting its next cycle; retry in a moment")
 		}

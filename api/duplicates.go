@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,16 +26,7 @@ type DuplicateCase struct {
 // duplicates to resolve, with the list's filters (rawQuery) and paging,
 // masked for their role; the page is recorded like a list.
 func (s *Server) Duplicates(ctx context.Context, who Caller, rawQuery string) (DuplicateList, error) {
-	q, _ := url.ParseQuery(rawQuery)
-	f, err := listFilter(q, who.Principal)
-	if err != nil {
-		return DuplicateList{}, err
-	}
-	f.Duplicates = true
-	cases, next, err := s.store.List(ctx, f)
-	if errors.Is(err, store.ErrBadCursor) {
-		return DuplicateList{}, invalid(field("cursor", "is not a cursor this API issued"))
-	}
+	cases, next, err := s.listPage(ctx, who, rawQuery, true)
 	if err != nil {
 		return DuplicateList{}, err
 	}

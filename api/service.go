@@ -212,15 +212,7 @@ func (s *Server) Timeline(ctx context.Context, who Caller, id string) (Timeline,
 // raw query (the parameters of GET /v1/cases), masked for their role; the
 // page, its filter and the cases shown are recorded.
 func (s *Server) ListCases(ctx context.Context, who Caller, rawQuery string) (CaseList, error) {
-	q, _ := url.ParseQuery(rawQuery) // as Gin reads a query: what parses
-	f, err := listFilter(q, who.Principal)
-	if err != nil {
-		return CaseList{}, err
-	}
-	cases, next, err := s.store.List(ctx, f)
-	if errors.Is(err, store.ErrBadCursor) {
-		return CaseList{}, invalid(field("cursor", "is not a cursor this API issued"))
-	}
+	cases, next, err := s.listPage(ctx, who, rawQuery, false)
 	if err != nil {
 		return CaseList{}, err
 	}
@@ -233,6 +225,23 @@ func (s *Server) ListCases(ctx context.Context, who Caller, rawQuery string) (Ca
 		return CaseList{}, err
 	}
 	return CaseList{Items: items, NextCursor: next}, nil
+}
+
+// listPage reads one page of the case summaries within who's scope that
+// match the raw query (the parameters of GET /v1/cases), only those with
+// possible duplicates to resolve when duplicates is set.
+func (s *Server) listPage(ctx context.Context, who Caller, rawQuery string, duplicates bool) ([]store.Summary, string, error) {
+	q, _ := url.ParseQuery(rawQuery) // as Gin reads a query: what parses
+	f, err := listFilter(q, who.Principal)
+	if err != nil {
+		return nil, "", err
+	}
+	f.Duplicates = duplicates
+	cases, next, err := s.store.List(ctx, f)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", invalid(field("cursor", "is not a cursor this API issued"))
+	}
+	return cases, next, err
 }
 
 // Open opens a case for req on behalf of who. A family card with an open
