@@ -20,7 +20,7 @@ import (
 // IdempotencyStore keeps the answers of POST requests by their
 // Idempotency-Key, shared by every API process.
 type IdempotencyStore interface {
-	BeginRequest(ctx context.Context, key, requestHash string, now time.Time, stale time.Duration) (*store.Response, error)
+	BeginRequest(ctx context.Context, key string, now time.Time, stale time.Duration) (*store.Response, error)
 	FinishRequest(ctx context.Context, key string, r store.Response) error
 	AbandonRequest(ctx context.Context, key string) error
 }
@@ -56,7 +56,7 @@ func (s *Server) idempotent(c *gin.Context) {
 	key := hex.EncodeToString(sum[:])
 	ctx := c.Request.Context()
 
-	kept, err := s.idem.BeginRequest(ctx, key, "", s.now(), claimStale)
+	kept, err := s.idem.BeginRequest(ctx, key, s.now(), claimStale)
 	switch {
 	case errors.Is(err, store.ErrInProgress):
 		c.Header("Retry-After", "2")

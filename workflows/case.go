@@ -254,7 +254,7 @@ func rejection(err error) error {
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
-	w.claims = workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, 1) == 1 && w.c.Deadlines.VisitGapDays > 0
+	w.claims = workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, 1) == 1 && w.c.Strict()
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)

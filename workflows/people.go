@@ -124,12 +124,7 @@ func (w *caseWorkflow) recordResolution(c *household.Case, by household.Actor, i
 // person to the case that keeps them.
 func (w *caseWorkflow) settleResolution(ctx workflow.Context) error {
 	in := w.resolved
-	var d household.Duplicate
-	for _, x := range w.c.Duplicates {
-		if x.ID == in.ID {
-			d = x
-		}
-	}
+	d, _ := w.c.Finding(in.ID) // recorded by recordResolution's check
 	if in.Decision == household.DecisionSplit && w.claims {
 		holder := activities.AssignInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIK: d.NIK}
 		if in.Keep == household.KeepOther {

@@ -177,17 +177,7 @@ func TestImportSurvivesARestart(t *testing.T) {
 func TestImportCommandPrintsLinesNotFramesWhenRedirected(t *testing.T) {
 	p := tokens(t, sys)
 	text, bad := synth.CSV(synth.New(45, 14), 10, 5) // rows 6 and 11 spoiled
-	dir := t.TempDir()
-	list, errFile := filepath.Join(dir, "list.csv"), filepath.Join(dir, "rejected.csv")
-	if err := os.WriteFile(list, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := run(ctx, []string{"import", "--api", sys.URL, "--token", p.admin, "--errors", errFile, list}, &stdout, &stderr); err != nil {
-		t.Fatalf("tuntas import: %v\n%s", err, stderr.String())
-	}
+	stdout, stderr, errFile := importCommand(t, p.admin, text)
 	if strings.Contains(stderr.String(), "\r") || !strings.Contains(stderr.String(), "8/8 cases") {
 		t.Errorf("progress on stderr: %q", stderr.String())
 	}
@@ -233,19 +223,9 @@ func TestImportFlagsRepeatedRowsAndHeadsOfAnotherOpenCase(t *testing.T) {
 		row(kkB, member, "Rudi Hartono") + // line 4: a member of another open case
 		row(kkC, head, "Wati") + // line 5: line 2's head on another KK
 		strings.Replace(row(nextKK(), "6408015512050918", "Rina"), "p3ke", "survey", 1) // line 6: rejected
-	dir := t.TempDir()
-	list, errFile := filepath.Join(dir, "list.csv"), filepath.Join(dir, "flagged.csv")
-	if err := os.WriteFile(list, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := run(ctx, []string{"import", "--api", sys.URL, "--token", p.admin, "--errors", errFile, list}, &stdout, &stderr); err != nil {
-		t.Fatalf("tuntas import: %v\n%s", err, stderr.String())
-	}
+	stdout, _, errFile := importCommand(t, p.admin, text)
 	id := strings.Fields(stdout.String())[1]
-	rep, err := (&listimport.Client{BaseURL: sys.URL, Token: p.admin}).Report(ctx, id)
+	rep, err := (&listimport.Client{BaseURL: sys.URL, Token: p.admin}).Report(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,4 +295,23 @@ func TestImportFlagsRepeatedRowsAndHeadsOfAnotherOpenCase(t *testing.T) {
 			t.Errorf("the errors file lacks %q:\n%s", line, written)
 		}
 	}
+}
+
+// importCommand runs `tuntas import` of the list text as token's holder,
+// into buffers as a redirected run would, with an --errors file, and
+// returns the outputs and the errors file's path.
+func importCommand(t *testing.T, token, text string) (stdout, stderr *bytes.Buffer, errFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	list, errFile := filepath.Join(dir, "list.csv"), filepath.Join(dir, "rows.csv")
+	if err := os.WriteFile(list, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"import", "--api", sys.URL, "--token", token, "--errors", errFile, list}, stdout, stderr); err != nil {
+		t.Fatalf("tuntas import: %v\n%s", err, stderr.String())
+	}
+	return stdout, stderr, errFile
 }

@@ -134,6 +134,14 @@ func (c *Case) duplicate(id string) int {
 	return -1
 }
 
+// Finding returns the possible duplicate with that ID.
+func (c *Case) Finding(id string) (Duplicate, bool) {
+	if i := c.duplicate(id); i >= 0 {
+		return c.Duplicates[i], true
+	}
+	return Duplicate{}, false
+}
+
 // CheckDuplicateResolution answers whether a may resolve the finding.
 func (c *Case) CheckDuplicateResolution(a Actor, in DuplicateResolutionInput, _ time.Time) error {
 	if err := c.may(a, "resolving a possible duplicate", RoleSupervisor); err != nil {

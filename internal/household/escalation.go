@@ -38,7 +38,7 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	if err := c.roomFor("escalation", 1); err != nil {
 		return err
 	}
-	if c.strict() {
+	if c.Strict() {
 		if len(c.Escalations) >= MaxEscalations {
 			return Errorf(CodeConflict, "the case has been escalated %d times, the most it records", MaxEscalations)
 		}

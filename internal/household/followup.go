@@ -55,7 +55,7 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 		fe.Add("visitDate", "must not be in the future")
 	} else if c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate {
 		fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
-	} else if since := c.StageSince.Format(time.DateOnly); c.strict() && in.VisitDate < since {
+	} else if since := c.StageSince.Format(time.DateOnly); c.Strict() && in.VisitDate < since {
 		fe.Add("visitDate", "must not be before the case entered follow-up (%s)", since)
 	}
 	fe.Money("monthlyExpenditure", in.MonthlyExpenditure)
@@ -101,7 +101,7 @@ func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event 
 // now, lies VisitGapDays after the last counted visit: by visit dates in
 // service, by recording times when days are shortened.
 func (c *Case) countsTowardGraduation(visitDate string, now time.Time) bool {
-	if !c.strict() || c.FollowUp.CountedDate == "" {
+	if !c.Strict() || c.FollowUp.CountedDate == "" {
 		return true
 	}
 	gap := c.Deadlines.Days(c.Deadlines.VisitGapDays)
@@ -116,7 +116,7 @@ func (c *Case) countsTowardGraduation(visitDate string, now time.Time) bool {
 // NextCountable is the earliest time a visit counts toward graduation, or
 // zero when any visit would.
 func (c *Case) NextCountable() time.Time {
-	if !c.strict() || c.FollowUp.CountedDate == "" {
+	if !c.Strict() || c.FollowUp.CountedDate == "" {
 		return time.Time{}
 	}
 	if c.Deadlines.shortDays() {

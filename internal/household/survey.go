@@ -247,7 +247,7 @@ func (c *Case) CheckSurvey(a Actor, in SurveyInput, now time.Time) error {
 	if err := c.roomFor("survey", 1); err != nil {
 		return err
 	}
-	if c.strict() && in.Draft && c.Drafts >= MaxDrafts {
+	if c.Strict() && in.Draft && c.Drafts >= MaxDrafts {
 		return Errorf(CodeConflict, "the survey has been saved as a draft %d times; submit it", MaxDrafts)
 	}
 	return in.Survey.Validate(now)

@@ -36,11 +36,6 @@ func (s *Store) RecordAccess(ctx context.Context, a Access) error {
 	return nil
 }
 
-// RecordRead notes that a person read a full case.
-func (s *Store) RecordRead(ctx context.Context, caseID, sub string, role household.Role, at time.Time) error {
-	return s.RecordAccess(ctx, Access{Sub: sub, Role: role, Route: "GET /v1/cases/{id}", CaseID: caseID, At: at})
-}
-
 // Reads returns how many recorded full reads a case has.
 func (s *Store) Reads(ctx context.Context, caseID string) (int64, error) {
 	n, err := s.db.Collection(CaseReads).CountDocuments(ctx, bson.D{{Key: "caseId", Value: caseID}})

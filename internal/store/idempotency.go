@@ -31,13 +31,13 @@ type Response struct {
 // same key is being answered.
 var ErrInProgress = errors.New("store: a request with this key is in progress")
 
-// BeginRequest claims key for a request whose body hashes to requestHash.
-// It returns the kept answer when the key was answered before (the caller
+// BeginRequest claims key for a request (its body's hash is kept when it is
+// answered, by FinishRequest). It returns the kept answer when the key was answered before (the caller
 // replays it), nil when the caller now owns the key, or ErrInProgress. A
 // claim older than stale is taken over: its request died unanswered.
-func (s *Store) BeginRequest(ctx context.Context, key, requestHash string, now time.Time, stale time.Duration) (*Response, error) {
+func (s *Store) BeginRequest(ctx context.Context, key string, now time.Time, stale time.Duration) (*Response, error) {
 	coll := s.db.Collection(Idempotency)
-	claim := Response{RequestHash: requestHash, At: now}
+	claim := Response{At: now}
 	_, err := coll.InsertOne(ctx, struct {
 		ID       string `bson:"_id"`
 		Response `bson:",inline"`

@@ -278,7 +278,8 @@ func TestEveryFullReadIsRecorded(t *testing.T) {
 		{"case-2", "prov-1", household.RoleProvince},
 	}
 	for i, r := range reads {
-		if err := st.RecordRead(ctx, r.caseID, r.sub, r.role, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+		a := store.Access{Sub: r.sub, Role: r.role, Route: "GET /v1/cases/:id", CaseID: r.caseID, At: t0.Add(time.Duration(i) * time.Minute)}
+		if err := st.RecordAccess(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}
