@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,6 +15,8 @@ import (
 type DuplicateList struct {
 	Items      []DuplicateCase `json:"items"`
 	NextCursor string          `json:"nextCursor"`
+	// AsOf is when the read model was read.
+	AsOf time.Time `json:"asOf"`
 }
 
 // DuplicateCase is one case and its open findings.
@@ -26,11 +29,12 @@ type DuplicateCase struct {
 // duplicates to resolve, with the list's filters (rawQuery) and paging,
 // masked for their role; the page is recorded like a list.
 func (s *Server) Duplicates(ctx context.Context, who Caller, rawQuery string) (DuplicateList, error) {
-	cases, next, err := s.listPage(ctx, who, rawQuery, true)
+	page, err := s.listPage(ctx, who, rawQuery, true)
 	if err != nil {
 		return DuplicateList{}, err
 	}
-	out := DuplicateList{Items: make([]DuplicateCase, 0, len(cases)), NextCursor: next}
+	cases := page.Items
+	out := DuplicateList{Items: make([]DuplicateCase, 0, len(cases)), NextCursor: page.Next, AsOf: page.AsOf}
 	ids := make([]string, 0, len(cases))
 	for _, sum := range cases {
 		cs, err := s.store.Case(ctx, sum.ID)

@@ -209,14 +209,14 @@ func (m *fakeReadModel) Case(_ context.Context, id string) (household.Case, erro
 	return c, nil
 }
 
-func (m *fakeReadModel) List(_ context.Context, f store.Filter) ([]store.Summary, string, error) {
+func (m *fakeReadModel) List(_ context.Context, f store.Filter) (store.Page, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.lastFilter = f
 	if f.Cursor != "" {
-		return nil, "", store.ErrBadCursor // it issues no cursors
+		return store.Page{}, store.ErrBadCursor // it issues no cursors
 	}
-	return m.summaries, "", nil
+	return store.Page{Items: m.summaries, AsOf: time.Now()}, nil
 }
 
 func (m *fakeReadModel) Timeline(_ context.Context, caseID string, _ int64) ([]household.Event, error) {

@@ -24,7 +24,7 @@ import (
 // ReadModel is what the API reads from the case store.
 type ReadModel interface {
 	Case(ctx context.Context, id string) (household.Case, error)
-	List(ctx context.Context, f store.Filter) ([]store.Summary, string, error)
+	List(ctx context.Context, f store.Filter) (store.Page, error)
 	Timeline(ctx context.Context, caseID string, seq int64) ([]household.Event, error)
 	// RecordAccess keeps who read personal data, when and through which
 	// route; CaseAccesses answers for one household (UU 27/2022).

@@ -212,10 +212,11 @@ func (s *Server) Timeline(ctx context.Context, who Caller, id string) (Timeline,
 // raw query (the parameters of GET /v1/cases), masked for their role; the
 // page, its filter and the cases shown are recorded.
 func (s *Server) ListCases(ctx context.Context, who Caller, rawQuery string) (CaseList, error) {
-	cases, next, err := s.listPage(ctx, who, rawQuery, false)
+	page, err := s.listPage(ctx, who, rawQuery, false)
 	if err != nil {
 		return CaseList{}, err
 	}
+	cases := page.Items
 	items := make([]SummaryView, len(cases))
 	ids := make([]string, len(cases))
 	for i := range cases {
@@ -224,24 +225,24 @@ func (s *Server) ListCases(ctx context.Context, who Caller, rawQuery string) (Ca
 	if err := s.record(ctx, who, store.Access{CaseIDs: ids, Filter: rawQuery, Rows: len(items)}); err != nil {
 		return CaseList{}, err
 	}
-	return CaseList{Items: items, NextCursor: next}, nil
+	return CaseList{Items: items, NextCursor: page.Next, AsOf: page.AsOf}, nil
 }
 
 // listPage reads one page of the case summaries within who's scope that
 // match the raw query (the parameters of GET /v1/cases), only those with
 // possible duplicates to resolve when duplicates is set.
-func (s *Server) listPage(ctx context.Context, who Caller, rawQuery string, duplicates bool) ([]store.Summary, string, error) {
+func (s *Server) listPage(ctx context.Context, who Caller, rawQuery string, duplicates bool) (store.Page, error) {
 	q, _ := url.ParseQuery(rawQuery) // as Gin reads a query: what parses
 	f, err := listFilter(q, who.Principal)
 	if err != nil {
-		return nil, "", err
+		return store.Page{}, err
 	}
 	f.Duplicates = duplicates
-	cases, next, err := s.store.List(ctx, f)
+	page, err := s.store.List(ctx, f)
 	if errors.Is(err, store.ErrBadCursor) {
-		return nil, "", invalid(field("cursor", "is not a cursor this API issued"))
+		return store.Page{}, invalid(field("cursor", "is not a cursor this API issued"))
 	}
-	return cases, next, err
+	return page, err
 }
 
 // Open opens a case for req on behalf of who. A family card with an open
@@ -407,7 +408,7 @@ func (s *Server) ProvinceReport(ctx context.Context, who Caller, regency, query 
 	if err := s.record(ctx, who, store.Access{Filter: query, Rows: len(d.Districts)}); err != nil {
 		return ProvinceReport{}, err
 	}
-	return ProvinceReport{Scope: scope, GeneratedAt: s.now().UTC(), Districts: d.Districts, Totals: d.Totals, Progress: d.Progress}, nil
+	return ProvinceReport{Scope: scope, GeneratedAt: s.now().UTC(), Districts: d.Districts, Totals: d.Totals, Progress: d.Progress, AsOf: d.AsOf}, nil
 }
 
 // reportScope is the scope of a report: p's region, or a regency in it.

@@ -139,6 +139,9 @@ type EventView struct {
 type CaseList struct {
 	Items      []SummaryView `json:"items"`
 	NextCursor string        `json:"nextCursor"`
+	// AsOf is when the read model was read: every change written before
+	// it is listed.
+	AsOf time.Time `json:"asOf"`
 }
 
 // Timeline is a case's events, oldest first.
@@ -160,6 +163,8 @@ type ProvinceReport struct {
 	Districts   []store.DistrictTally `json:"districts"`
 	Totals      store.Tally           `json:"totals"`
 	Progress    store.Progress        `json:"progress"`
+	// AsOf is when the read model was read.
+	AsOf time.Time `json:"asOf"`
 }
 
 // Regions is a region of the registry and the regions directly under it.

@@ -46,6 +46,8 @@ type devSystem struct {
 	Stack  *devstack.Stack
 	Client client.Client
 	Store  *store.Store
+	// Index answers the API's lists and dashboards.
+	Index  *store.Index
 	Issuer *auth.Issuer
 	Ring   *codec.Keyring
 	URL    string
@@ -114,7 +116,8 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	h, err := newAPI(d.Client, d.Store, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer)
+	d.Index = store.NewIndex(d.Store, cfg.Logger)
+	h, err := newAPI(d.Client, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +148,9 @@ func (d *devSystem) Close() {
 	}
 	if d.Client != nil {
 		d.Client.Close()
+	}
+	if d.Index != nil {
+		d.Index.Close()
 	}
 	if d.Store != nil {
 		_ = d.Store.Close(context.Background())

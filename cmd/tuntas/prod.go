@@ -166,7 +166,9 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 			}
 		})
 	}
-	h, err := newAPI(c, st, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil)
+	idx := store.NewIndex(st, logger)
+	defer idx.Close()
+	h, err := newAPI(c, idx, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil)
 	if err != nil {
 		return err
 	}

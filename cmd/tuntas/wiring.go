@@ -143,11 +143,13 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// newAPI is the API on c and st, configured otherwise by cfg, with the
+// newAPI is the API on c and idx (lists and dashboards from memory, the
+// rest from idx's store), configured otherwise by cfg, with the
 // console at / on the same service. devIssuer, given only by `tuntas dev`,
 // lets the console's sign-in mint tokens.
-func newAPI(c client.Client, st *store.Store, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
-	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, st, st, st
+func newAPI(c client.Client, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
+	st := idx.Store
+	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, idx, st, st
 	cfg.Rules, cfg.Deadlines = cases.Rules, cases.Deadlines
 	srv := api.NewServer(cfg)
 	con, err := console.New(console.Config{API: srv, Notes: st, DevIssuer: devIssuer, Logger: cfg.Logger})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -101,26 +102,38 @@ type Dashboard struct {
 	Totals    Tally           `json:"totals"`
 	Districts []DistrictTally `json:"districts"`
 	Progress  Progress        `json:"progress"`
+	// AsOf is when the read model was read: every change written before it
+	// is counted.
+	AsOf time.Time `json:"asOf"`
+}
+
+// groupKey is what the dashboard counts cases by.
+type groupKey struct {
+	District  string `bson:"d"`
+	Stage     string `bson:"s"`
+	Status    string `bson:"st"`
+	Outcome   string `bson:"o"`
+	Overdue   bool   `bson:"ov"`
+	Escalated bool   `bson:"e"`
+	// Duplicates is the case's open findings; absent (0) in summaries
+	// written before findings existed.
+	Duplicates int64 `bson:"dp"`
+}
+
+func keyOf(s Summary) groupKey {
+	return groupKey{District: s.DistrictCode, Stage: string(s.Stage), Status: string(s.Status), Outcome: string(s.Outcome),
+		Overdue: s.Overdue, Escalated: s.Escalated, Duplicates: int64(s.OpenDuplicates)}
 }
 
 type group struct {
-	Key struct {
-		District  string `bson:"d"`
-		Stage     string `bson:"s"`
-		Status    string `bson:"st"`
-		Outcome   string `bson:"o"`
-		Overdue   bool   `bson:"ov"`
-		Escalated bool   `bson:"e"`
-		// Duplicates is the case's open findings; absent (0) in summaries
-		// written before findings existed.
-		Duplicates int64 `bson:"dp"`
-	} `bson:"_id"`
-	N int64 `bson:"n"`
+	Key groupKey `bson:"_id"`
+	N   int64    `bson:"n"`
 }
 
 // Dashboard counts the cases within scope (optionally one district). Each
 // $group has a single accumulator: FerretDB v1.24 computes only the first.
 func (s *Store) Dashboard(ctx context.Context, scope, district string) (Dashboard, error) {
+	asOf := time.Now().UTC()
 	match := bson.D{{Key: "regions", Value: scope}}
 	if district != "" {
 		match = bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: "regions", Value: scope}}, bson.D{{Key: "regions", Value: district}}}}}
@@ -148,6 +161,14 @@ func (s *Store) Dashboard(ctx context.Context, scope, district string) (Dashboar
 		return Dashboard{}, err
 	}
 
+	d := assemble(scope, district, groups, people)
+	d.AsOf = asOf
+	return d, nil
+}
+
+// assemble builds the dashboard of scope (and district, if set) from the
+// counts of its cases by groupKey and the remaining people per district.
+func assemble(scope, district string, groups []group, people map[string]int64) Dashboard {
 	// Districts is never nil: a scope without cases answers an empty list, not null.
 	d := Dashboard{Scope: scope, Totals: newTally(), Districts: []DistrictTally{}}
 	byDistrict := map[string]*DistrictTally{}
@@ -187,7 +208,7 @@ func (s *Store) Dashboard(ctx context.Context, scope, district string) (Dashboar
 		p.RemainingSharePct = pct(p.RemainingPeople, p.Population)
 	}
 	d.Progress = p
-	return d, nil
+	return d
 }
 
 func pct(part, whole int64) float64 {

@@ -29,7 +29,7 @@ func tally(t store.Tally, byStage map[household.Stage]int64, byOutcome map[house
 // the counts of the regency, of one kecamatan and of the province.
 func TestDashboardCountsBySeededCases(t *testing.T) {
 	st := newStore(t)
-	ctx := context.Background()
+	rms := newReadModels(t, st)
 	pkh := household.Assignment{Program: household.ProgramPKH, Agency: household.AgencyDinsos}
 	// Muara Ancalong: four cases, one of them graduated.
 	open(t, "collecting", senyiur, t0).save(st)
@@ -92,36 +92,48 @@ func TestDashboardCountsBySeededCases(t *testing.T) {
 			}()},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := st.Dashboard(ctx, tt.scope, tt.district)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Dashboard(%s, %q)\n got %+v\nwant %+v", tt.scope, tt.district, got, tt.want)
-			}
-		})
-	}
+	rms.each(func(t *testing.T, rm readModel) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := dashboard(t, rm, tt.scope, tt.district)
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("Dashboard(%s, %q)\n got %+v\nwant %+v", tt.scope, tt.district, got, tt.want)
+				}
+			})
+		}
 
-	// The province sees every regency's kecamatan, in code order.
-	prov, err := st.Dashboard(ctx, "64", "")
+		// The province sees every regency's kecamatan, in code order.
+		prov := dashboard(t, rm, "64", "")
+		var codes []string
+		for _, d := range prov.Districts {
+			codes = append(codes, d.Code)
+		}
+		if prov.Totals.Cases != 7 || !reflect.DeepEqual(codes, []string{"64.01.01", "64.08.01", "64.08.03"}) {
+			t.Errorf("province: %d cases in %v, want 7 in Batu Sopang, Muara Ancalong, Muara Bengkal", prov.Totals.Cases, codes)
+		}
+	})
+}
+
+// dashboard reads a dashboard and checks it says when it was read, then
+// clears that for comparing.
+func dashboard(t *testing.T, rm readModel, scope, district string) store.Dashboard {
+	t.Helper()
+	d, err := rm.Dashboard(context.Background(), scope, district)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var codes []string
-	for _, d := range prov.Districts {
-		codes = append(codes, d.Code)
+	if d.AsOf.IsZero() || time.Since(d.AsOf) > time.Minute {
+		t.Errorf("Dashboard(%s, %q) as of %v", scope, district, d.AsOf)
 	}
-	if prov.Totals.Cases != 7 || !reflect.DeepEqual(codes, []string{"64.01.01", "64.08.01", "64.08.03"}) {
-		t.Errorf("province: %d cases in %v, want 7 in Batu Sopang, Muara Ancalong, Muara Bengkal", prov.Totals.Cases, codes)
-	}
+	d.AsOf = time.Time{}
+	return d
 }
 
 // TestDashboardCountsOverdueAndEscalatedOnlyWhileOpen: a case closed while
 // it was escalated no longer needs anyone.
 func TestDashboardCountsOverdueAndEscalatedOnlyWhileOpen(t *testing.T) {
 	st := newStore(t)
+	rms := newReadModels(t, st)
 	b := open(t, "closed-escalated", senyiur, t0).escalated()
 	sup := actor(household.RoleSupervisor, senyiur)
 	in := household.CloseInput{Reason: household.OutcomeMoved}
@@ -130,11 +142,10 @@ func TestDashboardCountsOverdueAndEscalatedOnlyWhileOpen(t *testing.T) {
 	if !b.c.Escalated {
 		t.Fatal("closing cleared the escalation; this test needs a closed case that is still marked escalated")
 	}
-	d, err := st.Dashboard(context.Background(), "64.08", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Totals.Cases != 1 || d.Totals.Open != 0 || d.Totals.Escalated != 0 || d.Totals.ByOutcome[household.OutcomeMoved] != 1 {
-		t.Errorf("totals %+v, want one closed (moved) case and no escalation", d.Totals)
-	}
+	rms.each(func(t *testing.T, rm readModel) {
+		d := dashboard(t, rm, "64.08", "")
+		if d.Totals.Cases != 1 || d.Totals.Open != 0 || d.Totals.Escalated != 0 || d.Totals.ByOutcome[household.OutcomeMoved] != 1 {
+			t.Errorf("totals %+v, want one closed (moved) case and no escalation", d.Totals)
+		}
+	})
 }

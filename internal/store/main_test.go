@@ -65,6 +65,58 @@ func newStore(t *testing.T) *store.Store {
 	return st
 }
 
+// readModel answers lists and dashboards: the Store with its queries, or
+// an Index from memory.
+type readModel interface {
+	List(ctx context.Context, f store.Filter) (store.Page, error)
+	Dashboard(ctx context.Context, scope, district string) (store.Dashboard, error)
+}
+
+// readModels are every way a list or dashboard of one store is answered.
+type readModels struct {
+	t  *testing.T
+	st *store.Store
+	// following started before the test wrote any case: it learns each
+	// one from the change feed.
+	following *store.Index
+}
+
+// newReadModels starts an index on st before any case is written.
+func newReadModels(t *testing.T, st *store.Store) *readModels {
+	t.Helper()
+	return &readModels{t: t, st: st, following: newIndex(t, st)}
+}
+
+func newIndex(t *testing.T, st *store.Store) *store.Index {
+	t.Helper()
+	x := store.NewIndex(st, nil)
+	t.Cleanup(func() {
+		x.Close()
+		if n := x.Fallbacks(); n != 0 {
+			t.Errorf("the index answered %d reads with the store's queries", n)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := x.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// each runs fn with the store's queries, the following index, and an
+// index loaded now, over what the test has written.
+func (r *readModels) each(fn func(t *testing.T, rm readModel)) {
+	r.t.Helper()
+	loaded := newIndex(r.t, r.st)
+	for _, m := range []struct {
+		name string
+		rm   readModel
+	}{{"store", r.st}, {"index following the feed", r.following}, {"index loaded", loaded}} {
+		r.t.Run(m.name, func(t *testing.T) { fn(t, m.rm) })
+	}
+}
+
 // t0 is when the first case of a test opens.
 var t0 = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -85,7 +86,7 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency,
-	Notifications, NotificationReads, PersonClaims}
+	Notifications, NotificationReads, PersonClaims, CaseChanges, FeedReaders}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -111,6 +112,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
+		{CaseChanges, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
 		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}},
@@ -315,9 +317,85 @@ type cursor struct {
 // ErrBadCursor is returned for a cursor this store did not issue.
 var ErrBadCursor = errors.New("store: malformed cursor")
 
-// List returns a page of case summaries, newest first, and the cursor of
-// the next page ("" when this is the last).
-func (s *Store) List(ctx context.Context, f Filter) ([]Summary, string, error) {
+// decodeCursor reads a cursor of a next page; nil for the first page.
+func decodeCursor(s string) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
+		return nil, ErrBadCursor
+	}
+	return &c, nil
+}
+
+// before reports whether the cursor's case comes before s in list order.
+func (c *cursor) before(s Summary) bool {
+	return s.OpenedAt.Before(c.OpenedAt) || s.OpenedAt.Equal(c.OpenedAt) && s.ID > c.ID
+}
+
+// listOrder is the lists' order: newest first, ties by ID.
+func listOrder(a, b Summary) int {
+	if c := b.OpenedAt.Compare(a.OpenedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// matches reports whether s passes every filter of f but the cursor and
+// limit, as List's query selects.
+func (f Filter) matches(s Summary) bool {
+	switch {
+	case !slices.Contains(s.Regions, f.Scope),
+		f.Agency != "" && !slices.Contains(s.Agencies, f.Agency),
+		f.Duplicates && s.OpenDuplicates <= 0,
+		f.District != "" && s.DistrictCode != f.District,
+		f.Village != "" && s.VillageCode != f.Village,
+		f.Stage != "" && s.Stage != f.Stage,
+		f.Status != "" && s.Status != f.Status,
+		f.Outcome != "" && s.Outcome != f.Outcome,
+		f.Escalated != nil && s.Escalated != *f.Escalated,
+		f.Overdue != nil && s.Overdue != *f.Overdue:
+		return false
+	}
+	return true
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items []Summary
+	// Next is the cursor of the next page, "" on the last.
+	Next string
+	// AsOf is when the read model was read: every change written before it
+	// is listed.
+	AsOf time.Time
+}
+
+// newPage is the first limit of items (in list order, one more if there is
+// a next page).
+func newPage(items []Summary, limit int, asOf time.Time) Page {
+	p := Page{Items: items, AsOf: asOf.UTC()}
+	if p.Items == nil {
+		p.Items = []Summary{}
+	}
+	if len(p.Items) > limit {
+		p.Items = p.Items[:limit]
+		last := p.Items[len(p.Items)-1]
+		raw, _ := json.Marshal(cursor{OpenedAt: last.OpenedAt, ID: last.ID})
+		p.Next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return p
+}
+
+// List returns a page of case summaries, newest first. On FerretDB it
+// scans every summary: the API reads lists from an Index.
+func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	asOf := time.Now()
 	q := bson.D{{Key: "regions", Value: f.Scope}}
 	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
 	if f.Agency != "" {
@@ -347,41 +425,32 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Summary, string, error) {
 	if f.Overdue != nil {
 		add("overdue", *f.Overdue)
 	}
-	if f.Cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		var c cursor
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
-			return nil, "", ErrBadCursor
-		}
+	if after != nil {
 		add("$or", bson.A{
-			bson.D{{Key: "openedAt", Value: bson.D{{Key: "$lt", Value: c.OpenedAt}}}},
-			bson.D{{Key: "openedAt", Value: c.OpenedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+			bson.D{{Key: "openedAt", Value: bson.D{{Key: "$lt", Value: after.OpenedAt}}}},
+			bson.D{{Key: "openedAt", Value: after.OpenedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
 		})
 	}
 	cur, err := s.db.Collection(CaseSummaries).Find(ctx, q, options.Find().
 		SetSort(bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}).
 		SetLimit(int64(f.Limit)+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
+		return Page{}, fmt.Errorf("store: list: %w", err)
 	}
 	docs := []Summary{}
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, "", fmt.Errorf("store: list: %w", err)
+		return Page{}, fmt.Errorf("store: list: %w", err)
 	}
-	next := ""
-	if len(docs) > f.Limit {
-		docs = docs[:f.Limit]
-		last := docs[len(docs)-1]
-		raw, _ := json.Marshal(cursor{OpenedAt: last.OpenedAt, ID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(raw)
-	}
-	return docs, next, nil
+	return newPage(docs, f.Limit, asOf), nil
 }
 
 // ReplaceCase writes the snapshot and its summary whatever the stored
 // version: SaveCase after its check, and reconciliation to repair a
 // snapshot that diverged.
 func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
+	if err := s.noteChange(ctx, c.ID, c.Version); err != nil {
+		return err
+	}
 	byID := bson.D{{Key: "_id", Value: c.ID}}
 	upsert := options.Replace().SetUpsert(true)
 	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
@@ -410,6 +479,9 @@ func (s *Store) RepairOlder(ctx context.Context, c household.Case) (bool, error)
 			return false, fmt.Errorf("store: repair missing case: %w", err)
 		}
 	}
+	if err := s.noteChange(ctx, c.ID, c.Version); err != nil {
+		return false, err
+	}
 	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, newSummary(c), options.Replace().SetUpsert(true)); err != nil {
 		return false, fmt.Errorf("store: repair case summary: %w", err)
 	}
@@ -427,6 +499,9 @@ func (s *Store) RepairCase(ctx context.Context, c household.Case) (bool, error) 
 	}
 	if res.MatchedCount == 0 {
 		return false, nil
+	}
+	if err := s.noteChange(ctx, c.ID, c.Version); err != nil {
+		return false, err
 	}
 	byID := bson.D{{Key: "_id", Value: c.ID}}
 	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, newSummary(c), options.Replace().SetUpsert(true)); err != nil {

@@ -18,6 +18,7 @@ import (
 // late, and the snapshot and its summary never go back to an older version.
 func TestSaveCaseKeepsTheNewestVersion(t *testing.T) {
 	st := newStore(t)
+	index := newIndex(t, st)
 	ctx := context.Background()
 	b := open(t, "", senyiur, t0)
 	v1 := *b.c
@@ -54,9 +55,11 @@ func TestSaveCaseKeepsTheNewestVersion(t *testing.T) {
 			if !reflect.DeepEqual(got, store.Normalize(want)) {
 				t.Errorf("stored v%d %s %q, want v%d %s %q", got.Version, got.Stage, got.HeadName, want.Version, want.Stage, want.HeadName)
 			}
-			sum := summaryOf(t, st, senyiur, id)
-			if sum.Version != want.Version || sum.Stage != want.Stage || sum.HeadName != want.HeadName {
-				t.Errorf("summary v%d %s %q, want v%d %s %q", sum.Version, sum.Stage, sum.HeadName, want.Version, want.Stage, want.HeadName)
+			for _, rm := range []readModel{st, index} {
+				sum := summaryOf(t, rm, senyiur, id)
+				if sum.Version != want.Version || sum.Stage != want.Stage || sum.HeadName != want.HeadName {
+					t.Errorf("%T: summary v%d %s %q, want v%d %s %q", rm, sum.Version, sum.Stage, sum.HeadName, want.Version, want.Stage, want.HeadName)
+				}
 			}
 		})
 	}
@@ -70,13 +73,13 @@ func TestCaseNotStoredIsErrNotFound(t *testing.T) {
 }
 
 // summaryOf finds case id in the list of scope.
-func summaryOf(t *testing.T, st *store.Store, scope, id string) store.Summary {
+func summaryOf(t *testing.T, st readModel, scope, id string) store.Summary {
 	t.Helper()
-	items, _, err := st.List(context.Background(), store.Filter{Scope: scope, Limit: 200})
+	page, err := st.List(context.Background(), store.Filter{Scope: scope, Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range items {
+	for _, s := range page.Items {
 		if s.ID == id {
 			return s
 		}
@@ -131,17 +134,20 @@ func TestTimelineHoldsEachEventOnceBySeq(t *testing.T) {
 }
 
 // listed returns the IDs of one list page.
-func listed(t *testing.T, st *store.Store, f store.Filter) ([]string, string) {
+func listed(t *testing.T, st readModel, f store.Filter) ([]string, string) {
 	t.Helper()
-	items, next, err := st.List(context.Background(), f)
+	page, err := st.List(context.Background(), f)
 	if err != nil {
 		t.Fatalf("List(%+v): %v", f, err)
 	}
+	if page.AsOf.IsZero() {
+		t.Errorf("List(%+v) says no asOf", f)
+	}
 	ids := []string{}
-	for _, s := range items {
+	for _, s := range page.Items {
 		ids = append(ids, s.ID)
 	}
-	return ids, next
+	return ids, page.Next
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -151,6 +157,7 @@ func ptr[T any](v T) *T { return &v }
 // with each filter the API offers.
 func TestListFilters(t *testing.T) {
 	st := newStore(t)
+	rms := newReadModels(t, st)
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 	dinsosPKH := household.Assignment{Program: household.ProgramPKH, Agency: household.AgencyDinsos}
 	baznasCSR := household.Assignment{Program: household.ProgramCSR, Agency: household.AgencyBaznas}
@@ -190,64 +197,82 @@ func TestListFilters(t *testing.T) {
 		{"agency within a kecamatan", store.Filter{Scope: "64.08.01", Agency: household.AgencyDinsos}, []string{"follow-up"}},
 		{"filters combine", store.Filter{Scope: "64.08", District: "64.08.01", Status: household.StatusOpen, Escalated: ptr(false), Overdue: ptr(false)}, []string{"follow-up", "collecting"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.f.Limit = 50
-			got, next := listed(t, st, tt.f)
-			if !slices.Equal(got, tt.want) || next != "" {
-				t.Errorf("List = %v (next %q), want %v", got, next, tt.want)
-			}
-		})
-	}
+	rms.each(func(t *testing.T, rm readModel) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				tt.f.Limit = 50
+				got, next := listed(t, rm, tt.f)
+				if !slices.Equal(got, tt.want) || next != "" {
+					t.Errorf("List = %v (next %q), want %v", got, next, tt.want)
+				}
+			})
+		}
+	})
 }
 
 // TestListPagesAreStable pages through a village newest first, ties on
 // the opening time broken by ID, while cases are opened and updated
 // between pages: every case present at the start is seen once, in order.
 func TestListPagesAreStable(t *testing.T) {
-	st := newStore(t)
-	ctx := context.Background()
-	cases := map[string]*built{}
-	for i, h := range []int{1, 2, 2, 2, 3, 4, 5} {
-		id := fmt.Sprintf("case-%d", 7-i)
-		cases[id] = open(t, id, kelinjauUlu, t0.Add(time.Duration(h)*time.Hour)).save(st)
-	}
-	// Hours 5, 4, 3, then three cases opened together at hour 2 (by ID),
-	// then hour 1.
-	want := []string{"case-1", "case-2", "case-3", "case-4", "case-5", "case-6", "case-7"}
-	if all, _ := listed(t, st, store.Filter{Scope: kelinjauUlu, Limit: 7}); !slices.Equal(all, want) {
-		t.Fatalf("one page of 7 = %v, want %v", all, want)
-	}
+	for _, kind := range []string{"store", "index following the feed", "index loaded"} {
+		t.Run(kind, func(t *testing.T) {
+			st := newStore(t)
+			var rm readModel = st
+			if kind == "index following the feed" {
+				rm = newIndex(t, st)
+			}
+			ctx := context.Background()
+			cases := map[string]*built{}
+			for i, h := range []int{1, 2, 2, 2, 3, 4, 5} {
+				id := fmt.Sprintf("case-%d", 7-i)
+				cases[id] = open(t, id, kelinjauUlu, t0.Add(time.Duration(h)*time.Hour)).save(st)
+			}
+			if kind == "index loaded" {
+				rm = newIndex(t, st)
+			}
+			// Hours 5, 4, 3, then three cases opened together at hour 2 (by ID),
+			// then hour 1.
+			want := []string{"case-1", "case-2", "case-3", "case-4", "case-5", "case-6", "case-7"}
+			if all, _ := listed(t, rm, store.Filter{Scope: kelinjauUlu, Limit: 7}); !slices.Equal(all, want) {
+				t.Fatalf("one page of 7 = %v, want %v", all, want)
+			}
 
-	var seen []string
-	f := store.Filter{Scope: kelinjauUlu, Limit: 3}
-	for page := 1; ; page++ {
-		ids, next := listed(t, st, f)
-		seen = append(seen, ids...)
-		if next == "" {
-			break
-		}
-		if page == 1 {
-			// A case opened now is newer than the cursor, and a case
-			// that moves on keeps its place.
-			open(t, "case-0", kelinjauUlu, t0.Add(9*time.Hour)).save(st)
-			cases["case-5"].surveyed(600_000).save(st)
-		}
-		if page > 3 {
-			t.Fatal("more than three pages of three for seven cases")
-		}
-		f.Cursor = next
-	}
-	if !slices.Equal(seen, want) {
-		t.Fatalf("paged %v, want %v", seen, want)
-	}
-	if s, err := st.Case(ctx, "case-5"); err != nil || s.Stage != household.StageVillageReview {
-		t.Fatalf("case-5 was not updated between pages: %v %v", s.Stage, err)
+			var seen []string
+			f := store.Filter{Scope: kelinjauUlu, Limit: 3}
+			for page := 1; ; page++ {
+				ids, next := listed(t, rm, f)
+				seen = append(seen, ids...)
+				if next == "" {
+					break
+				}
+				if page == 1 {
+					// A case opened now is newer than the cursor, and a case
+					// that moves on keeps its place.
+					open(t, "case-0", kelinjauUlu, t0.Add(9*time.Hour)).save(st)
+					cases["case-5"].surveyed(600_000).save(st)
+				}
+				if page > 3 {
+					t.Fatal("more than three pages of three for seven cases")
+				}
+				f.Cursor = next
+			}
+			if !slices.Equal(seen, want) {
+				t.Fatalf("paged %v, want %v", seen, want)
+			}
+			if s, err := st.Case(ctx, "case-5"); err != nil || s.Stage != household.StageVillageReview {
+				t.Fatalf("case-5 was not updated between pages: %v %v", s.Stage, err)
+			}
+			// The list reads the update the projection made between pages.
+			if sum := summaryOf(t, rm, kelinjauUlu, "case-5"); sum.Stage != household.StageVillageReview {
+				t.Errorf("listed case-5 at %s, want %s", sum.Stage, household.StageVillageReview)
+			}
+		})
 	}
 }
 
 func TestListRefusesACursorItDidNotIssue(t *testing.T) {
 	st := newStore(t)
+	rms := newReadModels(t, st)
 	open(t, "case-1", senyiur, t0).save(st)
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	for _, cursor := range []string{
@@ -257,10 +282,12 @@ func TestListRefusesACursorItDidNotIssue(t *testing.T) {
 		enc(`{"t":"yesterday","i":"case-1"}`),
 		base64.StdEncoding.EncodeToString([]byte(`{"t":"2026-11-02T08:00:00Z","i":"case-1"}`)), // padded standard base64
 	} {
-		_, _, err := st.List(context.Background(), store.Filter{Scope: senyiur, Limit: 10, Cursor: cursor})
-		if !errors.Is(err, store.ErrBadCursor) {
-			t.Errorf("cursor %q: %v, want ErrBadCursor", cursor, err)
-		}
+		rms.each(func(t *testing.T, rm readModel) {
+			_, err := rm.List(context.Background(), store.Filter{Scope: senyiur, Limit: 10, Cursor: cursor})
+			if !errors.Is(err, store.ErrBadCursor) {
+				t.Errorf("cursor %q: %v, want ErrBadCursor", cursor, err)
+			}
+		})
 	}
 }
 
