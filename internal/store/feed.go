@@ -2,105 +2,252 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // The change feed tells every API process's Index which summaries changed,
-// without a query that scans case_summaries (FerretDB v1.24 evaluates any
-// filter but a lone _id by decoding every document of the collection).
-// case_changes holds one small document per case, replaced by every write
-// of its summary; it stays small because the indexes trim what every live
-// reader has seen, and a small collection scans in a millisecond or two.
-// feed_readers holds one document per reading process: when it last read
-// the feed.
+// without a query that scans (FerretDB v1.24 evaluates any filter but a
+// lone _id by decoding every document of the collection, about 0.1 ms
+// each). Every process that writes summaries is a feed writer: it numbers
+// pages of the summaries it wrote, 1, 2, 3…, and stores each page under
+// an _id made of its own name and the number, so a reader fetches the next
+// page of each writer by _id. feed_writers, a few documents, one per
+// writer (each written by its writer alone), tells readers which writers
+// exist and which pages they keep.
 const (
-	CaseChanges = "case_changes"
-	FeedReaders = "feed_readers"
+	FeedPages   = "feed_pages"
+	FeedWriters = "feed_writers"
 )
 
-// change is a case's entry in the feed: its summary is at version V or
-// newer, written at or after At. The server stamps At as it applies the
-// write ($currentDate), and readers note when they read by the server's
-// clock too (hello's localTime), so no process's clock matters.
-type change struct {
-	ID      string    `bson:"_id"`
-	Version int64     `bson:"v"`
-	At      time.Time `bson:"at"`
+// feedPage is one page of a writer's feed.
+type feedPage struct {
+	ID        string    `bson:"_id"`
+	At        time.Time `bson:"at"`
+	Summaries []Summary `bson:"s"`
 }
 
-// feedReader is a reading process's last read of the feed.
-type feedReader struct {
-	ID string    `bson:"_id"`
-	At time.Time `bson:"at"`
+// feedWriterDoc is a writer's record: its pages First..Last are stored
+// (Last 0: none yet); At is when it last wrote or said it lives.
+type feedWriterDoc struct {
+	ID    string    `bson:"_id"`
+	First int64     `bson:"first"`
+	Last  int64     `bson:"last"`
+	At    time.Time `bson:"at"`
 }
 
 const (
-	// feedMargin is how much older than the oldest live reader's last
-	// read an entry must be before it is trimmed: more than a write may
-	// wait, stamped, for the database's lock before it is visible.
-	feedMargin = 5 * time.Second
-	// readerLife is how long a reader that stopped reading still holds
-	// the feed's entries; a reader that has not read for longer loads
-	// every summary again (readerReload), as it may have missed some.
-	readerLife   = 2 * time.Minute
-	readerReload = readerLife - 30*time.Second
+	// feedKeep is how long a writer keeps its pages: an index behind by
+	// more than that loads every summary again.
+	feedKeep = 10 * time.Minute
+	// writerBeat is how often an idle writer says it lives; one silent for
+	// writerGone has stopped, and readers remove its pages.
+	writerBeat = time.Minute
+	writerGone = feedKeep + 5*writerBeat
+	// pageMax bounds a page (a summary is a few hundred bytes).
+	pageMax = 500
 )
 
-// noteChange puts c's entry in the feed. It is written before the summary,
-// so that a summary write that fails after it leaves an entry that makes
-// readers look again (they fetch until the summary reaches the entry's
-// version); the other order could leave a summary no reader ever fetches.
-func (s *Store) noteChange(ctx context.Context, id string, version int64) error {
-	update := bson.D{
-		{Key: "$set", Value: bson.D{{Key: "v", Value: version}}},
-		{Key: "$currentDate", Value: bson.D{{Key: "at", Value: true}}},
+func pageID(writer string, n int64) string { return fmt.Sprintf("%s/%012d", writer, n) }
+
+// errClosed answers a publication after the store closed.
+var errClosed = errors.New("store: closed")
+
+// publication is a summary waiting for its page.
+type publication struct {
+	sum  Summary
+	done chan error
+}
+
+// feedWriter writes this process's pages, one at a time, each holding
+// every summary published while the one before was written.
+type feedWriter struct {
+	s     *Store
+	id    string
+	queue chan publication
+	stop  chan struct{}
+	done  chan struct{}
+
+	// Owned by run.
+	doc   feedWriterDoc
+	times []time.Time // when pages doc.First..doc.Last were written
+}
+
+// publish puts sum on the feed and returns once its page is stored: a
+// projection acknowledged is on the feed, so a list read after it shows it.
+func (s *Store) publish(ctx context.Context, sum Summary) error {
+	s.feedOnce.Do(func() {
+		s.feed = &feedWriter{s: s, id: "w-" + randomID(), queue: make(chan publication, pageMax),
+			stop: make(chan struct{}), done: make(chan struct{})}
+		go s.feed.run()
+	})
+	p := publication{sum: sum, done: make(chan error, 1)}
+	select {
+	case s.feed.queue <- p:
+	case <-s.feed.stop:
+		return errClosed
+	case <-ctx.Done():
+		return fmt.Errorf("store: publish %s: %w", sum.ID, ctx.Err())
 	}
-	_, err := s.db.Collection(CaseChanges).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update, options.UpdateOne().SetUpsert(true))
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("store: publish %s: %w", sum.ID, ctx.Err())
+	}
+}
+
+// closeFeed stops the writer, if this store has one.
+func (s *Store) closeFeed() {
+	s.feedOnce.Do(func() {}) // no writer starts after this
+	if s.feed == nil {
+		return
+	}
+	close(s.feed.stop)
+	<-s.feed.done
+}
+
+func (w *feedWriter) run() {
+	defer close(w.done)
+	beat := time.NewTicker(writerBeat)
+	defer beat.Stop()
+	for {
+		var batch []publication
+		select {
+		case p := <-w.queue:
+			batch = append(batch, p)
+		case <-beat.C:
+			if w.doc.ID != "" {
+				_ = w.record(time.Now()) // a missed beat is made up by the next
+			}
+			continue
+		case <-w.stop:
+			for {
+				select {
+				case p := <-w.queue:
+					p.done <- errClosed
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < pageMax {
+			select {
+			case p := <-w.queue:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		err := w.write(batch)
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// write stores one page of batch, then the writer's record, after
+// removing pages older than feedKeep.
+func (w *feedWriter) write(batch []publication) error {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	now := time.Now().UTC()
+	if w.doc.ID == "" {
+		// Readers learn of a writer from its record, so it comes first.
+		w.doc = feedWriterDoc{ID: w.id, First: 1}
+		if err := w.record(now); err != nil {
+			w.doc = feedWriterDoc{}
+			return err
+		}
+	}
+	page := feedPage{At: now, Summaries: make([]Summary, len(batch))}
+	for i, p := range batch {
+		page.Summaries[i] = p.sum
+	}
+	for {
+		n := w.doc.Last + 1
+		page.ID = pageID(w.id, n)
+		_, err := w.s.db.Collection(FeedPages).InsertOne(ctx, page)
+		if mongo.IsDuplicateKeyError(err) {
+			// An earlier write of page n landed though it reported an
+			// error; its summaries were published again since.
+			w.doc.Last, w.times = n, append(w.times, now)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: write feed page: %w", err)
+		}
+		w.doc.Last, w.times = n, append(w.times, now)
+		break
+	}
+	for len(w.times) > 1 && now.Sub(w.times[0]) > feedKeep {
+		if _, err := w.s.db.Collection(FeedPages).DeleteOne(ctx, bson.D{{Key: "_id", Value: pageID(w.id, w.doc.First)}}); err != nil {
+			break // removed at a later page
+		}
+		w.doc.First, w.times = w.doc.First+1, w.times[1:]
+	}
+	return w.record(now)
+}
+
+// record stores the writer's record.
+func (w *feedWriter) record(now time.Time) error {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	w.doc.At = now
+	_, err := w.s.db.Collection(FeedWriters).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.id}}, w.doc, options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("store: note change of %s: %w", id, err)
+		return fmt.Errorf("store: record feed writer: %w", err)
 	}
 	return nil
 }
 
-// serverTime is the database server's clock.
-func (s *Store) serverTime(ctx context.Context) (time.Time, error) {
-	var hello struct {
-		LocalTime time.Time `bson:"localTime"`
-	}
-	if err := s.db.RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
-		return time.Time{}, fmt.Errorf("store: server time: %w", err)
-	}
-	if hello.LocalTime.IsZero() {
-		return time.Time{}, fmt.Errorf("store: server time: hello has no localTime")
-	}
-	return hello.LocalTime, nil
-}
-
-// changes reads the whole feed.
-func (s *Store) changes(ctx context.Context) ([]change, error) {
-	cur, err := s.db.Collection(CaseChanges).Find(ctx, bson.D{})
+// feedWriters reads every writer's record.
+func (s *Store) feedWriters(ctx context.Context) ([]feedWriterDoc, error) {
+	cur, err := s.db.Collection(FeedWriters).Find(ctx, bson.D{})
 	if err != nil {
-		return nil, fmt.Errorf("store: read feed: %w", err)
+		return nil, fmt.Errorf("store: read feed writers: %w", err)
 	}
-	var out []change
+	var out []feedWriterDoc
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("store: read feed: %w", err)
+		return nil, fmt.Errorf("store: read feed writers: %w", err)
 	}
 	return out, nil
 }
 
-// summary reads one case's summary by _id.
-func (s *Store) summary(ctx context.Context, id string) (Summary, error) {
-	var sum Summary
-	err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&sum)
-	if err != nil {
-		return Summary{}, fmt.Errorf("store: summary %s: %w", id, err)
+// feedPageOf reads page n of writer, reporting false when it is not
+// stored.
+func (s *Store) feedPageOf(ctx context.Context, writer string, n int64) (feedPage, bool, error) {
+	var p feedPage
+	err := s.db.Collection(FeedPages).FindOne(ctx, bson.D{{Key: "_id", Value: pageID(writer, n)}}).Decode(&p)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return feedPage{}, false, nil
 	}
-	return sum, nil
+	if err != nil {
+		return feedPage{}, false, fmt.Errorf("store: read feed page: %w", err)
+	}
+	return p, true, nil
+}
+
+// removeWriter removes a stopped writer's pages, then its record.
+func (s *Store) removeWriter(ctx context.Context, w feedWriterDoc) error {
+	for n := w.First; n <= w.Last; n++ {
+		if _, err := s.db.Collection(FeedPages).DeleteOne(ctx, bson.D{{Key: "_id", Value: pageID(w.ID, n)}}); err != nil {
+			return fmt.Errorf("store: remove feed page: %w", err)
+		}
+	}
+	if _, err := s.db.Collection(FeedWriters).DeleteOne(ctx, bson.D{{Key: "_id", Value: w.ID}}); err != nil {
+		return fmt.Errorf("store: remove feed writer: %w", err)
+	}
+	return nil
 }
 
 // summaries reads every summary, passing each to fn.
@@ -123,43 +270,15 @@ func (s *Store) summaries(ctx context.Context, fn func(Summary)) error {
 	return nil
 }
 
-// markRead records that reader id read the whole feed as of at.
-func (s *Store) markRead(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.Collection(FeedReaders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, feedReader{ID: id, At: at}, options.Replace().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("store: mark feed read: %w", err)
-	}
-	return nil
+// feedState is a Store's feed writer, started by its first publication.
+type feedState struct {
+	feedOnce sync.Once
+	feed     *feedWriter
 }
 
-// trimFeed removes the entries every live reader has read (with
-// feedMargin to spare) and the records of readers gone for longer than
-// readerLife, and reports how many entries it removed; now is the server's
-// time.
-func (s *Store) trimFeed(ctx context.Context, now time.Time) (int64, error) {
-	cur, err := s.db.Collection(FeedReaders).Find(ctx, bson.D{})
-	if err != nil {
-		return 0, fmt.Errorf("store: read feed readers: %w", err)
-	}
-	var readers []feedReader
-	if err := cur.All(ctx, &readers); err != nil {
-		return 0, fmt.Errorf("store: read feed readers: %w", err)
-	}
-	oldest := now
-	for _, r := range readers {
-		if now.Sub(r.At) > readerLife {
-			if _, err := s.db.Collection(FeedReaders).DeleteOne(ctx, bson.D{{Key: "_id", Value: r.ID}}); err != nil {
-				return 0, fmt.Errorf("store: forget feed reader: %w", err)
-			}
-			continue
-		}
-		if r.At.Before(oldest) {
-			oldest = r.At
-		}
-	}
-	res, err := s.db.Collection(CaseChanges).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: oldest.Add(-feedMargin)}}}})
-	if err != nil {
-		return 0, fmt.Errorf("store: trim feed: %w", err)
-	}
-	return res.DeletedCount, nil
+// randomID is 16 hex digits no other process will draw.
+func randomID() string {
+	var raw [8]byte
+	_, _ = rand.Read(raw[:])
+	return hex.EncodeToString(raw[:])
 }

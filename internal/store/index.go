@@ -2,17 +2,14 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -29,14 +26,13 @@ import (
 // answer (exact, slow). The other reads pass through to the Store.
 type Index struct {
 	*Store
-	id     string
 	logger *slog.Logger
 
 	mu      sync.RWMutex
 	loaded  bool
 	byID    map[string]Summary
-	seen    map[string]change // the feed entry each summary was last fetched for
-	asOf    time.Time         // start of the last complete read of the feed
+	next    map[string]int64 // the next page to read of each writer
+	asOf    time.Time        // start of the last complete read of the feed
 	loadErr error
 
 	fallbacks atomic.Int64 // answers the Store's queries gave
@@ -54,26 +50,30 @@ const (
 	maxStaleness = 5 * time.Second
 	// pollEvery is how often the feed is read without requests.
 	pollEvery = time.Second
-	// trimEvery is how often an index trims the feed.
-	trimEvery = 10 * time.Second
-	// fetchers fetch changed summaries side by side.
-	fetchers = 4
+	// sweepEvery is how often an index looks for stopped writers.
+	sweepEvery = time.Minute
 )
+
+// errBehind is an index that missed pages a writer no longer keeps.
+var errBehind = errors.New("store: read index missed pages of the feed")
 
 // NewIndex starts an index over s: it loads in the background and follows
 // the feed until Close. Until it has loaded, the Store's queries answer.
 func NewIndex(s *Store, logger *slog.Logger) *Index {
+	x := newIndex(s, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	x.stop = cancel
+	go x.run(ctx)
+	return x
+}
+
+// newIndex is an index that does not follow the feed yet.
+func newIndex(s *Store, logger *slog.Logger) *Index {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var raw [8]byte
-	_, _ = rand.Read(raw[:])
-	ctx, cancel := context.WithCancel(context.Background())
-	x := &Index{Store: s, id: "index-" + hex.EncodeToString(raw[:]), logger: logger,
-		byID: map[string]Summary{}, seen: map[string]change{},
-		want: make(chan struct{}, 1), reads: make(chan struct{}), stop: cancel, stopped: make(chan struct{})}
-	go x.run(ctx)
-	return x
+	return &Index{Store: s, logger: logger, byID: map[string]Summary{}, next: map[string]int64{},
+		want: make(chan struct{}, 1), reads: make(chan struct{}), stop: func() {}, stopped: make(chan struct{})}
 }
 
 // Close stops following the feed.
@@ -112,14 +112,31 @@ func (x *Index) Ready(ctx context.Context) error {
 func (x *Index) Fallbacks() int64 { return x.fallbacks.Load() }
 
 // run loads, then reads the feed every pollEvery or when a request asks,
-// loading again after it could not read for readerReload.
+// loading again when it missed pages.
 func (x *Index) run(ctx context.Context) {
 	defer close(x.stopped)
-	var lastTrim time.Time
+	var lastSweep time.Time
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
-		x.step(ctx, &lastTrim)
+		start := time.Now()
+		x.mu.RLock()
+		loaded := x.loaded
+		x.mu.RUnlock()
+		var err error
+		if loaded {
+			err = x.read(ctx, start)
+		}
+		if !loaded || errors.Is(err, errBehind) {
+			err = x.load(ctx, start)
+		}
+		if err == nil && start.Sub(lastSweep) > sweepEvery {
+			lastSweep = start
+			err = x.sweep(ctx, start)
+		}
+		if err != nil && ctx.Err() == nil {
+			x.logger.Warn("read index could not follow the feed", "err", err)
+		}
 		x.mu.Lock()
 		close(x.reads)
 		x.reads = make(chan struct{})
@@ -133,141 +150,119 @@ func (x *Index) run(ctx context.Context) {
 	}
 }
 
-// step is one read of the feed (or a load), and a trim when one is due.
-func (x *Index) step(ctx context.Context, lastTrim *time.Time) {
-	start := time.Now()
-	x.mu.RLock()
-	loaded, asOf := x.loaded, x.asOf
-	x.mu.RUnlock()
-	server, err := x.serverTime(ctx)
-	switch {
-	case err != nil:
-	case !loaded || start.Sub(asOf) > readerReload:
-		err = x.load(ctx, start, server)
-	default:
-		err = x.read(ctx, start, server, time.Time{})
-	}
-	if err == nil && start.Sub(*lastTrim) > trimEvery {
-		*lastTrim = start
-		var n int64
-		if n, err = x.trimFeed(ctx, server); n > 0 {
-			x.logger.Debug("feed trimmed", "entries", n)
-		}
-	}
-	if err != nil && ctx.Err() == nil {
-		x.logger.Warn("read index could not follow the feed", "err", err)
-	}
+// load notes where each writer's feed is, reads every summary, then
+// follows the feed from there: what a writer published since, the load
+// saw or the feed holds.
+func (x *Index) load(ctx context.Context, start time.Time) error {
+	err := x.loadAll(ctx, start)
+	x.mu.Lock()
+	x.loadErr = err
+	x.mu.Unlock()
+	return err
 }
 
-// load reads every summary, then the feed, which holds whatever changed
-// while the summaries were read.
-func (x *Index) load(ctx context.Context, start, server time.Time) error {
-	byID := map[string]Summary{}
-	err := x.summaries(ctx, func(s Summary) { byID[s.ID] = s })
+func (x *Index) loadAll(ctx context.Context, start time.Time) error {
+	writers, err := x.feedWriters(ctx)
 	if err != nil {
-		x.mu.Lock()
-		x.loadErr = err
-		x.mu.Unlock()
+		return err
+	}
+	next := map[string]int64{}
+	for _, w := range writers {
+		next[w.ID] = w.Last + 1
+	}
+	byID := map[string]Summary{}
+	if err := x.summaries(ctx, func(s Summary) { byID[s.ID] = s }); err != nil {
 		return err
 	}
 	x.mu.Lock()
-	x.byID, x.seen = byID, map[string]change{}
+	x.byID, x.next = byID, next
 	x.mu.Unlock()
-	if err := x.read(ctx, start, server, server); err != nil {
+	if err := x.read(ctx, start); err != nil {
 		return err
 	}
 	x.mu.Lock()
-	x.loaded, x.loadErr = true, nil
+	x.loaded = true
 	x.mu.Unlock()
 	x.logger.Info("read index loaded", "cases", len(byID), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// read reads the feed and fetches each summary whose entry is new; start
-// is when the read began by this process's clock, server by the
-// database's. Right after a load begun at loadedAt (server time), an entry
-// older than the load by feedMargin whose version the loaded summary has
-// needs no fetch.
-func (x *Index) read(ctx context.Context, start, server, loadedAt time.Time) error {
-	entries, err := x.changes(ctx)
+// read reads the pages each writer stored since the last read; start is
+// when the read began.
+func (x *Index) read(ctx context.Context, start time.Time) error {
+	writers, err := x.feedWriters(ctx)
 	if err != nil {
 		return err
 	}
-	var fetch []change
-	x.mu.Lock()
-	for _, e := range entries {
-		if seen, ok := x.seen[e.ID]; ok && seen.Version == e.Version && seen.At.Equal(e.At) {
-			continue
+	slices.SortFunc(writers, func(a, b feedWriterDoc) int { return strings.Compare(a.ID, b.ID) })
+	live := map[string]bool{}
+	for _, w := range writers {
+		live[w.ID] = true
+		x.mu.RLock()
+		n, ok := x.next[w.ID]
+		x.mu.RUnlock()
+		if !ok {
+			n = w.First // a writer that started after the load
 		}
-		if s, ok := x.byID[e.ID]; ok && s.Version >= e.Version && e.At.Before(loadedAt.Add(-feedMargin)) {
-			x.seen[e.ID] = e
-			continue
+		if n < w.First {
+			return fmt.Errorf("%w: writer %s keeps pages %d–%d, the index needs %d", errBehind, w.ID, w.First, w.Last, n)
 		}
-		fetch = append(fetch, e)
-	}
-	x.mu.Unlock()
-	if err := x.fetch(ctx, fetch); err != nil {
-		return err
-	}
-	if err := x.markRead(ctx, x.id, server); err != nil {
-		return err
+		for {
+			page, found, err := x.feedPageOf(ctx, w.ID, n)
+			if err != nil {
+				return err
+			}
+			if !found {
+				if n <= w.Last {
+					return fmt.Errorf("%w: page %d of writer %s is gone", errBehind, n, w.ID)
+				}
+				break
+			}
+			x.apply(page.Summaries)
+			n++
+		}
+		x.mu.Lock()
+		x.next[w.ID] = n
+		x.mu.Unlock()
 	}
 	x.mu.Lock()
+	for id := range x.next {
+		if !live[id] {
+			delete(x.next, id)
+		}
+	}
 	x.asOf = start
 	x.mu.Unlock()
 	return nil
 }
 
-// fetch reads the summaries of entries by _id, a few side by side. A
-// summary not yet at its entry's version (its write follows the entry's)
-// is taken but its entry not marked seen, so the next read fetches again.
-func (x *Index) fetch(ctx context.Context, entries []change) error {
-	if len(entries) == 0 {
-		return nil
+// apply takes each summary at least as new as the one held.
+func (x *Index) apply(sums []Summary) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, s := range sums {
+		if old, ok := x.byID[s.ID]; !ok || s.Version >= old.Version {
+			x.byID[s.ID] = s
+		}
 	}
-	next := make(chan change)
-	errs := make(chan error, fetchers)
-	var wg sync.WaitGroup
-	for range min(fetchers, len(entries)) {
-		wg.Go(func() {
-			for e := range next {
-				s, err := x.summary(ctx, e.ID)
-				if errors.Is(err, mongo.ErrNoDocuments) {
-					continue // the summary's write follows its entry's
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				x.mu.Lock()
-				if old, ok := x.byID[s.ID]; !ok || s.Version >= old.Version {
-					x.byID[s.ID] = s
-				}
-				if s.Version >= e.Version {
-					x.seen[e.ID] = e
-				}
-				x.mu.Unlock()
+}
+
+// sweep removes the pages and records of writers silent for writerGone
+// (their processes stopped), by the writers' own clock compared with this
+// one's: writerGone leaves minutes for clocks that differ.
+func (x *Index) sweep(ctx context.Context, now time.Time) error {
+	writers, err := x.feedWriters(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range writers {
+		if now.Sub(w.At) > writerGone {
+			if err := x.removeWriter(ctx, w); err != nil {
+				return err
 			}
-		})
-	}
-	var err error
-send:
-	for _, e := range entries {
-		select {
-		case next <- e:
-		case err = <-errs:
-			break send
 		}
 	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errs:
-		default:
-		}
-	}
-	return err
+	return nil
 }
 
 // fresh waits until a read of the feed that began after arrived has

@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	store.SetTestURI(ferretDB.URI)
 	code := m.Run()
 	ferretDB.Stop()
 	_ = os.RemoveAll(dir)

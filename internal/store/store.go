@@ -44,6 +44,7 @@ const opTimeout = 15 * time.Second
 type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
+	feedState
 }
 
 var _ activities.CaseStore = (*Store)(nil)
@@ -61,8 +62,11 @@ func Connect(ctx context.Context, uri, db string) (*Store, error) {
 	return &Store{client: client, db: client.Database(db)}, nil
 }
 
-// Close disconnects.
-func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+// Close stops the feed writer and disconnects.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeFeed()
+	return s.client.Disconnect(ctx)
+}
 
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error { return s.client.Ping(ctx, readpref.Primary()) }
@@ -86,7 +90,7 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency,
-	Notifications, NotificationReads, PersonClaims, CaseChanges, FeedReaders}
+	Notifications, NotificationReads, PersonClaims, FeedPages, FeedWriters}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -112,7 +116,6 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
-		{CaseChanges, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
 		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}},
@@ -204,7 +207,19 @@ func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
 	case errors.Is(err, mongo.ErrNoDocuments):
 	case err != nil:
 		return fmt.Errorf("store: save case: %w", err)
-	case stored.Version >= c.Version:
+	case stored.Version == c.Version:
+		// An earlier attempt wrote this version's snapshot; it may have
+		// failed before the summary or its publication.
+		var sum Summary
+		err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}).Decode(&sum)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("store: save case: %w", err)
+		}
+		if err != nil || sum.Version < c.Version {
+			return s.ReplaceCase(ctx, c)
+		}
+		return s.publish(ctx, sum)
+	case stored.Version > c.Version:
 		return nil
 	}
 	return s.ReplaceCase(ctx, c)
@@ -448,18 +463,16 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 // version: SaveCase after its check, and reconciliation to repair a
 // snapshot that diverged.
 func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
-	if err := s.noteChange(ctx, c.ID, c.Version); err != nil {
-		return err
-	}
 	byID := bson.D{{Key: "_id", Value: c.ID}}
 	upsert := options.Replace().SetUpsert(true)
 	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
 		return fmt.Errorf("store: replace case: %w", err)
 	}
-	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, newSummary(c), upsert); err != nil {
+	sum := newSummary(c)
+	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, sum, upsert); err != nil {
 		return fmt.Errorf("store: replace case summary: %w", err)
 	}
-	return nil
+	return s.publish(ctx, sum)
 }
 
 // RepairOlder writes c where the stored snapshot is missing or older, in
@@ -479,13 +492,11 @@ func (s *Store) RepairOlder(ctx context.Context, c household.Case) (bool, error)
 			return false, fmt.Errorf("store: repair missing case: %w", err)
 		}
 	}
-	if err := s.noteChange(ctx, c.ID, c.Version); err != nil {
-		return false, err
-	}
-	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, newSummary(c), options.Replace().SetUpsert(true)); err != nil {
+	sum := newSummary(c)
+	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, sum, options.Replace().SetUpsert(true)); err != nil {
 		return false, fmt.Errorf("store: repair case summary: %w", err)
 	}
-	return true, nil
+	return true, s.publish(ctx, sum)
 }
 
 // RepairCase rewrites the snapshot and summary of c only where the stored
@@ -500,14 +511,11 @@ func (s *Store) RepairCase(ctx context.Context, c household.Case) (bool, error) 
 	if res.MatchedCount == 0 {
 		return false, nil
 	}
-	if err := s.noteChange(ctx, c.ID, c.Version); err != nil {
-		return false, err
-	}
-	byID := bson.D{{Key: "_id", Value: c.ID}}
-	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, newSummary(c), options.Replace().SetUpsert(true)); err != nil {
+	sum := newSummary(c)
+	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, sum, options.Replace().SetUpsert(true)); err != nil {
 		return false, fmt.Errorf("store: repair case summary: %w", err)
 	}
-	return true, nil
+	return true, s.publish(ctx, sum)
 }
 
 // Normalize returns c as it reads back from the store (times in UTC at
