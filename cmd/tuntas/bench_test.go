@@ -33,6 +33,9 @@ func TestBenchHarnessRunsSmall(t *testing.T) {
 	if rep.Errors != 0 || rep.Outcomes["graduated"] != 18 || rep.Outcomes["excluded_not_poor"] != 2 || rep.Outcomes["open"] != 0 {
 		t.Fatalf("bench report: errors %d %q, outcomes %v\n%s", rep.Errors, rep.ErrorSamples, rep.Outcomes, stderr.String())
 	}
+	if !rep.FloorOnFreshServer {
+		t.Error("the engine floor ran on the lifecycle's server, not a fresh one of its own")
+	}
 	if rep.Floor.CasesPerSec <= 0 || rep.Actions["survey"].Count != 20 || rep.Reads["GET /v1/dashboard"].Count == 0 || rep.PeakRSSMiB <= 0 {
 		t.Fatalf("bench report lacks figures: %+v", rep)
 	}

@@ -30,8 +30,14 @@ type Config struct {
 	API string
 	// Issuer mints the tokens of the simulated people.
 	Issuer *auth.Issuer
-	// Temporal runs the engine floor; a worker for FloorTaskQueue must be running.
+	// Temporal runs the engine floor, unless Floor was measured already; a
+	// worker for FloorTaskQueue must be running.
 	Temporal client.Client
+	// Floor is the engine floor measured on a fresh server of its own
+	// (see the Floor function); zero runs it on Temporal after the
+	// lifecycle, FloorGap before each graduating household's last update.
+	Floor    PhaseReport
+	FloorGap time.Duration
 	// N households, driven by Concurrency simulated people at a time.
 	N           int
 	Concurrency int
@@ -50,18 +56,21 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
-	N           int                `json:"n"`
-	Concurrency int                `json:"concurrency"`
-	Regencies   bool               `json:"regencies,omitempty"`
-	Mix         map[string]int     `json:"mix"`
-	Import      PhaseReport        `json:"import"`
-	Lifecycle   PhaseReport        `json:"lifecycle"`
-	EndToEnd    PhaseReport        `json:"endToEnd"`
-	Floor       PhaseReport        `json:"engineFloor"`
-	FloorRatio  float64            `json:"tuntasToFloorRatio"`
-	Actions     map[string]Latency `json:"actions"`
-	Reads       map[string]Latency `json:"reads"`
-	Errors      int64              `json:"errors"`
+	N           int            `json:"n"`
+	Concurrency int            `json:"concurrency"`
+	Regencies   bool           `json:"regencies,omitempty"`
+	Mix         map[string]int `json:"mix"`
+	Import      PhaseReport    `json:"import"`
+	Lifecycle   PhaseReport    `json:"lifecycle"`
+	EndToEnd    PhaseReport    `json:"endToEnd"`
+	Floor       PhaseReport    `json:"engineFloor"`
+	FloorRatio  float64        `json:"tuntasToFloorRatio"`
+	// FloorOnFreshServer says the floor ran on a fresh server of its own,
+	// not on the lifecycle's after it.
+	FloorOnFreshServer bool               `json:"floorOnFreshServer"`
+	Actions            map[string]Latency `json:"actions"`
+	Reads              map[string]Latency `json:"reads"`
+	Errors             int64              `json:"errors"`
 	// ErrorSamples are the first errors, to tell what went wrong.
 	ErrorSamples []string          `json:"errorSamples,omitempty"`
 	Outcomes     map[string]int64  `json:"outcomes"`
@@ -146,12 +155,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.Errors = d.errors.Load()
 	rep.ErrorSamples = d.samples
 
-	fmt.Fprintf(cfg.Progress, "engine floor: %d bare workflows…\n", cfg.N)
-	floorTime, err := runFloor(ctx, cfg.Temporal, plans, cfg.Concurrency, strconv.FormatInt(time.Now().UnixNano(), 36))
-	if err != nil {
-		return rep, fmt.Errorf("engine floor: %w", err)
+	rep.Floor, rep.FloorOnFreshServer = cfg.Floor, true
+	if cfg.Floor.Seconds == 0 {
+		fmt.Fprintf(cfg.Progress, "engine floor: %d bare workflows on the same server…\n", cfg.N)
+		if rep.Floor, err = Floor(ctx, cfg.Temporal, cfg.N, cfg.Concurrency, cfg.FloorGap); err != nil {
+			return rep, fmt.Errorf("engine floor: %w", err)
+		}
+		rep.FloorOnFreshServer = false
 	}
-	rep.Floor = phase(cfg.N, floorTime)
 	rep.FloorRatio = rep.EndToEnd.CasesPerSec / rep.Floor.CasesPerSec
 
 	fmt.Fprintf(cfg.Progress, "reads at %d cases…\n", cfg.N)
@@ -312,37 +323,48 @@ func (d *driver) importAll(ctx context.Context) ([]caseRef, error) {
 
 // job is a case to drive: from its survey to its first visit, or, when
 // revisit is set, its second visit.
-type job struct {
-	i       int
-	revisit bool
-}
-
 // driveAll drives every case with Concurrency people at once. A household
 // graduates only on visits 21 (deadline) days apart, so after its first
 // visit a case waits, without holding a person, until the case itself
 // says its next visit counts (nextCountableVisitAt), then gets its second.
 func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
+	schedule(len(cases), d.cfg.Concurrency,
+		func(i int) (time.Time, error) { return d.drive(ctx, cases[i], plans[i]) },
+		func(i int) error { return d.revisit(ctx, cases[i]) },
+		d.failed)
+}
+
+// schedule runs first(i) for each i, concurrency at a time; where first
+// returns a time, second(i) runs once it has come, without holding one of
+// the concurrency meanwhile. Errors go to failed.
+func schedule(n, concurrency int, first func(i int) (time.Time, error), second func(i int) error, failed func(error)) {
+	type job struct {
+		i      int
+		second bool
+	}
 	jobs := make(chan job)
-	// pending counts jobs not yet done, revisits included, so that jobs
+	// pending counts jobs not yet done, second ones included, so that jobs
 	// closes only when nothing is left to schedule.
 	var pending, workers sync.WaitGroup
-	pending.Add(len(cases))
-	for range d.cfg.Concurrency {
+	pending.Add(n)
+	for range concurrency {
 		workers.Go(func() {
 			for j := range jobs {
-				if j.revisit {
-					d.failed(d.revisit(ctx, cases[j.i])) // counted in d.errors
-				} else if due, err := d.drive(ctx, cases[j.i], plans[j.i]); err != nil {
-					d.failed(err)
+				if j.second {
+					if err := second(j.i); err != nil {
+						failed(err)
+					}
+				} else if due, err := first(j.i); err != nil {
+					failed(err)
 				} else if !due.IsZero() {
 					pending.Add(1)
-					time.AfterFunc(time.Until(due), func() { jobs <- job{i: j.i, revisit: true} })
+					time.AfterFunc(time.Until(due), func() { jobs <- job{i: j.i, second: true} })
 				}
 				pending.Done()
 			}
 		})
 	}
-	for i := range cases {
+	for i := range n {
 		jobs <- job{i: i}
 	}
 	pending.Wait()

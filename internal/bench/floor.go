@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -62,47 +63,65 @@ func NewFloorWorker(c client.Client) worker.Worker {
 	return w
 }
 
-// runFloor runs one bare workflow per plan with the plan's counts of
-// updates and signals, concurrency at a time, and returns the elapsed time.
-func runFloor(ctx context.Context, c client.Client, plans []plan, concurrency int, runID string) (time.Duration, error) {
+// Floor runs the engine floor for n households shaped like Run's mix on c
+// (a worker for FloorTaskQueue must be running): one bare workflow per
+// household with its counts of updates and signals, concurrency at a time,
+// and, for households that graduate, the visit gap before the last update
+// without holding one of the concurrency, as the lifecycle waits for its
+// second visit.
+func Floor(ctx context.Context, c client.Client, n, concurrency int, gap time.Duration) (PhaseReport, error) {
+	plans := make([]plan, n)
+	for i := range plans {
+		plans[i] = planFor(i)
+	}
+	d, err := runFloor(ctx, c, plans, concurrency, strconv.FormatInt(time.Now().UnixNano(), 36), gap)
+	return phase(n, d), err
+}
+
+// runFloor runs the floor of plans and returns the elapsed time.
+func runFloor(ctx context.Context, c client.Client, plans []plan, concurrency int, runID string, gap time.Duration) (time.Duration, error) {
 	start := time.Now()
-	jobs := make(chan int)
 	var (
-		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := floorCase(ctx, c, fmt.Sprintf("floor-%s-%d", runID, i), plans[i]); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
+	id := func(i int) string { return fmt.Sprintf("floor-%s-%d", runID, i) }
+	schedule(len(plans), concurrency,
+		func(i int) (time.Time, error) {
+			if err := floorCase(ctx, c, id(i), plans[i]); err != nil {
+				return time.Time{}, err
 			}
-		}()
-	}
-	for i := range plans {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+			if plans[i].kind == "excluded_not_poor" {
+				return time.Time{}, floorEnd(ctx, c, id(i))
+			}
+			return time.Now().Add(gap), nil
+		},
+		func(i int) error { return floorEnd(ctx, c, id(i)) },
+		func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if firstErr == nil {
+				firstErr = err
+			}
+		})
 	return time.Since(start), firstErr
 }
 
-func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
-	update := func(name string) error {
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err != nil {
-			return err
-		}
-		return h.Get(ctx, nil)
+// floorUpdate sends one update and waits for it to complete.
+func floorUpdate(ctx context.Context, c client.Client, id, name string) error {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, nil)
 	}
+	if err != nil {
+		return fmt.Errorf("floor %s: %w", id, err)
+	}
+	return nil
+}
+
+// floorCase opens a floor workflow and sends everything of its plan but
+// the last update.
+func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: id, TaskQueue: FloorTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, "BenchFloor")
@@ -122,12 +141,14 @@ func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
 		}
 	}
 	for range p.updates - 2 {
-		if err := update(floorStep); err != nil {
-			return fmt.Errorf("floor %s: %w", id, err)
+		if err := floorUpdate(ctx, c, id, floorStep); err != nil {
+			return err
 		}
 	}
-	if err := update(floorDone); err != nil {
-		return fmt.Errorf("floor %s: %w", id, err)
-	}
 	return nil
+}
+
+// floorEnd is a floor workflow's last update, which ends it.
+func floorEnd(ctx context.Context, c client.Client, id string) error {
+	return floorUpdate(ctx, c, id, floorDone)
 }
