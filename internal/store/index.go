@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/tuntas-id/tuntas/internal/household"
 )
 
 // Index answers lists and dashboards from the case summaries held in
@@ -30,7 +28,7 @@ type Index struct {
 
 	mu      sync.RWMutex
 	loaded  bool
-	byID    map[string]Summary
+	held    *held
 	next    map[string]int64 // the next page to read of each writer
 	asOf    time.Time        // start of the last complete read of the feed
 	loadErr error
@@ -72,7 +70,7 @@ func newIndex(s *Store, logger *slog.Logger) *Index {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Index{Store: s, logger: logger, byID: map[string]Summary{}, next: map[string]int64{},
+	return &Index{Store: s, logger: logger, held: newHeld(nil), next: map[string]int64{},
 		want: make(chan struct{}, 1), reads: make(chan struct{}), stop: func() {}, stopped: make(chan struct{})}
 }
 
@@ -170,12 +168,13 @@ func (x *Index) loadAll(ctx context.Context, start time.Time) error {
 	for _, w := range writers {
 		next[w.ID] = w.Last + 1
 	}
-	byID := map[string]Summary{}
-	if err := x.summaries(ctx, func(s Summary) { byID[s.ID] = s }); err != nil {
+	var all []Summary
+	if err := x.summaries(ctx, func(s Summary) { all = append(all, s) }); err != nil {
 		return err
 	}
+	h := newHeld(all)
 	x.mu.Lock()
-	x.byID, x.next = byID, next
+	x.held, x.next = h, next
 	x.mu.Unlock()
 	if err := x.read(ctx, start); err != nil {
 		return err
@@ -183,7 +182,7 @@ func (x *Index) loadAll(ctx context.Context, start time.Time) error {
 	x.mu.Lock()
 	x.loaded = true
 	x.mu.Unlock()
-	x.logger.Info("read index loaded", "cases", len(byID), "took", time.Since(start).Round(time.Millisecond))
+	x.logger.Info("read index loaded", "cases", len(all), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -241,9 +240,7 @@ func (x *Index) apply(sums []Summary) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, s := range sums {
-		if old, ok := x.byID[s.ID]; !ok || s.Version >= old.Version {
-			x.byID[s.ID] = s
-		}
+		x.held.put(s)
 	}
 }
 
@@ -307,14 +304,8 @@ func (x *Index) List(ctx context.Context, f Filter) (Page, error) {
 		return x.Store.List(ctx, f)
 	}
 	x.mu.RLock()
-	var items []Summary
-	for _, s := range x.byID {
-		if f.matches(s) && (after == nil || after.before(s)) {
-			items = append(items, s)
-		}
-	}
+	items := x.held.list(f, after)
 	x.mu.RUnlock()
-	slices.SortFunc(items, listOrder)
 	return newPage(items, f.Limit, asOf), nil
 }
 
@@ -325,24 +316,10 @@ func (x *Index) Dashboard(ctx context.Context, scope, district string) (Dashboar
 		x.fallbacks.Add(1)
 		return x.Store.Dashboard(ctx, scope, district)
 	}
-	groups := map[groupKey]int64{}
-	people := map[string]int64{}
 	x.mu.RLock()
-	for _, s := range x.byID {
-		if !slices.Contains(s.Regions, scope) || district != "" && !slices.Contains(s.Regions, district) {
-			continue
-		}
-		groups[keyOf(s)]++
-		if s.Status == household.StatusOpen {
-			people[s.DistrictCode] += int64(s.MemberCount)
-		}
-	}
+	groups, people := x.held.dashboard(scope, district)
 	x.mu.RUnlock()
-	list := make([]group, 0, len(groups))
-	for k, n := range groups {
-		list = append(list, group{Key: k, N: n})
-	}
-	d := assemble(scope, district, list, people)
+	d := assemble(scope, district, groups, people)
 	d.AsOf = asOf
 	return d, nil
 }

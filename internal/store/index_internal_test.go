@@ -60,7 +60,7 @@ func TestAnIndexThatMissedPagesLoadsAgain(t *testing.T) {
 	if err := x.load(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if len(x.byID) != 3 {
-		t.Fatalf("the index holds %d cases after the load, want 3", len(x.byID))
+	if len(x.held.order) != 3 {
+		t.Fatalf("the index holds %d cases after the load, want 3", len(x.held.order))
 	}
 }
