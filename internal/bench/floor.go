@@ -64,7 +64,7 @@ func NewFloorWorker(c client.Client) worker.Worker {
 
 // runFloor runs one bare workflow per plan with the plan's counts of
 // updates and signals, concurrency at a time, and returns the elapsed time.
-func runFloor(ctx context.Context, c client.Client, plans []plan, concurrency int, runID string) (time.Duration, error) {
+func runFloor(ctx context.Context, c client.Client, plans []Plan, concurrency int, runID string) (time.Duration, error) {
 	start := time.Now()
 	jobs := make(chan int)
 	var (
@@ -95,7 +95,7 @@ func runFloor(ctx context.Context, c client.Client, plans []plan, concurrency in
 	return time.Since(start), firstErr
 }
 
-func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
+func floorCase(ctx context.Context, c client.Client, id string, p Plan) error {
 	update := func(name string) error {
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err != nil {
@@ -116,12 +116,12 @@ func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
 	if err := h.Get(ctx, nil); err != nil {
 		return fmt.Errorf("floor %s: %w", id, err)
 	}
-	for range p.signals {
+	for range p.Signals {
 		if err := c.SignalWorkflow(ctx, id, "", floorSignal, nil); err != nil {
 			return fmt.Errorf("floor %s: %w", id, err)
 		}
 	}
-	for range p.updates - 2 {
+	for range p.Updates - 2 {
 		if err := update(floorStep); err != nil {
 			return fmt.Errorf("floor %s: %w", id, err)
 		}
