@@ -374,15 +374,32 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput
 const changeLocalProjection = "local-projection"
 
 // projectRetry retries a projection without end: the read model must
-// catch up, and nothing later is written before it does.
+// catch up, and nothing later is written before it does. Retries come at
+// most 5 s apart, so that a store back from an outage is caught up within
+// seconds, not after a backoff of a minute.
 var projectRetry = &temporal.RetryPolicy{
 	InitialInterval:    time.Second,
 	BackoffCoefficient: 2,
-	MaximumInterval:    time.Minute,
+	MaximumInterval:    5 * time.Second,
 }
 
+// localProjectFor is how long a projection is retried as a local activity
+// before the case falls back to a regular one. A local activity's
+// ScheduleToClose defaults to its StartToClose (30 s), after which it
+// fails for good: an outage of MongoDB longer than that failed every case
+// it caught. Retried inside the workflow task, a local activity also
+// heartbeats that task into the history; past a few minutes the server's
+// own retries of a regular activity are cheaper.
+const localProjectFor = 3 * time.Minute
+
+// changeProjectionFallback names the fallback from a local-activity
+// projection that failed to a regular activity. It is asked only when the
+// local activity has failed, so histories whose projections succeeded
+// carry no marker.
+const changeProjectionFallback = "projection-fallback"
+
 var (
-	localProjectOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
+	localProjectOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: localProjectFor, RetryPolicy: projectRetry}
 	projectOptions      = workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
 )
 
@@ -407,6 +424,15 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 		project = workflow.ExecuteActivity(actx, a.Project, projection)
 	} else {
 		project = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localProjectOptions), a.Project, projection)
+		if err := project.Get(ctx, nil); err != nil {
+			// A store down for longer than the local activity is retried
+			// delays the case; it must not fail it. Runs recorded before the
+			// fallback failed here, and replay so.
+			if workflow.GetVersion(ctx, changeProjectionFallback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				return err
+			}
+			project = workflow.ExecuteActivity(actx, a.Project, projection)
+		}
 	}
 	if err := project.Get(ctx, nil); err != nil {
 		return err

@@ -1,0 +1,89 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tuntas-id/tuntas/activities"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/workflows"
+)
+
+// downStore is a read model that is unreachable, as MongoDB is during an
+// outage, until the test brings it back.
+type downStore struct {
+	*memStore
+	mu     sync.Mutex
+	down   bool
+	failed int
+}
+
+func (d *downStore) bringBack() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.down = false
+}
+
+var errStoreDown = errors.New("server selection error: connection refused")
+
+func (d *downStore) fail() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		d.failed++
+		return errStoreDown
+	}
+	return nil
+}
+
+func (d *downStore) SaveCase(ctx context.Context, c household.Case) error {
+	if err := d.fail(); err != nil {
+		return err
+	}
+	return d.memStore.SaveCase(ctx, c)
+}
+
+func (d *downStore) AppendEvents(ctx context.Context, events []household.Event) error {
+	if err := d.fail(); err != nil {
+		return err
+	}
+	return d.memStore.AppendEvents(ctx, events)
+}
+
+// A MongoDB outage of minutes holds the case's projection back, and the
+// case with it; it does not fail the case. (A local activity's
+// ScheduleToClose defaults to its 30 s StartToClose: every case an outage
+// longer than that caught failed.) The outage here lasts three and a half
+// minutes: past the local activity's retries, into the regular activity's
+// (which the test environment gives ten attempts, the server without end).
+func TestAStoreDownForMinutesOnlyDelaysTheCase(t *testing.T) {
+	const outage = 3*time.Minute + 30*time.Second
+	mem := newMemStore()
+	store := &downStore{memStore: mem, down: true}
+	h := newHarness(t, mem)
+	h.env.RegisterActivity(&activities.Activities{Store: store, Notifier: mem})
+	h.at(outage-time.Second, func() {
+		mem.mu.Lock()
+		defer mem.mu.Unlock()
+		if len(mem.cases) != 0 {
+			t.Error("the read model was written during the outage")
+		}
+	})
+	h.at(outage, store.bringBack)
+	survey := h.update(time.Hour, workflows.UpdateSurvey, cw, extremePoorSurvey)
+	closing := h.update(2*time.Hour, workflows.UpdateClose, super, closeMoved)
+	c, next := h.run(openInput())
+	if next != nil {
+		t.Fatal("continued as new, want closed")
+	}
+	mustAccept(t, survey, closing)
+	if c.Status != household.StatusClosed || mem.only(t).Version != c.Version {
+		t.Fatalf("case %s v%d, read model v%d: want closed and projected", c.Status, c.Version, mem.only(t).Version)
+	}
+	if store.failed == 0 {
+		t.Fatal("no write failed: the outage did not happen")
+	}
+}
