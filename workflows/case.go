@@ -61,11 +61,21 @@ type caseWorkflow struct {
 	openSettled bool
 	heldBefore  []string
 	resolved    household.DuplicateResolutionInput
+
+	// earlier are the IDs of updates applied by the previous runs; applied
+	// those applied by this one too, the last RememberedUpdates carried on.
+	earlier map[string]bool
+	applied []string
 }
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
 	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), dup: workflow.GetSignalChannel(ctx, SignalDuplicate),
 		requestID: in.RequestID, refused: map[string]error{}, fresh: in.State == nil}
+	w.earlier = map[string]bool{}
+	for _, id := range in.Applied {
+		w.earlier[id] = true
+	}
+	w.applied = append(w.applied, in.Applied...)
 	if in.State != nil {
 		w.c = in.State
 		w.c.FollowUp.Cycle++
@@ -195,16 +205,31 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 		if err := w.open(); err != nil {
 			return err
 		}
-		if err := w.bound(by, workflow.GetCurrentUpdateInfo(ctx).ID); err != nil {
+		id := workflow.GetCurrentUpdateInfo(ctx).ID
+		if err := w.bound(by, id); err != nil {
 			return err
+		}
+		if w.earlier[id] {
+			return nil // a retry of an update an earlier run applied: answered below
 		}
 		return rejection(check(w.c, by, in, workflow.Now(ctx)))
 	}
 	handle := func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
-		return w.act(ctx,
+		id := workflow.GetCurrentUpdateInfo(ctx).ID
+		if w.earlier[id] {
+			// Applied before this run began (a follow-up visit continued the
+			// case as new, and the answer was lost): answer with the case as
+			// it is, never apply it twice.
+			return *w.c, nil
+		}
+		c, err := w.act(ctx,
 			func(t time.Time) error { return check(w.c, by, in, t) },
 			func(t time.Time) []household.Event { return apply(w.c, by, in, t) },
 			then...)
+		if err == nil {
+			w.applied = append(w.applied, id)
+		}
+		return c, err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
 }
@@ -349,8 +374,16 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	if w.c.Status == household.StatusClosed {
 		return *w.c, nil
 	}
-	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, CaseInput{State: w.c})
+	next := CaseInput{State: w.c}
+	if workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
+		next.Applied = w.applied[max(0, len(w.applied)-RememberedUpdates):]
+	}
+	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, next)
 }
+
+// changeRememberUpdates names the change that carries the IDs of applied
+// updates into the next run (CaseInput.Applied).
+const changeRememberUpdates = "remember-updates"
 
 func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput) {
 	if _, seen := w.c.Escalation(in.ID); seen {

@@ -3,6 +3,8 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -85,5 +87,60 @@ func TestAStoreDownForMinutesOnlyDelaysTheCase(t *testing.T) {
 	}
 	if store.failed == 0 {
 		t.Fatal("no write failed: the outage did not happen")
+	}
+}
+
+// A follow-up visit continues the case as new. A client whose answer was
+// lost retries it with the same key, which names the update: the next run
+// answers it with the case as it is and records no second visit.
+func TestARetryOfAnUpdateTheLastRunAppliedIsAnsweredNotAppliedAgain(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, store)
+	steps := h.toFollowUp()
+	visit := h.updateWithID(7*step, "idem-visit", workflows.UpdateFollowUp, cw, visitAbove)
+	_, next := h.run(openInput())
+	mustAccept(t, append(steps, visit)...)
+	if next == nil || !slices.Contains(next.Applied, "idem-visit") {
+		t.Fatalf("the next run's input does not remember the visit: %+v", next)
+	}
+
+	h2 := newHarness(t, store)
+	retry := h2.updateWithID(time.Minute, "idem-visit", workflows.UpdateFollowUp, cw, visitAbove)
+	closing := h2.update(time.Hour, workflows.UpdateClose, super, closeMoved)
+	closed, _ := h2.run(*next)
+	mustAccept(t, retry, closing)
+	if retry.c.FollowUp.Visits != 1 || retry.c.Version != next.State.Version {
+		t.Fatalf("the retry answered %d visits at v%d, want the case as it was (1 visit, v%d)", retry.c.FollowUp.Visits, retry.c.Version, next.State.Version)
+	}
+	visits := 0
+	for _, e := range store.timeline(closed.ID) {
+		if e.Type == household.EventFollowUpRecorded {
+			visits++
+		}
+	}
+	if visits != 1 || closed.FollowUp.Visits != 1 {
+		t.Fatalf("%d visits in the timeline, %d in the case, want 1", visits, closed.FollowUp.Visits)
+	}
+}
+
+// Only the last RememberedUpdates applied updates are carried on.
+func TestACaseRemembersItsLastAppliedUpdatesAcrossRuns(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, store)
+	h.toFollowUp()
+	h.update(7*step, workflows.UpdateFollowUp, cw, visitAbove)
+	_, next := h.run(openInput())
+	if next == nil || len(next.Applied) != 6 {
+		t.Fatalf("applied %v, want the six updates of the run", next.Applied)
+	}
+	in := *next
+	for i := range 40 {
+		in.Applied = append(in.Applied, fmt.Sprintf("old-%d", i))
+	}
+	h2 := newHarness(t, store)
+	h2.update(time.Hour, workflows.UpdateFollowUp, cw, visitAbove)
+	_, next2 := h2.run(in)
+	if next2 == nil || len(next2.Applied) != workflows.RememberedUpdates || next2.Applied[0] != "old-9" {
+		t.Fatalf("carried %d update IDs starting %v, want the last %d", len(next2.Applied), next2.Applied[:1], workflows.RememberedUpdates)
 	}
 }
