@@ -65,7 +65,7 @@ func printChaos(w io.Writer, r chaos.Report) {
 		r.Seed, r.Households, r.People, r.Cut, r.Pause, r.ServerKills, r.DataDir)
 	fmt.Fprintf(w, "  mix          %v\n", r.Mix)
 	fmt.Fprintf(w, "  outcomes     %v\n", r.Outcomes)
-	fmt.Fprintf(w, "  workflows    %v\n", r.Statuses)
+	fmt.Fprintf(w, "  workflows    %v (all finished %.1f s after the last action)\n", r.Statuses, r.SettleSeconds)
 	fmt.Fprintf(w, "  faults       %v\n", r.FaultsByKind)
 	for _, f := range r.Faults {
 		fmt.Fprintf(w, "    %-13s %-9s at %6.1fs for %5.1fs (%4d done)  /readyz %d %s\n", f.Kind, f.Target, f.At, f.Seconds, f.Done, f.ReadyzStatus, f.Readyz)

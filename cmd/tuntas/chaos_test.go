@@ -22,7 +22,12 @@ func TestChaosSmall(t *testing.T) {
 	defer cancel()
 	var progress lockedBuffer
 	start := time.Now()
-	rep, err := chaos.Run(ctx, chaos.Config{Exe: exe, ChildEnv: childEnv, Dir: t.TempDir(), Seed: 1,
+	// The data and logs stay for a look when the run fails.
+	dir, err := os.MkdirTemp("", "tuntas-chaos-small-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := chaos.Run(ctx, chaos.Config{Exe: exe, ChildEnv: childEnv, Dir: dir, Seed: 1,
 		Households: 24, People: 6, Baseline: 6, Cut: 3 * time.Second, Pause: time.Second, ServerKills: 2, Progress: &progress})
 	var out bytes.Buffer
 	printChaos(&out, rep)
@@ -32,5 +37,6 @@ func TestChaosSmall(t *testing.T) {
 	if !rep.Passed() {
 		t.Fatalf("chaos run failed:\n%s\n%s", progress.String(), out.String())
 	}
+	_ = os.RemoveAll(dir)
 	t.Logf("chaos run in %v:\n%s", time.Since(start).Round(time.Second), out.String())
 }

@@ -108,6 +108,9 @@ type Report struct {
 	Mix      map[string]int   `json:"mix"`
 	Outcomes map[string]int   `json:"outcomes"`
 	Statuses map[string]int64 `json:"caseWorkflowsByStatus"`
+	// SettleSeconds is how long after the last household's last action
+	// every case workflow had finished.
+	SettleSeconds float64 `json:"settleSeconds"`
 	// ConvergeSeconds is how long after the last fault (or the last
 	// acknowledged action, if later) the read model matched every
 	// workflow; -1 if it never did within the check.

@@ -74,6 +74,9 @@ func (r *run) check(ctx context.Context, rep *Report, lastFault time.Time) {
 		fail("%d households could not be driven to their end: %s", len(failed), strings.Join(failed[:min(len(failed), maxListed)], "; "))
 	}
 
+	r.logf("waiting for every case workflow to finish")
+	rep.SettleSeconds = r.settle(ctx, fail)
+
 	r.logf("checking every household's end in Temporal")
 	finals := r.finals(ctx, rep, fail)
 
@@ -128,6 +131,37 @@ func (r *run) check(ctx context.Context, rep *Report, lastFault time.Time) {
 	for _, f := range rep.Faults {
 		rep.FaultsByKind[f.Kind]++
 		r.checkReadyz(f, fail)
+	}
+}
+
+// settleWithin bounds how long the case workflows may take to finish
+// once every household has had its last action acknowledged: the work a
+// case does after its last answer (releasing its people, its last
+// projection) may wait out an activity's 30 s timeout and a retry after a
+// kill.
+const settleWithin = 3 * time.Minute
+
+// settle waits until no case workflow runs and returns how long that took;
+// one still running after settleWithin is stuck.
+func (r *run) settle(ctx context.Context, fail func(string, ...any)) float64 {
+	start := time.Now()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := r.temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Query: "WorkflowType = 'Case' AND ExecutionStatus = 'Running'"})
+		if err == nil && resp.GetCount() == 0 {
+			return time.Since(start).Seconds()
+		}
+		if time.Since(start) > settleWithin {
+			fail("case workflows still running %v after the last action: %v", settleWithin, resp.GetCount())
+			return -1
+		}
+		select {
+		case <-ctx.Done():
+			return -1
+		case <-tick.C:
+		}
 	}
 }
 
