@@ -28,7 +28,7 @@ func TestChaosSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := chaos.Run(ctx, chaos.Config{Exe: exe, ChildEnv: childEnv, Dir: dir, Seed: 1,
-		Households: 24, People: 6, Baseline: 6, Cut: 3 * time.Second, Pause: time.Second, ServerKills: 2, Progress: &progress})
+		Households: 20, People: 6, Baseline: 4, FaultSpan: 0.5, Cut: 3 * time.Second, Pause: time.Second, ServerKills: 2, Progress: &progress})
 	var out bytes.Buffer
 	printChaos(&out, rep)
 	if err != nil {

@@ -56,6 +56,10 @@ type Config struct {
 	Cut         time.Duration
 	Pause       time.Duration
 	ServerKills int
+	// FaultSpan is the share of the households driven under faults over
+	// which the faults are spread (default 1: all of them); a small run
+	// packs them into its first ones.
+	FaultSpan float64
 	// Converge is how long the read model may take to match the
 	// workflows after the last fault; default 10 s.
 	Converge time.Duration
@@ -171,6 +175,9 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		cfg.Baseline = max(1, cfg.Households/5)
 	}
 	cfg.Baseline = min(cfg.Baseline, cfg.Households)
+	if cfg.FaultSpan <= 0 || cfg.FaultSpan > 1 {
+		cfg.FaultSpan = 1
+	}
 	if cfg.Converge == 0 {
 		cfg.Converge = 10 * time.Second
 	}

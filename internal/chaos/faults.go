@@ -23,7 +23,7 @@ const (
 // killed ServerKills times in a row.
 func (r *run) inject(ctx context.Context) error {
 	rng := r.rng(11)
-	n := r.cfg.Households - r.cfg.Baseline
+	n := int(float64(r.cfg.Households-r.cfg.Baseline) * r.cfg.FaultSpan)
 	at := func(k int) int {
 		jitter := 0
 		if span := n / 12; span > 0 {
