@@ -2,7 +2,7 @@
 GO ?= go
 DATA ?= .tuntas
 
-.PHONY: run test vet lint build clean
+.PHONY: run test vet lint build clean chaos
 
 run:
 	$(GO) run ./cmd/tuntas dev --data $(DATA)
@@ -18,6 +18,10 @@ lint: vet
 
 build:
 	$(GO) build -o bin/tuntas ./cmd/tuntas
+
+# The chaos run: the production topology on this machine under faults (see README).
+chaos: build
+	bin/tuntas chaos
 
 clean:
 	rm -rf bin $(DATA)

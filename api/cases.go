@@ -71,11 +71,18 @@ func (s *Server) openCase(c *gin.Context) {
 	c.JSON(http.StatusCreated, v)
 }
 
-// open starts the case workflow for req on behalf of p.
-func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest) (workflows.OpenResult, error) {
+// open starts the case workflow for req on behalf of p. The request ID
+// is the update ID of a keyed request, so that a retry of an open whose
+// answer was lost is told it opened the case (201), not that the family
+// card already has one (409).
+func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest, updateID string) (workflows.OpenResult, error) {
+	requestID := updateID
+	if requestID == "" {
+		requestID = newRequestID()
+	}
 	out, err := workflows.Open(ctx, s.temporal, workflows.CaseInput{
 		Open:  req.input(),
-		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: newRequestID(),
+		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: requestID,
 	})
 	if err != nil {
 		return workflows.OpenResult{}, temporalProblem(err)

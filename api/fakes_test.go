@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -120,7 +121,11 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, opts client.StartWorkf
 	return nil, f.rpcErr
 }
 
-func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+func (f *fakeTemporal) CheckHealth(ctx context.Context, _ *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	// A call whose deadline has passed fails before it is sent, as gRPC's do.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if f.rpcErr != nil {
 		return nil, f.rpcErr
 	}
@@ -167,6 +172,10 @@ type fakeReadModel struct {
 	lastFilter store.Filter
 	// lastDashboard is the scope and district of the last dashboard read.
 	lastDashboard [2]string
+	// fail, when set, is how every read of a case fails (an outage, …).
+	fail error
+	// ping, when set, answers Ping.
+	ping func(context.Context) error
 }
 
 type read struct {
@@ -202,6 +211,9 @@ func newReadModel(cases ...household.Case) *fakeReadModel {
 func (m *fakeReadModel) Case(_ context.Context, id string) (household.Case, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.fail != nil {
+		return household.Case{}, fmt.Errorf("store: case %s: %w", id, m.fail)
+	}
 	c, ok := m.cases[id]
 	if !ok {
 		return household.Case{}, store.ErrNotFound
@@ -256,7 +268,12 @@ func (m *fakeReadModel) Dashboard(_ context.Context, scope, district string) (st
 	return m.dashboard, nil
 }
 
-func (m *fakeReadModel) Ping(context.Context) error { return nil }
+func (m *fakeReadModel) Ping(ctx context.Context) error {
+	if m.ping != nil {
+		return m.ping(ctx)
+	}
+	return nil
+}
 
 func (m *fakeReadModel) recorded() []read {
 	m.mu.Lock()

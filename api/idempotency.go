@@ -29,9 +29,24 @@ const (
 	headerIdempotencyKey = "Idempotency-Key"
 	keyIdempotency       = "tuntas.idempotency"
 	// claimStale is how long a request may hold its key unanswered before
-	// a retry takes over (its process died): longer than any action takes.
-	claimStale = time.Minute
+	// a retry takes over: its process died, or the answer could not be
+	// kept (MongoDB was down), and every retry meanwhile is told 409. A
+	// takeover is safe even while the first request still runs: the key
+	// names the workflow update (the escalation, the opening), which the
+	// case deduplicates.
+	claimStale = 10 * time.Second
+	// importClaimStale is claimStale for an import, whose upload of a
+	// large list may take minutes.
+	importClaimStale = 2 * time.Minute
 )
+
+// IdempotencyKey is the key under which the answer to a request is kept:
+// the caller's own key, scoped to the caller and the route, so that two
+// people (or two routes) never share an answer.
+func IdempotencyKey(sub, method, path, key string) string {
+	sum := sha256.Sum256([]byte(sub + "\x00" + method + " " + path + "\x00" + key))
+	return hex.EncodeToString(sum[:])
+}
 
 // idempotent answers a retried POST (same caller, route and
 // Idempotency-Key) with the answer the first one got, so that a phone that
@@ -51,12 +66,14 @@ func (s *Server) idempotent(c *gin.Context) {
 		s.fail(c, invalid(field(headerIdempotencyKey, "must be 1 to 255 printable ASCII characters")))
 		return
 	}
-	p := principal(c)
-	sum := sha256.Sum256([]byte(p.Sub + "\x00" + c.Request.Method + " " + c.Request.URL.Path + "\x00" + raw))
-	key := hex.EncodeToString(sum[:])
+	key := IdempotencyKey(principal(c).Sub, c.Request.Method, c.Request.URL.Path, raw)
 	ctx := c.Request.Context()
+	stale := claimStale
+	if c.FullPath() == "/v1/imports" {
+		stale = importClaimStale
+	}
 
-	kept, err := s.idem.BeginRequest(ctx, key, s.now(), claimStale)
+	kept, err := s.idem.BeginRequest(ctx, key, s.now(), stale)
 	switch {
 	case errors.Is(err, store.ErrInProgress):
 		c.Header("Retry-After", "2")

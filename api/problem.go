@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 // Problem is an RFC 9457 problem detail.
@@ -103,7 +104,8 @@ func domainProblem(err error) error {
 const retryAfterSeconds = "5"
 
 // fail answers err as a problem: a problemError as itself, a domain
-// rejection by its code, a deadline as 504 with Retry-After, and anything
+// rejection by its code, a deadline as 504 and the store unavailable as
+// 503, both with Retry-After, and anything
 // else as a generic 500 whose cause is logged once, with the request ID,
 // and never shown to the client.
 func (s *Server) fail(c *gin.Context, err error) {
@@ -119,6 +121,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		s.logger.WarnContext(c.Request.Context(), "timeout", "request_id", requestID(c), "path", c.FullPath(), "error", err)
 		pe = newProblem(codeTimeout, "a service Tuntas depends on did not answer in time; retry later")
+	case store.Unavailable(err):
+		// MongoDB unreachable or dropping connections is an outage a retry
+		// gets past, not an internal error.
+		s.logger.WarnContext(c.Request.Context(), "read model unavailable", "request_id", requestID(c), "path", c.FullPath(), "error", err)
+		pe = newProblem(codeUnavailable, "the case store is unavailable; retry later")
 	default:
 		s.logger.ErrorContext(c.Request.Context(), "internal error", "request_id", requestID(c), "path", c.FullPath(), "error", err)
 		pe = newProblem(codeInternal, "an internal error occurred; quote the request ID when reporting it")

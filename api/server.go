@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -277,15 +278,34 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, Health{Status: "ok"})
 }
 
+// readyBudget is how long /readyz waits for each dependency.
+const readyBudget = 3 * time.Second
+
+// readyz checks MongoDB and Temporal side by side, each within its own
+// budget, so that one dependency that does not answer is not blamed on
+// the other (checked in turn, a MongoDB that hangs used up the budget and
+// Temporal was reported down with it).
 func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
+	ctx := c.Request.Context()
+	var mongoErr, temporalErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(ctx, readyBudget)
+		defer cancel()
+		mongoErr = s.store.Ping(ctx)
+	})
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(ctx, readyBudget)
+		defer cancel()
+		_, temporalErr = s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+	})
+	wg.Wait()
 	r := Readiness{Status: "ready", MongoDB: "ok", Temporal: "ok"}
 	status := http.StatusOK
-	if err := s.store.Ping(ctx); err != nil {
+	if mongoErr != nil {
 		r.MongoDB, status = "unreachable", http.StatusServiceUnavailable
 	}
-	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	if temporalErr != nil {
 		r.Temporal, status = "unreachable", http.StatusServiceUnavailable
 	}
 	if status != http.StatusOK {

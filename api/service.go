@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
@@ -255,7 +256,7 @@ func (s *Server) Open(ctx context.Context, who Caller, req OpenRequest) (CaseVie
 	if err := req.Validate(p.Region); err != nil {
 		return CaseView{}, domainProblem(err)
 	}
-	out, err := s.open(ctx, p, req)
+	out, err := s.open(ctx, p, req, who.UpdateID)
 	if err != nil {
 		return CaseView{}, err
 	}
@@ -292,9 +293,14 @@ func (s *Server) Act(ctx context.Context, who Caller, id string, act Action, inp
 	if err != nil {
 		return CaseView{}, err
 	}
-	if cs.Status != household.StatusOpen {
-		return CaseView{}, newProblem(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")")
+	closed := newProblem(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")")
+	if cs.Status != household.StatusOpen && who.UpdateID == "" {
+		return CaseView{}, closed
 	}
+	// A closed case may still owe a keyed retry its answer: the action
+	// that closed it (a graduation, say) landed and its answer was lost.
+	// Temporal answers an update ID it has applied with its outcome, even
+	// on a closed run; any other update there is refused as closed.
 	// The actor is bound to this case and this update (see
 	// household.Actor), so its sealed payload cannot act anywhere else.
 	by := actor(p)
@@ -311,6 +317,9 @@ func (s *Server) Act(ctx context.Context, who Caller, id string, act Action, inp
 		WaitForStage:        client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
+		if cs.Status != household.StatusOpen && errors.As(err, new(*serviceerror.NotFound)) {
+			return CaseView{}, closed
+		}
 		return CaseView{}, temporalProblem(err)
 	}
 	return view(p, out, s.now()), nil

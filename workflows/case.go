@@ -61,11 +61,21 @@ type caseWorkflow struct {
 	openSettled bool
 	heldBefore  []string
 	resolved    household.DuplicateResolutionInput
+
+	// earlier are the IDs of updates applied by the previous runs; applied
+	// those applied by this one too, the last RememberedUpdates carried on.
+	earlier map[string]bool
+	applied []string
 }
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
 	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), dup: workflow.GetSignalChannel(ctx, SignalDuplicate),
 		requestID: in.RequestID, refused: map[string]error{}, fresh: in.State == nil}
+	w.earlier = map[string]bool{}
+	for _, id := range in.Applied {
+		w.earlier[id] = true
+	}
+	w.applied = append(w.applied, in.Applied...)
 	if in.State != nil {
 		w.c = in.State
 		w.c.FollowUp.Cycle++
@@ -195,16 +205,31 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 		if err := w.open(); err != nil {
 			return err
 		}
-		if err := w.bound(by, workflow.GetCurrentUpdateInfo(ctx).ID); err != nil {
+		id := workflow.GetCurrentUpdateInfo(ctx).ID
+		if err := w.bound(by, id); err != nil {
 			return err
+		}
+		if w.earlier[id] {
+			return nil // a retry of an update an earlier run applied: answered below
 		}
 		return rejection(check(w.c, by, in, workflow.Now(ctx)))
 	}
 	handle := func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
-		return w.act(ctx,
+		id := workflow.GetCurrentUpdateInfo(ctx).ID
+		if w.earlier[id] {
+			// Applied before this run began (a follow-up visit continued the
+			// case as new, and the answer was lost): answer with the case as
+			// it is, never apply it twice.
+			return *w.c, nil
+		}
+		c, err := w.act(ctx,
 			func(t time.Time) error { return check(w.c, by, in, t) },
 			func(t time.Time) []household.Event { return apply(w.c, by, in, t) },
 			then...)
+		if err == nil {
+			w.applied = append(w.applied, id)
+		}
+		return c, err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
 }
@@ -349,8 +374,16 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	if w.c.Status == household.StatusClosed {
 		return *w.c, nil
 	}
-	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, CaseInput{State: w.c})
+	next := CaseInput{State: w.c}
+	if workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
+		next.Applied = w.applied[max(0, len(w.applied)-RememberedUpdates):]
+	}
+	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, next)
 }
+
+// changeRememberUpdates names the change that carries the IDs of applied
+// updates into the next run (CaseInput.Applied).
+const changeRememberUpdates = "remember-updates"
 
 func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput) {
 	if _, seen := w.c.Escalation(in.ID); seen {
@@ -374,15 +407,32 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput
 const changeLocalProjection = "local-projection"
 
 // projectRetry retries a projection without end: the read model must
-// catch up, and nothing later is written before it does.
+// catch up, and nothing later is written before it does. Retries come at
+// most 5 s apart, so that a store back from an outage is caught up within
+// seconds, not after a backoff of a minute.
 var projectRetry = &temporal.RetryPolicy{
 	InitialInterval:    time.Second,
 	BackoffCoefficient: 2,
-	MaximumInterval:    time.Minute,
+	MaximumInterval:    5 * time.Second,
 }
 
+// localProjectFor is how long a projection is retried as a local activity
+// before the case falls back to a regular one. A local activity's
+// ScheduleToClose defaults to its StartToClose (30 s), after which it
+// fails for good: an outage of MongoDB longer than that failed every case
+// it caught. Retried inside the workflow task, a local activity also
+// heartbeats that task into the history; past a few minutes the server's
+// own retries of a regular activity are cheaper.
+const localProjectFor = 3 * time.Minute
+
+// changeProjectionFallback names the fallback from a local-activity
+// projection that failed to a regular activity. It is asked only when the
+// local activity has failed, so histories whose projections succeeded
+// carry no marker.
+const changeProjectionFallback = "projection-fallback"
+
 var (
-	localProjectOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
+	localProjectOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: localProjectFor, RetryPolicy: projectRetry}
 	projectOptions      = workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
 )
 
@@ -407,6 +457,15 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 		project = workflow.ExecuteActivity(actx, a.Project, projection)
 	} else {
 		project = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localProjectOptions), a.Project, projection)
+		if err := project.Get(ctx, nil); err != nil {
+			// A store down for longer than the local activity is retried
+			// delays the case; it must not fail it. Runs recorded before the
+			// fallback failed here, and replay so.
+			if workflow.GetVersion(ctx, changeProjectionFallback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				return err
+			}
+			project = workflow.ExecuteActivity(actx, a.Project, projection)
+		}
 	}
 	if err := project.Get(ctx, nil); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,6 +184,9 @@ type result struct {
 	c        household.Case
 }
 
+// updateSeq numbers the updates of every run of every test.
+var updateSeq atomic.Int64
+
 // harness drives one run of the case workflow in the test environment.
 type harness struct {
 	t     *testing.T
@@ -217,10 +221,17 @@ func (h *harness) update(d time.Duration, name string, by household.Actor, in an
 
 // updateArgs schedules an update with any arguments.
 func (h *harness) updateArgs(d time.Duration, name string, args ...any) *result {
+	// Update IDs are unique across runs, as the API's are: a case
+	// remembers the IDs its earlier runs applied.
+	return h.updateWithID(d, fmt.Sprintf("u-%d", updateSeq.Add(1)), name, args...)
+}
+
+// updateWithID schedules an update with the given ID, as a client that
+// retries it with the same Idempotency-Key sends it.
+func (h *harness) updateWithID(d time.Duration, id, name string, args ...any) *result {
 	r := &result{name: name}
 	h.res = append(h.res, r)
 	h.steps++
-	id := fmt.Sprintf("u-%d", h.steps)
 	if by, ok := args[0].(household.Actor); ok && by.Update == "" {
 		by.Update = id // bound to this update, as the API binds it
 		args = append([]any{by}, args[1:]...)

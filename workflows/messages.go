@@ -83,7 +83,15 @@ type CaseInput struct {
 	RequestID string `json:"requestId,omitempty"`
 	// State is the case carried over from the previous run; nil on the first.
 	State *household.Case `json:"state,omitempty"`
+	// Applied are the IDs of the last updates the previous runs applied
+	// (at most RememberedUpdates), so that a retry of one that reaches
+	// this run is answered, not applied again.
+	Applied []string `json:"applied,omitempty"`
 }
+
+// RememberedUpdates is how many applied update IDs a case carries into
+// its next run: more than a person's retries of recent actions need.
+const RememberedUpdates = 32
 
 // State is what QueryState returns.
 type State struct {

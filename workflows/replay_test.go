@@ -16,7 +16,8 @@ import (
 // TestReplayRecordedLifecycle replays the recorded histories of full
 // lifecycles (open to graduated, across one continue-as-new), one set per
 // workflow version that ran in service: lifecycle-v0 projects with regular
-// activities, lifecycle-v1 with local ones. A change that is not
+// activities, lifecycle-v1 with local ones, lifecycle-v2 also carries the
+// IDs of applied updates into the next run (two visits, three runs). A change that is not
 // deterministic against any of them, or not guarded by workflow.GetVersion,
 // fails here. Each set has the codec key that opens its payloads. Record a
 // new set with TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/lifecycle-vN

@@ -27,6 +27,7 @@ commands:
   import     upload a household list (CSV) to the API and follow its progress
   bench      drive synthetic households end to end on a fresh embedded stack and report figures
   backup     copy a dev data directory consistently, running or stopped
+  chaos      run the production topology on this machine under faults and check nothing is lost
 
 run 'tuntas <command> -h' for a command's flags
 `
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"import":    runImport,
 		"bench":     runBench,
 		"backup":    runBackup,
+		"chaos":     runChaos,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -64,7 +64,17 @@ func (s *testSystem) stop() error {
 // uses its own family-card numbers.
 var sys *testSystem
 
+// asCommand, set in a child's environment, makes the test binary act as
+// the tuntas command: the chaos run's children are then this binary, and
+// the test needs no separate build.
+const asCommand = "TUNTAS_TEST_AS_COMMAND"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asCommand) == "1" {
+		main()
+		os.Exit(0)
+	}
+	childEnv = []string{asCommand + "=1"}
 	dir, err := os.MkdirTemp("", "tuntas-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

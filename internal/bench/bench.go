@@ -101,25 +101,6 @@ func phase(n int, d time.Duration) PhaseReport {
 	return PhaseReport{Seconds: d.Seconds(), CasesPerSec: float64(n) / d.Seconds()}
 }
 
-// kinds of household in the mix, by index: one in ten is found not poor at
-// verification, one in ten is escalated to the province on the way, the
-// rest graduate.
-type plan struct {
-	kind    string
-	updates int // workflow updates, counting the opening one
-	signals int
-}
-
-func planFor(i int) plan {
-	switch i % 10 {
-	case 0:
-		return plan{kind: "excluded_not_poor", updates: 4}
-	case 1:
-		return plan{kind: "escalated_then_graduated", updates: 11, signals: 1}
-	}
-	return plan{kind: "graduated", updates: 9}
-}
-
 // Run imports N synthetic households, drives each through its lifecycle
 // over HTTP, runs the engine floor, and measures reads at the final count.
 func Run(ctx context.Context, cfg Config) (Report, error) {
@@ -130,10 +111,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}}
 	rep := Report{N: cfg.N, Concurrency: cfg.Concurrency, Regencies: cfg.Regencies, Mix: map[string]int{}, Outcomes: map[string]int64{},
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
-	plans := make([]plan, cfg.N)
+	plans := make([]Plan, cfg.N)
 	for i := range plans {
-		plans[i] = planFor(i)
-		rep.Mix[plans[i].kind]++
+		plans[i] = PlanFor(i)
+		rep.Mix[plans[i].Kind]++
 	}
 
 	fmt.Fprintf(cfg.Progress, "importing %d households…\n", cfg.N)
@@ -183,7 +164,7 @@ type driver struct {
 	rec    *recorder
 	http   *http.Client
 	errors atomic.Int64
-	nikSeq atomic.Int64
+	niks   NIKs
 
 	mu      sync.Mutex
 	tokens  map[string]string
@@ -327,7 +308,7 @@ func (d *driver) importAll(ctx context.Context) ([]caseRef, error) {
 // graduates only on visits 21 (deadline) days apart, so after its first
 // visit a case waits, without holding a person, until the case itself
 // says its next visit counts (nextCountableVisitAt), then gets its second.
-func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []plan) {
+func (d *driver) driveAll(ctx context.Context, cases []caseRef, plans []Plan) {
 	schedule(len(cases), d.cfg.Concurrency,
 		func(i int) (time.Time, error) { return d.drive(ctx, cases[i], plans[i]) },
 		func(i int) error { return d.revisit(ctx, cases[i]) },
@@ -372,92 +353,31 @@ func schedule(n, concurrency int, first func(i int) (time.Time, error), second f
 	workers.Wait()
 }
 
-// memberList is a household of n people of a kecamatan whose NIKs no
-// other simulated household has: each person is held by one case, as in a
-// clean list.
-func (d *driver) memberList(district string, n int) []household.Member {
-	nik := func() string {
-		k := d.nikSeq.Add(1)
-		return fmt.Sprintf("%s%02d0185%04d", region.Compact(district), 1+(k/9999)%28, k%9999+1)
-	}
-	ms := []household.Member{{NIK: nik(), Name: "Kepala", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccFarmer}}
-	for i := 1; i < n; i++ {
-		ms = append(ms, household.Member{NIK: nik(), Name: "Anak", Relation: household.RelationChild, BirthDate: "2010-01-01", Sex: household.Male, Education: household.EduPrimary, Occupation: household.OccStudent})
-	}
-	return ms
-}
-
 // drive takes one case through its plan, as its caseworker, village
 // officer, verifier, supervisor, agency and province would, up to the
 // first follow-up visit; it returns when the second visit will count, or
 // zero when the case is done.
-func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error) {
-	district := region.Ancestor(c.Village, region.District)
-	regency := region.Ancestor(c.Village, region.Regency)
-	cw := d.token(household.RoleCaseworker, district, "")
+func (d *driver) drive(ctx context.Context, c caseRef, p Plan) (time.Time, error) {
 	base := "/v1/cases/" + c.ID
 	today := time.Now().Format(time.DateOnly)
-	monthly := int64(3 * 8_000 * 30) // three people at Rp 8,000 a day: extreme poor
-	if p.kind == "excluded_not_poor" {
-		monthly = 3 * 40_000 * 30
-	}
-	survey := household.SurveyInput{Survey: household.Survey{
-		Members: d.memberList(district, 3), MonthlyExpenditure: monthly, MonthlyIncome: monthly,
-		Housing: household.Housing{Floor: "earth", Wall: "bamboo", Roof: "zinc", Water: "unprotected", Sanitation: "none", Electricity: "pln_450"},
-		Assets:  household.Assets{LandAreaM2: 300, Motorbikes: 1},
-	}}
-	steps := []struct {
-		name, path, token string
-		body              any
-	}{
-		{"survey", "/survey", cw, survey},
-		{"village-confirmation", "/village-confirmation", d.token(household.RoleVillageOfficer, c.Village, ""),
-			household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: today, MusdesMinutes: "1/MUSDES"}},
-	}
-	for _, s := range steps {
-		if err := d.post(ctx, s.name, base+s.path, s.token, s.body); err != nil {
-			return time.Time{}, err
-		}
-	}
-	sup := d.token(household.RoleSupervisor, regency, "")
-	if p.kind == "escalated_then_graduated" {
-		var esc struct {
-			EscalationID string `json:"escalationId"`
-		}
-		b, _ := json.Marshal(map[string]string{"level": "province", "reason": "no KTP; no program can enrol the household"})
-		if err := d.call(ctx, "escalation", http.MethodPost, base+"/escalations", sup, "application/json", b, http.StatusCreated, &esc); err != nil {
-			return time.Time{}, err
-		}
-		if err := d.post(ctx, "escalation-resolution", base+"/escalations/"+esc.EscalationID+"/resolution", d.token(household.RoleProvince, "64", ""),
-			map[string]string{"resolution": "Disdukcapil issues the KTP"}); err != nil {
-			return time.Time{}, err
-		}
-	}
-	ver := d.token(household.RoleVerifier, regency, "")
-	if p.kind == "excluded_not_poor" {
-		return time.Time{}, d.post(ctx, "verification", base+"/verification", ver, household.VerificationInput{Outcome: household.NotPoor})
-	}
-	dinsos := d.token(household.RoleAgency, regency, household.AgencyDinsos)
-	rest := []struct {
-		name, path, token string
-		body              any
-	}{
-		{"verification", "/verification", ver, household.VerificationInput{Outcome: household.ExtremePoor}},
-		{"interventions", "/interventions", sup, household.AssignInput{Interventions: []household.Assignment{{Program: household.ProgramPKH, Agency: household.AgencyDinsos}}}},
-		{"intervention-acknowledged", "/interventions/iv-1/status", dinsos, map[string]string{"status": "acknowledged"}},
-		{"intervention-delivered", "/interventions/iv-1/status", dinsos, map[string]string{"status": "delivered"}},
-	}
-	for _, s := range rest {
-		if err := d.post(ctx, s.name, base+s.path, s.token, s.body); err != nil {
-			return time.Time{}, err
-		}
-	}
+	members := d.niks.Members(region.Ancestor(c.Village, region.District), 3)
+	escalation := ""
 	var after struct {
+		EscalationID         string    `json:"escalationId"`
 		NextCountableVisitAt time.Time `json:"nextCountableVisitAt"`
 	}
-	b, _ := json.Marshal(household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 14_000 * 30})
-	if err := d.call(ctx, "follow-up", http.MethodPost, base+"/follow-ups", cw, "application/json", b, http.StatusOK, &after); err != nil {
-		return time.Time{}, err
+	for _, s := range Lifecycle(p, c.Village, members, today) {
+		b, _ := json.Marshal(s.Body)
+		tok := d.token(s.Person.Role, s.Person.Region, s.Person.Agency)
+		if err := d.call(ctx, s.Name, http.MethodPost, base+WithEscalation(s.Path, escalation), tok, "application/json", b, s.Want, &after); err != nil {
+			return time.Time{}, err
+		}
+		if s.Name == "escalation" {
+			escalation = after.EscalationID
+		}
+	}
+	if p.Kind == KindExcluded {
+		return time.Time{}, nil
 	}
 	if after.NextCountableVisitAt.IsZero() {
 		d.errors.Add(1)
@@ -468,9 +388,8 @@ func (d *driver) drive(ctx context.Context, c caseRef, p plan) (time.Time, error
 
 // revisit records the second visit above the line, which graduates.
 func (d *driver) revisit(ctx context.Context, c caseRef) error {
-	cw := d.token(household.RoleCaseworker, region.Ancestor(c.Village, region.District), "")
-	today := time.Now().Format(time.DateOnly)
-	return d.post(ctx, "follow-up", "/v1/cases/"+c.ID+"/follow-ups", cw, household.FollowUpInput{VisitDate: today, MonthlyExpenditure: 3 * 15_000 * 30})
+	s := Revisit(c.Village, time.Now().Format(time.DateOnly))
+	return d.post(ctx, s.Name, "/v1/cases/"+c.ID+s.Path, d.token(s.Person.Role, s.Person.Region, s.Person.Agency), s.Body)
 }
 
 // reads samples reads at the final case count and tallies outcomes.

@@ -70,16 +70,16 @@ func NewFloorWorker(c client.Client) worker.Worker {
 // without holding one of the concurrency, as the lifecycle waits for its
 // second visit.
 func Floor(ctx context.Context, c client.Client, n, concurrency int, gap time.Duration) (PhaseReport, error) {
-	plans := make([]plan, n)
+	plans := make([]Plan, n)
 	for i := range plans {
-		plans[i] = planFor(i)
+		plans[i] = PlanFor(i)
 	}
 	d, err := runFloor(ctx, c, plans, concurrency, strconv.FormatInt(time.Now().UnixNano(), 36), gap)
 	return phase(n, d), err
 }
 
 // runFloor runs the floor of plans and returns the elapsed time.
-func runFloor(ctx context.Context, c client.Client, plans []plan, concurrency int, runID string, gap time.Duration) (time.Duration, error) {
+func runFloor(ctx context.Context, c client.Client, plans []Plan, concurrency int, runID string, gap time.Duration) (time.Duration, error) {
 	start := time.Now()
 	var (
 		mu       sync.Mutex
@@ -91,7 +91,7 @@ func runFloor(ctx context.Context, c client.Client, plans []plan, concurrency in
 			if err := floorCase(ctx, c, id(i), plans[i]); err != nil {
 				return time.Time{}, err
 			}
-			if plans[i].kind == "excluded_not_poor" {
+			if plans[i].Kind == KindExcluded {
 				return time.Time{}, floorEnd(ctx, c, id(i))
 			}
 			return time.Now().Add(gap), nil
@@ -121,7 +121,7 @@ func floorUpdate(ctx context.Context, c client.Client, id, name string) error {
 
 // floorCase opens a floor workflow and sends everything of its plan but
 // the last update.
-func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
+func floorCase(ctx context.Context, c client.Client, id string, p Plan) error {
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: id, TaskQueue: FloorTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, "BenchFloor")
@@ -135,12 +135,12 @@ func floorCase(ctx context.Context, c client.Client, id string, p plan) error {
 	if err := h.Get(ctx, nil); err != nil {
 		return fmt.Errorf("floor %s: %w", id, err)
 	}
-	for range p.signals {
+	for range p.Signals {
 		if err := c.SignalWorkflow(ctx, id, "", floorSignal, nil); err != nil {
 			return fmt.Errorf("floor %s: %w", id, err)
 		}
 	}
-	for range p.updates - 2 {
+	for range p.Updates - 2 {
 		if err := floorUpdate(ctx, c, id, floorStep); err != nil {
 			return err
 		}

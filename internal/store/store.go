@@ -190,8 +190,11 @@ func newSummary(c household.Case) Summary {
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
 }
 
-// SaveCase writes the snapshot unless the stored one has the same or a
-// higher version, then its summary. Every filter is on _id alone, the only
+// SaveCase writes the snapshot unless the stored one has a higher
+// version, then its summary. The same version is written again: a
+// workflow task retried after its projection landed (its worker or the
+// servers killed) decides that version anew, at another time, and only
+// the retry's decision is in the workflow's history. Every filter is on _id alone, the only
 // filter FerretDB v1.24 evaluates in SQLite rather than by decoding every
 // document (a conditional update on {_id, version} made each write scan the
 // whole collection: 50% of the CPU in a 500-case bench). The check and the
@@ -207,18 +210,6 @@ func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
 	case errors.Is(err, mongo.ErrNoDocuments):
 	case err != nil:
 		return fmt.Errorf("store: save case: %w", err)
-	case stored.Version == c.Version:
-		// An earlier attempt wrote this version's snapshot; it may have
-		// failed before the summary or its publication.
-		var sum Summary
-		err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}).Decode(&sum)
-		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-			return fmt.Errorf("store: save case: %w", err)
-		}
-		if err != nil || sum.Version < c.Version {
-			return s.ReplaceCase(ctx, c)
-		}
-		return s.publish(ctx, sum)
 	case stored.Version > c.Version:
 		return nil
 	}
@@ -235,7 +226,8 @@ type eventDoc struct {
 
 func eventID(caseID string, seq int64) string { return fmt.Sprintf("%s/%08d", caseID, seq) }
 
-// AppendEvents inserts events, skipping those already stored.
+// AppendEvents inserts events; one whose sequence is stored replaces it
+// (see SaveCase: a retried workflow task decides it anew).
 func (s *Store) AppendEvents(ctx context.Context, events []household.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -249,15 +241,24 @@ func (s *Store) AppendEvents(ctx context.Context, events []household.Event) erro
 		return nil
 	}
 	var bwe mongo.BulkWriteException
-	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
-		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 {
-				return fmt.Errorf("store: append events: %w", err)
-			}
-		}
-		return nil
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return fmt.Errorf("store: append events: %w", err)
 	}
-	return fmt.Errorf("store: append events: %w", err)
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 {
+			return fmt.Errorf("store: append events: %w", err)
+		}
+	}
+	// A stored sequence is written again: the workflow task that decided
+	// it was retried after its projection landed, and only the retry's
+	// decision (its times) is in the workflow's history.
+	for _, we := range bwe.WriteErrors {
+		doc := docs[we.Index].(eventDoc)
+		if _, err := s.db.Collection(CaseEvents).ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.ID}}, doc); err != nil {
+			return fmt.Errorf("store: rewrite event: %w", err)
+		}
+	}
+	return nil
 }
 
 // Case returns one case.

@@ -34,7 +34,9 @@ func TestSaveCaseKeepsTheNewestVersion(t *testing.T) {
 	}{
 		{"a newer version replaces an older one", []household.Case{v1, v2}, v2},
 		{"an older version arriving late changes nothing", []household.Case{v2, v1}, v2},
-		{"another write of the stored version changes nothing", []household.Case{v2, v2renamed}, v2},
+		// A workflow task retried after its projection landed decides the
+		// same version again; the retry's decision is the one in history.
+		{"another write of the stored version replaces it", []household.Case{v2, v2renamed}, v2renamed},
 		{"the first write of a case is stored", []household.Case{v1}, v1},
 	}
 	for i, tt := range tests {
@@ -89,8 +91,10 @@ func summaryOf(t *testing.T, st readModel, scope, id string) store.Summary {
 }
 
 // TestTimelineHoldsEachEventOnceBySeq: the projection appends events after
-// every change and repeats them when it is retried; the timeline keeps the
-// first write of each sequence number, in order, and only the case's own.
+// every change and repeats them when it is retried; the timeline holds
+// each sequence number once, in order, and only the case's own, as its
+// last write left it (a workflow task retried after its projection
+// landed decides the event again, at another time).
 func TestTimelineHoldsEachEventOnceBySeq(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
@@ -124,6 +128,9 @@ func TestTimelineHoldsEachEventOnceBySeq(t *testing.T) {
 	}
 	for i, e := range got {
 		want := events[i]
+		if i == 1 {
+			want = retried
+		}
 		if e.Seq != int64(i+1) || e.CaseID != b.c.ID || e.Type != want.Type || e.Summary != want.Summary || !e.At.Equal(want.At) || e.Actor != want.Actor {
 			t.Errorf("event %d = %+v, want %+v", i, e, want)
 		}

@@ -1,0 +1,364 @@
+// Package chaos owns the chaos run: the production topology on one
+// machine (the servers of `tuntas dev --servers-only`, two `tuntas worker`
+// and two `tuntas api` processes configured by environment, and a
+// fault-injecting proxy in front of Temporal and MongoDB), simulated
+// people driving households through their lifecycle over both APIs, a
+// seeded schedule of faults (kill -9 of a worker, of an API and of the
+// servers, cuts of every connection to MongoDB and to Temporal), and the
+// checks that nothing was lost, duplicated or left stuck.
+package chaos
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/codec"
+	"github.com/tuntas-id/tuntas/internal/pseudonym"
+	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/internal/synth"
+)
+
+// Config sets up a run.
+type Config struct {
+	// Exe is the tuntas binary the run starts its processes from.
+	Exe string
+	// ChildEnv is added to every child's environment (a test binary that
+	// acts as tuntas is told so here).
+	ChildEnv []string
+	// Dir holds the servers' data and every process's log. Required.
+	Dir  string
+	Seed uint64
+	// Households are driven through their lifecycle by People at once;
+	// the first Baseline of them before any fault (default a fifth).
+	Households int
+	People     int
+	Baseline   int
+	// Cut is how long each store is cut off; Pause how long a killed
+	// worker or API stays down; ServerKills how many times in a row the
+	// servers are killed at the end.
+	Cut         time.Duration
+	Pause       time.Duration
+	ServerKills int
+	// FaultSpan is the share of the households driven under faults over
+	// which the faults are spread (default 1: all of them); a small run
+	// packs them into its first ones.
+	FaultSpan float64
+	// Converge is how long the read model may take to match the
+	// workflows after the last fault; default 10 s.
+	Converge time.Duration
+	// Progress receives a line per phase and fault; nil discards.
+	Progress io.Writer
+}
+
+// Fault is one fault injected.
+type Fault struct {
+	Kind   string `json:"kind"`
+	Target string `json:"target,omitempty"`
+	// At is when it began, in seconds since the run's first household.
+	At float64 `json:"atSeconds"`
+	// Seconds is how long the target was down or cut off, until it
+	// answered again.
+	Seconds float64 `json:"seconds"`
+	// Readyz is what an API's /readyz answered during the fault.
+	ReadyzStatus int    `json:"readyzStatus"`
+	Readyz       string `json:"readyz"`
+	// Done is how many households had finished when it began.
+	Done int `json:"householdsDone"`
+}
+
+// Phase is one batch of households driven.
+type Phase struct {
+	Households  int     `json:"households"`
+	Seconds     float64 `json:"seconds"`
+	CasesPerSec float64 `json:"casesPerSec"`
+}
+
+// Report is what a run did and found.
+type Report struct {
+	Seed        uint64 `json:"seed"`
+	Households  int    `json:"households"`
+	People      int    `json:"people"`
+	Cut         string `json:"cut"`
+	Pause       string `json:"pause"`
+	ServerKills int    `json:"serverKills"`
+
+	Faults       []Fault          `json:"faults"`
+	FaultsByKind map[string]int   `json:"faultsByKind"`
+	Requests     int64            `json:"requests"`
+	Retries      map[string]int64 `json:"retriesByReason"`
+	FiveXX       map[string]int64 `json:"fiveXXByCode"`
+	SlowestAckMs float64          `json:"slowestAckMs"`
+	SlowestAck   string           `json:"slowestAck"`
+	Baseline     Phase            `json:"baseline"`
+	UnderFaults  Phase            `json:"underFaults"`
+
+	Mix      map[string]int   `json:"mix"`
+	Outcomes map[string]int   `json:"outcomes"`
+	Statuses map[string]int64 `json:"caseWorkflowsByStatus"`
+	// SettleSeconds is how long after the last household's last action
+	// every case workflow had finished.
+	SettleSeconds float64 `json:"settleSeconds"`
+	// ConvergeSeconds is how long after the last fault (or the last
+	// acknowledged action, if later) the read model matched every
+	// workflow; -1 if it never did within the check.
+	ConvergeSeconds   float64 `json:"convergeSeconds"`
+	ReconcileChecked  int     `json:"reconcileChecked"`
+	ReconcileRepaired int     `json:"reconcileRepaired"`
+	ReconcileOutput   string  `json:"reconcileOutput"`
+
+	// Failures are the checks that did not hold; a passing run has none.
+	Failures []string `json:"failures"`
+	// Violations are answers no outage may give (a bare 500, a 5xx
+	// without Retry-After, an API that did not answer in time).
+	Violations []string `json:"violations"`
+	DataDir    string   `json:"dataDir"`
+}
+
+// Passed reports whether every check held.
+func (r Report) Passed() bool { return len(r.Failures) == 0 && len(r.Violations) == 0 }
+
+const devDatabase = "tuntas"
+
+// run is one chaos run in progress.
+type run struct {
+	cfg   Config
+	out   io.Writer
+	start time.Time
+
+	servers *proc
+	workers []*proc
+	apis    []*proc
+	urls    []string
+	proxies *proxies
+
+	env      []string
+	ring     *codec.Keyring
+	temporal client.Client
+	store    *store.Store
+	phones   *phones
+	stats    *stats
+	niks     bench.NIKs
+
+	mu     sync.Mutex
+	done   int
+	houses []*house
+	faults []Fault
+}
+
+// Run does one chaos run and reports it; an error means the run itself
+// could not be carried out (its checks failing is in the report).
+func Run(ctx context.Context, cfg Config) (rep Report, err error) {
+	if cfg.Dir == "" || cfg.Exe == "" {
+		return rep, errors.New("chaos: Dir and Exe are required")
+	}
+	if cfg.People <= 0 {
+		cfg.People = 16
+	}
+	if cfg.Baseline <= 0 {
+		cfg.Baseline = max(1, cfg.Households/5)
+	}
+	cfg.Baseline = min(cfg.Baseline, cfg.Households)
+	if cfg.FaultSpan <= 0 || cfg.FaultSpan > 1 {
+		cfg.FaultSpan = 1
+	}
+	if cfg.Converge == 0 {
+		cfg.Converge = 10 * time.Second
+	}
+	r := &run{cfg: cfg, out: cfg.Progress, stats: newStats()}
+	if r.out == nil {
+		r.out = io.Discard
+	}
+	rep = Report{Seed: cfg.Seed, Households: cfg.Households, People: cfg.People, Cut: cfg.Cut.String(), Pause: cfg.Pause.String(),
+		ServerKills: cfg.ServerKills, DataDir: cfg.Dir, Mix: map[string]int{}, ConvergeSeconds: -1}
+	defer r.close()
+	if err := r.setUp(ctx); err != nil {
+		return rep, err
+	}
+	r.plan(&rep)
+
+	r.logf("baseline: %d households, no faults", cfg.Baseline)
+	t0 := time.Now()
+	r.start = t0
+	r.drive(ctx, 0, cfg.Baseline, nil)
+	rep.Baseline = phase(cfg.Baseline, time.Since(t0))
+
+	n := cfg.Households - cfg.Baseline
+	r.logf("under faults: %d households", n)
+	t1 := time.Now()
+	faultsDone := make(chan error, 1)
+	r.drive(ctx, cfg.Baseline, cfg.Households, func(ctx context.Context) { faultsDone <- r.inject(ctx) })
+	rep.UnderFaults = phase(n, time.Since(t1))
+	if err := <-faultsDone; err != nil {
+		return rep, err
+	}
+	lastFault := time.Now()
+	r.mu.Lock()
+	rep.Faults = r.faults
+	r.mu.Unlock()
+
+	r.check(ctx, &rep, lastFault)
+	return rep, nil
+}
+
+func phase(n int, d time.Duration) Phase {
+	return Phase{Households: n, Seconds: d.Seconds(), CasesPerSec: float64(n) / d.Seconds()}
+}
+
+func (r *run) logf(format string, args ...any) {
+	since := 0.0
+	if !r.start.IsZero() {
+		since = time.Since(r.start).Seconds()
+	}
+	fmt.Fprintf(r.out, "[%6.1fs] %s\n", since, fmt.Sprintf(format, args...))
+}
+
+// setUp starts the servers, the proxies, the workers and the APIs.
+func (r *run) setUp(ctx context.Context) error {
+	logs := filepath.Join(r.cfg.Dir, "logs")
+	data := filepath.Join(r.cfg.Dir, "data")
+	for _, d := range []string{logs, data} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	ports, err := freePorts(4)
+	if err != nil {
+		return err
+	}
+	temporalAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	mongoAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	r.servers = &proc{name: "servers", exe: r.cfg.Exe, env: r.cfg.ChildEnv, logs: logs, ready: logSays("Press Ctrl-C"),
+		args: []string{"dev", "--servers-only", "--temporal-port", strconv.Itoa(ports[0]), "--mongo-port", strconv.Itoa(ports[1]), "--data", data}}
+	r.logf("starting the servers (Temporal %s, FerretDB %s, data in %s)", temporalAddr, mongoAddr, data)
+	if err := r.servers.start(ctx, 5*time.Minute); err != nil {
+		return err
+	}
+	if r.proxies, err = newProxies(temporalAddr, mongoAddr); err != nil {
+		return err
+	}
+
+	codecKey, err := codec.NewKeySpec("chaos")
+	if err != nil {
+		return err
+	}
+	if r.ring, err = codec.ParseKeyring(codecKey); err != nil {
+		return err
+	}
+	personKey, err := pseudonym.NewKeySpec()
+	if err != nil {
+		return err
+	}
+	secret := make([]byte, 32)
+	if _, err := crand.Read(secret); err != nil {
+		return err
+	}
+	issuer, err := auth.NewIssuer([]byte(hex.EncodeToString(secret)))
+	if err != nil {
+		return err
+	}
+	r.env = append(append([]string{}, r.cfg.ChildEnv...),
+		"TEMPORAL_ADDRESS="+r.proxies.temporal.Listen,
+		"TEMPORAL_NAMESPACE=default",
+		"MONGODB_URI=mongodb://"+r.proxies.mongo.Listen+"/",
+		"MONGODB_DATABASE="+devDatabase,
+		"TUNTAS_CODEC_KEY="+codecKey,
+		"TUNTAS_PERSON_KEY="+personKey,
+		"TUNTAS_TOKEN_SECRET="+hex.EncodeToString(secret),
+	)
+	for i := range 2 {
+		r.workers = append(r.workers, &proc{name: fmt.Sprintf("worker%d", i+1), exe: r.cfg.Exe, args: []string{"worker"},
+			env: r.env, logs: logs, ready: logSays("worker running")})
+		url := "http://127.0.0.1:" + strconv.Itoa(ports[2+i])
+		r.urls = append(r.urls, url)
+		r.apis = append(r.apis, &proc{name: fmt.Sprintf("api%d", i+1), exe: r.cfg.Exe, args: []string{"api"},
+			env: append(append([]string{}, r.env...), "TUNTAS_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(ports[2+i])), logs: logs, ready: readyz(url)})
+	}
+	for _, p := range append(append([]*proc{}, r.workers...), r.apis...) {
+		r.logf("starting %s", p.name)
+		if err := p.start(ctx, 3*time.Minute); err != nil {
+			return err
+		}
+	}
+	// The checks read the truth past the proxies: the run's own view must
+	// not suffer the faults it injects.
+	if r.temporal, err = client.DialContext(ctx, client.Options{HostPort: temporalAddr, Namespace: "default",
+		DataConverter: codec.DataConverter(r.ring), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
+		return fmt.Errorf("dial temporal: %w", err)
+	}
+	if r.store, err = store.Connect(ctx, "mongodb://"+mongoAddr+"/", devDatabase); err != nil {
+		return err
+	}
+	r.phones = newPhones(r.urls, issuer, r.stats)
+	return nil
+}
+
+// close stops everything the run started, APIs and workers first.
+func (r *run) close() {
+	if r.temporal != nil {
+		r.temporal.Close()
+	}
+	if r.store != nil {
+		_ = r.store.Close(context.Background())
+	}
+	var wg sync.WaitGroup
+	for _, p := range append(append([]*proc{}, r.apis...), r.workers...) {
+		wg.Go(func() { p.stop(20 * time.Second) })
+	}
+	wg.Wait()
+	if r.proxies != nil {
+		r.proxies.close()
+	}
+	if r.servers != nil {
+		r.servers.stop(30 * time.Second)
+	}
+}
+
+// plan makes the run's households and counts its mix.
+func (r *run) plan(rep *Report) {
+	gen := synth.New(r.cfg.Seed, int(r.cfg.Seed%28))
+	for i := range r.cfg.Households {
+		h := &house{i: i, hh: gen.Household(i), plan: bench.PlanFor(i), acked: map[string]int{}}
+		r.houses = append(r.houses, h)
+		rep.Mix[h.plan.Kind]++
+	}
+}
+
+// freePorts reserves n free loopback ports (closed again on return).
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// rng is the run's source of choices, from its seed.
+func (r *run) rng(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(r.cfg.Seed, stream)) }
