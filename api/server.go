@@ -272,6 +272,15 @@ type Readiness struct {
 	Status   string `json:"status"`
 	MongoDB  string `json:"mongodb"`
 	Temporal string `json:"temporal"`
+	// ReadIndex is "loaded" once lists and dashboards are answered from
+	// memory, "loading" before (the store's queries answer them meanwhile,
+	// so it does not make the API unready); absent without an index.
+	ReadIndex string `json:"readIndex,omitempty"`
+}
+
+// loader is a read model that loads before it answers from memory.
+type loader interface {
+	Loaded() bool
 }
 
 func (s *Server) healthz(c *gin.Context) {
@@ -301,6 +310,12 @@ func (s *Server) readyz(c *gin.Context) {
 	})
 	wg.Wait()
 	r := Readiness{Status: "ready", MongoDB: "ok", Temporal: "ok"}
+	if l, ok := s.store.(loader); ok {
+		r.ReadIndex = "loading"
+		if l.Loaded() {
+			r.ReadIndex = "loaded"
+		}
+	}
 	status := http.StatusOK
 	if mongoErr != nil {
 		r.MongoDB, status = "unreachable", http.StatusServiceUnavailable

@@ -69,8 +69,17 @@ func TestOpenCaseThroughTheAPIAndReadItBackAfterARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Ready once loaded, and saying so: lists answer from memory then.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Index.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var ready map[string]string
 	s.must(t, http.StatusOK, http.MethodGet, "/readyz", "", nil, &ready)
+	if ready["readIndex"] != "loaded" {
+		t.Errorf("/readyz = %v, want readIndex loaded", ready)
+	}
 	p := tokens(t, s)
 	kk := nextKK()
 	var opened household.Case

@@ -26,12 +26,11 @@ type Index struct {
 	*Store
 	logger *slog.Logger
 
-	mu      sync.RWMutex
-	loaded  bool
-	held    *held
-	next    map[string]int64 // the next page to read of each writer
-	asOf    time.Time        // start of the last complete read of the feed
-	loadErr error
+	mu     sync.RWMutex
+	loaded bool
+	held   *held
+	next   map[string]int64 // the next page to read of each writer
+	asOf   time.Time        // start of the last complete read of the feed
 
 	fallbacks atomic.Int64 // answers the Store's queries gave
 
@@ -80,12 +79,11 @@ func (x *Index) Close() {
 	<-x.stopped
 }
 
-// Loaded reports whether the index has loaded every summary; the error is
-// the last failure to load, if it has not.
-func (x *Index) Loaded() (bool, error) {
+// Loaded reports whether the index has loaded every summary.
+func (x *Index) Loaded() bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return x.loaded, x.loadErr
+	return x.loaded
 }
 
 // Ready waits until the index has loaded, or ctx ends.
@@ -152,14 +150,6 @@ func (x *Index) run(ctx context.Context) {
 // follows the feed from there: what a writer published since, the load
 // saw or the feed holds.
 func (x *Index) load(ctx context.Context, start time.Time) error {
-	err := x.loadAll(ctx, start)
-	x.mu.Lock()
-	x.loadErr = err
-	x.mu.Unlock()
-	return err
-}
-
-func (x *Index) loadAll(ctx context.Context, start time.Time) error {
 	writers, err := x.feedWriters(ctx)
 	if err != nil {
 		return err
