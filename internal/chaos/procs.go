@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,19 +47,31 @@ func (p *proc) start(ctx context.Context, within time.Duration) error {
 	cmd := exec.Command(p.exe, p.args...)
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdout, cmd.Stderr = f, f
-	// A child must not outlive the run, whatever ends it.
+	// A child must not outlive the run, whatever ends it. The kernel sends
+	// Pdeathsig when the thread that forked the child ends, not the process,
+	// and a thread ends whenever a goroutine locked to it returns, which code
+	// anywhere in this process may do (golang/go#27505). One goroutine,
+	// locked to its thread, starts the child and waits for it, so that
+	// thread lives exactly as long as the child.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		p.mu.Unlock()
-		f.Close()
-		return fmt.Errorf("start %s: %w", p.name, err)
-	}
 	exited := make(chan struct{})
+	started := make(chan error, 1)
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer f.Close()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		_ = cmd.Wait()
-		f.Close()
 		close(exited)
 	}()
+	if err := <-started; err != nil {
+		p.mu.Unlock()
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
 	p.cmd, p.log, p.exited = cmd, logPath, exited
 	p.mu.Unlock()
 	return p.awaitReady(ctx, within)
