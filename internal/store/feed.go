@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,29 +71,42 @@ type publication struct {
 // feedWriter writes this process's pages, one at a time, each holding
 // every summary published while the one before was written.
 type feedWriter struct {
-	s     *Store
-	id    string
-	queue chan publication
-	stop  chan struct{}
-	done  chan struct{}
+	s        *Store
+	id       string
+	queue    chan publication
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 
 	// Owned by run.
 	doc   feedWriterDoc
 	times []time.Time // when pages doc.First..doc.Last were written
+	// owed are summaries already in case_summaries whose page could not be
+	// written: they go on the next page, so a summary written is on the
+	// feed as long as this process lives, even when its writer gave up
+	// waiting (a repair is not written twice, so nothing else would).
+	owed map[string]Summary
 }
+
+// retryOwed is how soon a page that could not be written is tried again.
+const retryOwed = time.Second
 
 // publish puts sum on the feed and returns once its page is stored: a
 // projection acknowledged is on the feed, so a list read after it shows it.
 func (s *Store) publish(ctx context.Context, sum Summary) error {
 	s.feedOnce.Do(func() {
 		s.feed = &feedWriter{s: s, id: "w-" + randomID(), queue: make(chan publication, pageMax),
-			stop: make(chan struct{}), done: make(chan struct{})}
+			stop: make(chan struct{}), done: make(chan struct{}), owed: map[string]Summary{}}
 		go s.feed.run()
 	})
+	w := s.feed
+	if w == nil { // closed before anything was published
+		return errClosed
+	}
 	p := publication{sum: sum, done: make(chan error, 1)}
 	select {
-	case s.feed.queue <- p:
-	case <-s.feed.stop:
+	case w.queue <- p:
+	case <-w.stop:
 		return errClosed
 	case <-ctx.Done():
 		return fmt.Errorf("store: publish %s: %w", sum.ID, ctx.Err())
@@ -100,18 +114,28 @@ func (s *Store) publish(ctx context.Context, sum Summary) error {
 	select {
 	case err := <-p.done:
 		return err
+	case <-w.done:
+		// The writer answers what it took before it ends; what it did
+		// not take was not written.
+		select {
+		case err := <-p.done:
+			return err
+		default:
+			return errClosed
+		}
 	case <-ctx.Done():
 		return fmt.Errorf("store: publish %s: %w", sum.ID, ctx.Err())
 	}
 }
 
-// closeFeed stops the writer, if this store has one.
+// closeFeed stops the writer, if this store has one; closing twice is
+// harmless.
 func (s *Store) closeFeed() {
 	s.feedOnce.Do(func() {}) // no writer starts after this
 	if s.feed == nil {
 		return
 	}
-	close(s.feed.stop)
+	s.feed.stopOnce.Do(func() { close(s.feed.stop) })
 	<-s.feed.done
 }
 
@@ -121,9 +145,14 @@ func (w *feedWriter) run() {
 	defer beat.Stop()
 	for {
 		var batch []publication
+		var retry <-chan time.Time
+		if len(w.owed) > 0 {
+			retry = time.After(retryOwed)
+		}
 		select {
 		case p := <-w.queue:
 			batch = append(batch, p)
+		case <-retry:
 		case <-beat.C:
 			if w.doc.ID != "" {
 				_ = w.record(time.Now()) // a missed beat is made up by the next
@@ -148,16 +177,21 @@ func (w *feedWriter) run() {
 				break more
 			}
 		}
-		err := w.write(batch)
+		for _, p := range batch {
+			if old, ok := w.owed[p.sum.ID]; !ok || old.Version <= p.sum.Version {
+				w.owed[p.sum.ID] = p.sum
+			}
+		}
+		err := w.write()
 		for _, p := range batch {
 			p.done <- err
 		}
 	}
 }
 
-// write stores one page of batch, then the writer's record, after
-// removing pages older than feedKeep.
-func (w *feedWriter) write(batch []publication) error {
+// write stores what is owed on pages of at most pageMax, then the
+// writer's record, after removing pages older than feedKeep.
+func (w *feedWriter) write() error {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	now := time.Now().UTC()
@@ -169,25 +203,22 @@ func (w *feedWriter) write(batch []publication) error {
 			return err
 		}
 	}
-	page := feedPage{At: now, Summaries: make([]Summary, len(batch))}
-	for i, p := range batch {
-		page.Summaries[i] = p.sum
+	ids := make([]string, 0, len(w.owed))
+	for id := range w.owed {
+		ids = append(ids, id)
 	}
-	for {
-		n := w.doc.Last + 1
-		page.ID = pageID(w.id, n)
-		_, err := w.s.db.Collection(FeedPages).InsertOne(ctx, page)
-		if mongo.IsDuplicateKeyError(err) {
-			// An earlier write of page n landed though it reported an
-			// error; its summaries were published again since.
-			w.doc.Last, w.times = n, append(w.times, now)
-			continue
+	slices.Sort(ids)
+	for chunk := range slices.Chunk(ids, pageMax) {
+		page := feedPage{At: now, Summaries: make([]Summary, len(chunk))}
+		for i, id := range chunk {
+			page.Summaries[i] = w.owed[id]
 		}
-		if err != nil {
-			return fmt.Errorf("store: write feed page: %w", err)
+		if err := w.writePage(ctx, page, now); err != nil {
+			return err
 		}
-		w.doc.Last, w.times = n, append(w.times, now)
-		break
+		for _, id := range chunk {
+			delete(w.owed, id)
+		}
 	}
 	for len(w.times) > 1 && now.Sub(w.times[0]) > feedKeep {
 		if _, err := w.s.db.Collection(FeedPages).DeleteOne(ctx, bson.D{{Key: "_id", Value: pageID(w.id, w.doc.First)}}); err != nil {
@@ -196,6 +227,26 @@ func (w *feedWriter) write(batch []publication) error {
 		w.doc.First, w.times = w.doc.First+1, w.times[1:]
 	}
 	return w.record(now)
+}
+
+// writePage stores page as the writer's next.
+func (w *feedWriter) writePage(ctx context.Context, page feedPage, now time.Time) error {
+	for {
+		n := w.doc.Last + 1
+		page.ID = pageID(w.id, n)
+		_, err := w.s.db.Collection(FeedPages).InsertOne(ctx, page)
+		if mongo.IsDuplicateKeyError(err) {
+			// An earlier write of page n landed though it reported an
+			// error; what it held is still owed and goes on the next.
+			w.doc.Last, w.times = n, append(w.times, now)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: write feed page: %w", err)
+		}
+		w.doc.Last, w.times = n, append(w.times, now)
+		return nil
+	}
 }
 
 // record stores the writer's record.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -47,8 +48,8 @@ const (
 	maxStaleness = 5 * time.Second
 	// pollEvery is how often the feed is read without requests.
 	pollEvery = time.Second
-	// sweepEvery is how often an index looks for stopped writers.
-	sweepEvery = time.Minute
+	// sweepPeriod is how often an index looks for stopped writers.
+	sweepPeriod = time.Minute
 )
 
 // errBehind is an index that missed pages a writer no longer keeps.
@@ -60,7 +61,14 @@ func NewIndex(s *Store, logger *slog.Logger) *Index {
 	x := newIndex(s, logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	x.stop = cancel
-	go x.run(ctx)
+	x.stopped = make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { x.run(ctx) })
+	wg.Go(func() { x.sweepEvery(ctx) })
+	go func() {
+		wg.Wait()
+		close(x.stopped)
+	}()
 	return x
 }
 
@@ -69,8 +77,10 @@ func newIndex(s *Store, logger *slog.Logger) *Index {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	stopped := make(chan struct{})
+	close(stopped) // nothing to stop
 	return &Index{Store: s, logger: logger, held: newHeld(nil), next: map[string]int64{},
-		want: make(chan struct{}, 1), reads: make(chan struct{}), stop: func() {}, stopped: make(chan struct{})}
+		want: make(chan struct{}, 1), reads: make(chan struct{}), stop: func() {}, stopped: stopped}
 }
 
 // Close stops following the feed.
@@ -110,8 +120,6 @@ func (x *Index) Fallbacks() int64 { return x.fallbacks.Load() }
 // run loads, then reads the feed every pollEvery or when a request asks,
 // loading again when it missed pages.
 func (x *Index) run(ctx context.Context) {
-	defer close(x.stopped)
-	var lastSweep time.Time
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
@@ -125,10 +133,6 @@ func (x *Index) run(ctx context.Context) {
 		}
 		if !loaded || errors.Is(err, errBehind) {
 			err = x.load(ctx, start)
-		}
-		if err == nil && start.Sub(lastSweep) > sweepEvery {
-			lastSweep = start
-			err = x.sweep(ctx, start)
 		}
 		if err != nil && ctx.Err() == nil {
 			x.logger.Warn("read index could not follow the feed", "err", err)
@@ -147,8 +151,10 @@ func (x *Index) run(ctx context.Context) {
 }
 
 // load notes where each writer's feed is, reads every summary, then
-// follows the feed from there: what a writer published since, the load
-// saw or the feed holds.
+// follows the feed from there (what a writer published since, the load saw
+// or the feed holds), all into a copy of its own: the answers keep coming
+// from the copy held, as of its last read, until the new one has caught
+// up.
 func (x *Index) load(ctx context.Context, start time.Time) error {
 	writers, err := x.feedWriters(ctx)
 	if err != nil {
@@ -163,22 +169,41 @@ func (x *Index) load(ctx context.Context, start time.Time) error {
 		return err
 	}
 	h := newHeld(all)
-	x.mu.Lock()
-	x.held, x.next = h, next
-	x.mu.Unlock()
-	if err := x.read(ctx, start); err != nil {
+	if err := x.follow(ctx, next, func(sums []Summary) {
+		for _, s := range sums {
+			h.put(s)
+		}
+	}); err != nil {
 		return err
 	}
 	x.mu.Lock()
-	x.loaded = true
+	x.held, x.next, x.asOf, x.loaded = h, next, start, true
 	x.mu.Unlock()
 	x.logger.Info("read index loaded", "cases", len(all), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// read reads the pages each writer stored since the last read; start is
-// when the read began.
+// read reads the pages each writer stored since the last read into the
+// summaries held; start is when the read began.
 func (x *Index) read(ctx context.Context, start time.Time) error {
+	x.mu.RLock()
+	next := maps.Clone(x.next)
+	x.mu.RUnlock()
+	if err := x.follow(ctx, next, x.apply); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	x.next, x.asOf = next, start
+	x.mu.Unlock()
+	return nil
+}
+
+// follow reads, for each writer, the pages from next[writer] on, passing
+// each page's summaries to apply, and leaves in next where each writer's
+// next page will be. A writer it does not know started after the load,
+// and is read from its first page: when that page is no longer 1, or a
+// page it should have is gone, the index missed pages (errBehind).
+func (x *Index) follow(ctx context.Context, next map[string]int64, apply func([]Summary)) error {
 	writers, err := x.feedWriters(ctx)
 	if err != nil {
 		return err
@@ -187,11 +212,9 @@ func (x *Index) read(ctx context.Context, start time.Time) error {
 	live := map[string]bool{}
 	for _, w := range writers {
 		live[w.ID] = true
-		x.mu.RLock()
-		n, ok := x.next[w.ID]
-		x.mu.RUnlock()
+		n, ok := next[w.ID]
 		if !ok {
-			n = w.First // a writer that started after the load
+			n = 1
 		}
 		if n < w.First {
 			return fmt.Errorf("%w: writer %s keeps pages %d–%d, the index needs %d", errBehind, w.ID, w.First, w.Last, n)
@@ -207,21 +230,16 @@ func (x *Index) read(ctx context.Context, start time.Time) error {
 				}
 				break
 			}
-			x.apply(page.Summaries)
+			apply(page.Summaries)
 			n++
 		}
-		x.mu.Lock()
-		x.next[w.ID] = n
-		x.mu.Unlock()
+		next[w.ID] = n
 	}
-	x.mu.Lock()
-	for id := range x.next {
+	for id := range next {
 		if !live[id] {
-			delete(x.next, id)
+			delete(next, id)
 		}
 	}
-	x.asOf = start
-	x.mu.Unlock()
 	return nil
 }
 
@@ -234,9 +252,29 @@ func (x *Index) apply(sums []Summary) {
 	}
 }
 
+// sweepEvery sweeps every sweepPeriod, apart from the reads of the feed so
+// that no request waits for it.
+func (x *Index) sweepEvery(ctx context.Context) {
+	tick := time.NewTicker(sweepPeriod)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := x.sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			x.logger.Warn("read index could not remove a stopped writer's feed", "err", err)
+		}
+	}
+}
+
 // sweep removes the pages and records of writers silent for writerGone
 // (their processes stopped), by the writers' own clock compared with this
-// one's: writerGone leaves minutes for clocks that differ.
+// one's: writerGone leaves minutes for clocks that differ. Every API's
+// index sweeps; removing what another removed first is harmless. A writer
+// that was only paused and writes again is unknown to every index, with
+// pages that no longer start at 1: indexes load again (follow).
 func (x *Index) sweep(ctx context.Context, now time.Time) error {
 	writers, err := x.feedWriters(ctx)
 	if err != nil {
