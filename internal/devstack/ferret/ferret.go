@@ -67,7 +67,12 @@ func Start(opts Options) (*Server, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		// synchronous(normal), as Temporal's SQLite here: in WAL mode a
+		// commit is then not an fsync of its own. A killed process loses
+		// nothing (the WAL is in the kernel's cache); a machine that loses
+		// power may lose its last commits, never the database. FerretDB
+		// leaves SQLite's default (full), an fsync per write.
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)",
 		Logger:    opts.Logger,
 	})
 	if err != nil {
