@@ -65,8 +65,8 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("ferret: dir: %w", err)
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))},
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{TCP: net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))},
+		Handler:  "sqlite",
 		// synchronous(normal), as Temporal's SQLite here: in WAL mode a
 		// commit is then not an fsync of its own. A killed process loses
 		// nothing (the WAL is in the kernel's cache); a machine that loses
