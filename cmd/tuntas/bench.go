@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -82,16 +81,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { served <- d.Serve(serveCtx) }()
 	defer func() { stopServe(); <-served }()
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	stopProfile, err := profileCPU(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	cfg := bench.Config{API: d.URL, Issuer: d.Issuer, Temporal: d.Client, Floor: floor, N: *n, Concurrency: *concurrency, Seed: *seed, Regencies: *regencies, Progress: stderr}
 	measure := bench.Run
 	if *seedCases > 0 {

@@ -173,9 +173,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
 	fs.Float64Var(&cfg.Pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most")
 	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole process (servers, worker, API) to this file until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stopProfile, err := profileCPU(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if *serversOnly {
 		return runServersOnly(ctx, cfg, stdout)
 	}
