@@ -85,10 +85,24 @@ func (s *Store) ReleasePeople(ctx context.Context, caseID string, persons []stri
 		if deleted.CaseID == caseID {
 			continue
 		}
-		// Not ours any more: restore it, unless a newer claim took its place.
-		if _, err := coll.InsertOne(ctx, deleted); err != nil && !mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("store: release person: restore %s's claim: %w", deleted.CaseID, err)
+		// Not ours any more: restore it, unless a newer claim took its
+		// place, even when ctx ends (a retry of this release would not find
+		// it to restore).
+		if err := s.restoreClaim(context.WithoutCancel(ctx), deleted); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// restoreClaim puts back a claim a release took by mistake, trying a few
+// times: only a crash between the delete and here loses it.
+func (s *Store) restoreClaim(ctx context.Context, c Claim) error {
+	var err error
+	for range 3 {
+		if _, err = s.db.Collection(PersonClaims).InsertOne(ctx, c); err == nil || mongo.IsDuplicateKeyError(err) {
+			return nil
+		}
+	}
+	return fmt.Errorf("store: release person: restore %s's claim: %w", c.CaseID, err)
 }

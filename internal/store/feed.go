@@ -86,6 +86,41 @@ type feedWriter struct {
 	// feed as long as this process lives, even when its writer gave up
 	// waiting (a repair is not written twice, so nothing else would).
 	owed map[string]Summary
+
+	// late are summaries whose publisher gave up before run took them (the
+	// queue was full, say while the store was away): owed all the same.
+	lateMu sync.Mutex
+	late   map[string]Summary
+	nudge  chan struct{} // a late summary waits
+}
+
+// owe adds sum to owed unless a newer version of its case is there.
+func owe(owed map[string]Summary, sum Summary) {
+	if old, ok := owed[sum.ID]; !ok || old.Version <= sum.Version {
+		owed[sum.ID] = sum
+	}
+}
+
+// giveUp is a publication whose caller stopped waiting before run took it.
+func (w *feedWriter) giveUp(sum Summary) {
+	w.lateMu.Lock()
+	owe(w.late, sum)
+	w.lateMu.Unlock()
+	select {
+	case w.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// takeLate moves the late summaries to owed, reporting whether any were.
+func (w *feedWriter) takeLate() bool {
+	w.lateMu.Lock()
+	defer w.lateMu.Unlock()
+	for _, sum := range w.late {
+		owe(w.owed, sum)
+	}
+	clear(w.late)
+	return len(w.owed) > 0
 }
 
 // retryOwed is how soon a page that could not be written is tried again.
@@ -96,7 +131,8 @@ const retryOwed = time.Second
 func (s *Store) publish(ctx context.Context, sum Summary) error {
 	s.feedOnce.Do(func() {
 		s.feed = &feedWriter{s: s, id: "w-" + randomID(), queue: make(chan publication, pageMax),
-			stop: make(chan struct{}), done: make(chan struct{}), owed: map[string]Summary{}}
+			stop: make(chan struct{}), done: make(chan struct{}), owed: map[string]Summary{}, late: map[string]Summary{},
+			nudge: make(chan struct{}, 1)}
 		go s.feed.run()
 	})
 	w := s.feed
@@ -109,6 +145,7 @@ func (s *Store) publish(ctx context.Context, sum Summary) error {
 	case <-w.stop:
 		return errClosed
 	case <-ctx.Done():
+		w.giveUp(sum)
 		return fmt.Errorf("store: publish %s: %w", sum.ID, ctx.Err())
 	}
 	select {
@@ -146,13 +183,14 @@ func (w *feedWriter) run() {
 	for {
 		var batch []publication
 		var retry <-chan time.Time
-		if len(w.owed) > 0 {
+		if w.takeLate() {
 			retry = time.After(retryOwed)
 		}
 		select {
 		case p := <-w.queue:
 			batch = append(batch, p)
 		case <-retry:
+		case <-w.nudge:
 		case <-beat.C:
 			if w.doc.ID != "" {
 				_ = w.record(time.Now()) // a missed beat is made up by the next
@@ -178,10 +216,9 @@ func (w *feedWriter) run() {
 			}
 		}
 		for _, p := range batch {
-			if old, ok := w.owed[p.sum.ID]; !ok || old.Version <= p.sum.Version {
-				w.owed[p.sum.ID] = p.sum
-			}
+			owe(w.owed, p.sum)
 		}
+		w.takeLate()
 		err := w.write()
 		for _, p := range batch {
 			p.done <- err
