@@ -125,7 +125,10 @@ func (x *Index) run(ctx context.Context) {
 	for {
 		start := time.Now()
 		x.mu.RLock()
-		loaded := x.loaded
+		// An index that could not read the feed for feedKeep may have
+		// missed the last pages of a writer that stopped and was swept
+		// meanwhile (nothing of it is left to tell): it loads again.
+		loaded := x.loaded && start.Sub(x.asOf) <= feedKeep
 		x.mu.RUnlock()
 		var err error
 		if loaded {
