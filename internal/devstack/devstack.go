@@ -205,6 +205,11 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// A list names a family card once, but people open the same card
+		// at once (50 in a test): beyond the default 10 updates in flight
+		// per case, the SDK backs off on ResourceExhausted until requests
+		// time out.
+		dynamicconfig.WorkflowExecutionMaxInFlightUpdates.Key(): 100,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
