@@ -84,6 +84,13 @@ func (h *held) put(s Summary) {
 	h.count(p, 1)
 }
 
+// putAll puts each of sums.
+func (h *held) putAll(sums []Summary) {
+	for _, s := range sums {
+		h.put(s)
+	}
+}
+
 // list is the page of f after the cursor.
 func (h *held) list(f Filter, after *cursor) []Summary {
 	start := 0

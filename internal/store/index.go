@@ -172,11 +172,7 @@ func (x *Index) load(ctx context.Context, start time.Time) error {
 		return err
 	}
 	h := newHeld(all)
-	if err := x.follow(ctx, next, func(sums []Summary) {
-		for _, s := range sums {
-			h.put(s)
-		}
-	}); err != nil {
+	if err := x.follow(ctx, next, h.putAll); err != nil {
 		return err
 	}
 	x.mu.Lock()
@@ -250,9 +246,7 @@ func (x *Index) follow(ctx context.Context, next map[string]int64, apply func([]
 func (x *Index) apply(sums []Summary) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, s := range sums {
-		x.held.put(s)
-	}
+	x.held.putAll(sums)
 }
 
 // sweepEvery sweeps every sweepPeriod, apart from the reads of the feed so

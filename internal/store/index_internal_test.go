@@ -46,14 +46,7 @@ func connectTo(t *testing.T, uri, database string) *Store {
 // summary.
 func TestAnIndexThatMissedPagesLoadsAgain(t *testing.T) {
 	ctx := context.Background()
-	st, err := Connect(ctx, ferretURI, "missed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
-	if err := st.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := connectTo(t, ferretURI, "missed")
 	write := func(id string) {
 		t.Helper()
 		if err := st.SaveCase(ctx, testCase(id)); err != nil {
@@ -76,14 +69,22 @@ func TestAnIndexThatMissedPagesLoadsAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	loadsAgainAfterMissing(t, x, "the pages were trimmed", 3)
+}
+
+// loadsAgainAfterMissing checks that x's next read says it missed pages
+// (after what happened) and that a load then holds want cases.
+func loadsAgainAfterMissing(t *testing.T, x *Index, after string, want int) {
+	t.Helper()
+	ctx := context.Background()
 	if err := x.read(ctx, time.Now()); !errors.Is(err, errBehind) {
-		t.Fatalf("read after the pages were trimmed: %v, want errBehind", err)
+		t.Fatalf("read after %s: %v, want errBehind", after, err)
 	}
 	if err := x.load(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if len(x.held.order) != 3 {
-		t.Fatalf("the index holds %d cases after the load, want 3", len(x.held.order))
+	if len(x.held.order) != want {
+		t.Fatalf("the index holds %d cases after the load, want %d", len(x.held.order), want)
 	}
 }
 
@@ -122,15 +123,7 @@ func TestAWriterSweptWhilePausedMakesIndexesLoadAgain(t *testing.T) {
 	if err := st.SaveCase(ctx, testCase("case-3")); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.read(ctx, time.Now()); !errors.Is(err, errBehind) {
-		t.Fatalf("read after the swept writer wrote again: %v, want errBehind", err)
-	}
-	if err := x.load(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if len(x.held.order) != 3 {
-		t.Fatalf("the index holds %d cases after the load, want 3", len(x.held.order))
-	}
+	loadsAgainAfterMissing(t, x, "the swept writer wrote again", 3)
 }
 
 // TestASummaryWhosePageFailedIsPublishedWhenTheStoreIsBack: a summary
