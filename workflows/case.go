@@ -55,8 +55,14 @@ type caseWorkflow struct {
 
 	// claims is whether this run keeps one person in one open case
 	// (changePersonClaims); dup receives other cases' notices.
-	claims      bool
-	dup         workflow.ReceiveChannel
+	claims bool
+	dup    workflow.ReceiveChannel
+	// lean is whether this run began at changePersonClaims version 2:
+	// every earlier change applies without a marker of its own, the case's
+	// writes to the store (people and projection) are local activities,
+	// and one timer waits for the next deadline (see leanVersion).
+	lean        bool
+	deadline    deadlineTimer
 	fresh       bool
 	openSettled bool
 	heldBefore  []string
@@ -279,7 +285,9 @@ func rejection(err error) error {
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
-	w.claims = workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, 1) == 1 && w.c.Strict()
+	v := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, leanVersion)
+	w.claims = v >= 1 && w.c.Strict()
+	w.lean = v >= leanVersion
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -317,6 +325,16 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 			return len(w.pending) > 0 || w.cycleDone || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 		}
 		wake := w.c.NextWake()
+		if w.lean {
+			due, err := w.deadline.wait(ctx, wake, dirty)
+			if err != nil {
+				return household.Case{}, err
+			}
+			if due {
+				w.pending = append(w.pending, w.c.Tick(workflow.Now(ctx))...)
+			}
+			continue
+		}
 		if wake.IsZero() {
 			if err := workflow.Await(ctx, dirty); err != nil {
 				return household.Case{}, err
@@ -338,8 +356,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	}
 	if w.c.Status == household.StatusClosed && w.claims {
 		// A closed case holds nobody: its people may be claimed anew.
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), people.ReleasePeople,
-			activities.ReleaseInput{CaseID: w.c.ID, NIKs: w.c.NIKs()}).Get(ctx, nil); err != nil {
+		if err := w.write(ctx, w.lean, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: w.c.NIKs()}, nil); err != nil {
 			return household.Case{}, err
 		}
 	}
@@ -375,7 +392,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 		return *w.c, nil
 	}
 	next := CaseInput{State: w.c}
-	if workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
+	if w.lean || workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
 		next.Applied = w.applied[max(0, len(w.applied)-RememberedUpdates):]
 	}
 	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, next)
@@ -446,31 +463,13 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 	events := w.pending
 	w.pending = nil
 	snapshot := *w.c
-	actx := workflow.WithActivityOptions(ctx, projectOptions)
 	projection := activities.Projection{Case: snapshot, Events: events}
-	var project workflow.Future
-	// Version 1 projects with a local activity: the write runs in the
-	// worker inside the workflow task, saving the server two round trips
-	// per action (see the bench figures in the README). Cases that started
-	// on version 0 keep the regular activity.
-	if workflow.GetVersion(ctx, changeLocalProjection, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		project = workflow.ExecuteActivity(actx, a.Project, projection)
-	} else {
-		project = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localProjectOptions), a.Project, projection)
-		if err := project.Get(ctx, nil); err != nil {
-			// A store down for longer than the local activity is retried
-			// delays the case; it must not fail it. Runs recorded before the
-			// fallback failed here, and replay so.
-			if workflow.GetVersion(ctx, changeProjectionFallback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-				return err
-			}
-			project = workflow.ExecuteActivity(actx, a.Project, projection)
-		}
-	}
-	if err := project.Get(ctx, nil); err != nil {
+	local := w.lean || workflow.GetVersion(ctx, changeLocalProjection, workflow.DefaultVersion, 1) == 1
+	if err := w.write(ctx, local, a.Project, projection, nil); err != nil {
 		return err
 	}
 	w.projected = snapshot.Version
+	actx := workflow.WithActivityOptions(ctx, projectOptions)
 	for _, e := range events {
 		if n, ok := w.notification(e); ok {
 			// A lost notification must not hold up the case: its failure is logged, not returned.
@@ -480,6 +479,30 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 		}
 	}
 	return w.upsertAttributes(ctx)
+}
+
+// write runs one of the case's own writes to the store, the projection or
+// its people, as a local activity when local: the write runs in the worker
+// inside the workflow task, saving the server two round trips (see the
+// bench figures in the README). Projections are local since
+// changeLocalProjection, people since leanVersion, so that an open is
+// answered in the workflow task that started the case.
+func (w *caseWorkflow) write(ctx workflow.Context, local bool, activity, in, out any) error {
+	actx := workflow.WithActivityOptions(ctx, projectOptions)
+	if !local {
+		return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
+	}
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localProjectOptions), activity, in).Get(ctx, out)
+	if err == nil {
+		return nil
+	}
+	// A store down for longer than the local activity is retried delays
+	// the case; it must not fail it. Runs recorded before the fallback
+	// failed here, and replay so.
+	if !w.lean && workflow.GetVersion(ctx, changeProjectionFallback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return err
+	}
+	return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
 }
 
 func (w *caseWorkflow) notification(e household.Event) (activities.Notification, bool) {
@@ -522,4 +545,48 @@ func (w *caseWorkflow) upsertAttributes(ctx workflow.Context) error {
 		AttrStage.ValueSet(string(w.c.Stage)),
 		AttrEscalated.ValueSet(w.c.Escalated),
 	)
+}
+
+// deadlineTimer is the one timer of a lean run, set for the case's next
+// wake. workflow.AwaitWithTimeout leaves its timer running when the
+// condition comes first (the SDK cancels it only behind a flag that is off
+// by default), so each action used to leave a timer behind that later
+// fired a workflow task for nothing.
+type deadlineTimer struct {
+	at     time.Time
+	timer  workflow.Future
+	cancel workflow.CancelFunc
+}
+
+// wait blocks until dirty holds or the case's wake time is due, and says
+// whether it is due. A timer is started only when the wake time changes,
+// and the one it replaces is cancelled.
+func (d *deadlineTimer) wait(ctx workflow.Context, wake time.Time, dirty func() bool) (due bool, err error) {
+	if !wake.Equal(d.at) {
+		d.stop()
+		if !wake.IsZero() {
+			left := wake.Sub(workflow.Now(ctx))
+			if left <= 0 {
+				return true, nil
+			}
+			tctx, cancel := workflow.WithCancel(ctx)
+			d.at, d.timer, d.cancel = wake, workflow.NewTimer(tctx, left), cancel
+		}
+	}
+	fired := func() bool { return d.timer != nil && d.timer.IsReady() }
+	if err := workflow.Await(ctx, func() bool { return dirty() || fired() }); err != nil {
+		return false, err
+	}
+	if fired() {
+		d.at, d.timer, d.cancel = time.Time{}, nil, nil
+		return true, nil
+	}
+	return false, nil
+}
+
+func (d *deadlineTimer) stop() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	d.at, d.timer, d.cancel = time.Time{}, nil, nil
 }

@@ -15,8 +15,17 @@ import (
 var people *activities.People
 
 // changePersonClaims names, for workflow.GetVersion, the change that made
-// cases claim their people; runs recorded before it claim nothing.
+// cases claim their people; runs recorded before it claim nothing. Its
+// version 2 (leanVersion) is the lean run.
 const changePersonClaims = "person-claims"
+
+// leanVersion is the version of changePersonClaims whose runs ask no other
+// GetVersion: each GetVersion met for the first time records a marker and
+// upserts the TemporalChangeVersion search attribute, a write to the
+// server's visibility store per case and run. Lean runs take every earlier
+// change as applied, write their people with local activities, and keep
+// one timer for the case's next deadline instead of one per wait.
+const leanVersion workflow.Version = 2
 
 // SignalDuplicate carries a DuplicateNotice from another case.
 const SignalDuplicate = "duplicate"
@@ -49,9 +58,8 @@ func (w *caseWorkflow) claim(ctx workflow.Context, niks, released []string) erro
 	if !w.claims {
 		return nil
 	}
-	actx := workflow.WithActivityOptions(ctx, projectOptions)
 	if len(released) > 0 {
-		if err := workflow.ExecuteActivity(actx, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: released}).Get(ctx, nil); err != nil {
+		if err := w.write(ctx, w.lean, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: released}, nil); err != nil {
 			return err
 		}
 	}
@@ -59,7 +67,7 @@ func (w *caseWorkflow) claim(ctx workflow.Context, niks, released []string) erro
 		return nil
 	}
 	var res activities.ClaimResult
-	if err := workflow.ExecuteActivity(actx, people.ClaimPeople, activities.ClaimInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIKs: niks}).Get(ctx, &res); err != nil {
+	if err := w.write(ctx, w.lean, people.ClaimPeople, activities.ClaimInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIKs: niks}, &res); err != nil {
 		return err
 	}
 	for _, h := range res.HeldElsewhere {
@@ -130,7 +138,7 @@ func (w *caseWorkflow) settleResolution(ctx workflow.Context) error {
 		if in.Keep == household.KeepOther {
 			holder = activities.AssignInput{CaseID: d.OtherCaseID, KK: d.OtherKK, Village: d.OtherVillage, NIK: d.NIK}
 		}
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), people.AssignPerson, holder).Get(ctx, nil); err != nil {
+		if err := w.write(ctx, w.lean, people.AssignPerson, holder, nil); err != nil {
 			return err
 		}
 	}

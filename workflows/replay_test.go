@@ -17,7 +17,10 @@ import (
 // lifecycles (open to graduated, across one continue-as-new), one set per
 // workflow version that ran in service: lifecycle-v0 projects with regular
 // activities, lifecycle-v1 with local ones, lifecycle-v2 also carries the
-// IDs of applied updates into the next run (two visits, three runs). A change that is not
+// IDs of applied updates into the next run (two visits, three runs) and
+// claims its people, lifecycle-v3 is the lean run (leanVersion: one
+// version marker a run, people claimed by local activity, one deadline
+// timer). A change that is not
 // deterministic against any of them, or not guarded by workflow.GetVersion,
 // fails here. Each set has the codec key that opens its payloads. Record a
 // new set with TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/lifecycle-vN

@@ -310,14 +310,21 @@ func TestThreeHouseholdsEndToEndAndTheReadModelMatchesTheWorkflows(t *testing.T)
 		}
 	}
 
+	// A lean run (leanVersion) asks one GetVersion, answers the open in
+	// the workflow task that started the case, and leaves at most the
+	// timer of its next deadline running.
 	var length int
-	for _, run := range runsOf(t, ctx, graduate) {
-		length += run
+	runs := runsOf(t, ctx, graduate)
+	for i, r := range runs {
+		length += r.events
+		if r.versions != 1 || r.timers > 1 || (i == 0 && r.activitiesBeforeOpen != 0) {
+			t.Errorf("run %d: %d version markers, %d timers left running, %d activities before the open was answered; want 1, at most 1, none", i+1, r.versions, r.timers, r.activitiesBeforeOpen)
+		}
 	}
 	if prefix := os.Getenv("TUNTAS_RECORD_HISTORY"); prefix != "" {
 		recordHistories(t, ctx, graduate, prefix)
 	}
-	t.Logf("figures: full lifecycle (open to graduated, 11 API calls) took %v end to end; history %d events over %d runs", elapsed, length, len(runsOf(t, ctx, graduate)))
+	t.Logf("figures: full lifecycle (open to graduated, 11 API calls) took %v end to end; history %d events over %d runs", elapsed, length, len(runs))
 }
 
 // liveVersion is the workflow's version of the case: its query state while
@@ -383,30 +390,53 @@ func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, prefix str
 	}
 }
 
-// runsOf returns the history length of each run of a case, first to last.
-func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []int {
+// runCounts counts what one run of a case recorded in its history.
+type runCounts struct {
+	events int
+	// versions are the GetVersion markers, activities the regular
+	// activities scheduled before the open was answered.
+	versions, activitiesBeforeOpen int
+	// timers are those started and never fired nor cancelled.
+	timers int
+}
+
+// runsOf returns what each run of a case recorded, first to last.
+func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []runCounts {
 	t.Helper()
 	var snap household.Case
 	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, l.p.admin, nil, &snap)
-	var lengths []int
+	var runs []runCounts
 	runID := snap.ID
 	for runID != "" {
 		it := sys.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(snap.KK), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		n, next := 0, ""
+		var r runCounts
+		next, answered := "", false
 		for it.HasNext() {
 			e, err := it.Next()
 			if err != nil {
 				t.Fatal(err)
 			}
-			n++
+			r.events++
+			switch {
+			case e.GetMarkerRecordedEventAttributes().GetMarkerName() == "Version":
+				r.versions++
+			case e.GetActivityTaskScheduledEventAttributes() != nil && !answered:
+				r.activitiesBeforeOpen++
+			case e.GetWorkflowExecutionUpdateCompletedEventAttributes() != nil:
+				answered = true
+			case e.GetTimerStartedEventAttributes() != nil:
+				r.timers++
+			case e.GetTimerFiredEventAttributes() != nil, e.GetTimerCanceledEventAttributes() != nil:
+				r.timers--
+			}
 			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
 				next = a.GetNewExecutionRunId()
 			}
 		}
-		lengths = append(lengths, n)
+		runs = append(runs, r)
 		runID = next
 	}
-	return lengths
+	return runs
 }
 
 // TestLookupsByIDUseAnIndexInTheEmbeddedStore checks the plan SQLite makes
