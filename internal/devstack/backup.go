@@ -37,7 +37,15 @@ func Backup(ctx context.Context, dir, out string) ([]string, error) {
 	if err := emptyDir(out); err != nil {
 		return nil, err
 	}
-	temporalDB := filepath.Join(dir, "temporal.db")
+	temporalDB := filepath.Join(dir, TemporalDB)
+	files := []string{temporalDB}
+	// Visibility is copied while the executions are held, after them: a
+	// visibility task the copy of the executions counts as done has
+	// written its record already, and one it does not is run again after
+	// a restore (its writes are idempotent).
+	if _, err := os.Stat(filepath.Join(dir, VisibilityDB)); err == nil {
+		files = append(files, filepath.Join(dir, VisibilityDB))
+	}
 	ferretFiles, err := filepath.Glob(filepath.Join(dir, "ferretdb", "*.sqlite"))
 	if err != nil {
 		return nil, fmt.Errorf("devstack: backup: %w", err)
@@ -46,7 +54,7 @@ func Backup(ctx context.Context, dir, out string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	written, err := copyDatabases(ctx, dir, out, append([]string{temporalDB}, ferretFiles...))
+	written, err := copyDatabases(ctx, dir, out, append(files, ferretFiles...))
 	if rerr := release(); err == nil && rerr != nil {
 		err = rerr
 	}

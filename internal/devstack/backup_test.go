@@ -48,6 +48,7 @@ func readDB(t *testing.T, path string) string {
 func TestBackupCopiesBothServersFilesAndTheKeys(t *testing.T) {
 	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
 	writeDB(t, filepath.Join(dir, "temporal.db"), "history")
+	writeDB(t, filepath.Join(dir, "visibility.db"), "visibility")
 	writeDB(t, filepath.Join(dir, "ferretdb", "tuntas.sqlite"), "cases")
 	for _, k := range []string{"codec.key", "token.secret"} { // no person.key yet
 		if err := os.WriteFile(filepath.Join(dir, k), []byte(k), 0o600); err != nil {
@@ -58,12 +59,15 @@ func TestBackupCopiesBothServersFilesAndTheKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"temporal.db", filepath.Join("ferretdb", "tuntas.sqlite"), "codec.key", "token.secret"}
+	want := []string{"temporal.db", "visibility.db", filepath.Join("ferretdb", "tuntas.sqlite"), "codec.key", "token.secret"}
 	if !slices.Equal(files, want) {
 		t.Fatalf("backed up %v, want %v", files, want)
 	}
 	if got := readDB(t, filepath.Join(out, "temporal.db")); got != "history" {
 		t.Errorf("temporal.db copy holds %q", got)
+	}
+	if got := readDB(t, filepath.Join(out, "visibility.db")); got != "visibility" {
+		t.Errorf("visibility.db copy holds %q", got)
 	}
 	if got := readDB(t, filepath.Join(out, "ferretdb", "tuntas.sqlite")); got != "cases" {
 		t.Errorf("FerretDB copy holds %q", got)

@@ -131,19 +131,20 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 	}
 	s.TemporalAddress = net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
-	sqlCfg := &config.SQL{
-		PluginName:   sqliteplugin.PluginName,
-		DatabaseName: filepath.Join(dir, "temporal.db"),
-		ConnectAttributes: map[string]string{
-			"mode":         "rwc",
-			"journal_mode": "wal",
-			"synchronous":  "normal",
-			"busy_timeout": "10000",
-		},
+	sqlCfg := sqliteConfig(filepath.Join(dir, TemporalDB))
+	visCfg := sqliteConfig(filepath.Join(dir, VisibilityDB))
+	_, err = os.Stat(sqlCfg.DatabaseName)
+	fresh := errors.Is(err, os.ErrNotExist)
+	if _, err := os.Stat(visCfg.DatabaseName); err != nil && !fresh {
+		// A data directory made before visibility had its own file keeps
+		// it in temporal.db.
+		visCfg = sqlCfg
 	}
-	if _, err := os.Stat(sqlCfg.DatabaseName); errors.Is(err, os.ErrNotExist) {
-		if err := sqliteschema.SetupSchema(sqlCfg); err != nil {
-			return fmt.Errorf("devstack: temporal schema: %w", err)
+	for _, c := range []*config.SQL{sqlCfg, visCfg} {
+		if _, err := os.Stat(c.DatabaseName); errors.Is(err, os.ErrNotExist) {
+			if err := sqliteschema.SetupSchema(c); err != nil {
+				return fmt.Errorf("devstack: temporal schema: %w", err)
+			}
 		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
@@ -162,9 +163,9 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 		Global: config.Global{Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host}},
 		Persistence: config.Persistence{
 			DefaultStore:     "sqlite",
-			VisibilityStore:  "sqlite",
+			VisibilityStore:  "visibility",
 			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlCfg}},
+			DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlCfg}, "visibility": {SQL: visCfg}},
 		},
 		ClusterMetadata: &cluster.Config{
 			FailoverVersionIncrement: 10,
@@ -229,6 +230,27 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 }
 
 const clusterName = "active"
+
+// The Temporal server's SQLite files in a data directory: its executions
+// and, apart so that its writes do not wait on theirs, its visibility
+// records.
+const (
+	TemporalDB   = "temporal.db"
+	VisibilityDB = "visibility.db"
+)
+
+func sqliteConfig(file string) *config.SQL {
+	return &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: file,
+		ConnectAttributes: map[string]string{
+			"mode":         "rwc",
+			"journal_mode": "wal",
+			"synchronous":  "normal",
+			"busy_timeout": "10000",
+		},
+	}
+}
 
 // IndexIDs gives every collection of database the SQLite index FerretDB's
 // lookups by _id need; see ferret.Server.IndexIDs. Collections created
