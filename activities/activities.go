@@ -36,14 +36,18 @@ type Activities struct {
 }
 
 // Projection is one step of a case's read model: the snapshot after the
-// change and the events that led to it.
+// change, the events that led to it, and the notifications those events
+// raise (carried here since the case workflow's notifyVersion; before,
+// each was a Notify activity of its own).
 type Projection struct {
-	Case   household.Case    `json:"case"`
-	Events []household.Event `json:"events"`
+	Case          household.Case    `json:"case"`
+	Events        []household.Event `json:"events"`
+	Notifications []Notification    `json:"notifications,omitempty"`
 }
 
 // Project writes the events, then the snapshot, so that a reader who sees
-// the snapshot also finds its timeline.
+// the snapshot also finds its timeline, then hands the notifications to
+// the notifier. A retry writes all of it again; each step is idempotent.
 func (a *Activities) Project(ctx context.Context, p Projection) error {
 	if len(p.Events) > 0 {
 		if err := a.Store.AppendEvents(ctx, p.Events); err != nil {
@@ -52,6 +56,11 @@ func (a *Activities) Project(ctx context.Context, p Projection) error {
 	}
 	if err := a.Store.SaveCase(ctx, p.Case); err != nil {
 		return fmt.Errorf("project case %s v%d: %w", p.Case.ID, p.Case.Version, err)
+	}
+	for _, n := range p.Notifications {
+		if err := a.Notify(ctx, n); err != nil {
+			return err
+		}
 	}
 	return nil
 }

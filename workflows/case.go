@@ -61,12 +61,15 @@ type caseWorkflow struct {
 	// every earlier change applies without a marker of its own, the case's
 	// writes to the store (people and projection) are local activities,
 	// and one timer waits for the next deadline (see leanVersion).
-	lean        bool
-	deadline    deadlineTimer
-	fresh       bool
-	openSettled bool
-	heldBefore  []string
-	resolved    household.DuplicateResolutionInput
+	lean bool
+	// notifyInProjection is whether this run began at notifyVersion: the
+	// projection carries the notifications its events raise.
+	notifyInProjection bool
+	deadline           deadlineTimer
+	fresh              bool
+	openSettled        bool
+	heldBefore         []string
+	resolved           household.DuplicateResolutionInput
 
 	// earlier are the IDs of updates applied by the previous runs; applied
 	// those applied by this one too, the last RememberedUpdates carried on.
@@ -285,9 +288,10 @@ func rejection(err error) error {
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
-	v := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, leanVersion)
+	v := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, notifyVersion)
 	w.claims = v >= 1 && w.c.Strict()
 	w.lean = v >= leanVersion
+	w.notifyInProjection = v >= notifyVersion
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -463,19 +467,27 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 	events := w.pending
 	w.pending = nil
 	snapshot := *w.c
+	var notes []activities.Notification
+	for _, e := range events {
+		if n, ok := w.notification(e); ok {
+			notes = append(notes, n)
+		}
+	}
 	projection := activities.Projection{Case: snapshot, Events: events}
+	if w.notifyInProjection {
+		projection.Notifications, notes = notes, nil
+	}
 	local := w.lean || workflow.GetVersion(ctx, changeLocalProjection, workflow.DefaultVersion, 1) == 1
 	if err := w.write(ctx, local, a.Project, projection, nil); err != nil {
 		return err
 	}
 	w.projected = snapshot.Version
+	// Runs before notifyVersion notify with an activity each.
 	actx := workflow.WithActivityOptions(ctx, projectOptions)
-	for _, e := range events {
-		if n, ok := w.notification(e); ok {
-			// A lost notification must not hold up the case: its failure is logged, not returned.
-			if err := workflow.ExecuteActivity(actx, a.Notify, n).Get(ctx, nil); err != nil {
-				workflow.GetLogger(ctx).Warn("notification failed", "case", w.c.ID, "error", err)
-			}
+	for _, n := range notes {
+		// A lost notification must not hold up the case: its failure is logged, not returned.
+		if err := workflow.ExecuteActivity(actx, a.Notify, n).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("notification failed", "case", w.c.ID, "error", err)
 		}
 	}
 	return w.upsertAttributes(ctx)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -670,7 +671,16 @@ func TestMissedDeadlineRemindsThenEscalatesToTheRegency(t *testing.T) {
 	h.state(15*day, &reminded)
 	h.state(29*day, &escalated)
 	h.update(30*day, workflows.UpdateClose, super, closeMoved)
+	var regular []string
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		regular = append(regular, info.ActivityType.Name)
+	})
 	closed, _ := h.run(openInput())
+	if len(regular) != 0 {
+		// Each wake writes its notification with its projection, inside
+		// the workflow task the deadline's timer started (notifyVersion).
+		t.Errorf("regular activities %v, want none: the deadline's wakes notify within the projection", regular)
+	}
 	if before.Case.Overdue || before.Case.Reminded {
 		t.Fatal("the case was overdue before its deadline")
 	}

@@ -27,6 +27,13 @@ const changePersonClaims = "person-claims"
 // one timer for the case's next deadline instead of one per wait.
 const leanVersion workflow.Version = 2
 
+// notifyVersion is the version of changePersonClaims whose runs, lean
+// too, hand the notifications an action or a deadline raises to the
+// projection that records it, in its local activity, instead of one
+// regular Notify activity each: a missed deadline wakes the case for one
+// workflow task, not three and an activity task.
+const notifyVersion workflow.Version = 3
+
 // SignalDuplicate carries a DuplicateNotice from another case.
 const SignalDuplicate = "duplicate"
 

@@ -20,7 +20,8 @@ import (
 // IDs of applied updates into the next run (two visits, three runs) and
 // claims its people, lifecycle-v3 is the lean run (leanVersion: one
 // version marker a run, people claimed by local activity, one deadline
-// timer). A change that is not
+// timer), lifecycle-v4 notifies within its projections (notifyVersion).
+// A change that is not
 // deterministic against any of them, or not guarded by workflow.GetVersion,
 // fails here. Each set has the codec key that opens its payloads. Record a
 // new set with TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/lifecycle-vN
