@@ -94,10 +94,16 @@ func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest, up
 // their region, and for an agency only those holding one of its
 // interventions (a CSR partner has no business with other households).
 func mayRead(p auth.Principal, cs household.Case) bool {
-	if p.Role == household.RoleAgency && !cs.HasAgency(p.Agency) {
+	return maySee(p, cs.VillageCode, cs.HasAgency(p.Agency))
+}
+
+// maySee is mayRead on what it needs: the case's village, and whether the
+// caller's agency holds an intervention of it.
+func maySee(p auth.Principal, village string, agencyHolds bool) bool {
+	if p.Role == household.RoleAgency && !agencyHolds {
 		return false
 	}
-	return p.Sees(cs.VillageCode)
+	return p.Sees(village)
 }
 
 // loadCase reads the case in the path for the caller (see readCase).

@@ -221,6 +221,14 @@ func (m *fakeReadModel) Case(_ context.Context, id string) (household.Case, erro
 	return c, nil
 }
 
+func (m *fakeReadModel) Summary(ctx context.Context, id string) (store.Summary, error) {
+	c, err := m.Case(ctx, id)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	return store.SummaryOf(c), nil
+}
+
 func (m *fakeReadModel) List(_ context.Context, f store.Filter) (store.Page, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -25,6 +25,8 @@ import (
 // ReadModel is what the API reads from the case store.
 type ReadModel interface {
 	Case(ctx context.Context, id string) (household.Case, error)
+	// Summary is a case's summary, all an action's checks need.
+	Summary(ctx context.Context, id string) (store.Summary, error)
 	List(ctx context.Context, f store.Filter) (store.Page, error)
 	Timeline(ctx context.Context, caseID string, seq int64) ([]household.Event, error)
 	// RecordAccess keeps who read personal data, when and through which

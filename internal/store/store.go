@@ -170,6 +170,9 @@ type Summary struct {
 	Agencies []string `bson:"agencies,omitempty" json:"-"`
 }
 
+// SummaryOf is the summary the store keeps of c.
+func SummaryOf(c household.Case) Summary { return newSummary(c) }
+
 func newSummary(c household.Case) Summary {
 	var path []string
 	for code := c.VillageCode; code != ""; code = region.ParentCode(code) {
@@ -190,22 +193,25 @@ func newSummary(c household.Case) Summary {
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
 }
 
-// SaveCase writes the snapshot unless the stored one has a higher
-// version, then its summary. The same version is written again: a
-// workflow task retried after its projection landed (its worker or the
-// servers killed) decides that version anew, at another time, and only
-// the retry's decision is in the workflow's history. Every filter is on _id alone, the only
-// filter FerretDB v1.24 evaluates in SQLite rather than by decoding every
-// document (a conditional update on {_id, version} made each write scan the
-// whole collection: 50% of the CPU in a 500-case bench). The check and the
-// write are two steps; that is safe because the case's own workflow is the
-// only writer and projects one version at a time; a late duplicate of an
-// older attempt finds the newer version and changes nothing.
+// SaveCase writes the summary and the snapshot unless the stored summary
+// has a higher version. The same version is written again: a workflow
+// task retried after its projection landed (its worker or the servers
+// killed) decides that version anew, at another time, and only the
+// retry's decision is in the workflow's history. Every filter is on _id
+// alone, the only filter FerretDB v1.24 evaluates in SQLite rather than by
+// decoding every document (a conditional update on {_id, version} made
+// each write scan the whole collection: 50% of the CPU in a 500-case
+// bench). The version is read from the summary, which is written first:
+// it is never older than the snapshot, and FerretDB decodes a few hundred
+// bytes for it instead of the whole case. The check and the write are two
+// steps; that is safe because the case's own workflow is the only writer
+// and projects one version at a time; a late duplicate of an older attempt
+// finds the newer version and changes nothing.
 func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
 	var stored struct {
 		Version int64 `bson:"version"`
 	}
-	err := s.db.Collection(Cases).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&stored)
+	err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&stored)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
 	case err != nil:
@@ -259,6 +265,20 @@ func (s *Store) AppendEvents(ctx context.Context, events []household.Event) erro
 		}
 	}
 	return nil
+}
+
+// Summary returns the summary of one case: what a check of who may act
+// on it needs, without decoding the whole case.
+func (s *Store) Summary(ctx context.Context, id string) (Summary, error) {
+	var sum Summary
+	err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&sum)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Summary{}, ErrNotFound
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("store: case summary %s: %w", id, err)
+	}
+	return sum, nil
 }
 
 // Case returns one case.
@@ -466,12 +486,13 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
 	byID := bson.D{{Key: "_id", Value: c.ID}}
 	upsert := options.Replace().SetUpsert(true)
-	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
-		return fmt.Errorf("store: replace case: %w", err)
-	}
+	// The summary first: SaveCase reads the version there.
 	sum := newSummary(c)
 	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, byID, sum, upsert); err != nil {
 		return fmt.Errorf("store: replace case summary: %w", err)
+	}
+	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
+		return fmt.Errorf("store: replace case: %w", err)
 	}
 	return s.publish(ctx, sum)
 }

@@ -57,6 +57,9 @@ func TestSaveCaseKeepsTheNewestVersion(t *testing.T) {
 			if !reflect.DeepEqual(got, store.Normalize(want)) {
 				t.Errorf("stored v%d %s %q, want v%d %s %q", got.Version, got.Stage, got.HeadName, want.Version, want.Stage, want.HeadName)
 			}
+			if sum, err := st.Summary(ctx, id); err != nil || !reflect.DeepEqual(sum, store.SummaryOf(store.Normalize(want))) {
+				t.Errorf("Summary: %+v, %v; want v%d %s %q", sum, err, want.Version, want.Stage, want.HeadName)
+			}
 			for _, rm := range []readModel{st, index} {
 				sum := summaryOf(t, rm, senyiur, id)
 				if sum.Version != want.Version || sum.Stage != want.Stage || sum.HeadName != want.HeadName {
@@ -71,6 +74,9 @@ func TestCaseNotStoredIsErrNotFound(t *testing.T) {
 	st := newStore(t)
 	if _, err := st.Case(context.Background(), "no-such-case"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Case of a missing ID: %v, want ErrNotFound", err)
+	}
+	if _, err := st.Summary(context.Background(), "no-such-case"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Summary of a missing ID: %v, want ErrNotFound", err)
 	}
 }
 
