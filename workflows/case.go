@@ -63,13 +63,16 @@ type caseWorkflow struct {
 	// and one timer waits for the next deadline (see leanVersion).
 	lean bool
 	// notifyInProjection is whether this run began at notifyVersion: the
-	// projection carries the notifications its events raise.
+	// projection carries the notifications its events raise, and the run
+	// hands its version to the next (CaseInput.Version).
 	notifyInProjection bool
-	deadline           deadlineTimer
-	fresh              bool
-	openSettled        bool
-	heldBefore         []string
-	resolved           household.DuplicateResolutionInput
+	// version is changePersonClaims' version: carried in, or asked.
+	version     workflow.Version
+	deadline    deadlineTimer
+	fresh       bool
+	openSettled bool
+	heldBefore  []string
+	resolved    household.DuplicateResolutionInput
 
 	// earlier are the IDs of updates applied by the previous runs; applied
 	// those applied by this one too, the last RememberedUpdates carried on.
@@ -79,7 +82,7 @@ type caseWorkflow struct {
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
 	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), dup: workflow.GetSignalChannel(ctx, SignalDuplicate),
-		requestID: in.RequestID, refused: map[string]error{}, fresh: in.State == nil}
+		requestID: in.RequestID, refused: map[string]error{}, fresh: in.State == nil, version: in.Version}
 	w.earlier = map[string]bool{}
 	for _, id := range in.Applied {
 		w.earlier[id] = true
@@ -288,7 +291,11 @@ func rejection(err error) error {
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
-	v := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, notifyVersion)
+	v := w.version
+	if v == 0 {
+		v = workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, notifyVersion)
+	}
+	w.version = v
 	w.claims = v >= 1 && w.c.Strict()
 	w.lean = v >= leanVersion
 	w.notifyInProjection = v >= notifyVersion
@@ -396,6 +403,9 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 		return *w.c, nil
 	}
 	next := CaseInput{State: w.c}
+	if w.notifyInProjection {
+		next.Version = w.version
+	}
 	if w.lean || workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
 		next.Applied = w.applied[max(0, len(w.applied)-RememberedUpdates):]
 	}

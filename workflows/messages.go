@@ -6,6 +6,7 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -87,6 +88,12 @@ type CaseInput struct {
 	// (at most RememberedUpdates), so that a retry of one that reaches
 	// this run is answered, not applied again.
 	Applied []string `json:"applied,omitempty"`
+	// Version is the version of changePersonClaims the case's first run
+	// took; runs since notifyVersion carry it on, and a run that finds it
+	// here does not ask workflow.GetVersion, which records a marker and
+	// upserts TemporalChangeVersion (a write to the visibility store) in
+	// every run that asks. Zero: ask.
+	Version workflow.Version `json:"version,omitempty"`
 }
 
 // RememberedUpdates is how many applied update IDs a case carries into

@@ -20,7 +20,9 @@ import (
 // IDs of applied updates into the next run (two visits, three runs) and
 // claims its people, lifecycle-v3 is the lean run (leanVersion: one
 // version marker a run, people claimed by local activity, one deadline
-// timer), lifecycle-v4 notifies within its projections (notifyVersion).
+// timer), lifecycle-v4 notifies within its projections (notifyVersion),
+// lifecycle-v5 also hands its version to the runs it continues as (one
+// version marker a case).
 // A change that is not
 // deterministic against any of them, or not guarded by workflow.GetVersion,
 // fails here. Each set has the codec key that opens its payloads. Record a
@@ -69,5 +71,61 @@ func replay(t *testing.T, file string, ring *codec.Keyring) {
 	replayer.RegisterWorkflow(workflows.Case)
 	if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
 		t.Fatalf("replay: %v", err)
+	}
+}
+
+// TestReplayIgnoresAVersionMarkerNoLongerAsked: a run that finds its
+// version in its input (CaseInput.Version) asks no GetVersion. A run an
+// older worker continued asked, and has a marker in its history; if a
+// newer worker replays such a run after the input says the version, the
+// SDK must pass over the marker. The recorded second run of lifecycle-v4
+// is given a Version in its input here and replayed.
+func TestReplayIgnoresAVersionMarkerNoLongerAsked(t *testing.T) {
+	key, err := os.ReadFile(filepath.Join("testdata", "lifecycle-v4.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := codec.ParseKeyring(string(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.Open(filepath.Join("testdata", "lifecycle-v4-run2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := codec.DataConverter(ring)
+	start := h.Events[0].GetWorkflowExecutionStartedEventAttributes()
+	var in workflows.CaseInput
+	if err := dc.FromPayloads(start.Input, &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.State == nil || in.Version != 0 {
+		t.Fatalf("run 2 of lifecycle-v4: state %v, version %d; want a continued run that asked its version", in.State != nil, in.Version)
+	}
+	markers := 0
+	for _, e := range h.Events {
+		if m := e.GetMarkerRecordedEventAttributes(); m != nil && m.MarkerName == "Version" {
+			markers++
+		}
+	}
+	if markers != 1 {
+		t.Fatalf("run 2 of lifecycle-v4 has %d version markers, want 1", markers)
+	}
+	in.Version = 3 // notifyVersion, as a run since then carries it
+	if start.Input, err = dc.ToPayloads(in); err != nil {
+		t.Fatal(err)
+	}
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayer.RegisterWorkflow(workflows.Case)
+	if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
+		t.Fatalf("replay with the version in the input: %v", err)
 	}
 }
