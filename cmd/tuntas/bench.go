@@ -43,6 +43,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *writeCSV != "" {
 		return writeHouseholds(*writeCSV, *n, *badEvery, *seed)
 	}
+	tuneGC()
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "tuntas-bench-")
 		if err != nil {
@@ -168,8 +169,8 @@ func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
 	if r.Regencies {
 		where = "every regency of the province"
 	}
-	fmt.Fprintf(w, "Tuntas bench: %d households of %s, %d people at once, import paced at %.0f/s, deadline day %v (%d CPUs, %s)\n",
-		r.N, where, r.Concurrency, rate, day, r.CPUs, r.GoVersion)
+	fmt.Fprintf(w, "Tuntas bench: %d households of %s, %d people at once, import paced at %.0f/s, deadline day %v (%d CPUs, %s, GOGC %d)\n",
+		r.N, where, r.Concurrency, rate, day, r.CPUs, r.GoVersion, r.GCPercent)
 	fmt.Fprintf(w, "  versions     Temporal server %s, SDK %s, %s, FerretDB module %s\n", r.Versions["temporalServer"], r.Versions["temporalSDK"], r.Versions["mongodb"], r.Versions["ferretdbModule"])
 	fmt.Fprintf(w, "  mix          %v\n", r.Mix)
 	fmt.Fprintf(w, "  import       %7.1f s  %7.1f cases/s\n", r.Import.Seconds, r.Import.CasesPerSec)

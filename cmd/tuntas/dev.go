@@ -177,6 +177,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	stopProfile, err := profileCPU(*cpuProfile)
 	if err != nil {
 		return err

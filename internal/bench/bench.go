@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,8 @@ type Report struct {
 	Versions     map[string]string `json:"versions"`
 	GoVersion    string            `json:"goVersion"`
 	CPUs         int               `json:"cpus"`
+	// GCPercent is the garbage collector's target the run had (GOGC).
+	GCPercent int `json:"gcPercent"`
 
 	// Seeded counts cases written straight into the read model (see
 	// Seed); their figures are kept apart from the lifecycle's above.
@@ -110,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	d := &driver{cfg: cfg, rec: newRecorder(), tokens: map[string]string{}, http: &http.Client{Timeout: 2 * time.Minute,
 		Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}}
 	rep := Report{N: cfg.N, Concurrency: cfg.Concurrency, Regencies: cfg.Regencies, Mix: map[string]int{}, Outcomes: map[string]int64{},
-		GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GCPercent: gcPercent()}
 	plans := make([]Plan, cfg.N)
 	for i := range plans {
 		plans[i] = PlanFor(i)
@@ -444,6 +447,13 @@ func provinceDistricts() []region.Region {
 		ds = append(ds, region.Children(r.Code)...)
 	}
 	return ds
+}
+
+// gcPercent is the garbage collector's target, left as it was.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }
 
 // peakRSSMiB reads the process's peak resident set (VmHWM); 0 where

@@ -41,7 +41,7 @@ func Seed(ctx context.Context, cfg Config) (Report, error) {
 		cfg.Progress = io.Discard
 	}
 	rep := Report{Concurrency: cfg.Concurrency, Regencies: true, Mix: map[string]int{}, Outcomes: map[string]int64{},
-		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Seeded: cfg.SeedCases, SeededMix: map[string]int{}}
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GCPercent: gcPercent(), Seeded: cfg.SeedCases, SeededMix: map[string]int{}}
 	if cfg.Projector == nil || cfg.SeedCases <= 0 {
 		return rep, fmt.Errorf("seeding needs a projector and a positive number of cases")
 	}
