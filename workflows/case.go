@@ -291,9 +291,19 @@ func rejection(err error) error {
 }
 
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
+	// A case opened or continued since notifyVersion is told its version
+	// (CaseInput.Version) and asks no GetVersion, which would record a
+	// marker and upsert TemporalChangeVersion, a write to the visibility
+	// store. Replaying, it still reads a marker: a worker from before
+	// notifyVersion that ran the case first (a deployment midway) asked
+	// and recorded its own version, which then stands. GetVersion in a
+	// replay records nothing; where no marker is, it answers DefaultVersion.
 	v := w.version
-	if v == 0 {
-		v = workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, notifyVersion)
+	if v == 0 || workflow.IsReplaying(ctx) {
+		asked := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, notifyVersion)
+		if v == 0 || asked != workflow.DefaultVersion {
+			v = asked
+		}
 	}
 	w.version = v
 	w.claims = v >= 1 && w.c.Strict()

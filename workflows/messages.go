@@ -88,9 +88,9 @@ type CaseInput struct {
 	// (at most RememberedUpdates), so that a retry of one that reaches
 	// this run is answered, not applied again.
 	Applied []string `json:"applied,omitempty"`
-	// Version is the version of changePersonClaims the case's first run
-	// took; runs since notifyVersion carry it on, and a run that finds it
-	// here does not ask workflow.GetVersion, which records a marker and
+	// Version is the version of changePersonClaims the case runs at: Open
+	// sets it, runs since notifyVersion carry it on, and a run that finds
+	// it here does not ask workflow.GetVersion, which records a marker and
 	// upserts TemporalChangeVersion (a write to the visibility store) in
 	// every run that asks. Zero: ask.
 	Version workflow.Version `json:"version,omitempty"`

@@ -31,11 +31,10 @@ const leanVersion workflow.Version = 2
 // too, hand the notifications an action or a deadline raises to the
 // projection that records it, in its local activity, instead of one
 // regular Notify activity each: a missed deadline wakes the case for one
-// workflow task, not three and an activity task. They also hand their
-// version to the run they continue as (CaseInput.Version), which then asks
-// no GetVersion at all: one version marker a case, not one a run. (The SDK
-// passes over a version marker no GetVersion asks for when it replays, so
-// a run an older worker continued with a marker still replays.)
+// workflow task, not three and an activity task. A case is told this
+// version when it is opened and hands it to the run it continues as
+// (CaseInput.Version), so its runs record no version marker at all (see
+// caseWorkflow.run for the runs an older worker began).
 const notifyVersion workflow.Version = 3
 
 // SignalDuplicate carries a DuplicateNotice from another case.

@@ -21,8 +21,8 @@ import (
 // claims its people, lifecycle-v3 is the lean run (leanVersion: one
 // version marker a run, people claimed by local activity, one deadline
 // timer), lifecycle-v4 notifies within its projections (notifyVersion),
-// lifecycle-v5 also hands its version to the runs it continues as (one
-// version marker a case).
+// lifecycle-v5 also hands its version to the runs it continues as, and
+// lifecycle-v6 is told it when opened (no version marker at all).
 // A change that is not
 // deterministic against any of them, or not guarded by workflow.GetVersion,
 // fails here. Each set has the codec key that opens its payloads. Record a
@@ -74,22 +74,31 @@ func replay(t *testing.T, file string, ring *codec.Keyring) {
 	}
 }
 
-// TestReplayIgnoresAVersionMarkerNoLongerAsked: a run that finds its
-// version in its input (CaseInput.Version) asks no GetVersion. A run an
-// older worker continued asked, and has a marker in its history; if a
-// newer worker replays such a run after the input says the version, the
-// SDK must pass over the marker. The recorded second run of lifecycle-v4
-// is given a Version in its input here and replayed.
-func TestReplayIgnoresAVersionMarkerNoLongerAsked(t *testing.T) {
-	key, err := os.ReadFile(filepath.Join("testdata", "lifecycle-v4.key"))
-	if err != nil {
-		t.Fatal(err)
+// TestReplayOfARunAnOlderWorkerBegan: a case opened since notifyVersion
+// is told its version (CaseInput.Version) and asks no GetVersion. In a
+// deployment midway, a worker from before may run such a case first: it
+// ignores the field, asks, and records a marker. A newer worker replaying
+// that run must take it as recorded. Recorded runs of lifecycle-v3 (lean,
+// version 2) and lifecycle-v4 are given a Version in their input here and
+// replayed.
+func TestReplayOfARunAnOlderWorkerBegan(t *testing.T) {
+	for _, tag := range []string{"lifecycle-v3", "lifecycle-v4"} {
+		key, err := os.ReadFile(filepath.Join("testdata", tag+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring, err := codec.ParseKeyring(string(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, run := range []string{"run1", "run2"} {
+			t.Run(tag+"-"+run, func(t *testing.T) { replayToldVersion(t, filepath.Join("testdata", tag+"-"+run+".json"), ring) })
+		}
 	}
-	ring, err := codec.ParseKeyring(string(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := os.Open(filepath.Join("testdata", "lifecycle-v4-run2.json"))
+}
+
+func replayToldVersion(t *testing.T, file string, ring *codec.Keyring) {
+	r, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,15 +107,6 @@ func TestReplayIgnoresAVersionMarkerNoLongerAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc := codec.DataConverter(ring)
-	start := h.Events[0].GetWorkflowExecutionStartedEventAttributes()
-	var in workflows.CaseInput
-	if err := dc.FromPayloads(start.Input, &in); err != nil {
-		t.Fatal(err)
-	}
-	if in.State == nil || in.Version != 0 {
-		t.Fatalf("run 2 of lifecycle-v4: state %v, version %d; want a continued run that asked its version", in.State != nil, in.Version)
-	}
 	markers := 0
 	for _, e := range h.Events {
 		if m := e.GetMarkerRecordedEventAttributes(); m != nil && m.MarkerName == "Version" {
@@ -114,9 +114,18 @@ func TestReplayIgnoresAVersionMarkerNoLongerAsked(t *testing.T) {
 		}
 	}
 	if markers != 1 {
-		t.Fatalf("run 2 of lifecycle-v4 has %d version markers, want 1", markers)
+		t.Fatalf("%d version markers, want the one the run asked", markers)
 	}
-	in.Version = 3 // notifyVersion, as a run since then carries it
+	dc := codec.DataConverter(ring)
+	start := h.Events[0].GetWorkflowExecutionStartedEventAttributes()
+	var in workflows.CaseInput
+	if err := dc.FromPayloads(start.Input, &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Version != 0 {
+		t.Fatalf("input already says version %d", in.Version)
+	}
+	in.Version = 3 // notifyVersion, as Open tells a case now
 	if start.Input, err = dc.ToPayloads(in); err != nil {
 		t.Fatal(err)
 	}

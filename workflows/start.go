@@ -22,6 +22,9 @@ func Open(ctx context.Context, c client.Client, in CaseInput) (OpenResult, error
 	if err := in.Open.Validate(in.Actor.Region); err != nil {
 		return OpenResult{}, err
 	}
+	if in.Version == 0 {
+		in.Version = notifyVersion // see caseWorkflow.run
+	}
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       WorkflowID(in.Open.KK),
 		TaskQueue:                TaskQueue,
