@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tuntas-id/tuntas/internal/codec"
@@ -36,14 +38,7 @@ func TestReplayRecordedLifecycle(t *testing.T) {
 	}
 	for _, keyFile := range keys {
 		tag := strings.TrimSuffix(keyFile, ".key")
-		key, err := os.ReadFile(keyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ring, err := codec.ParseKeyring(string(key))
-		if err != nil {
-			t.Fatal(err)
-		}
+		ring := readKeyring(t, keyFile)
 		files, err := filepath.Glob(tag + "-run*.json")
 		if err != nil || len(files) < 2 {
 			t.Fatalf("%s: recorded runs %v %v", tag, files, err)
@@ -55,6 +50,28 @@ func TestReplayRecordedLifecycle(t *testing.T) {
 }
 
 func replay(t *testing.T, file string, ring *codec.Keyring) {
+	if err := replayHistory(readHistory(t, file), codec.DataConverter(ring)); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+}
+
+// readKeyring reads the codec key that opens a recorded set's payloads.
+func readKeyring(t *testing.T, file string) *codec.Keyring {
+	t.Helper()
+	key, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := codec.ParseKeyring(string(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
+// readHistory reads one recorded run.
+func readHistory(t *testing.T, file string) *historypb.History {
+	t.Helper()
 	r, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -64,14 +81,17 @@ func replay(t *testing.T, file string, ring *codec.Keyring) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(ring)})
+	return h
+}
+
+// replayHistory replays h against the case workflow as it is now.
+func replayHistory(h *historypb.History, dc converter.DataConverter) error {
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	replayer.RegisterWorkflow(workflows.Case)
-	if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
-		t.Fatalf("replay: %v", err)
-	}
+	return replayer.ReplayWorkflowHistory(nil, h)
 }
 
 // TestReplayOfARunAnOlderWorkerBegan: a case opened since notifyVersion
@@ -83,14 +103,7 @@ func replay(t *testing.T, file string, ring *codec.Keyring) {
 // replayed.
 func TestReplayOfARunAnOlderWorkerBegan(t *testing.T) {
 	for _, tag := range []string{"lifecycle-v3", "lifecycle-v4"} {
-		key, err := os.ReadFile(filepath.Join("testdata", tag+".key"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ring, err := codec.ParseKeyring(string(key))
-		if err != nil {
-			t.Fatal(err)
-		}
+		ring := readKeyring(t, filepath.Join("testdata", tag+".key"))
 		for _, run := range []string{"run1", "run2"} {
 			t.Run(tag+"-"+run, func(t *testing.T) { replayToldVersion(t, filepath.Join("testdata", tag+"-"+run+".json"), ring) })
 		}
@@ -98,15 +111,7 @@ func TestReplayOfARunAnOlderWorkerBegan(t *testing.T) {
 }
 
 func replayToldVersion(t *testing.T, file string, ring *codec.Keyring) {
-	r, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	h, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := readHistory(t, file)
 	markers := 0
 	for _, e := range h.Events {
 		if m := e.GetMarkerRecordedEventAttributes(); m != nil && m.MarkerName == "Version" {
@@ -126,15 +131,11 @@ func replayToldVersion(t *testing.T, file string, ring *codec.Keyring) {
 		t.Fatalf("input already says version %d", in.Version)
 	}
 	in.Version = 3 // notifyVersion, as Open tells a case now
+	var err error
 	if start.Input, err = dc.ToPayloads(in); err != nil {
 		t.Fatal(err)
 	}
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replayer.RegisterWorkflow(workflows.Case)
-	if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
+	if err := replayHistory(h, dc); err != nil {
 		t.Fatalf("replay with the version in the input: %v", err)
 	}
 }
