@@ -131,17 +131,7 @@ func errRole() error {
 // readCase reads a case the caller may see; a case outside the caller's
 // region is answered exactly like a missing one.
 func (s *Server) readCase(ctx context.Context, p auth.Principal, id string) (household.Case, error) {
-	if len(id) > 64 {
-		return household.Case{}, newProblem(household.CodeNotFound, "no such case")
-	}
-	cs, err := s.store.Case(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !mayRead(p, cs)) {
-		return household.Case{}, newProblem(household.CodeNotFound, "no such case")
-	}
-	if err != nil {
-		return household.Case{}, fmt.Errorf("load case: %w", err)
-	}
-	return cs, nil
+	return readScoped(ctx, id, s.store.Case, func(cs household.Case) bool { return mayRead(p, cs) }, "load case")
 }
 
 // readSummary is readCase for an action, from the case's summary: the
@@ -149,17 +139,26 @@ func (s *Server) readCase(ctx context.Context, p auth.Principal, id string) (hou
 // checks first (who may see the case, its KK, whether it is open) in a
 // tenth of the bytes.
 func (s *Server) readSummary(ctx context.Context, p auth.Principal, id string) (store.Summary, error) {
+	return readScoped(ctx, id, s.store.Summary, func(sum store.Summary) bool {
+		return maySee(p, sum.VillageCode, slices.Contains(sum.Agencies, p.Agency))
+	}, "load case summary")
+}
+
+// readScoped loads what id names with load and answers not found, alike,
+// for a missing one and one the caller may not see.
+func readScoped[T any](ctx context.Context, id string, load func(context.Context, string) (T, error), may func(T) bool, what string) (T, error) {
+	var none T
 	if len(id) > 64 {
-		return store.Summary{}, newProblem(household.CodeNotFound, "no such case")
+		return none, newProblem(household.CodeNotFound, "no such case")
 	}
-	sum, err := s.store.Summary(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !maySee(p, sum.VillageCode, slices.Contains(sum.Agencies, p.Agency))) {
-		return store.Summary{}, newProblem(household.CodeNotFound, "no such case")
+	v, err := load(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !may(v)) {
+		return none, newProblem(household.CodeNotFound, "no such case")
 	}
 	if err != nil {
-		return store.Summary{}, fmt.Errorf("load case summary: %w", err)
+		return none, fmt.Errorf("%s: %w", what, err)
 	}
-	return sum, nil
+	return v, nil
 }
 
 // maxAuditFilter bounds the query kept with an access record.

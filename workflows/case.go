@@ -62,11 +62,8 @@ type caseWorkflow struct {
 	// writes to the store (people and projection) are local activities,
 	// and one timer waits for the next deadline (see leanVersion).
 	lean bool
-	// notifyInProjection is whether this run began at notifyVersion: the
-	// projection carries the notifications its events raise, and the run
-	// hands its version to the next (CaseInput.Version).
-	notifyInProjection bool
-	// version is changePersonClaims' version: carried in, or asked.
+	// version is changePersonClaims' version: carried in, or asked (see
+	// notifiesInProjection).
 	version     workflow.Version
 	deadline    deadlineTimer
 	fresh       bool
@@ -308,7 +305,6 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	w.version = v
 	w.claims = v >= 1 && w.c.Strict()
 	w.lean = v >= leanVersion
-	w.notifyInProjection = v >= notifyVersion
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -413,7 +409,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 		return *w.c, nil
 	}
 	next := CaseInput{State: w.c}
-	if w.notifyInProjection {
+	if w.notifiesInProjection() {
 		next.Version = w.version
 	}
 	if w.lean || workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
@@ -421,6 +417,11 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	}
 	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, next)
 }
+
+// notifiesInProjection is whether this run is at notifyVersion: the
+// projection carries the notifications its events raise, and the run
+// hands its version to the next (CaseInput.Version).
+func (w *caseWorkflow) notifiesInProjection() bool { return w.version >= notifyVersion }
 
 // changeRememberUpdates names the change that carries the IDs of applied
 // updates into the next run (CaseInput.Applied).
@@ -494,7 +495,7 @@ func (w *caseWorkflow) flush(ctx workflow.Context) error {
 		}
 	}
 	projection := activities.Projection{Case: snapshot, Events: events}
-	if w.notifyInProjection {
+	if w.notifiesInProjection() {
 		projection.Notifications, notes = notes, nil
 	}
 	local := w.lean || workflow.GetVersion(ctx, changeLocalProjection, workflow.DefaultVersion, 1) == 1
