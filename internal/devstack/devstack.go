@@ -155,6 +155,16 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 	if err := sqliteschema.CreateNamespaces(sqlCfg, ns); err != nil {
 		return fmt.Errorf("devstack: namespace: %w", err)
 	}
+	if fresh {
+		// The namespace's columns are known only now, on first creation.
+		used := map[string]bool{}
+		for field := range ns.Detail.Config.CustomSearchAttributeAliases {
+			used[field] = true
+		}
+		if _, err := pruneVisibilityIndexes(context.Background(), visCfg.DatabaseName, used); err != nil {
+			return err
+		}
+	}
 
 	service := func(port, httpPort int) config.Service {
 		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: host, HTTPPort: httpPort}}
@@ -215,6 +225,12 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 		// per case, the SDK backs off on ResourceExhausted until requests
 		// time out.
 		dynamicconfig.WorkflowExecutionMaxInFlightUpdates.Key(): 100,
+		// One matching host needs no task queue partitions: with the
+		// default four, a task and a poll that land on different
+		// partitions meet only after one is forwarded to the root, and a
+		// task backlogged on a partition waits for a poll to land there.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
