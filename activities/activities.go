@@ -6,9 +6,13 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -24,7 +28,9 @@ type CaseStore interface {
 	AppendEvents(ctx context.Context, events []household.Event) error
 }
 
-// Notifier tells a person or office that something needs them.
+// Notifier tells a person or office that something needs them. A
+// notification is named by its case and seq, and may be handed over again
+// (a retried projection): a notifier must deliver it once.
 type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
 }
@@ -47,7 +53,12 @@ type Projection struct {
 
 // Project writes the events, then the snapshot, so that a reader who sees
 // the snapshot also finds its timeline, then hands the notifications to
-// the notifier. A retry writes all of it again; each step is idempotent.
+// the notifier. A retry writes all of it again: the store's writes are
+// idempotent, and a notifier must be idempotent per case and seq (see
+// Notifier). A notifier that fails for good (a non-retryable error, say a
+// gateway refusing a message) is logged and passed over: a notification
+// must not stop the case, whose projection is written by then; one that
+// may recover is retried with the projection.
 func (a *Activities) Project(ctx context.Context, p Projection) error {
 	if len(p.Events) > 0 {
 		if err := a.Store.AppendEvents(ctx, p.Events); err != nil {
@@ -58,7 +69,15 @@ func (a *Activities) Project(ctx context.Context, p Projection) error {
 		return fmt.Errorf("project case %s v%d: %w", p.Case.ID, p.Case.Version, err)
 	}
 	for _, n := range p.Notifications {
-		if err := a.Notify(ctx, n); err != nil {
+		err := a.Notify(ctx, n)
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.NonRetryable() {
+			if activity.IsActivity(ctx) {
+				activity.GetLogger(ctx).Warn("notification refused", "case", n.CaseID, "seq", n.Seq, "to", n.To, "error", err)
+			}
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -103,7 +122,9 @@ func (ns Notifiers) Notify(ctx context.Context, n Notification) error {
 }
 
 // LogNotifier writes notifications to a structured log; the channel a
-// Dinsos office uses (SMS, WhatsApp gateway, e-mail) plugs in here.
+// Dinsos office uses (SMS, WhatsApp gateway, e-mail) plugs in here, and
+// must send a case and seq once. The log itself may repeat a line when a
+// projection is retried.
 type LogNotifier struct{ Logger *slog.Logger }
 
 var _ Notifier = LogNotifier{}

@@ -514,11 +514,26 @@ func (s *Store) RepairOlder(ctx context.Context, c household.Case) (bool, error)
 			return false, fmt.Errorf("store: repair missing case: %w", err)
 		}
 	}
-	sum := newSummary(c)
-	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, sum, options.Replace().SetUpsert(true)); err != nil {
-		return false, fmt.Errorf("store: repair case summary: %w", err)
+	return true, s.repairSummary(ctx, newSummary(c))
+}
+
+// repairSummary writes the summary of a repaired snapshot where the stored
+// one is missing or not newer, in one conditional write, and publishes it.
+// A repair runs beside the live projection: written blindly, a summary
+// older than the snapshot would let a late SaveCase of that older version
+// pass its check (SaveCase reads the version in the summary) and put the
+// older snapshot back. The filter beyond _id makes FerretDB scan the
+// summaries; repairs are rare.
+func (s *Store) repairSummary(ctx context.Context, sum Summary) error {
+	notNewer := bson.D{{Key: "_id", Value: sum.ID}, {Key: "version", Value: bson.D{{Key: "$lte", Value: sum.Version}}}}
+	_, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, notNewer, sum, options.Replace().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		return nil // a newer summary is stored: the live projection went on
 	}
-	return true, s.publish(ctx, sum)
+	if err != nil {
+		return fmt.Errorf("store: repair case summary: %w", err)
+	}
+	return s.publish(ctx, sum)
 }
 
 // RepairCase rewrites the snapshot and summary of c only where the stored
@@ -533,11 +548,7 @@ func (s *Store) RepairCase(ctx context.Context, c household.Case) (bool, error) 
 	if res.MatchedCount == 0 {
 		return false, nil
 	}
-	sum := newSummary(c)
-	if _, err := s.db.Collection(CaseSummaries).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, sum, options.Replace().SetUpsert(true)); err != nil {
-		return false, fmt.Errorf("store: repair case summary: %w", err)
-	}
-	return true, s.publish(ctx, sum)
+	return true, s.repairSummary(ctx, newSummary(c))
 }
 
 // Normalize returns c as it reads back from the store (times in UTC at

@@ -372,3 +372,51 @@ func TestRepairOlderNeverPutsBackAnOlderSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairLeavesANewerSummary stages a repair beside a live projection
+// that has written its summary and not yet its snapshot: the repair of the
+// snapshot must not put the summary back, or a late projection of the
+// older version would pass SaveCase's check, which reads the summary.
+func TestRepairLeavesANewerSummary(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	b := open(t, "racing", senyiur, t0)
+	v1 := *b.c
+	b.surveyed(600_000)
+	v2 := *b.c
+	tests := []struct {
+		name   string
+		stored bool // the snapshot at v1 is stored
+		repair func(household.Case) (bool, error)
+	}{
+		{"RepairCase at the snapshot's version", true, func(c household.Case) (bool, error) { return st.RepairCase(ctx, c) }},
+		{"RepairOlder of a missing snapshot", false, func(c household.Case) (bool, error) { return st.RepairOlder(ctx, c) }},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old, live := v1, v2
+			old.ID, live.ID = fmt.Sprintf("racing-%d", i), fmt.Sprintf("racing-%d", i)
+			if tt.stored {
+				if err := st.SaveCase(ctx, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := st.WriteSummary(ctx, live); err != nil {
+				t.Fatal(err)
+			}
+			if wrote, err := tt.repair(old); err != nil || !wrote {
+				t.Fatalf("repair = %t, %v; want the snapshot written", wrote, err)
+			}
+			if sum, err := st.Summary(ctx, old.ID); err != nil || sum.Version != live.Version {
+				t.Fatalf("summary v%d (%v) after the repair, want v%d", sum.Version, err, live.Version)
+			}
+			// The late projection of the older version changes nothing.
+			if err := st.SaveCase(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			if sum, err := st.Summary(ctx, old.ID); err != nil || sum.Version != live.Version {
+				t.Errorf("summary v%d (%v) after a late SaveCase, want v%d", sum.Version, err, live.Version)
+			}
+		})
+	}
+}
