@@ -63,7 +63,7 @@ type caseWorkflow struct {
 	// and one timer waits for the next deadline (see leanVersion).
 	lean bool
 	// version is changePersonClaims' version: carried in, or asked (see
-	// notifiesInProjection).
+	// run).
 	version     workflow.Version
 	deadline    deadlineTimer
 	fresh       bool
@@ -297,7 +297,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	// replay records nothing; where no marker is, it answers DefaultVersion.
 	v := w.version
 	if v == 0 || workflow.IsReplaying(ctx) {
-		asked := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, notifyVersion)
+		asked := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, caseVersion)
 		if v == 0 || asked != workflow.DefaultVersion {
 			v = asked
 		}
@@ -409,7 +409,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 		return *w.c, nil
 	}
 	next := CaseInput{State: w.c}
-	if w.notifiesInProjection() {
+	if w.version == caseVersion {
 		next.Version = w.version
 	}
 	if w.lean || workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
@@ -418,9 +418,8 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, next)
 }
 
-// notifiesInProjection is whether this run is at notifyVersion: the
-// projection carries the notifications its events raise, and the run
-// hands its version to the next (CaseInput.Version).
+// notifiesInProjection is whether this run is at notifyVersion or later:
+// the projection carries the notifications its events raise.
 func (w *caseWorkflow) notifiesInProjection() bool { return w.version >= notifyVersion }
 
 // changeRememberUpdates names the change that carries the IDs of applied

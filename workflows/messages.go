@@ -89,10 +89,10 @@ type CaseInput struct {
 	// this run is answered, not applied again.
 	Applied []string `json:"applied,omitempty"`
 	// Version is the version of changePersonClaims the case runs at: Open
-	// sets it, runs since notifyVersion carry it on, and a run that finds
-	// it here does not ask workflow.GetVersion, which records a marker and
-	// upserts TemporalChangeVersion (a write to the visibility store) in
-	// every run that asks. Zero: ask.
+	// sets it (caseVersion), a run at caseVersion carries it on, and a run
+	// that finds it here does not ask workflow.GetVersion, which records a
+	// marker and upserts TemporalChangeVersion (a write to the visibility
+	// store) in every run that asks. Zero: ask.
 	Version workflow.Version `json:"version,omitempty"`
 }
 

@@ -37,6 +37,13 @@ const leanVersion workflow.Version = 2
 // caseWorkflow.run for the runs an older worker began).
 const notifyVersion workflow.Version = 3
 
+// caseVersion is the newest version of changePersonClaims: the most a run
+// asks GetVersion for, what Open tells a new case (CaseInput.Version), and
+// the only version a run hands on when it continues as new. A case at an
+// older version asks again at its next run, so that a change after
+// notifyVersion reaches running cases too.
+const caseVersion = notifyVersion
+
 // SignalDuplicate carries a DuplicateNotice from another case.
 const SignalDuplicate = "duplicate"
 

@@ -23,7 +23,7 @@ func Open(ctx context.Context, c client.Client, in CaseInput) (OpenResult, error
 		return OpenResult{}, err
 	}
 	if in.Version == 0 {
-		in.Version = notifyVersion // see caseWorkflow.run
+		in.Version = caseVersion // see caseWorkflow.run
 	}
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       WorkflowID(in.Open.KK),
