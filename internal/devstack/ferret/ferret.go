@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,9 +35,19 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// ClientConns is how many connections a client of the URI opens at most
+// (maxPoolSize). FerretDB gives each its own SQLite connection, and SQLite
+// lets one of them write at a time: the others sleep in its busy handler,
+// 1, 2, 5, then 10 ms and more, before they try again, while the CPU waits
+// with them. Two connections, one writing while the other reads or waits
+// its turn in the client, imported 4,000 rows at 79 cases/s where the
+// driver's default of 100 gave 64 (one gave 74).
+const ClientConns = 2
+
 // Server is a running FerretDB.
 type Server struct {
-	// URI is a mongodb:// URI for the server, with the port it listens on.
+	// URI is a mongodb:// URI for the server, with the port it listens on
+	// and ClientConns.
 	URI string
 
 	dir  string
@@ -78,8 +89,15 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ferret: %w", err)
 	}
+	uri, err := url.Parse(f.MongoDBURI())
+	if err != nil {
+		return nil, fmt.Errorf("ferret: uri: %w", err)
+	}
+	q := uri.Query()
+	q.Set("maxPoolSize", strconv.Itoa(ClientConns))
+	uri.RawQuery = q.Encode()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{URI: f.MongoDBURI(), dir: dir, stop: cancel, done: make(chan struct{})}
+	s := &Server{URI: uri.String(), dir: dir, stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		_ = f.Run(ctx)
