@@ -98,14 +98,32 @@ func replayHistory(h *historypb.History, dc converter.DataConverter) error {
 // is told its version (CaseInput.Version) and asks no GetVersion. In a
 // deployment midway, a worker from before may run such a case first: it
 // ignores the field, asks, and records a marker. A newer worker replaying
-// that run must take it as recorded. Recorded runs of lifecycle-v3 (lean,
-// version 2) and lifecycle-v4 are given a Version in their input here and
-// replayed.
+// that run must take it as recorded. Recorded runs are given a Version in
+// their input here and replayed. Only deadline-v3 can tell the versions
+// apart: a lean run (version 2) recorded by a worker from before
+// notifyVersion, whose case missed its deadline before its survey and
+// notified its reminder and escalation with a Notify activity each; read
+// as version 3 it would carry them in the projection instead, and the
+// replay fails (it does when the marker is not read on replay). The
+// lifecycle sets have no deadline and replay alike at either version.
+// Record deadline-v3 anew only from a worker of before notifyVersion.
 func TestReplayOfARunAnOlderWorkerBegan(t *testing.T) {
-	for _, tag := range []string{"lifecycle-v3", "lifecycle-v4"} {
-		ring := readKeyring(t, filepath.Join("testdata", tag+".key"))
-		for _, run := range []string{"run1", "run2"} {
-			t.Run(tag+"-"+run, func(t *testing.T) { replayToldVersion(t, filepath.Join("testdata", tag+"-"+run+".json"), ring) })
+	sets := []struct {
+		tag  string
+		runs []string
+	}{
+		{"deadline-v3", []string{"run1"}},
+		{"lifecycle-v3", []string{"run1", "run2"}},
+		{"lifecycle-v4", []string{"run1", "run2"}},
+	}
+	for _, set := range sets {
+		ring := readKeyring(t, filepath.Join("testdata", set.tag+".key"))
+		for _, run := range set.runs {
+			file := filepath.Join("testdata", set.tag+"-"+run+".json")
+			t.Run(set.tag+"-"+run, func(t *testing.T) {
+				replay(t, file, ring)
+				replayToldVersion(t, file, ring)
+			})
 		}
 	}
 }
