@@ -157,11 +157,7 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 	}
 	if fresh {
 		// The namespace's columns are known only now, on first creation.
-		used := map[string]bool{}
-		for field := range ns.Detail.Config.CustomSearchAttributeAliases {
-			used[field] = true
-		}
-		if _, err := pruneVisibilityIndexes(context.Background(), visCfg.DatabaseName, used); err != nil {
+		if _, err := pruneVisibilityIndexes(context.Background(), visCfg.DatabaseName, ns.Detail.Config.CustomSearchAttributeAliases); err != nil {
 			return err
 		}
 	}

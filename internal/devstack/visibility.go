@@ -10,8 +10,8 @@ import (
 
 // pruneVisibilityIndexes drops, from a visibility database just set up, the
 // indexes of search-attribute columns no query of this stack can use: the
-// pre-allocated custom columns the namespace did not map (used keeps the
-// mapped ones) and the columns reserved for CHASM archetypes, which no
+// pre-allocated custom columns the namespace did not map (aliases, by
+// column, are the mapped ones) and the columns reserved for CHASM archetypes, which no
 // service here runs.
 //
 // Temporal's SQLite schema indexes each of them, about 30 of its 60
@@ -19,7 +19,7 @@ import (
 // each upsert of a case's stage) updates every index, even for a NULL.
 // Dropping an index never changes an answer: a filter on such a column
 // would scan instead.
-func pruneVisibilityIndexes(ctx context.Context, path string, used map[string]bool) (int, error) {
+func pruneVisibilityIndexes(ctx context.Context, path string, aliases map[string]string) (int, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=rw&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return 0, fmt.Errorf("devstack: visibility indexes: %w", err)
@@ -40,7 +40,8 @@ func pruneVisibilityIndexes(ctx context.Context, path string, used map[string]bo
 			return 0, fmt.Errorf("devstack: visibility indexes: %w", err)
 		}
 		_, preallocated := custom[column]
-		if (preallocated && !used[column]) || sadefs.IsChasmSearchAttribute(column) {
+		_, mapped := aliases[column]
+		if (preallocated && !mapped) || sadefs.IsChasmSearchAttribute(column) {
 			drop = append(drop, index)
 		}
 	}

@@ -42,7 +42,7 @@ func TestPruneVisibilityIndexesKeepsTheMappedAndTheSystemOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := visibilityIndexes(t, path)
-	dropped, err := pruneVisibilityIndexes(context.Background(), path, map[string]bool{"Keyword03": true, "Bool01": true})
+	dropped, err := pruneVisibilityIndexes(context.Background(), path, map[string]string{"Keyword03": "TuntasStage", "Bool01": "TuntasEscalated"})
 	if err != nil {
 		t.Fatal(err)
 	}
