@@ -27,11 +27,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 2000, "synthetic households")
 	concurrency := fs.Int("concurrency", 16, "simulated people working at once")
-	rate := fs.Float64("import-rate", 50, "cases the import starts per second at most")
+	// The floor starts its workflows as fast as its concurrency allows; the
+	// import does the same unless asked to keep a pace.
+	rate := fs.Float64("import-rate", 0, "cases the import starts per second at most (0: as fast as --concurrency starts them, as the floor does)")
 	dayLength := fs.Duration("day-length", 5*time.Second, "length of a deadline day: stage timers and the 21-day gap between counted visits are real, shortened by this")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic households")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and API share the process)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the Tuntas phases (server, worker and API share the process) to this file, and of the engine floor to this file + \".floor\"")
 	dir := fs.String("data", "", "data directory (default: a fresh temporary one, removed after)")
 	writeCSV := fs.String("write-csv", "", "only write the n synthetic households as a CSV household list to this file, and stop")
 	badEvery := fs.Int("bad-every", 0, "with --write-csv: spoil every k-th row (33 gives 3% bad rows)")
@@ -61,14 +63,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "engine floor: %d bare workflows on a fresh server of their own…\n", *n)
 		gap := time.Duration(deadlines.VisitGapDays) * deadlines.DayLength
 		var err error
-		if floor, err = floorOnFreshServer(ctx, *n, *concurrency, gap, stderr); err != nil {
+		if floor, err = floorOnFreshServer(ctx, *n, *concurrency, gap, floorProfile(*cpuProfile), stderr); err != nil {
 			return fmt.Errorf("engine floor: %w", err)
 		}
 	}
 	d, err := startDev(ctx, devConfig{DataDir: *dir, HTTPAddr: "127.0.0.1:0", Deadlines: deadlines,
 		// Errors reach stderr: a bench that fails says why.
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-		Pace:   importPace{Rate: *rate, Concurrency: defaultImportConcurrency},
+		Pace:   importPace{Rate: *rate, Concurrency: *concurrency},
 		// The simulated people share a few tokens and the reads are sampled
 		// as fast as the API answers: the bench measures the system, not the
 		// per-person limit.
@@ -101,6 +103,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	rep.ImportRate = *rate
 	rep.Versions = map[string]string{"temporalServer": headers.ServerVersion, "temporalSDK": temporal.SDKVersion, "mongodb": mongo, "ferretdbModule": moduleVersion("github.com/FerretDB/FerretDB")}
 	if rep.Seeded > 0 {
 		printSeeded(stdout, rep)
@@ -118,7 +121,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // floorOnFreshServer runs the engine floor on a dev stack of its own in a
 // fresh temporary directory, then removes it.
-func floorOnFreshServer(ctx context.Context, n, concurrency int, gap time.Duration, stderr io.Writer) (bench.PhaseReport, error) {
+func floorOnFreshServer(ctx context.Context, n, concurrency int, gap time.Duration, profile string, stderr io.Writer) (bench.PhaseReport, error) {
 	dir, err := os.MkdirTemp("", "tuntas-floor-")
 	if err != nil {
 		return bench.PhaseReport{}, err
@@ -135,7 +138,21 @@ func floorOnFreshServer(ctx context.Context, n, concurrency int, gap time.Durati
 		return bench.PhaseReport{}, fmt.Errorf("floor worker: %w", err)
 	}
 	defer w.Stop()
+	stopProfile, err := profileCPU(profile)
+	if err != nil {
+		return bench.PhaseReport{}, err
+	}
+	defer stopProfile()
 	return bench.Floor(ctx, d.Client, n, concurrency, gap)
+}
+
+// floorProfile is where the floor's CPU profile goes: beside the Tuntas
+// one, or nowhere.
+func floorProfile(tuntas string) string {
+	if tuntas == "" {
+		return ""
+	}
+	return tuntas + ".floor"
 }
 
 // writeHouseholds writes a synthetic household list for `tuntas import`.
@@ -169,8 +186,12 @@ func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
 	if r.Regencies {
 		where = "every regency of the province"
 	}
-	fmt.Fprintf(w, "Tuntas bench: %d households of %s, %d people at once, import paced at %.0f/s, deadline day %v (%d CPUs, %s, GOGC %d)\n",
-		r.N, where, r.Concurrency, rate, day, r.CPUs, r.GoVersion, r.GCPercent)
+	pace := "import unpaced"
+	if rate > 0 {
+		pace = fmt.Sprintf("import paced at %.0f/s", rate)
+	}
+	fmt.Fprintf(w, "Tuntas bench: %d households of %s, %d people at once, %s, deadline day %v (%d CPUs, %s, GOGC %d)\n",
+		r.N, where, r.Concurrency, pace, day, r.CPUs, r.GoVersion, r.GCPercent)
 	fmt.Fprintf(w, "  versions     Temporal server %s, SDK %s, %s, FerretDB module %s\n", r.Versions["temporalServer"], r.Versions["temporalSDK"], r.Versions["mongodb"], r.Versions["ferretdbModule"])
 	fmt.Fprintf(w, "  mix          %v\n", r.Mix)
 	fmt.Fprintf(w, "  import       %7.1f s  %7.1f cases/s\n", r.Import.Seconds, r.Import.CasesPerSec)
@@ -182,6 +203,7 @@ func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
 	}
 	fmt.Fprintf(w, "  engine floor %7.1f s  %7.1f cases/s   Tuntas/floor = %.2f (floor %s)\n", r.Floor.Seconds, r.Floor.CasesPerSec, r.FloorRatio, where)
 	fmt.Fprintf(w, "  errors       %d\n  outcomes     %v\n", r.Errors, r.Outcomes)
+	fmt.Fprintf(w, "  deadlines    %d cases escalated by their deadline rule before the people were through with them\n", r.AutoEscalated)
 	fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
 	printLatencies(w, "API action", r.Actions)
 	printLatencies(w, "read at final count", r.Reads)

@@ -17,8 +17,9 @@ import (
 // every figure. The figures themselves are for notes, not assertions.
 func TestBenchHarnessRunsSmall(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
+	profile := filepath.Join(t.TempDir(), "cpu.prof")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"bench", "--n", "20", "--concurrency", "4", "--day-length", "500ms", "--json", out, "--data", t.TempDir()}, &stdout, &stderr)
+	err := run(context.Background(), []string{"bench", "--n", "20", "--concurrency", "4", "--day-length", "500ms", "--json", out, "--cpuprofile", profile, "--data", t.TempDir()}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
@@ -39,7 +40,13 @@ func TestBenchHarnessRunsSmall(t *testing.T) {
 	if rep.Floor.CasesPerSec <= 0 || rep.Actions["survey"].Count != 20 || rep.Reads["GET /v1/dashboard"].Count == 0 || rep.PeakRSSMiB <= 0 {
 		t.Fatalf("bench report lacks figures: %+v", rep)
 	}
-	for _, want := range []string{"engine floor", "Tuntas/floor", "peak RSS", "GET /v1/cases/{id}", "Temporal server 1.32.1"} {
+	// Each phase has a profile of its own, so the two can be compared.
+	for _, f := range []string{profile, profile + ".floor"} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("CPU profile %s: %v, want one written", filepath.Base(f), err)
+		}
+	}
+	for _, want := range []string{"engine floor", "Tuntas/floor", "import unpaced", "peak RSS", "GET /v1/cases/{id}", "Temporal server 1.32.1"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("printed report lacks %q", want)
 		}

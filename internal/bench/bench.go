@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,16 +63,22 @@ type Report struct {
 	Regencies   bool           `json:"regencies,omitempty"`
 	Mix         map[string]int `json:"mix"`
 	Import      PhaseReport    `json:"import"`
-	Lifecycle   PhaseReport    `json:"lifecycle"`
-	EndToEnd    PhaseReport    `json:"endToEnd"`
-	Floor       PhaseReport    `json:"engineFloor"`
-	FloorRatio  float64        `json:"tuntasToFloorRatio"`
+	// ImportRate is the pace the import kept, cases a second; 0: none.
+	ImportRate float64     `json:"importRate"`
+	Lifecycle  PhaseReport `json:"lifecycle"`
+	EndToEnd   PhaseReport `json:"endToEnd"`
+	Floor      PhaseReport `json:"engineFloor"`
+	FloorRatio float64     `json:"tuntasToFloorRatio"`
 	// FloorOnFreshServer says the floor ran on a fresh server of its own,
 	// not on the lifecycle's after it.
 	FloorOnFreshServer bool               `json:"floorOnFreshServer"`
 	Actions            map[string]Latency `json:"actions"`
 	Reads              map[string]Latency `json:"reads"`
 	Errors             int64              `json:"errors"`
+	// AutoEscalated counts the cases the deadline rule escalated (a stage
+	// twice past its deadline) before the people were through with them:
+	// the deadline work a slower run does more of (see Run).
+	AutoEscalated int64 `json:"autoEscalated"`
 	// ErrorSamples are the first errors, to tell what went wrong.
 	ErrorSamples []string          `json:"errorSamples,omitempty"`
 	Outcomes     map[string]int64  `json:"outcomes"`
@@ -106,6 +113,9 @@ func phase(n int, d time.Duration) PhaseReport {
 
 // Run imports N synthetic households, drives each through its lifecycle
 // over HTTP, runs the engine floor, and measures reads at the final count.
+// With days shortened, a case waiting in the queue for its people passes
+// its deadlines and is reminded, then escalated, by the case itself: a
+// slower run does more of that work (Report.AutoEscalated).
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
@@ -137,6 +147,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.EndToEnd = phase(cfg.N, importTime+lifeTime)
 	rep.Actions = d.rec.summary()
 	rep.Errors = d.errors.Load()
+	rep.AutoEscalated = d.autoEscalated.Load()
 	rep.ErrorSamples = d.samples
 
 	rep.Floor, rep.FloorOnFreshServer = cfg.Floor, true
@@ -168,6 +179,8 @@ type driver struct {
 	http   *http.Client
 	errors atomic.Int64
 	niks   NIKs
+	// autoEscalated counts cases the deadline rule escalated.
+	autoEscalated atomic.Int64
 
 	mu      sync.Mutex
 	tokens  map[string]string
@@ -366,8 +379,9 @@ func (d *driver) drive(ctx context.Context, c caseRef, p Plan) (time.Time, error
 	members := d.niks.Members(region.Ancestor(c.Village, region.District), 3)
 	escalation := ""
 	var after struct {
-		EscalationID         string    `json:"escalationId"`
-		NextCountableVisitAt time.Time `json:"nextCountableVisitAt"`
+		EscalationID         string                 `json:"escalationId"`
+		NextCountableVisitAt time.Time              `json:"nextCountableVisitAt"`
+		Escalations          []household.Escalation `json:"escalations"`
 	}
 	for _, s := range Lifecycle(p, c.Village, members, today) {
 		b, _ := json.Marshal(s.Body)
@@ -378,6 +392,9 @@ func (d *driver) drive(ctx context.Context, c caseRef, p Plan) (time.Time, error
 		if s.Name == "escalation" {
 			escalation = after.EscalationID
 		}
+	}
+	if slices.ContainsFunc(after.Escalations, func(e household.Escalation) bool { return e.By == household.System.Sub }) {
+		d.autoEscalated.Add(1)
 	}
 	if p.Kind == KindExcluded {
 		return time.Time{}, nil
