@@ -50,6 +50,11 @@ var (
 // is worth at most a working day, since nothing revokes one.
 const MaxTokenLifetime = 12 * time.Hour
 
+// ClockSkew is how far the clock of whoever minted an HS256 token (`tuntas
+// token` on another host, another API process) may run ahead of this one's:
+// iat and nbf may lie that far in the future, exp that far in the past.
+const ClockSkew = time.Minute
+
 // Verifier turns a bearer token into the principal it authenticates. The
 // API depends on this, not on how tokens are signed: HS256 by an Issuer in
 // development, a provider's keys (OIDCVerifier) in production.
@@ -117,22 +122,28 @@ func (i *Issuer) Issue(p Principal, ttl time.Duration, now time.Time) (string, e
 	return s, nil
 }
 
-// Verify checks a token's signature, algorithm, expiry and lifetime and
-// returns its principal.
+// Verify checks a token's signature, algorithm, expiry, issue and
+// not-before times and lifetime and returns its principal. An iat in the
+// future is refused: otherwise exp-iat within the cap would let a token
+// minted with iat a year ahead live a year.
 func (i *Issuer) Verify(token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, ErrMissing
 	}
 	var c Claims
+	now := time.Now()
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return i.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(ClockSkew),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 		jwt.WithIssuer("tuntas"),
 	)
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if err := checkLifetime(c.IssuedAt, c.ExpiresAt, time.Now(), 0); err != nil {
+	if err := checkLifetime(c.IssuedAt, c.ExpiresAt, now, ClockSkew); err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	p := Principal{Sub: c.Subject, Role: c.Role, Region: c.Region, Agency: c.Agency}
@@ -152,18 +163,17 @@ func (v issuerVerifier) Verify(_ context.Context, token string) (Principal, erro
 	return v.i.Verify(token)
 }
 
-// checkLifetime refuses a token meant to live longer than MaxTokenLifetime:
-// exp-iat when the token says when it was issued, otherwise how far exp lies
-// beyond now (give or take leeway for the issuer's clock).
+// checkLifetime refuses a token meant to live longer than MaxTokenLifetime,
+// measured both from iat, when the token says when it was issued, and from
+// now (give or take leeway for the issuer's clock): the first catches a
+// long-lived token as soon as it is shown, the second a token whose iat is
+// not to be trusted.
 func checkLifetime(iat, exp *jwt.NumericDate, now time.Time, leeway time.Duration) error {
 	if exp == nil {
 		return fmt.Errorf("%w: exp", jwt.ErrTokenRequiredClaimMissing)
 	}
-	if iat != nil {
-		if exp.Sub(iat.Time) > MaxTokenLifetime {
-			return fmt.Errorf("%w: issued for %s", ErrLifetime, exp.Sub(iat.Time))
-		}
-		return nil
+	if iat != nil && exp.Sub(iat.Time) > MaxTokenLifetime {
+		return fmt.Errorf("%w: issued for %s", ErrLifetime, exp.Sub(iat.Time))
 	}
 	if exp.Sub(now) > MaxTokenLifetime+leeway {
 		return fmt.Errorf("%w: expires in %s", ErrLifetime, exp.Sub(now).Round(time.Second))

@@ -134,3 +134,48 @@ func TestIssuerServesAsAVerifier(t *testing.T) {
 		t.Fatalf("empty token: %v", err)
 	}
 }
+
+func TestIssuerRefusesTokensIssuedOrValidOnlyInTheFuture(t *testing.T) {
+	const secret = "ssssssssssssssssssssssssssssssss"
+	i := issuer(t, secret)
+	at := func(d time.Duration) *jwt.NumericDate { return jwt.NewNumericDate(time.Now().Add(d)) }
+	const year = 365 * 24 * time.Hour
+	tests := []struct {
+		name          string
+		iat, nbf, exp *jwt.NumericDate
+		wantErr       error // nil: accepted
+	}{
+		{name: "issued now", iat: at(0), exp: at(time.Hour)},
+		{name: "issued a year ahead for 11 hours", iat: at(year), exp: at(year + 11*time.Hour), wantErr: jwt.ErrTokenUsedBeforeIssued},
+		{name: "issued two minutes ahead", iat: at(2 * time.Minute), exp: at(time.Hour), wantErr: jwt.ErrTokenUsedBeforeIssued},
+		{name: "issued within the clock skew ahead", iat: at(30 * time.Second), exp: at(time.Hour)},
+		{name: "valid from an hour ahead", iat: at(0), nbf: at(time.Hour), exp: at(2 * time.Hour), wantErr: jwt.ErrTokenNotValidYet},
+		{name: "valid from within the clock skew ahead", iat: at(0), nbf: at(30 * time.Second), exp: at(time.Hour)},
+		{name: "valid from a year ahead, no iat", nbf: at(year), exp: at(year + time.Hour), wantErr: jwt.ErrTokenNotValidYet},
+		{name: "no iat, expiring in 13 hours", exp: at(13 * time.Hour), wantErr: auth.ErrLifetime},
+		{name: "issued 2 hours ago for 13 hours", iat: at(-2 * time.Hour), exp: at(11 * time.Hour), wantErr: auth.ErrLifetime},
+		{name: "issued within the skew ahead for 12 hours", iat: at(30 * time.Second), exp: at(30*time.Second + auth.MaxTokenLifetime)},
+		{name: "expired beyond the clock skew", iat: at(-time.Hour), exp: at(-2 * time.Minute), wantErr: jwt.ErrTokenExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, auth.Claims{
+				Role: household.RoleCaseworker, Region: "64.08.01",
+				RegisteredClaims: jwt.RegisteredClaims{Subject: "ani", Issuer: "tuntas", IssuedAt: tt.iat, NotBefore: tt.nbf, ExpiresAt: tt.exp},
+			}).SignedString([]byte(secret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = i.Verify(tok)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || !errors.Is(err, auth.ErrInvalid) {
+				t.Fatalf("Verify error %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
