@@ -34,6 +34,11 @@ var updateRetries = []time.Duration{50 * time.Millisecond, 200 * time.Millisecon
 // callUpdate runs one update of a case and returns the case after it,
 // sending it again while it reaches a run that is ending.
 func (s *Server) callUpdate(ctx context.Context, opts client.UpdateWorkflowOptions) (household.Case, error) {
+	leave, err := s.updates.enter(ctx, opts.WorkflowID)
+	if err != nil {
+		return household.Case{}, err
+	}
+	defer leave()
 	for attempt := 0; ; attempt++ {
 		var out household.Case
 		h, err := s.temporal.UpdateWorkflow(ctx, opts)

@@ -80,11 +80,25 @@ func (s *Server) open(ctx context.Context, p auth.Principal, req OpenRequest, up
 	if requestID == "" {
 		requestID = newRequestID()
 	}
+	// The open is an update of the card's case, paced like the others.
+	leave, err := s.updates.enter(ctx, workflows.WorkflowID(req.KK))
+	if err != nil {
+		return workflows.OpenResult{}, temporalProblem(err)
+	}
+	defer leave()
 	out, err := workflows.Open(ctx, s.temporal, workflows.CaseInput{
 		Open:  req.input(),
 		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: requestID,
 	})
-	if err != nil {
+	var halted *workflows.HaltedError
+	switch {
+	case errors.As(err, &halted):
+		// Named only to a caller who may see it, like an open case.
+		if sum, serr := s.store.Summary(ctx, halted.CaseID); serr == nil && p.Sees(sum.VillageCode) {
+			return workflows.OpenResult{}, errHalted(halted.CaseID)
+		}
+		return workflows.OpenResult{}, newProblem(household.CodeConflict, "this family card's last case ended abnormally; an administrator must look at it before it is opened again")
+	case err != nil:
 		return workflows.OpenResult{}, temporalProblem(err)
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -43,7 +44,7 @@ func decodeProblem(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooLong):
-		return newProblem(codeTooLarge, "the body is larger than 1 MiB")
+		return newProblem(codeTooLarge, fmt.Sprintf("the body is larger than %d KiB", maxBody>>10))
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return newProblem(codeBadRequest, "the body is not valid JSON")
 	case errors.Is(err, io.EOF):

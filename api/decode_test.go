@@ -64,7 +64,7 @@ func TestOpenCaseRejectsBadRequestsNamingTheField(t *testing.T) {
 		{"blank name", "application/json", strings.Replace(validOpen, `"Siti"`, `"  "`, 1), 422, "headName"},
 		{"NUL in the name", "application/json", strings.Replace(validOpen, `"Siti"`, `"Si\u0000ti"`, 1), 422, "headName"},
 		{"escape sequence in the address", "application/json", strings.Replace(validOpen, `"source"`, `"address":"RT 03 \u001b[2J","source"`, 1), 422, "address"},
-		{"body over 1 MiB", "application/json", `{"address":"` + strings.Repeat("a", maxBody) + `"}`, 413, ""},
+		{"body over 64 KiB", "application/json", `{"address":"` + strings.Repeat("a", maxBody) + `"}`, 413, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

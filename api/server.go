@@ -74,6 +74,8 @@ type Server struct {
 	metrics   *Metrics
 	idem      IdempotencyStore
 	limits    *limiters
+	// updates paces the updates this process sends each case.
+	updates *gate
 	// metricsRoute is whether /metrics is served on the API router.
 	metricsRoute bool
 }
@@ -84,6 +86,7 @@ func New(cfg Config) http.Handler { return NewServer(cfg).Handler() }
 // init completes a Server from cfg with the defaults.
 func (s *Server) init(cfg Config) {
 	s.idem = cfg.Idempotency
+	s.updates = newGate(maxUpdatesInFlight)
 	switch {
 	case cfg.RateLimit == (RateLimit{}):
 		s.limits = newLimiters(DefaultRateLimit)
@@ -108,8 +111,9 @@ func (s *Server) init(cfg Config) {
 	OpenAPI() // a broken document stops the server here, not at its first reader
 }
 
-// maxBody bounds every request body.
-const maxBody = 1 << 20
+// maxBody bounds every request body but an import's: the largest real
+// action, a survey of 30 members, is under 10 KiB of JSON.
+const maxBody = 64 << 10
 
 func (s *Server) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)

@@ -311,6 +311,20 @@ func (s *Server) Act(ctx context.Context, who Caller, id string, act Action, inp
 	if err != nil {
 		return CaseView{}, err
 	}
+	// The domain's checks that need no case run here, before anything
+	// reaches Temporal: a refused update still travels, input and all, in
+	// the worker's answer to its workflow task, and a burst of large ones
+	// would overflow it and end the case (see maxUpdatesInFlight).
+	valid, ok := in.(actionInput)
+	if !ok {
+		return CaseView{}, fmt.Errorf("act: %s input %T does not validate itself", act, in)
+	}
+	if err := valid.Validate(s.now()); err != nil {
+		return CaseView{}, domainProblem(err)
+	}
+	if cs.Status == household.StatusHalted {
+		return CaseView{}, errHalted(cs.ID)
+	}
 	closed := newProblem(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")")
 	if cs.Status != household.StatusOpen && who.UpdateID == "" {
 		return CaseView{}, closed
@@ -342,6 +356,19 @@ func (s *Server) Act(ctx context.Context, who Caller, id string, act Action, inp
 	}
 	return view(p, out, s.now()), nil
 }
+
+// errHalted answers an action on, or an open beside, a case whose workflow
+// ended abnormally.
+func errHalted(id string) error {
+	pe := newProblem(household.CodeConflict, "case "+id+" ended abnormally (its workflow is no longer running); an administrator must look at it before anything more is done for this family card")
+	pe.p.CaseID = id
+	return pe
+}
+
+// actionInput is the input of an action sent as an update: it checks what
+// it carries (text and list lengths, enumerations, dates) on a day, whatever
+// the case.
+type actionInput interface{ Validate(now time.Time) error }
 
 // EscalationRequest raises a case to the regency or the province.
 type EscalationRequest struct {

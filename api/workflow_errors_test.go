@@ -66,7 +66,7 @@ func TestWorkflowAnswersBecomeProblems(t *testing.T) {
 			ht := newHandlerTest(t, openCase("run-1"))
 			ht.temporal.rpcErr, ht.temporal.rejection = tt.rpcErr, tt.rejection
 			rec := ht.do(http.MethodPost, "/v1/cases/run-1/survey", ht.token(household.RoleCaseworker, "64.08.01"),
-				map[string]any{"survey": map[string]any{"members": []any{}}})
+				validSurvey())
 			if rec.Code != tt.status {
 				t.Fatalf("= %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
@@ -103,13 +103,13 @@ func TestActionsAreUpdatesOfTheCasesWorkflow(t *testing.T) {
 		body   any
 		update string
 	}{
-		{"/survey", household.RoleCaseworker, "64.08.01", "", map[string]any{"draft": true}, workflows.UpdateSurvey},
-		{"/village-confirmation", household.RoleVillageOfficer, senyiur, "", map[string]any{"decision": "confirmed"}, workflows.UpdateVillage},
+		{"/survey", household.RoleCaseworker, "64.08.01", "", map[string]any{"draft": true, "survey": validSurvey()["survey"]}, workflows.UpdateSurvey},
+		{"/village-confirmation", household.RoleVillageOfficer, senyiur, "", map[string]any{"decision": "confirmed", "musdesDate": "2026-01-05", "musdesMinutes": "1/MUSDES"}, workflows.UpdateVillage},
 		{"/verification", household.RoleVerifier, "64.08", "", map[string]any{"outcome": "extreme_poor"}, workflows.UpdateVerification},
 		{"/graduation", household.RoleVerifier, "64.08", "", map[string]any{"notes": "n"}, workflows.UpdateGraduate},
-		{"/interventions", household.RoleSupervisor, "64.08", "", map[string]any{"interventions": []any{}}, workflows.UpdateAssign},
+		{"/interventions", household.RoleSupervisor, "64.08", "", map[string]any{"interventions": []any{map[string]any{"program": "pkh", "agency": household.AgencyDinsos}}}, workflows.UpdateAssign},
 		{"/interventions/iv-1/status", household.RoleAgency, "64.08", household.AgencyDinsos, map[string]any{"status": "acknowledged"}, workflows.UpdateIntervention},
-		{"/follow-ups", household.RoleCaseworker, "64.08.01", "", map[string]any{"monthlyExpenditure": 1}, workflows.UpdateFollowUp},
+		{"/follow-ups", household.RoleCaseworker, "64.08.01", "", map[string]any{"visitDate": "2026-01-05", "monthlyExpenditure": 1}, workflows.UpdateFollowUp},
 		{"/escalations/esc-1/resolution", household.RoleProvince, "64", "", map[string]any{"resolution": "done"}, workflows.UpdateResolve},
 		{"/close", household.RoleSupervisor, "64.08", "", map[string]any{"reason": "moved"}, workflows.UpdateClose},
 	}
@@ -272,4 +272,15 @@ func TestAnUpdateThatMeetsAnEndingRunIsSentAgain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validSurvey is a survey body the domain accepts, so that a test of what
+// the workflow answers reaches the workflow.
+func validSurvey() map[string]any {
+	return map[string]any{"survey": map[string]any{
+		"members": []map[string]any{{"nik": "6408014101850001", "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01",
+			"sex": "F", "education": "sd", "occupation": "farmer"}},
+		"monthlyExpenditure": 600000, "monthlyIncome": 600000,
+		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
+	}}
 }

@@ -41,6 +41,9 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer closeAll()
 	}
 	r, err := reconcile.Run(ctx, c, st)
-	fmt.Fprintf(stdout, "checked %d running cases: %d in sync, %d repaired, %d failed\n", r.Checked, r.InSync, r.Repaired, r.Failed)
+	fmt.Fprintf(stdout, "checked %d cases: %d in sync, %d repaired, %d failed, %d found halted\n", r.Checked, r.InSync, r.Repaired, r.Failed, r.Halted)
+	if r.Halted > 0 {
+		fmt.Fprintf(stdout, "halted cases (their workflow ended abnormally) are marked status halted: GET /v1/cases?status=halted lists them\n")
+	}
 	return err
 }

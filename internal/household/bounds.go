@@ -1,5 +1,7 @@
 package household
 
+import "fmt"
+
 // Bounds on what a case may accumulate. A case is one workflow whose state
 // travels in every Temporal payload and whose timeline is one document per
 // event: without bounds, a careless or hostile client could grow a case
@@ -19,6 +21,18 @@ const (
 	// ones included (each program may be assigned again after a decline).
 	MaxInterventions = 3 * 7
 )
+
+// MaxID bounds an ID a request names (an intervention, an escalation, a
+// finding): the case's own are a few characters.
+const MaxID = 64
+
+// validID checks an ID a request names.
+func validID(field, id string) error {
+	if id == "" || len(id) > MaxID {
+		return FieldErrors{{Field: field, Message: fmt.Sprintf("must be 1 to %d characters", MaxID)}}
+	}
+	return nil
+}
 
 // roomFor refuses an action that would record events past the case's
 // bound, leaving room to close it.

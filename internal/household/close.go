@@ -18,6 +18,11 @@ func (c *Case) CheckClose(a Actor, in CloseInput, _ time.Time) error {
 	if c.Status != StatusOpen {
 		return stageErr(c, "closing")
 	}
+	return in.Validate(time.Time{})
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in CloseInput) Validate(time.Time) error {
 	var fe FieldErrors
 	Enum(&fe, "reason", in.Reason, CloseReasons)
 	fe.OptionalNote("notes", in.Notes)

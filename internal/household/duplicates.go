@@ -153,6 +153,9 @@ func (c *Case) CheckDuplicateResolution(a Actor, in DuplicateResolutionInput, _ 
 	if err := c.roomFor("resolving a possible duplicate", 2); err != nil {
 		return err
 	}
+	if err := validID("id", in.ID); err != nil {
+		return err
+	}
 	i := c.duplicate(in.ID)
 	if i < 0 {
 		return Errorf(CodeNotFound, "no possible duplicate %q in this case", in.ID)
@@ -160,6 +163,18 @@ func (c *Case) CheckDuplicateResolution(a Actor, in DuplicateResolutionInput, _ 
 	if !c.Duplicates[i].Open {
 		return Errorf(CodeConflict, "possible duplicate %s is already resolved", in.ID)
 	}
+	return in.fields().Err()
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in DuplicateResolutionInput) Validate(time.Time) error {
+	if err := validID("id", in.ID); err != nil {
+		return err
+	}
+	return in.fields().Err()
+}
+
+func (in DuplicateResolutionInput) fields() FieldErrors {
 	var fe FieldErrors
 	Enum(&fe, "decision", in.Decision, DuplicateDecisions)
 	switch {
@@ -169,7 +184,7 @@ func (c *Case) CheckDuplicateResolution(a Actor, in DuplicateResolutionInput, _ 
 		fe.Add("keep", "is only for a split")
 	}
 	fe.OptionalNote("notes", in.Notes)
-	return fe.Err()
+	return fe
 }
 
 // ResolveDuplicate records the supervisor's decision: a split leaves both

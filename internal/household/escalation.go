@@ -99,6 +99,9 @@ func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
 	if err := c.roomFor("resolving an escalation", 1); err != nil {
 		return err
 	}
+	if err := validID("id", in.ID); err != nil {
+		return err
+	}
 	for _, e := range c.Escalations {
 		if e.ID != in.ID {
 			continue
@@ -109,11 +112,23 @@ func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
 		if a.Role == RoleSupervisor && e.Level == EscalateProvince {
 			return Errorf(CodeForbidden, "a province escalation is answered by the province")
 		}
-		var fe FieldErrors
-		fe.Note("resolution", in.Resolution)
-		return fe.Err()
+		return in.fields().Err()
 	}
 	return Errorf(CodeNotFound, "no escalation %q in this case", in.ID)
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in ResolveInput) Validate(time.Time) error {
+	if err := validID("id", in.ID); err != nil {
+		return err
+	}
+	return in.fields().Err()
+}
+
+func (in ResolveInput) fields() FieldErrors {
+	var fe FieldErrors
+	fe.Note("resolution", in.Resolution)
+	return fe
 }
 
 // ResolveEscalation answers the escalation.

@@ -49,18 +49,42 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 		return err
 	}
 	var fe FieldErrors
-	if d, err := ParseDate(in.VisitDate); err != nil {
-		fe.Add("visitDate", "%v", err)
-	} else if d.After(now) {
-		fe.Add("visitDate", "must not be in the future")
-	} else if c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate {
-		fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
-	} else if since := c.StageSince.Format(time.DateOnly); c.Strict() && in.VisitDate < since {
-		fe.Add("visitDate", "must not be before the case entered follow-up (%s)", since)
+	if in.visitDate(&fe, now) {
+		since := c.StageSince.Format(time.DateOnly)
+		switch {
+		case c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate:
+			fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
+		case c.Strict() && in.VisitDate < since:
+			fe.Add("visitDate", "must not be before the case entered follow-up (%s)", since)
+		}
 	}
+	in.rest(&fe)
+	return fe.Err()
+}
+
+// Validate checks what the input carries on day now, whatever the case.
+func (in FollowUpInput) Validate(now time.Time) error {
+	var fe FieldErrors
+	in.visitDate(&fe, now)
+	in.rest(&fe)
+	return fe.Err()
+}
+
+// visitDate checks the visit's date on day now and says whether it holds.
+func (in FollowUpInput) visitDate(fe *FieldErrors, now time.Time) bool {
+	d, err := ParseDate(in.VisitDate)
+	switch {
+	case err != nil:
+		fe.Add("visitDate", "%v", err)
+	case d.After(now):
+		fe.Add("visitDate", "must not be in the future")
+	}
+	return err == nil && !d.After(now)
+}
+
+func (in FollowUpInput) rest(fe *FieldErrors) {
 	fe.Money("monthlyExpenditure", in.MonthlyExpenditure)
 	fe.OptionalNote("notes", in.Notes)
-	return fe.Err()
 }
 
 // RecordFollowUp records the visit; two consecutive visits above the
@@ -142,6 +166,11 @@ func (c *Case) CheckGraduate(a Actor, in GraduateInput, _ time.Time) error {
 	if err := c.inStage("graduation", StageFollowUp); err != nil {
 		return err
 	}
+	return in.Validate(time.Time{})
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in GraduateInput) Validate(time.Time) error {
 	var fe FieldErrors
 	fe.Note("notes", in.Notes)
 	return fe.Err()

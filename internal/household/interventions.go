@@ -43,9 +43,27 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 	if c.Strict() && len(c.Interventions)+len(in.Interventions) > MaxInterventions {
 		return Errorf(CodeConflict, "the case holds %d interventions; it may hold at most %d", len(c.Interventions), MaxInterventions)
 	}
+	fe := in.fields()
+	if len(in.Interventions) <= len(Programs) {
+		for i, as := range in.Interventions {
+			for _, iv := range c.Interventions {
+				if iv.Program == as.Program && iv.Status != InterventionDeclined {
+					fe.Add(fmt.Sprintf("interventions[%d].program", i), "%s is already assigned to %s", as.Program, iv.Agency)
+				}
+			}
+		}
+	}
+	return fe.Err()
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in AssignInput) Validate(time.Time) error { return in.fields().Err() }
+
+func (in AssignInput) fields() FieldErrors {
 	var fe FieldErrors
 	if len(in.Interventions) == 0 || len(in.Interventions) > len(Programs) {
 		fe.Add("interventions", "must list 1 to %d programs", len(Programs))
+		return fe
 	}
 	for i, as := range in.Interventions {
 		p := fmt.Sprintf("interventions[%d].", i)
@@ -53,18 +71,13 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 		if !OneOf(as.Agency, Agencies) {
 			fe.Add(p+"agency", "must be one of %v", Agencies)
 		}
-		for _, iv := range c.Interventions {
-			if iv.Program == as.Program && iv.Status != InterventionDeclined {
-				fe.Add(p+"program", "%s is already assigned to %s", as.Program, iv.Agency)
-			}
-		}
 		for _, other := range in.Interventions[:i] {
 			if other.Program == as.Program {
 				fe.Add(p+"program", "listed twice")
 			}
 		}
 	}
-	return fe.Err()
+	return fe
 }
 
 // AssignInterventions adds the interventions; agencies now have
@@ -112,6 +125,9 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 	if err := c.roomFor("intervention status", 1); err != nil {
 		return err
 	}
+	if err := validID("id", in.ID); err != nil {
+		return err
+	}
 	i := c.intervention(in.ID)
 	if i < 0 {
 		return Errorf(CodeNotFound, "no intervention %q in this case", in.ID)
@@ -120,16 +136,28 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 	if a.Role == RoleAgency && iv.Agency != a.Agency {
 		return Errorf(CodeNotFound, "no intervention %q for agency %s in this case", in.ID, a.Agency)
 	}
-	var fe FieldErrors
-	Enum(&fe, "status", in.Status, ReportedStatuses)
-	fe.OptionalNote("notes", in.Notes)
-	if err := fe.Err(); err != nil {
+	if err := in.fields().Err(); err != nil {
 		return err
 	}
 	if !iv.Status.CanMove(in.Status) {
 		return Errorf(CodeConflict, "intervention %s cannot go from %s to %s", in.ID, iv.Status, in.Status)
 	}
 	return nil
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in InterventionInput) Validate(time.Time) error {
+	if err := validID("id", in.ID); err != nil {
+		return err
+	}
+	return in.fields().Err()
+}
+
+func (in InterventionInput) fields() FieldErrors {
+	var fe FieldErrors
+	Enum(&fe, "status", in.Status, ReportedStatuses)
+	fe.OptionalNote("notes", in.Notes)
+	return fe
 }
 
 // UpdateIntervention applies the status; the first acknowledgement moves

@@ -23,10 +23,15 @@ type Status string
 const (
 	StatusOpen   Status = "open"
 	StatusClosed Status = "closed"
+	// StatusHalted is a case whose workflow ended abnormally (terminated,
+	// failed, timed out): no action reaches it and its family card cannot
+	// be opened again until a person has looked at it. Only the reconcile
+	// command sets it, from what Temporal says of the workflow.
+	StatusHalted Status = "halted"
 )
 
-// Statuses lists both statuses.
-var Statuses = []Status{StatusOpen, StatusClosed}
+// Statuses lists every status.
+var Statuses = []Status{StatusOpen, StatusClosed, StatusHalted}
 
 // Outcome is why a case closed.
 type Outcome string

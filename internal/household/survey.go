@@ -2,6 +2,7 @@ package household
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -146,8 +147,12 @@ var (
 	ReceivablePrograms = []Program{ProgramPKH, ProgramSembako, ProgramPBIJKN, ProgramBLTDanaDesa}
 )
 
-// MaxMembers bounds a survey's member list.
-const MaxMembers = 30
+// MaxMembers bounds a survey's member list, MaxIncomeSources its income
+// sources.
+const (
+	MaxMembers       = 30
+	MaxIncomeSources = 10
+)
 
 // Validate checks a survey taken on day asOf.
 func (s Survey) Validate(asOf time.Time) error {
@@ -157,7 +162,9 @@ func (s Survey) Validate(asOf time.Time) error {
 	}
 	heads := 0
 	seen := map[string]bool{}
-	for i, m := range s.Members {
+	// Past a list's bound its entries are not checked one by one: an
+	// answer naming each of thousands would itself be the burden.
+	for i, m := range s.Members[:min(len(s.Members), MaxMembers)] {
 		p := fmt.Sprintf("members[%d].", i)
 		if _, err := ParseNIK(m.NIK); err != nil {
 			fe.Add(p+"nik", "%v", err)
@@ -184,10 +191,10 @@ func (s Survey) Validate(asOf time.Time) error {
 	}
 	fe.Money("monthlyExpenditure", s.MonthlyExpenditure)
 	fe.Money("monthlyIncome", s.MonthlyIncome)
-	if len(s.IncomeSources) > 10 {
-		fe.Add("incomeSources", "at most 10 entries")
+	if len(s.IncomeSources) > MaxIncomeSources {
+		fe.Add("incomeSources", "at most %d entries", MaxIncomeSources)
 	}
-	for i, src := range s.IncomeSources {
+	for i, src := range s.IncomeSources[:min(len(s.IncomeSources), MaxIncomeSources)] {
 		fe.Text(fmt.Sprintf("incomeSources[%d]", i), src, MaxName)
 	}
 	Enum(&fe, "housing.floor", s.Housing.Floor, Floors)
@@ -204,8 +211,15 @@ func (s Survey) Validate(asOf time.Time) error {
 			fe.Add(field, "must be between 0 and 10000")
 		}
 	}
-	for i, p := range s.Programs {
-		Enum(&fe, fmt.Sprintf("programs[%d]", i), p, ReceivablePrograms)
+	if len(s.Programs) > len(ReceivablePrograms) {
+		fe.Add("programs", "at most %d entries, each program once", len(ReceivablePrograms))
+	}
+	for i, p := range s.Programs[:min(len(s.Programs), len(ReceivablePrograms))] {
+		f := fmt.Sprintf("programs[%d]", i)
+		Enum(&fe, f, p, ReceivablePrograms)
+		if slices.Contains(s.Programs[:i], p) {
+			fe.Add(f, "listed twice")
+		}
 	}
 	sortFieldErrors(fe)
 	return fe.Err()
@@ -250,8 +264,11 @@ func (c *Case) CheckSurvey(a Actor, in SurveyInput, now time.Time) error {
 	if c.Strict() && in.Draft && c.Drafts >= MaxDrafts {
 		return Errorf(CodeConflict, "the survey has been saved as a draft %d times; submit it", MaxDrafts)
 	}
-	return in.Survey.Validate(now)
+	return in.Validate(now)
 }
+
+// Validate checks what the input carries on day now, whatever the case.
+func (in SurveyInput) Validate(now time.Time) error { return in.Survey.Validate(now) }
 
 // SubmitSurvey records the survey and its recommendation.
 func (c *Case) SubmitSurvey(a Actor, in SurveyInput, now time.Time) []Event {

@@ -31,6 +31,11 @@ func (c *Case) CheckVerification(a Actor, in VerificationInput, _ time.Time) err
 	if err := c.roomFor("verification", 1); err != nil {
 		return err
 	}
+	return in.Validate(time.Time{})
+}
+
+// Validate checks what the input carries, whatever the case.
+func (in VerificationInput) Validate(time.Time) error {
 	var fe FieldErrors
 	Enum(&fe, "outcome", in.Outcome, VerificationOutcomes)
 	fe.OptionalNote("notes", in.Notes)

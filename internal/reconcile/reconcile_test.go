@@ -10,6 +10,7 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
@@ -26,18 +27,30 @@ type fakeWorkflows struct {
 	pages  [][]string // workflow IDs, page by page
 	states map[string]household.Case
 	failed map[string]error // query errors by workflow ID
-	query  string           // the visibility query last asked
+	query  string           // the first visibility query asked
+	// halted are the workflow IDs whose last run ended abnormally; the
+	// query for them is the one that names ExecutionStatus 'Terminated'.
+	halted []string
 }
 
 var _ reconcile.Workflows = (*fakeWorkflows)(nil)
 
 func (f *fakeWorkflows) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	resp := &workflowservice.ListWorkflowExecutionsResponse{}
+	if strings.Contains(req.GetQuery(), "'Terminated'") {
+		for _, id := range f.halted {
+			resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{
+				Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: "run-" + id},
+				Status:    enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+			})
+		}
+		return resp, nil
+	}
 	f.query = req.GetQuery()
 	page := 0
 	if tok := req.GetNextPageToken(); len(tok) > 0 {
 		fmt.Sscan(string(tok), &page)
 	}
-	resp := &workflowservice.ListWorkflowExecutionsResponse{}
 	if page >= len(f.pages) {
 		return resp, nil
 	}
@@ -50,6 +63,15 @@ func (f *fakeWorkflows) ListWorkflow(_ context.Context, req *workflowservice.Lis
 		resp.NextPageToken = []byte(fmt.Sprint(page + 1))
 	}
 	return resp, nil
+}
+
+// DescribeWorkflowExecution names the case of a run: the ID of its first
+// run.
+func (f *fakeWorkflows) DescribeWorkflowExecution(_ context.Context, workflowID, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+		FirstRunId: f.states[workflowID].ID,
+		Status:     enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+	}}, nil
 }
 
 func (f *fakeWorkflows) QueryWorkflow(_ context.Context, workflowID, runID, queryType string, _ ...any) (converter.EncodedValue, error) {
@@ -82,6 +104,7 @@ type fakeSnapshots struct {
 	readErr   error
 	saved     []string
 	replaced  []string
+	written   map[string]household.Case // the last snapshot written, by ID
 	writeErrs error
 }
 
@@ -104,6 +127,12 @@ func (f *fakeSnapshots) RepairOlder(_ context.Context, c household.Case) (bool, 
 		return false, f.writeErrs
 	}
 	f.saved = append(f.saved, c.ID)
+	if f.writeErrs == nil {
+		if f.written == nil {
+			f.written = map[string]household.Case{}
+		}
+		f.written[c.ID] = c
+	}
 	return f.writeErrs == nil, f.writeErrs
 }
 
@@ -234,5 +263,37 @@ func TestRunCountsCasesItCannotCheckAndGoesOn(t *testing.T) {
 				t.Fatalf("report %+v, error %v; want %+v and the cause", r, err, tt.report)
 			}
 		})
+	}
+}
+
+func TestRunMarksCasesWhoseWorkflowEndedAbnormallyAsHalted(t *testing.T) {
+	const (
+		openKK   = "6408010101190001"
+		closedKK = "6408010101190002"
+	)
+	open, closed := liveCase(openKK, 4), liveCase(closedKK, 6)
+	closed.Status = household.StatusClosed
+	wf := &fakeWorkflows{
+		states: map[string]household.Case{workflows.WorkflowID(openKK): open, workflows.WorkflowID(closedKK): closed},
+		halted: []string{workflows.WorkflowID(openKK), workflows.WorkflowID(closedKK)},
+	}
+	snaps := &fakeSnapshots{cases: map[string]household.Case{open.ID: store.Normalize(open), closed.ID: store.Normalize(closed)}}
+	r, err := reconcile.Run(context.Background(), wf, snaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The case the store still shows open is marked halted, one version on;
+	// the one whose close was projected stays closed.
+	if want := (reconcile.Report{Checked: 2, InSync: 1, Halted: 1}); r != want || !slices.Equal(snaps.saved, []string{open.ID}) {
+		t.Fatalf("report %+v, saved %v; want %+v, [%s]", r, snaps.saved, want, open.ID)
+	}
+	if got := snaps.written[open.ID]; got.Status != household.StatusHalted || got.Version != open.Version+1 {
+		t.Fatalf("marked %s at version %d, want halted at %d", got.Status, got.Version, open.Version+1)
+	}
+	// Run again, the halted case is in sync.
+	snaps.cases[open.ID] = snaps.written[open.ID]
+	snaps.saved = nil
+	if r, err := reconcile.Run(context.Background(), wf, snaps); err != nil || r != (reconcile.Report{Checked: 2, InSync: 2}) || len(snaps.saved) != 0 {
+		t.Fatalf("second run: %+v %v, saved %v", r, err, snaps.saved)
 	}
 }

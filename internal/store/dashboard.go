@@ -32,6 +32,9 @@ type Tally struct {
 	// PossibleDuplicates counts the findings of open cases awaiting a
 	// supervisor (a shared person shows on both cases).
 	PossibleDuplicates int64 `json:"possibleDuplicates"`
+	// Halted counts cases whose workflow ended abnormally (see
+	// household.StatusHalted): each needs a person's look.
+	Halted int64 `json:"halted"`
 }
 
 func newTally() Tally {
@@ -50,6 +53,9 @@ func (t *Tally) add(g group) {
 	t.ByStage[household.Stage(g.Key.Stage)] += g.N
 	if g.Key.Outcome != "" {
 		t.ByOutcome[household.Outcome(g.Key.Outcome)] += g.N
+	}
+	if g.Key.Status == string(household.StatusHalted) {
+		t.Halted += g.N
 	}
 	if g.Key.Status != string(household.StatusOpen) {
 		return
