@@ -176,6 +176,8 @@ type fakeReadModel struct {
 	fail error
 	// ping, when set, answers Ping.
 	ping func(context.Context) error
+	// loads are the IDs of whole cases read (not summaries).
+	loads []string
 }
 
 type read struct {
@@ -208,7 +210,14 @@ func newReadModel(cases ...household.Case) *fakeReadModel {
 	return m
 }
 
-func (m *fakeReadModel) Case(_ context.Context, id string) (household.Case, error) {
+func (m *fakeReadModel) Case(ctx context.Context, id string) (household.Case, error) {
+	m.mu.Lock()
+	m.loads = append(m.loads, id)
+	m.mu.Unlock()
+	return m.lookup(ctx, id)
+}
+
+func (m *fakeReadModel) lookup(_ context.Context, id string) (household.Case, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
@@ -222,7 +231,7 @@ func (m *fakeReadModel) Case(_ context.Context, id string) (household.Case, erro
 }
 
 func (m *fakeReadModel) Summary(ctx context.Context, id string) (store.Summary, error) {
-	c, err := m.Case(ctx, id)
+	c, err := m.lookup(ctx, id)
 	if err != nil {
 		return store.Summary{}, err
 	}

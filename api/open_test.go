@@ -75,3 +75,17 @@ func TestADuplicateOpenNamesTheCaseOnlyToWhoMaySeeIt(t *testing.T) {
 		})
 	}
 }
+
+// A head's name that shows nothing (Hangul fillers, a blank Braille
+// pattern) is refused as blank, naming the field, before any workflow.
+func TestAnInvisibleHeadNameIsRefusedAsBlank(t *testing.T) {
+	for _, name := range []string{"\u3164", "\u115F\u115F", "\u2800"} {
+		ht := newHandlerTest(t)
+		body := openRequest(senyiur)
+		body["headName"] = name
+		rec := ht.do(http.MethodPost, "/v1/cases", ht.token(household.RoleCaseworker, "64.08.01"), body)
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `"headName"`) || len(ht.temporal.sent()) != 0 {
+			t.Errorf("headName %q: %d %s, sent %d", name, rec.Code, rec.Body, len(ht.temporal.sent()))
+		}
+	}
+}

@@ -129,9 +129,18 @@ func errRole() error {
 }
 
 // readCase reads a case the caller may see; a case outside the caller's
-// region is answered exactly like a missing one.
+// region is answered exactly like a missing one, and with the same work:
+// whether the caller may see it is decided on its summary, which both
+// answers read alike, and the whole case (ten times the bytes to fetch and
+// decode) is loaded only for a caller who may. Loaded first, it made an
+// existing case outside the region answer measurably slower than a
+// missing one.
 func (s *Server) readCase(ctx context.Context, p auth.Principal, id string) (household.Case, error) {
-	return readScoped(ctx, id, s.store.Case, func(cs household.Case) bool { return mayRead(p, cs) }, "load case")
+	sum, err := s.readSummary(ctx, p, id)
+	if err != nil {
+		return household.Case{}, err
+	}
+	return readScoped(ctx, sum.ID, s.store.Case, func(cs household.Case) bool { return mayRead(p, cs) }, "load case")
 }
 
 // readSummary is readCase for an action, from the case's summary: the

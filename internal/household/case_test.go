@@ -543,3 +543,33 @@ func TestTextRefusesInvisibleAndReorderingCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestBlankLookingTextIsBlank(t *testing.T) {
+	tests := []struct {
+		name, v string
+		ok      bool
+	}{
+		{"Hangul filler", "\u3164", false},
+		{"two Hangul choseong fillers", "\u115F\u115F", false},
+		{"blank Braille pattern", "\u2800", false},
+		{"halfwidth Hangul filler and spaces", " \uFFA0 ", false},
+		{"a combining mark alone", "\u0301", false},
+		{"ideographic space", "\u3000", false},
+		{"a name with a filler inside", "Siti\u3164Aminah", true},
+		{"a name with an accent", "Andre\u0301", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fe household.FieldErrors
+			fe.Text("headName", tt.v, household.MaxName)
+			if (fe.Err() == nil) != tt.ok {
+				t.Fatalf("Text(%q): %v, want accepted %t", tt.v, fe.Err(), tt.ok)
+			}
+			in := household.OpenInput{KK: "6408010101190001", HeadNIK: "6408014101750001", HeadName: tt.v,
+				VillageCode: "64.08.01.2001", Address: "RT 01", Source: household.SourceP3KE}
+			if err := in.Validate("64.08.01"); (err == nil) != tt.ok {
+				t.Fatalf("open with headName %q: %v, want accepted %t", tt.v, err, tt.ok)
+			}
+		})
+	}
+}

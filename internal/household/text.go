@@ -58,7 +58,19 @@ func cleanText(v string, max int, multiline bool) bool {
 		if unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
 			return false
 		}
-		visible = visible || !unicode.IsSpace(r)
+		visible = visible || !blank(r)
 	}
 	return visible || v == ""
+}
+
+// blank reports whether r shows nothing on its own: white space, a
+// filler that fonts draw empty (the Hangul fillers, the blank Braille
+// pattern), or a combining mark with nothing to combine with. A text of
+// only these would be a name no one can read or find.
+func blank(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+		return true
+	}
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Mn, unicode.Me)
 }
