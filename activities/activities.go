@@ -93,7 +93,11 @@ type Notification struct {
 	At      time.Time      `json:"at,omitzero"`
 	To      household.Role `json:"to"`
 	Region  string         `json:"region"`
-	Message string         `json:"message"`
+	// Agencies, for a notification to agencies, are the ones it concerns
+	// (those holding an intervention the case waits on); no other agency
+	// is told.
+	Agencies []string `json:"agencies,omitempty"`
+	Message  string   `json:"message"`
 }
 
 // Notify hands the notification to the notifier.

@@ -542,6 +542,14 @@ func (w *caseWorkflow) notification(e household.Event) (activities.Notification,
 	switch e.Type {
 	case household.EventReminder:
 		n.To, n.Region = stageOwner(e.Stage, w.c)
+		if n.To == household.RoleAgency {
+			// Addressed to the agencies that hold an intervention not yet
+			// acknowledged, not every agency of the regency; with none,
+			// the case waits on its supervisor.
+			if n.Agencies = w.c.AwaitingAgencies(); len(n.Agencies) == 0 {
+				n.To = household.RoleSupervisor
+			}
+		}
 	case household.EventEscalated:
 		n.To, n.Region = household.RoleSupervisor, w.c.RegencyCode
 		if esc, _ := w.c.Escalation(e.Ref); esc.Level == household.EscalateProvince {

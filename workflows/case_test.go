@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -876,5 +877,46 @@ func TestAMessageBoundToAnotherCaseOrUpdateIsRefused(t *testing.T) {
 	mustAccept(t, closed)
 	if len(c.Escalations) != 0 || c.Outcome != household.OutcomeMoved {
 		t.Fatalf("the case took a foreign message: escalations %v, outcome %s", c.Escalations, c.Outcome)
+	}
+}
+
+// An intervention's missed acknowledgement reminds the agencies that hold
+// one, not every agency of the regency; a case waiting for its
+// interventions to be assigned reminds its supervisor.
+func TestInterventionRemindersGoToTheAgenciesThatHoldThem(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name     string
+		assign   *household.AssignInput
+		to       household.Role
+		agencies []string
+	}{
+		{"assigned, not acknowledged", &household.AssignInput{Interventions: []household.Assignment{
+			{Program: household.ProgramPKH, Agency: household.AgencyDinsos}, {Program: household.ProgramCSR, Agency: household.AgencyBaznas}}},
+			household.RoleAgency, []string{household.AgencyDinsos, household.AgencyBaznas}},
+		{"nothing assigned", nil, household.RoleSupervisor, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newMemStore()
+			h := newHarness(t, store)
+			h.update(1*step, workflows.UpdateSurvey, cw, extremePoorSurvey)
+			h.update(2*step, workflows.UpdateVillage, village, confirm)
+			h.update(3*step, workflows.UpdateVerification, verifier, extremePoor)
+			if tt.assign != nil {
+				h.update(4*step, workflows.UpdateAssign, super, *tt.assign)
+			}
+			h.update(16*day, workflows.UpdateClose, super, closeMoved)
+			h.run(openInput())
+			var got []activities.Notification
+			for _, n := range store.notified {
+				if n.To == household.RoleAgency || (n.To == household.RoleSupervisor && strings.Contains(n.Message, "intervention")) {
+					got = append(got, n)
+				}
+			}
+			if len(got) != 1 || got[0].To != tt.to || !slices.Equal(got[0].Agencies, tt.agencies) {
+				t.Fatalf("intervention reminders %+v, want one to %s %v", got, tt.to, tt.agencies)
+			}
+		})
 	}
 }

@@ -33,7 +33,7 @@ var staticFS embed.FS
 
 // Notes are the per-person reminders and escalations the work queue shows.
 type Notes interface {
-	NotificationsFor(ctx context.Context, role household.Role, scope string, limit int) ([]store.Notification, error)
+	NotificationsFor(ctx context.Context, role household.Role, scope, agency string, limit int) ([]store.Notification, error)
 	NotificationsReadAt(ctx context.Context, sub string) (time.Time, error)
 	MarkNotificationsRead(ctx context.Context, sub string, at time.Time) error
 }

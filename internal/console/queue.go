@@ -66,7 +66,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 		slices.SortStableFunc(l.Items, urgency)
 		groups = append(groups, workGroup{Key: k.Key, Items: l.Items, More: l.NextCursor != ""})
 	}
-	notes, err := c.notes.NotificationsFor(ctx, who.Role, who.Region, 50)
+	notes, err := c.notes.NotificationsFor(ctx, who.Role, who.Region, who.Agency, 50)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package household
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -172,6 +173,18 @@ func (c *Case) UpdateIntervention(a Actor, in InterventionInput, now time.Time) 
 		c.enter(StageFollowUp, now)
 	}
 	return c.commit(now, e)
+}
+
+// AwaitingAgencies are the agencies holding an intervention of the case
+// that they have not acknowledged yet, each once, in assignment order.
+func (c *Case) AwaitingAgencies() []string {
+	var out []string
+	for _, iv := range c.Interventions {
+		if iv.Status == InterventionAssigned && !slices.Contains(out, iv.Agency) {
+			out = append(out, iv.Agency)
+		}
+	}
+	return out
 }
 
 // HasAgency reports whether agency holds one of the case's interventions,

@@ -36,6 +36,8 @@ type Notification struct {
 	// Regions is the addressee region's path, so that a person's scope is
 	// one equality match.
 	Regions []string `bson:"regions" json:"-"`
+	// Agencies, on a notification to agencies, are the ones it concerns.
+	Agencies []string `bson:"agencies,omitempty" json:"-"`
 }
 
 var _ activities.Notifier = (*Store)(nil)
@@ -48,7 +50,7 @@ func (s *Store) Notify(ctx context.Context, n activities.Notification) error {
 		path = append([]string{code}, path...)
 	}
 	doc := Notification{ID: eventID(n.CaseID, n.Seq), CaseID: n.CaseID, Seq: n.Seq, To: n.To, Region: n.Region,
-		Message: n.Message, At: n.At.UTC(), Regions: path}
+		Message: n.Message, At: n.At.UTC(), Regions: path, Agencies: n.Agencies}
 	_, err := s.db.Collection(Notifications).InsertOne(ctx, doc)
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("store: notify: %w", err)
@@ -59,8 +61,9 @@ func (s *Store) Notify(ctx context.Context, n activities.Notification) error {
 // NotificationsFor returns, newest first, up to limit notifications for a
 // person of role in scope: those addressed to their role in their region
 // or in a region above it (a village officer sees what is addressed to
-// their village). Admin sees every notification in scope.
-func (s *Store) NotificationsFor(ctx context.Context, role household.Role, scope string, limit int) ([]Notification, error) {
+// their village); an agency sees only those that concern it. Admin sees
+// every notification in scope.
+func (s *Store) NotificationsFor(ctx context.Context, role household.Role, scope, agency string, limit int) ([]Notification, error) {
 	q := bson.D{{Key: "regions", Value: scope}}
 	if role != household.RoleAdmin {
 		var up bson.A
@@ -68,6 +71,9 @@ func (s *Store) NotificationsFor(ctx context.Context, role household.Role, scope
 			up = append(up, code)
 		}
 		q = bson.D{{Key: "to", Value: string(role)}, {Key: "region", Value: bson.D{{Key: "$in", Value: up}}}}
+		if role == household.RoleAgency {
+			q = append(q, bson.E{Key: "agencies", Value: agency})
+		}
 	}
 	cur, err := s.db.Collection(Notifications).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(int64(limit)))
 	if err != nil {
