@@ -172,7 +172,10 @@ func newAPI(c client.Client, idx *store.Index, cases caseDefaults, cfg api.Confi
 	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, idx, st, st
 	cfg.Rules, cfg.Deadlines = cases.Rules, cases.Deadlines
 	srv := api.NewServer(cfg)
-	con, err := console.New(console.Config{API: srv, Notes: st, DevIssuer: devIssuer, Logger: cfg.Logger})
+	// Only `tuntas dev` gives an issuer, and it alone serves plain HTTP:
+	// everywhere else the console's cookies are Secure and it sends HSTS.
+	con, err := console.New(console.Config{API: srv, Notes: st, Sessions: st, DevIssuer: devIssuer,
+		PlainHTTP: devIssuer != nil, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -19,10 +19,28 @@ import (
 // take on it now as forms, and its timeline.
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request) {
 	p := c.newPage(w, r, "case.title")
-	if done := r.URL.Query().Get("done"); done != "" {
-		p.Flash = p.L.T("done." + done)
+	if key, ok := flashes[r.URL.Query().Get("done")]; ok {
+		p.Flash = p.L.T(key)
 	}
 	c.renderCase(w, r, p, "")
+}
+
+// flashes map the done= of the redirect after an action (act, openCase) to
+// its message in the catalogue. Any other value shows nothing, so that a
+// link cannot put its own words on a page of the real site.
+var flashes = map[string]string{
+	"open":                 "done.open",
+	"survey":               "done.survey",
+	"village-confirmation": "done.village-confirmation",
+	"verification":         "done.verification",
+	"graduation":           "done.graduation",
+	"interventions":        "done.interventions",
+	"intervention-status":  "done.intervention-status",
+	"follow-ups":           "done.follow-ups",
+	"escalations":          "done.escalations",
+	"resolution":           "done.resolution",
+	"close":                "done.close",
+	"duplicate-resolution": "done.duplicate-resolution",
 }
 
 // caseData is what the case page shows.

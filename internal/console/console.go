@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tuntas-id/tuntas/api"
@@ -44,6 +45,13 @@ type Config struct {
 	API *api.Server
 	// Notes keeps notifications and read markers.
 	Notes Notes
+	// Sessions keeps the sign-in sessions; required.
+	Sessions Sessions
+	// PlainHTTP, set only by `tuntas dev`, lets cookies travel without TLS
+	// and sends no HSTS. Otherwise (the default) every cookie is Secure and
+	// every answer carries HSTS, whether TLS ends in this process or at a
+	// proxy in front of it.
+	PlainHTTP bool
 	// DevIssuer, set only by `tuntas dev`, lets the sign-in page mint a
 	// token for any role and region; production leaves it nil.
 	DevIssuer *auth.Issuer
@@ -56,6 +64,10 @@ type Config struct {
 type Console struct {
 	api       *api.Server
 	notes     Notes
+	sessions  Sessions
+	plainHTTP bool
+	// pruned is when (Unix seconds) this process last pruned sessions.
+	pruned    atomic.Int64
 	verifier  auth.Verifier
 	devIssuer *auth.Issuer
 	logger    *slog.Logger
@@ -70,8 +82,11 @@ type Console struct {
 
 // New returns the console.
 func New(cfg Config) (*Console, error) {
-	c := &Console{api: cfg.API, notes: cfg.Notes, verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer,
-		logger: cfg.Logger, now: cfg.Now}
+	if cfg.Sessions == nil {
+		return nil, errors.New("console: Config.Sessions is required")
+	}
+	c := &Console{api: cfg.API, notes: cfg.Notes, sessions: cfg.Sessions, plainHTTP: cfg.PlainHTTP,
+		verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer, logger: cfg.Logger, now: cfg.Now}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -134,6 +149,10 @@ func (c *Console) routes() {
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// strictTransportSecurity tells a browser to come back over HTTPS only,
+// for a year, so a session cookie is never offered to a plain-HTTP page.
+const strictTransportSecurity = "max-age=31536000"
+
 // ServeHTTP serves a console request with the security headers every page
 // carries; cross-origin form posts are refused before any handler runs.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +161,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+	if c.secure() {
+		h.Set("Strict-Transport-Security", strictTransportSecurity)
+	}
 	crossOrigin.Handler(c.mux).ServeHTTP(w, r)
 }
 
@@ -211,7 +233,7 @@ func (p *page) Err(name string) string { return p.Errs[name] }
 // newPage starts the data of a page for the request.
 func (c *Console) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
 	p := &page{L: c.locale(r), Path: r.URL.RequestURI(), Asset: c.assetVersion, Dev: c.devIssuer != nil,
-		CSRF: csrfToken(w, r), Errs: map[string]string{}, Form: map[string][]string{}}
+		CSRF: c.csrfToken(w, r), Errs: map[string]string{}, Form: map[string][]string{}}
 	p.Title = p.L.T(title)
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u

@@ -52,10 +52,16 @@ func TestCataloguesHoldTheSameKeysAndEveryKeyTheTemplatesUse(t *testing.T) {
 			}
 		}
 	}
+	// Every action's redirect names a known flash, and every flash a message.
 	for _, a := range []api.Action{api.ActSurvey, api.ActVillage, api.ActVerification, api.ActGraduation, api.ActAssign,
-		api.ActIntervention, api.ActFollowUp, api.ActEscalate, api.ActResolve, api.ActClose} {
-		if _, ok := id["done."+string(a)]; !ok {
-			t.Errorf("no message for a done %s", a)
+		api.ActIntervention, api.ActFollowUp, api.ActEscalate, api.ActResolve, api.ActClose, api.ActDuplicate} {
+		if _, ok := flashes[string(a)]; !ok {
+			t.Errorf("no flash for a done %s", a)
+		}
+	}
+	for done, key := range flashes {
+		if _, ok := id[key]; !ok {
+			t.Errorf("no message %q for a done %s", key, done)
 		}
 	}
 }
@@ -101,6 +107,8 @@ func TestLocalPathKeepsSignInLinksOnThisSite(t *testing.T) {
 	tests := map[string]string{
 		"/cases/x?done=1": "/cases/x?done=1", "": "/", "https://evil.example/": "/",
 		"//evil.example/": "/", `/\evil.example`: "/", "cases": "/",
+		`/./\127.0.0.1:18999/x`: "/", "/\t/host": "/", "/%5Cevil": "/", "/%09/evil": "/", "/./%5C127.0.0.1/x": "/",
+		"\t/x": "/", "/cases?stage=collecting": "/cases?stage=collecting", "/cases/a%2Fb?x=1#f": "/cases/a%2Fb?x=1",
 	}
 	for in, want := range tests {
 		if got := localPath(in); got != want {

@@ -3,23 +3,30 @@ package console
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
 )
 
-// Cookie names. The session cookie holds the bearer token itself: the
-// console keeps no session store, so every API process can serve every
-// person, and a session ends when its token does.
+// Cookie names. The session cookie holds a random session ID, not the
+// token: the session lives in the store (Sessions) under a hash of the ID,
+// so every API process serves every person, signing out ends the session
+// in all of them, and the cookie is worth nothing as a bearer token.
 const (
 	sessionCookie = "tuntas_session"
 	csrfCookie    = "tuntas_csrf"
@@ -34,24 +41,42 @@ func userFrom(ctx context.Context) (auth.Principal, bool) {
 	return p, ok
 }
 
-// user admits a request with a session whose token the API accepts;
-// anyone else is sent to the sign-in page.
+// Sessions keeps the console's sign-in sessions where every API process
+// reads them (store.Store in MongoDB).
+type Sessions interface {
+	CreateSession(ctx context.Context, s store.Session) error
+	// Session is the session under key; store.ErrNotFound when there is
+	// none or it expired by now.
+	Session(ctx context.Context, key string, now time.Time) (store.Session, error)
+	DeleteSession(ctx context.Context, key string) error
+	PruneSessions(ctx context.Context, now time.Time) (int64, error)
+}
+
+// errNoSession is a request without a live session: no cookie, or one
+// whose session ended or expired.
+var errNoSession = errors.New("console: no session")
+
+// user admits a request with a live session; anyone else is sent to the
+// sign-in page. A store that cannot answer is an error, not a sign-out.
 func (c *Console) user(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ck, err := r.Cookie(sessionCookie)
-		if err == nil {
-			p, err := c.verifier.Verify(r.Context(), ck.Value)
-			if err == nil {
-				ctx := context.WithValue(r.Context(), userKey{}, p)
-				// A page counts against the person's request limit, as /v1 does.
-				if wait := c.api.Throttle(p.Sub); wait > 0 {
-					c.tooMany(w, r.WithContext(ctx), wait)
-					return
-				}
-				next(w, r.WithContext(ctx))
+		p, err := c.session(r)
+		switch {
+		case err == nil:
+			ctx := context.WithValue(r.Context(), userKey{}, p)
+			// A page counts against the person's request limit, as /v1 does.
+			if wait := c.api.Throttle(p.Sub); wait > 0 {
+				c.tooMany(w, r.WithContext(ctx), wait)
 				return
 			}
-			clearCookie(w, r, sessionCookie)
+			next(w, r.WithContext(ctx))
+			return
+		case !errors.Is(err, errNoSession):
+			c.fail(w, r, err)
+			return
+		}
+		if _, err := r.Cookie(sessionCookie); err == nil {
+			c.clearCookie(w, sessionCookie)
 		}
 		if r.Method != http.MethodGet {
 			http.Error(w, "sign in again", http.StatusUnauthorized)
@@ -61,11 +86,65 @@ func (c *Console) user(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// startSession keeps token in an HttpOnly, SameSite=Strict cookie
-// (Secure over HTTPS) that expires with the token.
-func startSession(w http.ResponseWriter, r *http.Request, token string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: tokenExpiry(token),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure(r)})
+// session is the person whose session the request's cookie names.
+func (c *Console) session(r *http.Request) (auth.Principal, error) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return auth.Principal{}, errNoSession
+	}
+	s, err := c.sessions.Session(r.Context(), sessionKey(ck.Value), c.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return auth.Principal{}, errNoSession
+	}
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("console: session: %w", err)
+	}
+	return auth.Principal{Sub: s.Sub, Role: s.Role, Region: s.Region, Agency: s.Agency}, nil
+}
+
+// sessionKey is what the store keeps of a session ID: its hash, so that a
+// copy of the store (a backup, a log) opens no session.
+func sessionKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// startSession signs p in until expires (the token's expiry; at most
+// auth.MaxTokenLifetime from now): the session goes to the store under a
+// hash of a new random ID, and the ID to an HttpOnly, SameSite=Strict,
+// Secure cookie that expires with it.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p auth.Principal, expires time.Time) error {
+	now := c.now()
+	if limit := now.Add(auth.MaxTokenLifetime); expires.IsZero() || expires.After(limit) {
+		expires = limit
+	}
+	id := rand.Text()
+	s := store.Session{Key: sessionKey(id), Sub: p.Sub, Role: p.Role, Region: p.Region, Agency: p.Agency, Expires: expires}
+	if err := c.sessions.CreateSession(r.Context(), s); err != nil {
+		return fmt.Errorf("console: start session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secure()})
+	c.pruneSessions(r.Context(), now)
+	return nil
+}
+
+// pruneEvery spaces the deletions of expired sessions: the store has no TTL
+// index (FerretDB), and one pass an hour by whichever process signs someone
+// in keeps the collection to about a day's sign-ins.
+const pruneEvery = time.Hour
+
+// pruneSessions deletes the expired sessions if no pass of this process
+// did in the last pruneEvery. A failed pass is logged and tried again at
+// the next interval: the sign-in it rides on has succeeded.
+func (c *Console) pruneSessions(ctx context.Context, now time.Time) {
+	last := c.pruned.Load()
+	if now.Unix()-last < int64(pruneEvery/time.Second) || !c.pruned.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	if _, err := c.sessions.PruneSessions(ctx, now); err != nil {
+		c.logger.WarnContext(ctx, "console: prune sessions", "error", err)
+	}
 }
 
 // tokenExpiry reads the exp claim of a token that has been verified; a
@@ -88,18 +167,21 @@ func tokenExpiry(token string) time.Time {
 	return time.Unix(claims.Exp, 0)
 }
 
-func secure(r *http.Request) bool { return r.TLS != nil }
+// secure reports whether cookies are Secure and answers carry HSTS: always,
+// unless the console was configured for plain HTTP (`tuntas dev`). Whether
+// this request came over TLS says nothing behind a proxy that ends TLS.
+func (c *Console) secure() bool { return !c.plainHTTP }
 
-func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+func (c *Console) clearCookie(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: secure(r)})
+		SameSite: http.SameSiteStrictMode, Secure: c.secure()})
 }
 
 // csrfToken is the request's CSRF token, set as a cookie the first time:
 // every form carries it in a hidden field, and a post whose field does not
 // match the cookie is refused (another site can neither read the cookie
 // nor, with SameSite=Strict, send it).
-func csrfToken(w http.ResponseWriter, r *http.Request) string {
+func (c *Console) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if ck, err := r.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
 		return ck.Value
 	}
@@ -107,7 +189,7 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: secure(r)})
+		SameSite: http.SameSiteStrictMode, Secure: c.secure()})
 	// A page rendered in this request reads the token from the cookie jar
 	// of the request, so keep it there too.
 	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
@@ -132,8 +214,9 @@ func (c *Console) csrf(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// maxForm bounds a form post (a survey of 30 members is a few KB).
-const maxForm = 256 << 10
+// maxForm bounds a form post as the API bounds a body: a survey of 30
+// members is a few KiB.
+const maxForm = 64 << 10
 
 func (c *Console) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -160,7 +243,8 @@ func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostForm.Get("token"))
-	if _, err := c.verifier.Verify(r.Context(), token); err != nil {
+	who, err := c.verifier.Verify(r.Context(), token)
+	if err != nil {
 		p := c.newPage(w, r, "signin.title")
 		p.Status = http.StatusUnauthorized
 		p.Errs["token"] = p.L.T("signin.invalid")
@@ -169,7 +253,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, "signin", p)
 		return
 	}
-	startSession(w, r, token)
+	if err := c.startSession(w, r, who, tokenExpiry(token)); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	http.Redirect(w, r, localPath(r.PostForm.Get("next")), http.StatusSeeOther)
 }
 
@@ -186,8 +273,9 @@ func (c *Console) signinDev(w http.ResponseWriter, r *http.Request) {
 	if pr.Role != household.RoleAgency {
 		pr.Agency = ""
 	}
-	token, err := c.devIssuer.Issue(pr, 8*time.Hour, c.now())
-	if err != nil {
+	const ttl = 8 * time.Hour
+	now := c.now()
+	if _, err := c.devIssuer.Issue(pr, ttl, now); err != nil {
 		p := c.newPage(w, r, "signin.title")
 		p.Status = http.StatusUnprocessableEntity
 		p.Errs["dev"] = err.Error()
@@ -196,22 +284,56 @@ func (c *Console) signinDev(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, "signin", p)
 		return
 	}
-	startSession(w, r, token)
+	if err := c.startSession(w, r, pr, now.Add(ttl)); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// signout ends the session in the store, so its cookie opens nothing
+// even if it was copied, and clears the cookie. A store that cannot delete
+// it says so instead of pretending the person is out.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
-	clearCookie(w, r, sessionCookie)
+	c.clearCookie(w, sessionCookie)
+	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if err := c.sessions.DeleteSession(r.Context(), sessionKey(ck.Value)); err != nil {
+			c.fail(w, r, fmt.Errorf("console: sign out: %w", err))
+			return
+		}
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-// localPath is next when it is a path on this site, else "/": a sign-in
-// link cannot send a person elsewhere.
+// localPath is next when it is a path of this console, re-serialised from
+// its parts, else "/": a sign-in or language link cannot send a person
+// elsewhere. Browsers read a backslash as a slash and drop tabs and
+// newlines, so a path of "/\evil" or "/<tab>/evil" is the site evil to
+// them, and so is one that decodes to it ("/%5Cevil", "/%09/evil"); a
+// scheme, a host, user info, a backslash, a control character or a space,
+// raw or decoded, or a path not starting with a single "/" is refused.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if strings.ContainsFunc(next, unsafeInPath) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.ContainsFunc(u.Path, unsafeInPath) {
+		return "/"
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
+}
+
+// unsafeInPath are the characters a redirect target may not hold, raw or
+// decoded.
+func unsafeInPath(r rune) bool {
+	return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r)
 }
 
 // language switches the catalogue and goes back to the page.
@@ -219,7 +341,7 @@ func (c *Console) language(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	if _, ok := c.locales[code]; ok {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r)})
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure()})
 	}
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }

@@ -90,7 +90,7 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency,
-	Notifications, NotificationReads, PersonClaims, FeedPages, FeedWriters}
+	Notifications, NotificationReads, PersonClaims, FeedPages, FeedWriters, Sessions}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -120,6 +120,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
 		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}},
 		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
+		{Sessions, mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}, Options: options.Index().SetName("expires")}},
 	}
 	for _, i := range idx {
 		if _, err := s.db.Collection(i.coll).Indexes().CreateOne(ctx, i.model); err != nil {
