@@ -404,7 +404,7 @@ func TestCaseViewsMatchTheDocumentThroughTheLifecycle(t *testing.T) {
 		}
 		check("EscalationCreated", EscalationCreated{EscalationID: "esc-1", Case: view(p, snapshots[1], time.Now())})
 	}
-	check("Timeline", Timeline{CaseID: c.ID, Events: eventViews(events)})
+	check("Timeline", Timeline{CaseID: c.ID, Events: eventViews(auth.Principal{Sub: "someone", Role: household.RoleAdmin, Region: "64"}, *c, events)})
 	if !slices.ContainsFunc(events, func(e household.Event) bool { return e.Role == household.RoleSystem }) {
 		t.Fatal("no event of the system was checked")
 	}

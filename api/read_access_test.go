@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -192,5 +193,45 @@ func TestOutOfRegionAndMissingCasesAnswerAfterTheSameWork(t *testing.T) {
 	}
 	if rec := ht.do(http.MethodGet, "/v1/cases/run-1", ht.token(household.RoleCaseworker, "64.08.01"), nil); rec.Code != http.StatusOK || len(ht.reads.loads) != 1 {
 		t.Fatalf("in region: %d, loads %v", rec.Code, ht.reads.loads)
+	}
+}
+
+// A possible duplicate whose other case lies outside the caller's region
+// reaches only those who resolve findings: the caseworker who listed the
+// NIK learns nothing from the answer, the case, its pending actions or its
+// timeline; the supervisor sees it.
+func TestFindingsAboutCasesElsewhereReachOnlyWhoResolvesThem(t *testing.T) {
+	c := surveyedCase("run-1")
+	c.Stage = household.StageCollecting
+	at := now.Add(-time.Hour)
+	events := c.RecordDuplicate(childNIK, "run-far", "6408030101190009", "64.08.03.2001", false, at)
+	events = append(events, c.RecordDuplicate(headNIK, "run-near", "6408010101190009", "64.08.01.2002", false, at)...)
+	ht := newHandlerTest(t, c)
+	ht.reads.events["run-1"] = events
+	ht.temporal.answer = c
+	cw := ht.token(household.RoleCaseworker, "64.08.01")
+
+	var got CaseView
+	rec := ht.do(http.MethodGet, "/v1/cases/run-1", cw, nil)
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("%d %v", rec.Code, err)
+	}
+	if len(got.Duplicates) != 1 || got.Duplicates[0].OtherCaseID != "run-near" || strings.Contains(rec.Body.String(), "dup-1") {
+		t.Fatalf("the caseworker sees findings %+v in %s", got.Duplicates, rec.Body)
+	}
+	rec = ht.do(http.MethodGet, "/v1/cases/run-1/timeline", cw, nil)
+	if strings.Contains(rec.Body.String(), "dup-1") || !strings.Contains(rec.Body.String(), "dup-2") {
+		t.Fatalf("the caseworker's timeline: %s", rec.Body)
+	}
+	draft := validSurvey()
+	draft["draft"] = true
+	rec = ht.do(http.MethodPost, "/v1/cases/run-1/survey", cw, draft)
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "dup-1") {
+		t.Fatalf("the draft's answer: %d %s", rec.Code, rec.Body)
+	}
+
+	rec = ht.do(http.MethodGet, "/v1/cases/run-1", ht.token(household.RoleSupervisor, "64.08"), nil)
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Duplicates) != 2 || !strings.Contains(strings.Join(got.PendingActions, ";"), "dup-1") {
+		t.Fatalf("the supervisor sees %+v, pending %v (%v)", got.Duplicates, got.PendingActions, err)
 	}
 }

@@ -216,7 +216,7 @@ func (s *Server) CaseAndTimeline(ctx context.Context, who Caller, id string) (Ca
 	if err != nil {
 		return CaseView{}, nil, Timeline{}, err
 	}
-	return view(who.Principal, cs, s.now()), s.permits(who.Principal, cs), Timeline{CaseID: cs.ID, Events: eventViews(events)}, nil
+	return view(who.Principal, cs, s.now()), s.permits(who.Principal, cs), Timeline{CaseID: cs.ID, Events: eventViews(who.Principal, cs, events)}, nil
 }
 
 // Timeline is a case's events, for a caller who may read the case; the
@@ -233,7 +233,7 @@ func (s *Server) Timeline(ctx context.Context, who Caller, id string) (Timeline,
 	if err != nil {
 		return Timeline{}, err
 	}
-	return Timeline{CaseID: cs.ID, Events: eventViews(events)}, nil
+	return Timeline{CaseID: cs.ID, Events: eventViews(who.Principal, cs, events)}, nil
 }
 
 // ListCases is one page of the cases within who's scope that match the

@@ -190,7 +190,7 @@ func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 		StageSince: c.StageSince, Deadline: c.Deadline, EscalateAt: c.EscalateAt, Overdue: c.Overdue,
 		Recommendation: c.Recommendation, Village: c.Village, Verification: c.Verification,
 		Interventions: c.Interventions, FollowUp: c.FollowUp, Escalations: c.Escalations, Escalated: c.Escalated,
-		PendingActions: c.PendingActions(), Version: c.Version, UpdatedAt: c.UpdatedAt,
+		PendingActions: c.PendingActionsShowing(func(d household.Duplicate) bool { return showsDuplicate(p, d) }), Version: c.Version, UpdatedAt: c.UpdatedAt,
 		NextCountableVisitAt: c.NextCountable(),
 	}
 	if v.PendingActions == nil {
@@ -200,6 +200,9 @@ func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
 	}
 	for _, d := range c.Duplicates {
+		if !showsDuplicate(p, d) {
+			continue
+		}
 		dv := DuplicateView{ID: d.ID, NIK: d.NIK, Held: d.Held, Open: d.Open, Decision: d.Decision, ResolvedBy: d.ResolvedBy, At: d.At, ResolvedAt: d.ResolvedAt}
 		if mask {
 			dv.NIK = household.MaskNIK(dv.NIK)
@@ -226,6 +229,26 @@ func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 	return v
 }
 
+// showsDuplicate is whether p may know of a possible duplicate: one whose
+// other case lies in p's region, or any, for those who resolve them (the
+// supervisor, admin). To anyone else a finding about a case elsewhere
+// would tell that a NIK they typed is held by an open case somewhere: an
+// oracle across regions.
+func showsDuplicate(p auth.Principal, d household.Duplicate) bool {
+	return p.Can(household.RoleSupervisor) || p.Sees(d.OtherVillage)
+}
+
+// hiddenDuplicates are the IDs of c's possible duplicates p may not know of.
+func hiddenDuplicates(p auth.Principal, c household.Case) map[string]bool {
+	hidden := map[string]bool{}
+	for _, d := range c.Duplicates {
+		if !showsDuplicate(p, d) {
+			hidden[d.ID] = true
+		}
+	}
+	return hidden
+}
+
 // listView is a case summary as it appears in a list: the NIK is masked
 // except for the caseworker who works the case and admin.
 func listView(p auth.Principal, s store.Summary) SummaryView {
@@ -236,16 +259,27 @@ func listView(p auth.Principal, s store.Summary) SummaryView {
 		Escalated: s.Escalated, OpenedAt: s.OpenedAt, UpdatedAt: s.UpdatedAt, Deadline: s.Deadline,
 		MemberCount: s.MemberCount, OpenDuplicates: s.OpenDuplicates, Version: s.Version,
 	}
+	if !p.Can(household.RoleSupervisor) {
+		// The summary does not say where each finding's other case lies:
+		// the count is for those who resolve them.
+		v.OpenDuplicates = 0
+	}
 	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
 		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
 	}
 	return v
 }
 
-func eventViews(events []household.Event) []EventView {
-	out := make([]EventView, len(events))
-	for i, e := range events {
-		out[i] = EventView{CaseID: e.CaseID, Seq: e.Seq, At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref}
+// eventViews are the events of c that p may see: not those of possible
+// duplicates p may not know of (see showsDuplicate).
+func eventViews(p auth.Principal, c household.Case, events []household.Event) []EventView {
+	hidden := hiddenDuplicates(p, c)
+	out := make([]EventView, 0, len(events))
+	for _, e := range events {
+		if (e.Type == household.EventPossibleDuplicate || e.Type == household.EventDuplicateResolved) && hidden[e.Ref] {
+			continue
+		}
+		out = append(out, EventView{CaseID: e.CaseID, Seq: e.Seq, At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref})
 	}
 	return out
 }

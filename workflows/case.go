@@ -69,7 +69,9 @@ type caseWorkflow struct {
 	fresh       bool
 	openSettled bool
 	heldBefore  []string
-	resolved    household.DuplicateResolutionInput
+	// draft is whether the survey just recorded was a draft.
+	draft    bool
+	resolved household.DuplicateResolutionInput
 
 	// earlier are the IDs of updates applied by the previous runs; applied
 	// those applied by this one too, the last RememberedUpdates carried on.

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -916,6 +917,46 @@ func TestInterventionRemindersGoToTheAgenciesThatHoldThem(t *testing.T) {
 			}
 			if len(got) != 1 || got[0].To != tt.to || !slices.Equal(got[0].Agencies, tt.agencies) {
 				t.Fatalf("intervention reminders %+v, want one to %s %v", got, tt.to, tt.agencies)
+			}
+		})
+	}
+}
+
+// A draft survey claims nobody, so its answer tells nothing of who another
+// case holds and a member removed before the survey leaves no finding; the
+// submitted survey claims its people. A case told notifyVersion, opened
+// before draftVersion, still claims at each draft, as it did.
+func TestADraftClaimsNobodyTheSubmittedSurveyDoes(t *testing.T) {
+	tests := []struct {
+		name       string
+		version    workflow.Version
+		draftFinds bool
+	}{
+		{"a case opened now", 0, false},
+		{"a case running at notifyVersion", 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newMemStore()
+			far := activities.Claim{Person: plainKey{}.Of("6408010203100002"), CaseID: "run-far", KK: "6408030101190009", Village: "64.08.03.2001"}
+			store.claims[far.Person] = far
+			h := newHarness(t, store)
+			// The case tells the other case of the shared person.
+			h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalDuplicate, mock.Anything).Return(nil)
+			draft := extremePoorSurvey
+			draft.Draft = true
+			saved := h.update(step, workflows.UpdateSurvey, cw, draft)
+			submitted := h.update(2*step, workflows.UpdateSurvey, cw, extremePoorSurvey)
+			h.update(3*step, workflows.UpdateClose, super, closeMoved)
+			in := openInput()
+			in.Version = tt.version
+			h.run(in)
+			mustAccept(t, saved, submitted)
+			if got := len(saved.c.Duplicates) > 0; got != tt.draftFinds {
+				t.Fatalf("the draft found duplicates %+v, want %t", saved.c.Duplicates, tt.draftFinds)
+			}
+			if len(submitted.c.Duplicates) != 1 || submitted.c.Duplicates[0].OtherCaseID != "run-far" {
+				t.Fatalf("the submitted survey found %+v, want the person held by run-far", submitted.c.Duplicates)
 			}
 		})
 	}

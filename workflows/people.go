@@ -37,12 +37,20 @@ const leanVersion workflow.Version = 2
 // caseWorkflow.run for the runs an older worker began).
 const notifyVersion workflow.Version = 3
 
+// draftVersion is the version of changePersonClaims whose runs claim a
+// survey's people when it is submitted, not at each draft. A draft claimed
+// them, and the answer told a caseworker which NIKs an open case anywhere
+// held (up to 29 a draft, 50 drafts a case), and a member typed into a
+// draft and removed before the survey left a finding on another case for
+// good. A draft now claims nobody: the submitted survey does.
+const draftVersion workflow.Version = 4
+
 // caseVersion is the newest version of changePersonClaims: the most a run
 // asks GetVersion for, what Open tells a new case (CaseInput.Version), and
 // the only version a run hands on when it continues as new. A case at an
 // older version asks again at its next run, so that a change after
 // notifyVersion reaches running cases too.
-const caseVersion = notifyVersion
+const caseVersion = draftVersion
 
 // SignalDuplicate carries a DuplicateNotice from another case.
 const SignalDuplicate = "duplicate"
@@ -122,12 +130,15 @@ func (w *caseWorkflow) hear(ctx workflow.Context, n DuplicateNotice) {
 // recordSurvey applies a survey and remembers who the case held before,
 // so that claimSurvey can let go of members who left it.
 func (w *caseWorkflow) recordSurvey(c *household.Case, by household.Actor, in household.SurveyInput, t time.Time) []household.Event {
-	w.heldBefore = c.NIKs()
+	w.heldBefore, w.draft = c.NIKs(), in.Draft
 	return c.SubmitSurvey(by, in, t)
 }
 
 // claimSurvey claims the survey's people and releases those who left it.
 func (w *caseWorkflow) claimSurvey(ctx workflow.Context) error {
+	if w.draft && w.version >= draftVersion {
+		return nil
+	}
 	now := w.c.NIKs()
 	var released []string
 	for _, nik := range w.heldBefore {

@@ -153,9 +153,16 @@ func (c *Case) Tick(now time.Time) []Event {
 
 // PendingActions names what the case waits for.
 func (c *Case) PendingActions() []string {
+	return c.PendingActionsShowing(func(Duplicate) bool { return true })
+}
+
+// PendingActionsShowing is PendingActions with only the possible
+// duplicates that show (a finding whose other case a reader may not see
+// is not theirs to know of).
+func (c *Case) PendingActionsShowing(show func(Duplicate) bool) []string {
 	var dups []string
 	for _, d := range c.Duplicates {
-		if d.Open && c.Status == StatusOpen {
+		if d.Open && c.Status == StatusOpen && show(d) {
 			dups = append(dups, "supervisor: resolve possible duplicate "+d.ID)
 		}
 	}
