@@ -12,9 +12,14 @@ import (
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/reconcile"
+	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
@@ -200,5 +205,26 @@ func TestACaseWhoseWorkflowEndedAbnormallyIsHaltedNotOpenForever(t *testing.T) {
 	// A second reconcile marks nothing again.
 	if r, err := reconcile.Run(ctx, sys.Client, sys.Store); err != nil || r.Halted != 0 {
 		t.Fatalf("second reconcile: %+v %v", r, err)
+	}
+}
+
+// The URI `tuntas dev` prints names the database as its path, so that a
+// client pasting it (mongosh, a driver) uses Tuntas's database.
+func TestThePrintedMongoDBURINamesTheDatabaseAClientUses(t *testing.T) {
+	uri := databaseURI(sys.Stack.MongoURI, devDatabase)
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil || cs.Database != devDatabase || !strings.Contains(uri, "/"+devDatabase+"?") {
+		t.Fatalf("%s: database %q (%v)", uri, cs.Database, err)
+	}
+	c, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(context.Background())
+	p := tokens(t, sys)
+	l := openCase(t, p, nextKK())
+	var doc bson.M
+	if err := c.Database(cs.Database).Collection(store.Cases).FindOne(context.Background(), bson.D{{Key: "_id", Value: l.id}}).Decode(&doc); err != nil {
+		t.Fatalf("the case %s through %s: %v", l.id, uri, err)
 	}
 }

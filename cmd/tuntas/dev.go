@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -198,14 +199,27 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   Console       %s/
   API           %s   (health: %s/healthz, ready: %s/readyz, docs: %s/openapi.json)
   Temporal gRPC %s   namespace %s   (temporal workflow list --address %s)
-  MongoDB URI   %s%s
+  MongoDB URI   %s
   Token         go run ./cmd/tuntas token --data %s --sub ani --role caseworker --region 64.08.01
 Press Ctrl-C to stop.
 `, cfg.DataDir, d.URL, d.URL, d.URL, d.URL, d.URL, d.Stack.TemporalAddress, d.Stack.Namespace, d.Stack.TemporalAddress,
-		d.Stack.MongoURI, devDatabase, cfg.DataDir)
+		databaseURI(d.Stack.MongoURI, devDatabase), cfg.DataDir)
 	if err := d.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	fmt.Fprintln(stdout, "Tuntas stopped.")
 	return nil
+}
+
+// databaseURI is uri naming database as its path, before its options
+// (mongodb://host:port/tuntas?maxPoolSize=2): what mongosh and the drivers
+// take as the database to use. Appended after the options, the name
+// became part of the last option's value.
+func databaseURI(uri, database string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	u.Path = "/" + database
+	return u.String()
 }
