@@ -89,10 +89,10 @@ type Notification struct {
 	CaseID string `json:"caseId"`
 	// Seq is the timeline event that raised it: with CaseID it names the
 	// notification, so a retried activity stores it once. At is its time.
-	Seq     int64          `json:"seq,omitempty"`
-	At      time.Time      `json:"at,omitzero"`
-	To      household.Role `json:"to"`
-	Region  string         `json:"region"`
+	Seq    int64          `json:"seq,omitempty"`
+	At     time.Time      `json:"at,omitzero"`
+	To     household.Role `json:"to"`
+	Region string         `json:"region"`
 	// Agencies, for a notification to agencies, are the ones it concerns
 	// (those holding an intervention the case waits on); no other agency
 	// is told.

@@ -11,11 +11,11 @@ import (
 	"sync"
 	"testing"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/reconcile"
