@@ -147,8 +147,9 @@ func (c *Console) pruneSessions(ctx context.Context, now time.Time) {
 	}
 }
 
-// tokenExpiry reads the exp claim of a token that has been verified; a
-// token without one gives a cookie that ends with the browser session.
+// tokenExpiry reads the exp claim of a token that has been verified; zero
+// for a token without one (startSession then caps the session at
+// auth.MaxTokenLifetime).
 func tokenExpiry(token string) time.Time {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {

@@ -236,6 +236,43 @@ func TestSignOutEndsTheSessionItsCookieNamed(t *testing.T) {
 	}
 }
 
+func TestSignInPrunesExpiredSessionsAtMostHourly(t *testing.T) {
+	at := time.Now()
+	sessions := newMemSessions()
+	c, issuer := newTestConsoleWith(t, func(cfg *Config) {
+		cfg.Sessions = sessions
+		cfg.Now = func() time.Time { return at }
+	})
+	expired := func(key string) {
+		_ = sessions.CreateSession(context.Background(), store.Session{Key: key, Sub: "old", Expires: at.Add(-time.Minute)})
+	}
+	left := func(key string) bool {
+		sessions.mu.Lock()
+		defer sessions.mu.Unlock()
+		_, ok := sessions.m[key]
+		return ok
+	}
+	steps := []struct {
+		after time.Duration
+		key   string
+		kept  bool
+	}{
+		{0, "first", false},                     // the process's first sign-in prunes
+		{10 * time.Minute, "soon", true},        // the next within the hour does not
+		{61 * time.Minute, "an hour on", false}, // an hour after the last pass, again
+	}
+	for _, st := range steps {
+		at = at.Add(st.after)
+		expired(st.key)
+		if rec := signIn(t, c, "https://tuntas.test", caseworkerToken(t, issuer, 2*time.Hour), "/"); rec.Code != http.StatusSeeOther {
+			t.Fatalf("sign in: %d", rec.Code)
+		}
+		if left(st.key) != st.kept {
+			t.Fatalf("%s: the expired session is kept %t, want %t", st.key, left(st.key), st.kept)
+		}
+	}
+}
+
 func TestEveryConsoleAnswerAsksForHTTPSUnlessPlainHTTP(t *testing.T) {
 	for _, plain := range []bool{false, true} {
 		c, _ := newTestConsoleWith(t, func(cfg *Config) { cfg.PlainHTTP = plain })
