@@ -359,7 +359,7 @@ func checker(h *house) bench.Person {
 	return bench.Person{Role: household.RoleSupervisor, Region: h.hh.VillageCode[:5]}
 }
 
-var reconciled = regexp.MustCompile(`checked (\d+) running cases: (\d+) in sync, (\d+) repaired, (\d+) failed`)
+var reconciled = regexp.MustCompile(`checked (\d+) cases: (\d+) in sync, (\d+) repaired, (\d+) failed, (\d+) found halted`)
 
 // reconcile runs `tuntas reconcile` as production would, against the
 // same servers, and expects it to find nothing to repair.
@@ -387,6 +387,9 @@ func (r *run) reconcile(ctx context.Context, rep *Report, fail func(string, ...a
 	}
 	if rep.ReconcileRepaired > 0 {
 		fail("tuntas reconcile repaired %d snapshots after the read model had converged", rep.ReconcileRepaired)
+	}
+	if halted, _ := strconv.Atoi(m[5]); halted > 0 {
+		fail("tuntas reconcile found %d cases whose workflow ended abnormally", halted)
 	}
 }
 
