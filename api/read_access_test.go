@@ -203,11 +203,13 @@ func TestOutOfRegionAndMissingCasesAnswerAfterTheSameWork(t *testing.T) {
 func TestFindingsAboutCasesElsewhereReachOnlyWhoResolvesThem(t *testing.T) {
 	c := surveyedCase("run-1")
 	c.Stage = household.StageCollecting
+	before := c.Version
 	at := now.Add(-time.Hour)
 	events := c.RecordDuplicate(childNIK, "run-far", "6408030101190009", "64.08.03.2001", false, at)
 	events = append(events, c.RecordDuplicate(headNIK, "run-near", "6408010101190009", "64.08.01.2002", false, at)...)
 	ht := newHandlerTest(t, c)
 	ht.reads.events["run-1"] = events
+	ht.reads.summaries = []store.Summary{store.SummaryOf(c)}
 	ht.temporal.answer = c
 	cw := ht.token(household.RoleCaseworker, "64.08.01")
 
@@ -219,9 +221,25 @@ func TestFindingsAboutCasesElsewhereReachOnlyWhoResolvesThem(t *testing.T) {
 	if len(got.Duplicates) != 1 || got.Duplicates[0].OtherCaseID != "run-near" || strings.Contains(rec.Body.String(), "dup-1") {
 		t.Fatalf("the caseworker sees findings %+v in %s", got.Duplicates, rec.Body)
 	}
+	// Nor does the version, the list's count of people, or a gap in the
+	// timeline's numbers tell of a finding.
+	if got.Version != before {
+		t.Fatalf("the caseworker sees version %d, want %d as without findings", got.Version, before)
+	}
+	var list CaseList
+	rec = ht.do(http.MethodGet, "/v1/cases", cw, nil)
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || len(list.Items) != 1 || list.Items[0].MemberCount != 2 || list.Items[0].Version != before {
+		t.Fatalf("the caseworker's list: %s (%v)", rec.Body, err)
+	}
+	var tl Timeline
 	rec = ht.do(http.MethodGet, "/v1/cases/run-1/timeline", cw, nil)
-	if strings.Contains(rec.Body.String(), "dup-1") || !strings.Contains(rec.Body.String(), "dup-2") {
+	if err := json.Unmarshal(rec.Body.Bytes(), &tl); err != nil || strings.Contains(rec.Body.String(), "dup-1") || !strings.Contains(rec.Body.String(), "dup-2") {
 		t.Fatalf("the caseworker's timeline: %s", rec.Body)
+	}
+	for i, e := range tl.Events {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("the caseworker's timeline numbers %d as %d: %s", i+1, e.Seq, rec.Body)
+		}
 	}
 	draft := validSurvey()
 	draft["draft"] = true

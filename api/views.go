@@ -196,6 +196,11 @@ func view(p auth.Principal, c household.Case, now time.Time) CaseView {
 	if v.PendingActions == nil {
 		v.PendingActions = []string{}
 	}
+	if !p.Can(household.RoleSupervisor) {
+		// A finding adds a version; to who does not resolve findings the
+		// version counts the case's own changes only (see showsDuplicate).
+		v.Version -= c.FindingCommits()
+	}
 	if mask {
 		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
 	}
@@ -261,8 +266,9 @@ func listView(p auth.Principal, s store.Summary) SummaryView {
 	}
 	if !p.Can(household.RoleSupervisor) {
 		// The summary does not say where each finding's other case lies:
-		// the count is for those who resolve them.
-		v.OpenDuplicates = 0
+		// the findings, the people they leave out of the count and the
+		// versions they made are for those who resolve them.
+		v.OpenDuplicates, v.MemberCount, v.Version = 0, s.Surveyed, s.Version-s.FindingCommits
 	}
 	if p.Role != household.RoleCaseworker && p.Role != household.RoleAdmin {
 		v.HeadNIK, v.KK = household.MaskNIK(v.HeadNIK), household.MaskNIK(v.KK)
@@ -279,7 +285,8 @@ func eventViews(p auth.Principal, c household.Case, events []household.Event) []
 		if (e.Type == household.EventPossibleDuplicate || e.Type == household.EventDuplicateResolved) && hidden[e.Ref] {
 			continue
 		}
-		out = append(out, EventView{CaseID: e.CaseID, Seq: e.Seq, At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref})
+		// Numbered among what p sees, so that no gap tells of a hidden one.
+		out = append(out, EventView{CaseID: e.CaseID, Seq: int64(len(out) + 1), At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref})
 	}
 	return out
 }

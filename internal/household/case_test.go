@@ -555,6 +555,10 @@ func TestBlankLookingTextIsBlank(t *testing.T) {
 		{"halfwidth Hangul filler and spaces", " \uFFA0 ", false},
 		{"a combining mark alone", "\u0301", false},
 		{"ideographic space", "\u3000", false},
+		{"null notehead", "\U0001D159", false},
+		{"object replacement character", "\uFFFC", false},
+		{"private use", "\uE000", false},
+		{"unassigned", "\U0003FFFD", false},
 		{"a name with a filler inside", "Siti\u3164Aminah", true},
 		{"a name with an accent", "Andre\u0301", true},
 	}

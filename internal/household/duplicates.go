@@ -83,6 +83,19 @@ func (c *Case) RecordDuplicate(nik, otherCaseID, otherKK, otherVillage string, h
 	return c.commit(now, e)
 }
 
+// FindingCommits counts the versions the case's possible duplicates made:
+// one when found, one when resolved (here or on the other case).
+func (c *Case) FindingCommits() int64 {
+	var n int64
+	for _, d := range c.Duplicates {
+		n++
+		if d.Decision != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // OpenDuplicates counts the findings awaiting a supervisor.
 func (c *Case) OpenDuplicates() int {
 	n := 0

@@ -65,12 +65,17 @@ func cleanText(v string, max int, multiline bool) bool {
 
 // blank reports whether r shows nothing on its own: white space, a
 // filler that fonts draw empty (the Hangul fillers, the blank Braille
-// pattern), or a combining mark with nothing to combine with. A text of
-// only these would be a name no one can read or find.
+// pattern, the null notehead, the object replacement character), a
+// combining mark with nothing to combine with, or a character no font
+// shares (private use, unassigned). A text of only these would be a name
+// no one can read or find.
 func blank(r rune) bool {
 	switch r {
-	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800', '\uFFFC', '\U0001D159':
 		return true
 	}
-	return unicode.IsSpace(r) || unicode.In(r, unicode.Mn, unicode.Me)
+	// Control and format characters are refused before this is asked;
+	// what is left outside these categories is private use or unassigned.
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Mn, unicode.Me) ||
+		!unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z)
 }

@@ -169,6 +169,12 @@ type Summary struct {
 	// Agencies are the agencies holding an intervention of the case: an
 	// agency lists only those cases.
 	Agencies []string `bson:"agencies,omitempty" json:"-"`
+	// Surveyed counts the survey's members, and FindingCommits the
+	// versions the case's possible duplicates made: what a list shows
+	// those who do not resolve findings, so that neither the count nor
+	// the version tells them a person is held elsewhere.
+	Surveyed       int   `bson:"surveyed" json:"-"`
+	FindingCommits int64 `bson:"findingCommits" json:"-"`
 }
 
 // SummaryOf is the summary the store keeps of c.
@@ -188,7 +194,11 @@ func newSummary(c household.Case) Summary {
 			agencies = append(agencies, iv.Agency)
 		}
 	}
-	return Summary{Agencies: agencies, OpenDuplicates: c.OpenDuplicates(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+	surveyed := 0
+	if c.Survey != nil {
+		surveyed = len(c.Survey.Members)
+	}
+	return Summary{Agencies: agencies, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
 		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
 		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
