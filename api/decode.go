@@ -31,6 +31,9 @@ func decodeBody(contentType string, body io.Reader, v any) error {
 		return decodeProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return decodeProblem(err) // past the cap after the object: too large, not malformed
+		}
 		return newProblem(codeBadRequest, "the body must hold exactly one JSON object")
 	}
 	return nil

@@ -65,6 +65,8 @@ func TestOpenCaseRejectsBadRequestsNamingTheField(t *testing.T) {
 		{"NUL in the name", "application/json", strings.Replace(validOpen, `"Siti"`, `"Si\u0000ti"`, 1), 422, "headName"},
 		{"escape sequence in the address", "application/json", strings.Replace(validOpen, `"source"`, `"address":"RT 03 \u001b[2J","source"`, 1), 422, "address"},
 		{"body over 64 KiB", "application/json", `{"address":"` + strings.Repeat("a", maxBody) + `"}`, 413, ""},
+		// The object fits; white space after it passes the cap.
+		{"one byte over 64 KiB after the object", "application/json", validOpen + strings.Repeat(" ", maxBody-len(validOpen)+1), 413, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
