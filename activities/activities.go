@@ -43,8 +43,7 @@ type Activities struct {
 
 // Projection is one step of a case's read model: the snapshot after the
 // change, the events that led to it, and the notifications those events
-// raise (carried here since the case workflow's notifyVersion; before,
-// each was a Notify activity of its own).
+// raise, written together in one local activity.
 type Projection struct {
 	Case          household.Case    `json:"case"`
 	Events        []household.Event `json:"events"`

@@ -385,10 +385,9 @@ type EscalationRequest struct {
 	Reason string                    `json:"reason"`
 }
 
-// Escalate sends the escalation as a signal (it comes from outside the
-// case's own flow), then asks the case, by update, to answer once the
-// signal is recorded in the read model. key, when not empty, names the
-// escalation, so that a retry is recorded once.
+// Escalate raises the case by one update, answered once the read model
+// holds the escalation. key, when not empty, names the escalation and its
+// update, so that a retry is recorded once.
 func (s *Server) Escalate(ctx context.Context, who Caller, id, key string, input func() (EscalationRequest, error)) (EscalationCreated, error) {
 	p := who.Principal
 	if !p.Can(actionRoles[ActEscalate]...) {
@@ -407,7 +406,10 @@ func (s *Server) Escalate(ctx context.Context, who Caller, id, key string, input
 		eid = "esc-" + key[:12]
 	}
 	by := actor(p)
-	by.Case = cs.ID
+	by.Case, by.Update = cs.ID, who.UpdateID
+	if by.Update == "" {
+		by.Update = "u-" + eid
+	}
 	in := household.EscalateInput{ID: eid, Level: req.Level, Reason: req.Reason, Actor: by}
 	// A retry whose first request was recorded skips the check (its own
 	// escalation is the open one) and is answered by the case.
@@ -416,15 +418,12 @@ func (s *Server) Escalate(ctx context.Context, who Caller, id, key string, input
 			return EscalationCreated{}, domainProblem(err)
 		}
 	}
-	wid := workflows.WorkflowID(cs.KK)
-	if err := s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalEscalate, in); err != nil {
-		return EscalationCreated{}, temporalProblem(err)
-	}
 	out, err := s.callUpdate(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:          wid,
+		WorkflowID:          workflows.WorkflowID(cs.KK),
 		FirstExecutionRunID: cs.ID,
-		UpdateName:          workflows.UpdateEscalationRecorded,
-		Args:                []any{in.ID},
+		UpdateName:          workflows.UpdateEscalate,
+		UpdateID:            by.Update,
+		Args:                []any{by, in},
 		WaitForStage:        client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

@@ -177,10 +177,9 @@ func TestAClosedCaseTakesNoActions(t *testing.T) {
 	}
 }
 
-// TestEscalationIsASignalThenAWaitForItsRecord: an escalation comes from
-// outside the case's flow, so it is a signal; the API then waits, by
-// update, until the case has recorded it, and answers 201 with its ID.
-func TestEscalationIsASignalThenAWaitForItsRecord(t *testing.T) {
+// TestEscalationIsOneUpdate: an escalation is one update of the case,
+// answered once the case has recorded it; the API answers 201 with its ID.
+func TestEscalationIsOneUpdate(t *testing.T) {
 	sup := func(ht *handlerTest) string { return ht.token(household.RoleSupervisor, "64.08") }
 	body := map[string]any{"level": "province", "reason": "no KTP, no program can enrol the household"}
 
@@ -194,13 +193,13 @@ func TestEscalationIsASignalThenAWaitForItsRecord(t *testing.T) {
 			t.Fatalf("= %d, want 201: %s", rec.Code, rec.Body)
 		}
 		sent := ht.temporal.sent()
-		if len(sent) != 2 || sent[0].kind != "signal" || sent[0].name != workflows.SignalEscalate ||
-			sent[1].kind != "update" || sent[1].name != workflows.UpdateEscalationRecorded {
-			t.Fatalf("sent %+v, want the escalate signal, then the escalation-recorded update", sent)
+		if len(sent) != 1 || sent[0].kind != "update" || sent[0].name != workflows.UpdateEscalate {
+			t.Fatalf("sent %+v, want the escalate update alone", sent)
 		}
-		in, ok := sent[0].args[0].(household.EscalateInput)
-		if !ok || in.ID == "" || sent[1].args[0] != in.ID || !strings.Contains(rec.Body.String(), `"escalationId":"`+in.ID+`"`) {
-			t.Errorf("signal %+v, update args %v, answer %s: want one escalation ID throughout", sent[0].args[0], sent[1].args, rec.Body)
+		by, _ := sent[0].args[0].(household.Actor)
+		in, ok := sent[0].args[1].(household.EscalateInput)
+		if !ok || in.ID == "" || by.Update == "" || by.Case != "run-1" || !strings.Contains(rec.Body.String(), `"escalationId":"`+in.ID+`"`) {
+			t.Errorf("update args %+v, answer %s: want the bound actor and one escalation ID throughout", sent[0].args, rec.Body)
 		}
 		if loc := rec.Header().Get("Location"); loc != "/v1/cases/run-1/escalations/"+in.ID {
 			t.Errorf("Location %q", loc)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -27,11 +28,31 @@ var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 
 // Case is the household case workflow. It returns the closed case.
 func Case(ctx workflow.Context, in CaseInput) (household.Case, error) {
+	if in.Baseline != Baseline {
+		return household.Case{}, beforeBaseline(ctx, in)
+	}
 	w := newCaseWorkflow(ctx, in)
 	if err := w.setup(ctx); err != nil {
 		return household.Case{}, err
 	}
 	return w.run(ctx)
+}
+
+// beforeBaseline refuses a case whose history began before the baseline.
+// Replaying such a history, returning an error would be read as a change
+// of the workflow's code (a nondeterminism error that names no cause), so
+// the workflow task fails with the cause instead: the case stays as it
+// was, and the message shows in the worker's log and the case's pending
+// workflow task. A new run with such an input (a client from before the
+// baseline) fails at once with the same message.
+func beforeBaseline(ctx workflow.Context, in CaseInput) error {
+	msg := fmt.Sprintf("case %s was started by a Tuntas from before workflow baseline %d "+
+		"(its input has baseline %d); this worker does not run such histories: start the data directory afresh",
+		workflow.GetInfo(ctx).FirstRunID, Baseline, in.Baseline)
+	if workflow.IsReplaying(ctx) {
+		panic(msg)
+	}
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeBeforeBaseline, nil)
 }
 
 type caseWorkflow struct {
@@ -40,31 +61,16 @@ type caseWorkflow struct {
 	// the read model holds.
 	pending   []household.Event
 	projected int64
-	// cycleDone asks for continue-as-new after a follow-up visit.
-	cycleDone bool
 	// attrs is the stage and escalation last set as search attributes.
 	attrs     [2]string
-	esc       workflow.ReceiveChannel
 	requestID string
-	// refused holds why an escalation signal was not recorded, by ID.
-	refused map[string]error
 	// closing is set once the run has decided to end (closed, or continuing
 	// as new): an update validated after that would be accepted by a run
 	// that no longer applies it, so validators refuse it as retryable.
 	closing bool
-
-	// claims is whether this run keeps one person in one open case
-	// (changePersonClaims); dup receives other cases' notices.
-	claims bool
-	dup    workflow.ReceiveChannel
-	// lean is whether this run began at changePersonClaims version 2:
-	// every earlier change applies without a marker of its own, the case's
-	// writes to the store (people and projection) are local activities,
-	// and one timer waits for the next deadline (see leanVersion).
-	lean bool
-	// version is changePersonClaims' version: carried in, or asked (see
-	// run).
-	version     workflow.Version
+	// dup receives other cases' notices about a shared person.
+	dup workflow.ReceiveChannel
+	// deadline is the run's one timer, set for the case's next wake.
 	deadline    deadlineTimer
 	fresh       bool
 	openSettled bool
@@ -80,16 +86,17 @@ type caseWorkflow struct {
 }
 
 func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
-	w := &caseWorkflow{esc: workflow.GetSignalChannel(ctx, SignalEscalate), dup: workflow.GetSignalChannel(ctx, SignalDuplicate),
-		requestID: in.RequestID, refused: map[string]error{}, fresh: in.State == nil, version: in.Version}
+	w := &caseWorkflow{dup: workflow.GetSignalChannel(ctx, SignalDuplicate), requestID: in.RequestID, fresh: in.State == nil}
 	w.earlier = map[string]bool{}
 	for _, id := range in.Applied {
 		w.earlier[id] = true
 	}
 	w.applied = append(w.applied, in.Applied...)
 	if in.State != nil {
+		// The case carries on unchanged: a new run is Temporal's
+		// bookkeeping, not an event of the case, and changes nothing the
+		// read model holds.
 		w.c = in.State
-		w.c.FollowUp.Cycle++
 		w.projected = w.c.Version
 		w.attrs = w.attributes()
 		return w
@@ -122,15 +129,14 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		workflow.SetQueryHandler(ctx, QueryState, w.state),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateOpened, w.opened,
 			workflow.UpdateHandlerOptions{Validator: w.validateOpened}),
-		workflow.SetUpdateHandlerWithOptions(ctx, UpdateEscalationRecorded, w.escalationRecorded,
-			workflow.UpdateHandlerOptions{Validator: func(string) error { return w.open() }}),
 		register(ctx, w, UpdateSurvey, cs.CheckSurvey, w.recordSurvey, w.claimSurvey),
 		register(ctx, w, UpdateVillage, cs.CheckVillage, cs.ConfirmByVillage),
 		register(ctx, w, UpdateVerification, cs.CheckVerification, cs.RecordVerification),
 		register(ctx, w, UpdateAssign, cs.CheckAssign, cs.AssignInterventions),
 		register(ctx, w, UpdateIntervention, cs.CheckIntervention, cs.UpdateIntervention),
-		register(ctx, w, UpdateFollowUp, cs.CheckFollowUp, w.recordFollowUp),
+		register(ctx, w, UpdateFollowUp, cs.CheckFollowUp, cs.RecordFollowUp),
 		register(ctx, w, UpdateGraduate, cs.CheckGraduate, cs.Graduate),
+		register(ctx, w, UpdateEscalate, checkEscalation, recordEscalation),
 		register(ctx, w, UpdateResolve, cs.CheckResolve, cs.ResolveEscalation),
 		register(ctx, w, UpdateClose, cs.CheckClose, cs.Close),
 		register(ctx, w, UpdateDuplicateResolution, cs.CheckDuplicateResolution, w.recordResolution, w.settleResolution),
@@ -188,19 +194,16 @@ func (w *caseWorkflow) opened(ctx workflow.Context, requestID string) (OpenResul
 	return OpenResult{Case: *w.c, Created: requestID != "" && requestID == w.requestID}, nil
 }
 
-// escalationRecorded answers once the escalation signal with that ID has
-// been recorded and projected, or with the reason it was refused.
-func (w *caseWorkflow) escalationRecorded(ctx workflow.Context, id string) (household.Case, error) {
-	if err := workflow.Await(ctx, func() bool {
-		_, recorded := w.c.Escalation(id)
-		return w.refused[id] != nil || (recorded && w.projected >= w.c.Version)
-	}); err != nil {
-		return household.Case{}, err
-	}
-	if err := w.refused[id]; err != nil {
-		return household.Case{}, rejection(err)
-	}
-	return *w.c, nil
+// checkEscalation and recordEscalation give the domain's escalation the
+// shape of every other action: the update's actor is the one who raises it.
+func checkEscalation(c *household.Case, by household.Actor, in household.EscalateInput, _ time.Time) error {
+	in.Actor = by
+	return c.CheckEscalate(in)
+}
+
+func recordEscalation(c *household.Case, by household.Actor, in household.EscalateInput, t time.Time) []household.Event {
+	in.Actor = by
+	return c.Escalate(in, t)
 }
 
 // register makes an actor's action an update of the case: the domain's
@@ -245,13 +248,6 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
 }
 
-// recordFollowUp records a visit and ends the run, so that the case
-// continues as new after every visit and its history stays bounded.
-func (w *caseWorkflow) recordFollowUp(c *household.Case, by household.Actor, in household.FollowUpInput, t time.Time) []household.Event {
-	w.cycleDone = true
-	return c.RecordFollowUp(by, in, t)
-}
-
 // act applies one accepted action. The check runs again because two
 // updates accepted in one workflow task are validated before either
 // applies. It answers once the read model holds the change, so a client
@@ -289,38 +285,15 @@ func rejection(err error) error {
 	return temporal.NewApplicationError(err.Error(), string(code))
 }
 
+// run is the case's story: claim the head, then project what happens and
+// wait for the next action or deadline, until the case closes or Temporal
+// asks for a new run.
 func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
-	// A case opened or continued since notifyVersion is told its version
-	// (CaseInput.Version) and asks no GetVersion, which would record a
-	// marker and upsert TemporalChangeVersion, a write to the visibility
-	// store. Replaying, it still reads a marker: a worker from before
-	// notifyVersion that ran the case first (a deployment midway) asked
-	// and recorded its own version, which then stands. GetVersion in a
-	// replay records nothing; where no marker is, it answers DefaultVersion.
-	v := w.version
-	if v == 0 || workflow.IsReplaying(ctx) {
-		asked := workflow.GetVersion(ctx, changePersonClaims, workflow.DefaultVersion, caseVersion)
-		if v == 0 || asked != workflow.DefaultVersion {
-			v = asked
-		}
-	}
-	w.version = v
-	w.claims = v >= 1 && w.c.Strict()
-	w.lean = v >= leanVersion
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(w.esc, func(c workflow.ReceiveChannel, _ bool) {
-				var in household.EscalateInput
-				c.Receive(ctx, &in)
-				w.escalate(ctx, in)
-			})
-			sel.AddReceive(w.dup, func(c workflow.ReceiveChannel, _ bool) {
-				var n DuplicateNotice
-				c.Receive(ctx, &n)
-				w.hear(ctx, n)
-			})
-			sel.Select(ctx)
+			var n DuplicateNotice
+			w.dup.Receive(ctx, &n)
+			w.hear(ctx, n)
 		}
 	})
 	if w.fresh {
@@ -331,64 +304,34 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 		}
 	}
 	w.openSettled = true
+	// Temporal's suggestion to continue as new wakes the run too: a run
+	// that only answers queries and refused messages must still renew.
+	renew := func() bool { return workflow.GetInfo(ctx).GetContinueAsNewSuggested() }
+	dirty := func() bool { return len(w.pending) > 0 || renew() }
 	for {
 		if err := w.flush(ctx); err != nil {
 			return household.Case{}, err
 		}
-		if w.c.Status == household.StatusClosed || w.cycleDone || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		if w.c.Status == household.StatusClosed || renew() {
 			break
 		}
-		// Temporal's suggestion to continue as new wakes the run too: a run
-		// that only answers queries and refused messages must still renew.
-		dirty := func() bool {
-			return len(w.pending) > 0 || w.cycleDone || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		due, err := w.deadline.wait(ctx, w.c.NextWake(), dirty)
+		if err != nil {
+			return household.Case{}, err
 		}
-		wake := w.c.NextWake()
-		if w.lean {
-			due, err := w.deadline.wait(ctx, wake, dirty)
-			if err != nil {
-				return household.Case{}, err
-			}
-			if due {
-				w.pending = append(w.pending, w.c.Tick(workflow.Now(ctx))...)
-			}
-			continue
-		}
-		if wake.IsZero() {
-			if err := workflow.Await(ctx, dirty); err != nil {
-				return household.Case{}, err
-			}
-			continue
-		}
-		fired := true
-		if d := wake.Sub(workflow.Now(ctx)); d > 0 {
-			var err error
-			if fired, err = workflow.AwaitWithTimeout(ctx, d, dirty); err != nil {
-				return household.Case{}, err
-			}
-		} else {
-			fired = false
-		}
-		if !fired {
+		if due {
 			w.pending = append(w.pending, w.c.Tick(workflow.Now(ctx))...)
 		}
 	}
-	if w.c.Status == household.StatusClosed && w.claims {
+	if w.c.Status == household.StatusClosed {
 		// A closed case holds nobody: its people may be claimed anew.
-		if err := w.write(ctx, w.lean, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: w.c.NIKs()}, nil); err != nil {
+		if err := w.write(ctx, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: w.c.NIKs()}, nil); err != nil {
 			return household.Case{}, err
 		}
 	}
-	// Let running handlers finish and take in any signal still queued, so
+	// Let running handlers finish and take in any notice still queued, so
 	// nothing is lost between this run and the next.
 	for {
-		for {
-			var in household.EscalateInput
-			if !w.esc.ReceiveAsync(&in) {
-				break
-			}
-			w.escalate(ctx, in)
-		}
 		for {
 			var n DuplicateNotice
 			if !w.dup.ReceiveAsync(&n) {
@@ -410,44 +353,9 @@ func (w *caseWorkflow) run(ctx workflow.Context) (household.Case, error) {
 	if w.c.Status == household.StatusClosed {
 		return *w.c, nil
 	}
-	next := CaseInput{State: w.c}
-	if w.version == caseVersion {
-		next.Version = w.version
-	}
-	if w.lean || workflow.GetVersion(ctx, changeRememberUpdates, workflow.DefaultVersion, 1) == 1 {
-		next.Applied = w.applied[max(0, len(w.applied)-RememberedUpdates):]
-	}
+	next := CaseInput{Baseline: Baseline, State: w.c, Applied: w.applied[max(0, len(w.applied)-RememberedUpdates):]}
 	return household.Case{}, workflow.NewContinueAsNewError(ctx, Case, next)
 }
-
-// notifiesInProjection is whether this run is at notifyVersion or later:
-// the projection carries the notifications its events raise.
-func (w *caseWorkflow) notifiesInProjection() bool { return w.version >= notifyVersion }
-
-// changeRememberUpdates names the change that carries the IDs of applied
-// updates into the next run (CaseInput.Applied).
-const changeRememberUpdates = "remember-updates"
-
-func (w *caseWorkflow) escalate(ctx workflow.Context, in household.EscalateInput) {
-	if _, seen := w.c.Escalation(in.ID); seen {
-		return // a repeated signal
-	}
-	if err := w.bound(in.Actor, ""); err != nil {
-		workflow.GetLogger(ctx).Warn("escalation refused", "id", in.ID, "error", err)
-		w.refused[in.ID] = err
-		return
-	}
-	if err := w.c.CheckEscalate(in); err != nil {
-		workflow.GetLogger(ctx).Warn("escalation refused", "id", in.ID, "error", err)
-		w.refused[in.ID] = err
-		return
-	}
-	w.pending = append(w.pending, w.c.Escalate(in, workflow.Now(ctx))...)
-}
-
-// changeLocalProjection names the change from activity to local-activity
-// projection for workflow.GetVersion.
-const changeLocalProjection = "local-projection"
 
 // projectRetry retries a projection without end: the read model must
 // catch up, and nothing later is written before it does. Retries come at
@@ -462,81 +370,52 @@ var projectRetry = &temporal.RetryPolicy{
 // localProjectFor is how long a projection is retried as a local activity
 // before the case falls back to a regular one. A local activity's
 // ScheduleToClose defaults to its StartToClose (30 s), after which it
-// fails for good: an outage of MongoDB longer than that failed every case
-// it caught. Retried inside the workflow task, a local activity also
+// fails for good: an outage of MongoDB longer than that would fail every
+// case it caught. Retried inside the workflow task, a local activity also
 // heartbeats that task into the history; past a few minutes the server's
 // own retries of a regular activity are cheaper.
 const localProjectFor = 3 * time.Minute
-
-// changeProjectionFallback names the fallback from a local-activity
-// projection that failed to a regular activity. It is asked only when the
-// local activity has failed, so histories whose projections succeeded
-// carry no marker.
-const changeProjectionFallback = "projection-fallback"
 
 var (
 	localProjectOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: localProjectFor, RetryPolicy: projectRetry}
 	projectOptions      = workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: projectRetry}
 )
 
-// flush projects pending events and the snapshot, notifies on reminders
-// and escalations, and keeps the search attributes current. Only this
-// coroutine writes the case's documents, one write at a time.
+// flush projects pending events and the snapshot, with the notifications
+// they raise, and keeps the search attributes current. Only this coroutine
+// writes the case's documents, one write at a time.
 func (w *caseWorkflow) flush(ctx workflow.Context) error {
 	if len(w.pending) == 0 {
 		return nil
 	}
 	events := w.pending
 	w.pending = nil
-	snapshot := *w.c
-	var notes []activities.Notification
+	projection := activities.Projection{Case: *w.c, Events: events}
 	for _, e := range events {
 		if n, ok := w.notification(e); ok {
-			notes = append(notes, n)
+			projection.Notifications = append(projection.Notifications, n)
 		}
 	}
-	projection := activities.Projection{Case: snapshot, Events: events}
-	if w.notifiesInProjection() {
-		projection.Notifications, notes = notes, nil
-	}
-	local := w.lean || workflow.GetVersion(ctx, changeLocalProjection, workflow.DefaultVersion, 1) == 1
-	if err := w.write(ctx, local, a.Project, projection, nil); err != nil {
+	if err := w.write(ctx, a.Project, projection, nil); err != nil {
 		return err
 	}
-	w.projected = snapshot.Version
-	// Runs before notifyVersion notify with an activity each.
-	actx := workflow.WithActivityOptions(ctx, projectOptions)
-	for _, n := range notes {
-		// A lost notification must not hold up the case: its failure is logged, not returned.
-		if err := workflow.ExecuteActivity(actx, a.Notify, n).Get(ctx, nil); err != nil {
-			workflow.GetLogger(ctx).Warn("notification failed", "case", w.c.ID, "error", err)
-		}
-	}
+	w.projected = projection.Case.Version
 	return w.upsertAttributes(ctx)
 }
 
 // write runs one of the case's own writes to the store, the projection or
-// its people, as a local activity when local: the write runs in the worker
-// inside the workflow task, saving the server two round trips (see the
-// bench figures in the README). Projections are local since
-// changeLocalProjection, people since leanVersion, so that an open is
-// answered in the workflow task that started the case.
-func (w *caseWorkflow) write(ctx workflow.Context, local bool, activity, in, out any) error {
-	actx := workflow.WithActivityOptions(ctx, projectOptions)
-	if !local {
-		return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
-	}
+// its people, as a local activity: the write runs in the worker inside the
+// workflow task, saving the server two round trips, so that an open is
+// answered in the workflow task that started the case (docs/performance.md).
+// A store down for longer than localProjectFor delays the case and must
+// not fail it: the write is then retried as a regular activity.
+func (w *caseWorkflow) write(ctx workflow.Context, activity, in, out any) error {
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localProjectOptions), activity, in).Get(ctx, out)
 	if err == nil {
 		return nil
 	}
-	// A store down for longer than the local activity is retried delays
-	// the case; it must not fail it. Runs recorded before the fallback
-	// failed here, and replay so.
-	if !w.lean && workflow.GetVersion(ctx, changeProjectionFallback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return err
-	}
-	return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
+	workflow.GetLogger(ctx).Warn("store write failed as a local activity; retrying as an activity", "case", w.c.ID, "error", err)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), activity, in).Get(ctx, out)
 }
 
 func (w *caseWorkflow) notification(e household.Event) (activities.Notification, bool) {
@@ -589,8 +468,7 @@ func (w *caseWorkflow) upsertAttributes(ctx workflow.Context) error {
 	)
 }
 
-// deadlineTimer is the one timer of a lean run, set for the case's next
-// wake. workflow.AwaitWithTimeout leaves its timer running when the
+// deadlineTimer is the one timer of a run, set for the case's next wake. workflow.AwaitWithTimeout leaves its timer running when the
 // condition comes first (the SDK cancels it only behind a flag that is off
 // by default), so each action used to leave a timer behind that later
 // fired a workflow task for nothing.

@@ -43,6 +43,7 @@ var (
 
 func openInput() workflows.CaseInput {
 	return workflows.CaseInput{
+		Baseline: workflows.Baseline,
 		Open: household.OpenInput{KK: "6408010101200001", HeadNIK: "6408014101850001", HeadName: "Siti Aminah",
 			VillageCode: "64.08.01.2001", Address: "RT 03", Source: household.SourceP3KE, Desil: 1},
 		Actor: cw, Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines(), RequestID: "req-1",
@@ -214,6 +215,10 @@ func newHarness(t *testing.T, store *memStore) *harness {
 // and visits are fixed: 2 November 2026, 08:00 UTC.
 var testStart = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 
+// renew has Temporal suggest continue-as-new at d, as the server does
+// when a run's history grows long.
+func (h *harness) renew(d time.Duration) { h.at(d, func() { h.env.SetContinueAsNewSuggested(true) }) }
+
 // at schedules fn d after the start of the run.
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
 
@@ -349,16 +354,22 @@ func TestHouseholdGraduatesAfterTwoVisitsAboveTheLineAcrossContinueAsNew(t *test
 	h := newHarness(t, store)
 	steps := h.toFollowUp()
 	first := h.update(6*step, workflows.UpdateFollowUp, cw, visitAbove)
+	var live workflows.State
+	h.state(7*step, &live)
+	h.renew(8 * step)
 	_, next := h.run(openInput())
 	mustAccept(t, append(steps, first)...)
+	if live.Case.Version != first.c.Version {
+		t.Fatal("a follow-up visit ended the run; only Temporal's suggestion should")
+	}
 	if next == nil {
-		t.Fatal("a follow-up visit did not continue the workflow as new")
+		t.Fatal("the run did not continue as new when Temporal suggested it")
 	}
 	if got := first.c; got.Stage != household.StageFollowUp || got.FollowUp.ConsecutiveAbove != 1 {
 		t.Fatalf("after one visit: stage %s, consecutive %d", got.Stage, got.FollowUp.ConsecutiveAbove)
 	}
-	if next.State == nil || next.State.Version != store.only(t).Version {
-		t.Fatal("continue-as-new did not carry the projected state")
+	if next.State == nil || next.State.Version != store.only(t).Version || next.Baseline != workflows.Baseline {
+		t.Fatal("continue-as-new did not carry the projected state and the baseline")
 	}
 
 	h2 := newHarness(t, store)
@@ -368,8 +379,8 @@ func TestHouseholdGraduatesAfterTwoVisitsAboveTheLineAcrossContinueAsNew(t *test
 	if again != nil {
 		t.Fatal("the graduating visit continued as new instead of closing")
 	}
-	if closed.Outcome != household.OutcomeGraduated || closed.Status != household.StatusClosed || closed.FollowUp.Cycle != 1 {
-		t.Fatalf("closed with outcome %q status %q cycle %d", closed.Outcome, closed.Status, closed.FollowUp.Cycle)
+	if closed.Outcome != household.OutcomeGraduated || closed.Status != household.StatusClosed || closed.FollowUp.Visits != 2 {
+		t.Fatalf("closed with outcome %q status %q after %d visits", closed.Outcome, closed.Status, closed.FollowUp.Visits)
 	}
 	stored := store.only(t)
 	if stored.Version != closed.Version || stored.Outcome != household.OutcomeGraduated {
@@ -396,22 +407,14 @@ func TestVisitsCloserThanTheGapDoNotGraduate(t *testing.T) {
 	steps := h.toFollowUp()
 	backdated := h.update(6*step, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-11-01", MonthlyExpenditure: 900_000})
 	first := h.update(7*step, workflows.UpdateFollowUp, cw, visitAbove)
-	_, next := h.run(openInput())
-	mustAccept(t, append(steps, first)...)
+	sameDay := h.update(8*step, workflows.UpdateFollowUp, cw, visitAbove)
+	later := h.update(21*24*time.Hour, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-11-23", MonthlyExpenditure: 900_000})
+	closed, _ := h.run(openInput())
+	mustAccept(t, append(steps, first, sameDay, later)...)
 	mustReject(t, backdated, household.CodeInvalid)
-
-	h2 := newHarness(t, store)
-	sameDay := h2.update(time.Hour, workflows.UpdateFollowUp, cw, visitAbove)
-	_, next2 := h2.run(*next)
-	mustAccept(t, sameDay)
-	if next2 == nil || next2.State.Status != household.StatusOpen || next2.State.FollowUp.ConsecutiveAbove != 1 {
-		t.Fatalf("a second visit on the same day graduated the household: %+v", next2)
+	if sameDay.c.Status != household.StatusOpen || sameDay.c.FollowUp.ConsecutiveAbove != 1 {
+		t.Fatalf("a second visit on the same day graduated the household: %+v", sameDay.c.FollowUp)
 	}
-
-	h3 := newHarness(t, store)
-	later := h3.update(21*24*time.Hour, workflows.UpdateFollowUp, cw, household.FollowUpInput{VisitDate: "2026-11-23", MonthlyExpenditure: 900_000})
-	closed, _ := h3.run(*next2)
-	mustAccept(t, later)
 	if closed.Outcome != household.OutcomeGraduated {
 		t.Fatalf("a visit 21 days after the first did not graduate: %s %+v", closed.Status, closed.FollowUp)
 	}
@@ -430,10 +433,12 @@ func TestVisitBelowTheLineResetsTheCount(t *testing.T) {
 	store := newMemStore()
 	h := newHarness(t, store)
 	h.toFollowUp()
-	h.update(6*step, workflows.UpdateFollowUp, cw, visitBelow)
-	_, next := h.run(openInput())
-	if next == nil || next.State.FollowUp.ConsecutiveAbove != 0 || next.State.FollowUp.Visits != 1 {
-		t.Fatalf("after a visit below the line: %+v", next.State.FollowUp)
+	below := h.update(6*step, workflows.UpdateFollowUp, cw, visitBelow)
+	h.update(7*step, workflows.UpdateClose, super, closeMoved)
+	h.run(openInput())
+	mustAccept(t, below)
+	if f := below.c.FollowUp; f.ConsecutiveAbove != 0 || f.Visits != 1 {
+		t.Fatalf("after a visit below the line: %+v", f)
 	}
 }
 
@@ -641,9 +646,9 @@ func TestEscalationToProvinceAndResolutionAtEachStage(t *testing.T) {
 			// toFollowUp scheduled five actions an hour apart; escalate
 			// between them, once the case is in the stage under test.
 			at := time.Duration([]int{0, 1, 2, 3, 5}[n])*step + 30*time.Minute
-			esc := household.EscalateInput{ID: "esc-1", Level: household.EscalateProvince, Reason: "no program fits", Actor: super}
-			h.at(at, func() { h.env.SignalWorkflow(workflows.SignalEscalate, esc) })
-			h.at(at+time.Minute, func() { h.env.SignalWorkflow(workflows.SignalEscalate, esc) }) // repeated: no effect
+			esc := household.EscalateInput{ID: "esc-1", Level: household.EscalateProvince, Reason: "no program fits"}
+			escalate := h.updateWithID(at, "u-esc", workflows.UpdateEscalate, super, esc)
+			repeated := h.updateWithID(at+time.Minute, "u-esc", workflows.UpdateEscalate, super, esc) // the same update again: no effect
 			var escalated workflows.State
 			h.state(at+2*time.Minute, &escalated)
 			bySupervisor := h.update(at+3*time.Minute, workflows.UpdateResolve, super, household.ResolveInput{ID: "esc-1", Resolution: "x"})
@@ -652,8 +657,9 @@ func TestEscalationToProvinceAndResolutionAtEachStage(t *testing.T) {
 			h.update(10*step, workflows.UpdateClose, super, closeMoved)
 			h.run(openInput())
 			if escalated.Case.Stage != stage || !escalated.Case.Escalated || len(escalated.Case.Escalations) != 1 {
-				t.Fatalf("after the signal: stage %s escalated %t with %d escalations", escalated.Case.Stage, escalated.Case.Escalated, len(escalated.Case.Escalations))
+				t.Fatalf("after the escalation: stage %s escalated %t with %d escalations", escalated.Case.Stage, escalated.Case.Escalated, len(escalated.Case.Escalations))
 			}
+			mustAccept(t, escalate, repeated)
 			mustReject(t, bySupervisor, household.CodeForbidden)
 			mustAccept(t, resolved)
 			mustReject(t, again, household.CodeConflict)
@@ -680,7 +686,7 @@ func TestMissedDeadlineRemindsThenEscalatesToTheRegency(t *testing.T) {
 	closed, _ := h.run(openInput())
 	if len(regular) != 0 {
 		// Each wake writes its notification with its projection, inside
-		// the workflow task the deadline's timer started (notifyVersion).
+		// the workflow task the deadline's timer started.
 		t.Errorf("regular activities %v, want none: the deadline's wakes notify within the projection", regular)
 	}
 	if before.Case.Overdue || before.Case.Reminded {
@@ -768,25 +774,24 @@ func TestOpenedUpdateTellsTheCreatorApart(t *testing.T) {
 	}
 }
 
-func TestEscalationRecordedAnswersAfterTheSignalOrWithItsRefusal(t *testing.T) {
-	h := newHarness(t, newMemStore())
-	h.at(step, func() {
-		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-ok", Level: household.EscalateRegency, Reason: "r", Actor: super})
-		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-bad", Level: household.EscalateRegency, Reason: "r", Actor: cw})
-	})
-	ok := h.updateArgs(step+time.Minute, workflows.UpdateEscalationRecorded, "esc-ok")
-	bad := h.updateArgs(step+2*time.Minute, workflows.UpdateEscalationRecorded, "esc-bad")
+func TestEscalationIsOneUpdateThatAnswersWithTheProjectedCaseOrItsRefusal(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, store)
+	ok := h.update(step, workflows.UpdateEscalate, super, household.EscalateInput{ID: "esc-ok", Level: household.EscalateRegency, Reason: "r"})
+	// The actor inside the input is not who escalates: the update's is.
+	bad := h.update(step+time.Minute, workflows.UpdateEscalate, cw, household.EscalateInput{ID: "esc-bad", Level: household.EscalateRegency, Reason: "r", Actor: super})
+	var projected household.Case
+	h.at(step+2*time.Minute, func() { projected = store.only(t) })
 	h.update(2*step, workflows.UpdateClose, super, closeMoved)
 	h.run(openInput())
 	mustAccept(t, ok)
-	if e, found := ok.c.Escalation("esc-ok"); !found || !e.Open {
+	if e, found := ok.c.Escalation("esc-ok"); !found || !e.Open || e.By != super.Sub {
 		t.Fatalf("recorded escalation missing from %+v", ok.c.Escalations)
 	}
-	// Accepted (the ID is valid to wait for), then failed with the refusal.
-	var app *temporal.ApplicationError
-	if !errors.As(bad.err, &app) || app.Type() != string(household.CodeForbidden) {
-		t.Fatalf("refused escalation answered %v", bad.err)
+	if projected.Version != ok.c.Version {
+		t.Fatalf("answered at v%d before the read model held it (v%d)", ok.c.Version, projected.Version)
 	}
+	mustReject(t, bad, household.CodeForbidden)
 }
 
 // TestACasePushedToEveryCapStillAnswersAndCloses saves the survey as a
@@ -806,25 +811,18 @@ func TestACasePushedToEveryCapStillAnswersAndCloses(t *testing.T) {
 		drafts = append(drafts, h.update(next(), workflows.UpdateSurvey, cw, draft))
 	}
 	oneDraftTooMany := h.update(next(), workflows.UpdateSurvey, cw, draft)
-	var resolves []*result
+	var resolves, escalations []*result
+	var dup *result
 	for i := range household.MaxEscalations {
 		id := fmt.Sprintf("esc-%d", i)
-		h.at(next(), func() {
-			h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: id, Level: household.EscalateRegency, Reason: long, Actor: super})
-		})
+		escalations = append(escalations, h.update(next(), workflows.UpdateEscalate, super, household.EscalateInput{ID: id, Level: household.EscalateRegency, Reason: long}))
 		if i == 0 {
 			// A second regency escalation while the first is open is refused.
-			h.at(next(), func() {
-				h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-dup", Level: household.EscalateRegency, Reason: "again", Actor: super})
-			})
+			dup = h.update(next(), workflows.UpdateEscalate, super, household.EscalateInput{ID: "esc-dup", Level: household.EscalateRegency, Reason: "again"})
 		}
 		resolves = append(resolves, h.update(next(), workflows.UpdateResolve, super, household.ResolveInput{ID: id, Resolution: long}))
 	}
-	h.at(next(), func() {
-		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-over", Level: household.EscalateProvince, Reason: "one more", Actor: province})
-	})
-	overRecorded := h.updateArgs(next(), workflows.UpdateEscalationRecorded, "esc-over")
-	dupRecorded := h.updateArgs(next(), workflows.UpdateEscalationRecorded, "esc-dup")
+	over := h.update(next(), workflows.UpdateEscalate, province, household.EscalateInput{ID: "esc-over", Level: household.EscalateProvince, Reason: "one more"})
 	var live workflows.State
 	h.state(next(), &live)
 	closed := h.update(next(), workflows.UpdateClose, super, household.CloseInput{Reason: household.OutcomeWithdrawn, Notes: long})
@@ -832,15 +830,10 @@ func TestACasePushedToEveryCapStillAnswersAndCloses(t *testing.T) {
 	if again != nil {
 		t.Fatalf("the case continued as new instead of closing")
 	}
-	mustAccept(t, append(append(drafts, resolves...), closed)...)
+	mustAccept(t, append(append(append(drafts, escalations...), resolves...), closed)...)
 	mustReject(t, oneDraftTooMany, household.CodeConflict)
-	// escalation-recorded accepts and answers with the signal's refusal.
-	for _, r := range []*result{overRecorded, dupRecorded} {
-		var app *temporal.ApplicationError
-		if !errors.As(r.err, &app) || app.Type() != string(household.CodeConflict) {
-			t.Errorf("%s: %v, want the escalation refused as a conflict", r.name, r.err)
-		}
-	}
+	mustReject(t, over, household.CodeConflict)
+	mustReject(t, dup, household.CodeConflict)
 	if live.Case.Drafts != household.MaxDrafts || len(live.Case.Escalations) != household.MaxEscalations {
 		t.Fatalf("the query answered drafts %d, escalations %d", live.Case.Drafts, len(live.Case.Escalations))
 	}
@@ -863,18 +856,12 @@ func TestAMessageBoundToAnotherCaseOrUpdateIsRefused(t *testing.T) {
 	replayed.Update = "u-copied-from-elsewhere"
 	toOther := h.update(step, workflows.UpdateClose, other, closeMoved)
 	asAnother := h.update(2*step, workflows.UpdateClose, replayed, closeMoved)
-	h.at(3*step, func() {
-		h.env.SignalWorkflow(workflows.SignalEscalate, household.EscalateInput{ID: "esc-x", Level: household.EscalateRegency, Reason: "r", Actor: other})
-	})
-	recorded := h.updateArgs(4*step, workflows.UpdateEscalationRecorded, "esc-x")
+	escalated := h.update(3*step, workflows.UpdateEscalate, other, household.EscalateInput{ID: "esc-x", Level: household.EscalateRegency, Reason: "r"})
 	closed := h.update(5*step, workflows.UpdateClose, super, closeMoved)
 	c, _ := h.run(openInput())
 	mustReject(t, toOther, household.CodeForbidden)
 	mustReject(t, asAnother, household.CodeForbidden)
-	var app *temporal.ApplicationError
-	if !errors.As(recorded.err, &app) || app.Type() != string(household.CodeForbidden) {
-		t.Errorf("an escalation bound to another case: %v", recorded.err)
-	}
+	mustReject(t, escalated, household.CodeForbidden)
 	mustAccept(t, closed)
 	if len(c.Escalations) != 0 || c.Outcome != household.OutcomeMoved {
 		t.Fatalf("the case took a foreign message: escalations %v, outcome %s", c.Escalations, c.Outcome)
@@ -924,40 +911,39 @@ func TestInterventionRemindersGoToTheAgenciesThatHoldThem(t *testing.T) {
 
 // A draft survey claims nobody, so its answer tells nothing of who another
 // case holds and a member removed before the survey leaves no finding; the
-// submitted survey claims its people. A case told notifyVersion, opened
-// before draftVersion, still claims at each draft, as it did.
+// submitted survey claims its people.
 func TestADraftClaimsNobodyTheSubmittedSurveyDoes(t *testing.T) {
-	tests := []struct {
-		name       string
-		version    workflow.Version
-		draftFinds bool
-	}{
-		{"a case opened now", 0, false},
-		{"a case running at notifyVersion", 3, true},
+	store := newMemStore()
+	far := activities.Claim{Person: plainKey{}.Of("6408010203100002"), CaseID: "run-far", KK: "6408030101190009", Village: "64.08.03.2001"}
+	store.claims[far.Person] = far
+	h := newHarness(t, store)
+	// The case tells the other case of the shared person.
+	h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalDuplicate, mock.Anything).Return(nil)
+	draft := extremePoorSurvey
+	draft.Draft = true
+	saved := h.update(step, workflows.UpdateSurvey, cw, draft)
+	submitted := h.update(2*step, workflows.UpdateSurvey, cw, extremePoorSurvey)
+	h.update(3*step, workflows.UpdateClose, super, closeMoved)
+	h.run(openInput())
+	mustAccept(t, saved, submitted)
+	if len(saved.c.Duplicates) > 0 {
+		t.Fatalf("the draft found duplicates %+v", saved.c.Duplicates)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			store := newMemStore()
-			far := activities.Claim{Person: plainKey{}.Of("6408010203100002"), CaseID: "run-far", KK: "6408030101190009", Village: "64.08.03.2001"}
-			store.claims[far.Person] = far
-			h := newHarness(t, store)
-			// The case tells the other case of the shared person.
-			h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalDuplicate, mock.Anything).Return(nil)
-			draft := extremePoorSurvey
-			draft.Draft = true
-			saved := h.update(step, workflows.UpdateSurvey, cw, draft)
-			submitted := h.update(2*step, workflows.UpdateSurvey, cw, extremePoorSurvey)
-			h.update(3*step, workflows.UpdateClose, super, closeMoved)
-			in := openInput()
-			in.Version = tt.version
-			h.run(in)
-			mustAccept(t, saved, submitted)
-			if got := len(saved.c.Duplicates) > 0; got != tt.draftFinds {
-				t.Fatalf("the draft found duplicates %+v, want %t", saved.c.Duplicates, tt.draftFinds)
-			}
-			if len(submitted.c.Duplicates) != 1 || submitted.c.Duplicates[0].OtherCaseID != "run-far" {
-				t.Fatalf("the submitted survey found %+v, want the person held by run-far", submitted.c.Duplicates)
-			}
-		})
+	if len(submitted.c.Duplicates) != 1 || submitted.c.Duplicates[0].OtherCaseID != "run-far" {
+		t.Fatalf("the submitted survey found %+v, want the person held by run-far", submitted.c.Duplicates)
+	}
+}
+
+// A case whose input predates the baseline (a client from before it) is
+// failed at once with a message that says so, not run as if it were new.
+func TestACaseFromBeforeTheBaselineFailsSayingSo(t *testing.T) {
+	h := newHarness(t, newMemStore())
+	in := openInput()
+	in.Baseline = 0
+	h.env.ExecuteWorkflow(workflows.Case, in)
+	var app *temporal.ApplicationError
+	err := h.env.GetWorkflowError()
+	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeBeforeBaseline || !strings.Contains(app.Error(), "start the data directory afresh") {
+		t.Fatalf("a pre-baseline input ended with %v", err)
 	}
 }

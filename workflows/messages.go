@@ -6,7 +6,6 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -33,19 +32,11 @@ const (
 	UpdateIntervention = "intervention-status"
 	UpdateFollowUp     = "follow-up"
 	UpdateGraduate     = "graduate"
+	UpdateEscalate     = "escalate"
 	UpdateResolve      = "resolve-escalation"
 	UpdateClose        = "close"
 	// UpdateDuplicateResolution resolves a possible duplicate.
 	UpdateDuplicateResolution = "duplicate-resolution"
-
-	// SignalEscalate carries a household.EscalateInput.
-	SignalEscalate = "escalate"
-
-	// UpdateEscalationRecorded takes an escalation ID and answers once the
-	// SignalEscalate with that ID has been taken in and projected, with the
-	// case, or with the reason it was refused: a sender's read-your-write
-	// after a signal.
-	UpdateEscalationRecorded = "escalation-recorded"
 )
 
 // ErrTypeRunEnding is the type of the rejection of an update that reached
@@ -76,6 +67,9 @@ var (
 
 // CaseInput starts a case, or continues one after continue-as-new.
 type CaseInput struct {
+	// Baseline is the workflow baseline the case was started at (Baseline);
+	// a history without it was recorded before the baseline.
+	Baseline  int                 `json:"baseline"`
 	Open      household.OpenInput `json:"open"`
 	Actor     household.Actor     `json:"actor"`
 	Rules     household.Rules     `json:"rules"`
@@ -88,13 +82,19 @@ type CaseInput struct {
 	// (at most RememberedUpdates), so that a retry of one that reaches
 	// this run is answered, not applied again.
 	Applied []string `json:"applied,omitempty"`
-	// Version is the version of changePersonClaims the case runs at: Open
-	// sets it (caseVersion), a run at caseVersion carries it on, and a run
-	// that finds it here does not ask workflow.GetVersion, which records a
-	// marker and upserts TemporalChangeVersion (a write to the visibility
-	// store) in every run that asks. Zero: ask.
-	Version workflow.Version `json:"version,omitempty"`
 }
+
+// Baseline is the workflow code's baseline: the case workflow as it stood
+// when Tuntas was first deployed, with no version branches. Every change
+// to the workflow after it goes behind workflow.GetVersion with a replay
+// test of a history recorded before the change. Histories from the
+// prototype's development, before the baseline, are not run: their data
+// directories must be started afresh (README).
+const Baseline = 1
+
+// ErrTypeBeforeBaseline is the type of the failure of a case started with
+// an input from before Baseline.
+const ErrTypeBeforeBaseline = "BeforeBaseline"
 
 // RememberedUpdates is how many applied update IDs a case carries into
 // its next run: more than a person's retries of recent actions need.

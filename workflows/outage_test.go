@@ -90,14 +90,16 @@ func TestAStoreDownForMinutesOnlyDelaysTheCase(t *testing.T) {
 	}
 }
 
-// A follow-up visit continues the case as new. A client whose answer was
-// lost retries it with the same key, which names the update: the next run
-// answers it with the case as it is and records no second visit.
+// A visit lands just before Temporal asks the case to continue as new. A
+// client whose answer was lost retries it with the same key, which names
+// the update: the next run answers it with the case as it is and records
+// no second visit.
 func TestARetryOfAnUpdateTheLastRunAppliedIsAnsweredNotAppliedAgain(t *testing.T) {
 	store := newMemStore()
 	h := newHarness(t, store)
 	steps := h.toFollowUp()
 	visit := h.updateWithID(7*step, "idem-visit", workflows.UpdateFollowUp, cw, visitAbove)
+	h.renew(8 * step)
 	_, next := h.run(openInput())
 	mustAccept(t, append(steps, visit)...)
 	if next == nil || !slices.Contains(next.Applied, "idem-visit") {
@@ -129,6 +131,7 @@ func TestACaseRemembersItsLastAppliedUpdatesAcrossRuns(t *testing.T) {
 	h := newHarness(t, store)
 	h.toFollowUp()
 	h.update(7*step, workflows.UpdateFollowUp, cw, visitAbove)
+	h.renew(8 * step)
 	_, next := h.run(openInput())
 	if next == nil || len(next.Applied) != 6 {
 		t.Fatalf("applied %v, want the six updates of the run", next.Applied)
@@ -139,6 +142,7 @@ func TestACaseRemembersItsLastAppliedUpdatesAcrossRuns(t *testing.T) {
 	}
 	h2 := newHarness(t, store)
 	h2.update(time.Hour, workflows.UpdateFollowUp, cw, visitAbove)
+	h2.renew(2 * time.Hour)
 	_, next2 := h2.run(in)
 	if next2 == nil || len(next2.Applied) != workflows.RememberedUpdates || next2.Applied[0] != "old-9" {
 		t.Fatalf("carried %d update IDs starting %v, want the last %d", len(next2.Applied), next2.Applied[:1], workflows.RememberedUpdates)

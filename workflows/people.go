@@ -14,44 +14,6 @@ import (
 // that keep one person in one open case.
 var people *activities.People
 
-// changePersonClaims names, for workflow.GetVersion, the change that made
-// cases claim their people; runs recorded before it claim nothing. Its
-// version 2 (leanVersion) is the lean run.
-const changePersonClaims = "person-claims"
-
-// leanVersion is the version of changePersonClaims whose runs ask no other
-// GetVersion: each GetVersion met for the first time records a marker and
-// upserts the TemporalChangeVersion search attribute, a write to the
-// server's visibility store per case and run. Lean runs take every earlier
-// change as applied, write their people with local activities, and keep
-// one timer for the case's next deadline instead of one per wait.
-const leanVersion workflow.Version = 2
-
-// notifyVersion is the version of changePersonClaims whose runs, lean
-// too, hand the notifications an action or a deadline raises to the
-// projection that records it, in its local activity, instead of one
-// regular Notify activity each: a missed deadline wakes the case for one
-// workflow task, not three and an activity task. A case is told this
-// version when it is opened and hands it to the run it continues as
-// (CaseInput.Version), so its runs record no version marker at all (see
-// caseWorkflow.run for the runs an older worker began).
-const notifyVersion workflow.Version = 3
-
-// draftVersion is the version of changePersonClaims whose runs claim a
-// survey's people when it is submitted, not at each draft. A draft claimed
-// them, and the answer told a caseworker which NIKs an open case anywhere
-// held (up to 29 a draft, 50 drafts a case), and a member typed into a
-// draft and removed before the survey left a finding on another case for
-// good. A draft now claims nobody: the submitted survey does.
-const draftVersion workflow.Version = 4
-
-// caseVersion is the newest version of changePersonClaims: the most a run
-// asks GetVersion for, what Open tells a new case (CaseInput.Version), and
-// the only version a run hands on when it continues as new. A case at an
-// older version asks again at its next run, so that a change after
-// notifyVersion reaches running cases too.
-const caseVersion = draftVersion
-
 // SignalDuplicate carries a DuplicateNotice from another case.
 const SignalDuplicate = "duplicate"
 
@@ -80,11 +42,8 @@ type DuplicateNotice struct {
 // claim claims niks for the case and records a finding for each person
 // another case holds, telling that case too. Released people are let go.
 func (w *caseWorkflow) claim(ctx workflow.Context, niks, released []string) error {
-	if !w.claims {
-		return nil
-	}
 	if len(released) > 0 {
-		if err := w.write(ctx, w.lean, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: released}, nil); err != nil {
+		if err := w.write(ctx, people.ReleasePeople, activities.ReleaseInput{CaseID: w.c.ID, NIKs: released}, nil); err != nil {
 			return err
 		}
 	}
@@ -92,7 +51,7 @@ func (w *caseWorkflow) claim(ctx workflow.Context, niks, released []string) erro
 		return nil
 	}
 	var res activities.ClaimResult
-	if err := w.write(ctx, w.lean, people.ClaimPeople, activities.ClaimInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIKs: niks}, &res); err != nil {
+	if err := w.write(ctx, people.ClaimPeople, activities.ClaimInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIKs: niks}, &res); err != nil {
 		return err
 	}
 	for _, h := range res.HeldElsewhere {
@@ -136,7 +95,10 @@ func (w *caseWorkflow) recordSurvey(c *household.Case, by household.Actor, in ho
 
 // claimSurvey claims the survey's people and releases those who left it.
 func (w *caseWorkflow) claimSurvey(ctx workflow.Context) error {
-	if w.draft && w.version >= draftVersion {
+	if w.draft {
+		// A draft claims nobody: its answer would tell a caseworker which
+		// NIKs an open case anywhere holds, and a member typed and removed
+		// again would leave a finding on another case for good.
 		return nil
 	}
 	now := w.c.NIKs()
@@ -161,12 +123,12 @@ func (w *caseWorkflow) recordResolution(c *household.Case, by household.Actor, i
 func (w *caseWorkflow) settleResolution(ctx workflow.Context) error {
 	in := w.resolved
 	d, _ := w.c.Finding(in.ID) // recorded by recordResolution's check
-	if in.Decision == household.DecisionSplit && w.claims {
+	if in.Decision == household.DecisionSplit {
 		holder := activities.AssignInput{CaseID: w.c.ID, KK: w.c.KK, Village: w.c.VillageCode, NIK: d.NIK}
 		if in.Keep == household.KeepOther {
 			holder = activities.AssignInput{CaseID: d.OtherCaseID, KK: d.OtherKK, Village: d.OtherVillage, NIK: d.NIK}
 		}
-		if err := w.write(ctx, w.lean, people.AssignPerson, holder, nil); err != nil {
+		if err := w.write(ctx, people.AssignPerson, holder, nil); err != nil {
 			return err
 		}
 	}

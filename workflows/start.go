@@ -26,9 +26,7 @@ func Open(ctx context.Context, c client.Client, in CaseInput) (OpenResult, error
 	if err := in.Open.Validate(in.Actor.Region); err != nil {
 		return OpenResult{}, err
 	}
-	if in.Version == 0 {
-		in.Version = caseVersion // see caseWorkflow.run
-	}
+	in.Baseline = Baseline
 	// A start refused as a duplicate means the card's last case has ended,
 	// which is rare: only then is it described, to tell how it ended.
 	out, err := open(ctx, c, in, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)

@@ -35,8 +35,10 @@ type devConfig struct {
 	// devstack.DefaultRetention when zero.
 	Retention time.Duration
 	Deadlines household.Deadlines
-	Pace      importPace
-	Logger    *slog.Logger
+	// SuggestContinueAsNewAfter: see devstack.Options.
+	SuggestContinueAsNewAfter int
+	Pace                      importPace
+	Logger                    *slog.Logger
 	// RateLimit is the API's per-person limit; api.DefaultRateLimit when zero.
 	RateLimit api.RateLimit
 }

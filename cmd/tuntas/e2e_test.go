@@ -310,10 +310,9 @@ func TestThreeHouseholdsEndToEndAndTheReadModelMatchesTheWorkflows(t *testing.T)
 		}
 	}
 
-	// A lean run (leanVersion) answers the open in the workflow task that
-	// started the case and leaves at most the timer of its next deadline
-	// running; a case opened since notifyVersion is told its version and
-	// records no version marker.
+	// A run answers the open in the workflow task that started the case,
+	// leaves at most the timer of its next deadline running, and records
+	// no version marker (the workflow baseline has no version branches).
 	var length int
 	runs := runsOf(t, ctx, graduate)
 	for i, r := range runs {
@@ -354,7 +353,7 @@ func liveVersion(t *testing.T, ctx context.Context, snap household.Case) int64 {
 // recordHistories writes each run of the case as prefix-runN.json, and the
 // codec key that opens their payloads as prefix.key, for the replay test:
 //
-//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/lifecycle-v1 go test ./cmd/tuntas -run ThreeHouseholds
+//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/baseline-1 go test ./cmd/tuntas -run ThreeHouseholds
 func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, prefix string) {
 	t.Helper()
 	var snap household.Case

@@ -41,6 +41,11 @@ func startSystemWith(cfg devConfig) (*testSystem, error) {
 	if cfg.Deadlines == (household.Deadlines{}) {
 		cfg.Deadlines = household.DefaultDeadlines()
 	}
+	if cfg.SuggestContinueAsNewAfter == 0 {
+		// A case continues as new only when Temporal asks; asked this
+		// early, a lifecycle in the tests spans several runs.
+		cfg.SuggestContinueAsNewAfter = testRunEvents
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := startDev(ctx, cfg)
 	if err != nil {
@@ -59,6 +64,10 @@ func (s *testSystem) stop() error {
 	s.Close()
 	return err
 }
+
+// testRunEvents is the history length at which the test systems' Temporal
+// asks a case to continue as new (the server's default is 4,096).
+const testRunEvents = 60
 
 // sys is shared by the tests that do not restart the system; each test
 // uses its own family-card numbers.

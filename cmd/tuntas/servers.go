@@ -16,6 +16,7 @@ func startServers(ctx context.Context, cfg devConfig) (*devstack.Stack, error) {
 	return devstack.Start(ctx, devstack.Options{
 		Dir: cfg.DataDir, TemporalPort: cfg.TemporalPort, MongoPort: cfg.MongoPort,
 		SearchAttributes: workflows.SearchAttributeTypes, Retention: cfg.Retention,
+		SuggestContinueAsNewAfter: cfg.SuggestContinueAsNewAfter,
 	})
 }
 

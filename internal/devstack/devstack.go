@@ -51,6 +51,10 @@ type Options struct {
 	// start, so a data directory created under another retention takes
 	// this one.
 	Retention time.Duration
+	// SuggestContinueAsNewAfter is the count of history events at which
+	// Temporal asks a run to continue as new; the server's default (4,096)
+	// when zero. Tests lower it to take cases through several runs.
+	SuggestContinueAsNewAfter int
 	// Logger receives FerretDB's log; default discards it. Temporal's own log
 	// goes to Dir/temporal.log at warn level.
 	Logger *slog.Logger
@@ -227,6 +231,9 @@ func (s *Stack) startTemporal(opts Options, dir string) error {
 		// task backlogged on a partition waits for a poll to land there.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+	}
+	if opts.SuggestContinueAsNewAfter > 0 {
+		dyn[dynamicconfig.HistoryCountSuggestContinueAsNew.Key()] = opts.SuggestContinueAsNewAfter
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),

@@ -16,8 +16,6 @@ type FollowUpState struct {
 	// Deadlines.VisitGapDays after it.
 	CountedDate string    `json:"countedDate,omitempty"`
 	CountedAt   time.Time `json:"countedAt,omitzero"`
-	// Cycle counts the workflow runs (continue-as-new) of this case.
-	Cycle int `json:"cycle"`
 }
 
 // Visit is one monitoring visit.
