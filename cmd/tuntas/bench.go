@@ -30,7 +30,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The floor starts its workflows as fast as its concurrency allows; the
 	// import does the same unless asked to keep a pace.
 	rate := fs.Float64("import-rate", 0, "cases the import starts per second at most (0: as fast as --concurrency starts them, as the floor does)")
-	dayLength := fs.Duration("day-length", 5*time.Second, "length of a deadline day: stage timers and the 21-day gap between counted visits are real, shortened by this")
+	dayLength := fs.Duration("day-length", 5*time.Second, "length of a deadline day: the 21-day gap between counted visits is real, shortened by this; stage deadlines lie beyond the run (see benchDeadlines)")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic households")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the Tuntas phases (server, worker and API share the process) to this file, and of the engine floor to this file + \".floor\"")
@@ -54,8 +54,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	deadlines := household.DefaultDeadlines()
-	deadlines.DayLength = *dayLength
+	deadlines := benchDeadlines(*dayLength)
 	var floor bench.PhaseReport
 	if *seedCases == 0 {
 		// The floor first, on a server of its own as fresh as the one the
@@ -117,6 +116,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// stageDeadlineBeyondRun is how far off the bench puts every stage
+// deadline: further than any bench run lasts.
+const stageDeadlineBeyondRun = 24 * time.Hour
+
+// benchDeadlines are the deadlines of the bench's cases: days of dayLength,
+// the visit gap of 21 days that the run asks for (graduation needs two
+// visits that far apart), and every stage deadline beyond the run. With
+// stage deadlines of 14 shortened days, a case waiting in the queue for its
+// people passed them and was reminded, then escalated, by the case itself:
+// a slower machine did more of that work, and the floor none (845 of 2,000
+// cases escalated so in one run). Now no deadline fires unless the run
+// asks for it; each case still keeps its deadline timer, as in service.
+func benchDeadlines(dayLength time.Duration) household.Deadlines {
+	d := household.DefaultDeadlines()
+	d.DayLength = dayLength
+	far := int(stageDeadlineBeyondRun/dayLength) + 1
+	d.CollectingDays, d.VillageReviewDays, d.VerificationDays, d.AssignDays = far, far, far, far
+	d.AcknowledgeDays, d.FollowUpDays, d.FollowUpGraceDays = far, far, far
+	return d
 }
 
 // floorOnFreshServer runs the engine floor on a dev stack of its own in a

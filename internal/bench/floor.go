@@ -18,14 +18,12 @@ const FloorTaskQueue = "tuntas-bench-floor"
 
 // Floor message names.
 const (
-	floorStep   = "step"
-	floorDone   = "done"
-	floorSignal = "poke"
+	floorStep = "step"
+	floorDone = "done"
 )
 
 // floorWorkflow does what a case does to the engine, with nothing inside:
-// each update runs one empty activity; a signal is taken in; the last
-// update ends it.
+// each update runs one empty activity; the last update ends it.
 func floorWorkflow(ctx workflow.Context) error {
 	done := false
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
@@ -41,12 +39,6 @@ func floorWorkflow(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	sig := workflow.GetSignalChannel(ctx, floorSignal)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			sig.Receive(ctx, nil)
-		}
-	})
 	if err := workflow.Await(ctx, func() bool { return done }); err != nil {
 		return err
 	}
@@ -65,7 +57,7 @@ func NewFloorWorker(c client.Client) worker.Worker {
 
 // Floor runs the engine floor for n households shaped like Run's mix on c
 // (a worker for FloorTaskQueue must be running): one bare workflow per
-// household with its counts of updates and signals, concurrency at a time,
+// household with its count of updates, concurrency at a time,
 // and, for households that graduate, the visit gap before the last update
 // without holding one of the concurrency, as the lifecycle waits for its
 // second visit.
@@ -134,11 +126,6 @@ func floorCase(ctx context.Context, c client.Client, id string, p Plan) error {
 	}
 	if err := h.Get(ctx, nil); err != nil {
 		return fmt.Errorf("floor %s: %w", id, err)
-	}
-	for range p.Signals {
-		if err := c.SignalWorkflow(ctx, id, "", floorSignal, nil); err != nil {
-			return fmt.Errorf("floor %s: %w", id, err)
-		}
 	}
 	for range p.Updates - 2 {
 		if err := floorUpdate(ctx, c, id, floorStep); err != nil {

@@ -25,7 +25,6 @@ const (
 type Plan struct {
 	Kind    string
 	Updates int // workflow updates, counting the opening one
-	Signals int
 }
 
 // PlanFor is household i's plan: one in ten is found not poor at
@@ -36,7 +35,7 @@ func PlanFor(i int) Plan {
 	case 0:
 		return Plan{Kind: KindExcluded, Updates: 4}
 	case 1:
-		return Plan{Kind: KindEscalated, Updates: 11, Signals: 1}
+		return Plan{Kind: KindEscalated, Updates: 11}
 	}
 	return Plan{Kind: KindGraduated, Updates: 9}
 }
