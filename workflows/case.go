@@ -144,12 +144,8 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 }
 
 // bound refuses a message whose actor is bound to another case or another
-// update: a sealed payload replayed from elsewhere. Cases opened before
-// the binding existed keep accepting unbound actors.
+// update: a sealed payload replayed from elsewhere.
 func (w *caseWorkflow) bound(by household.Actor, updateID string) error {
-	if !w.c.Strict() {
-		return nil
-	}
 	if by.Case != w.c.ID || (updateID != "" && by.Update != updateID) {
 		return rejection(household.Errorf(household.CodeForbidden, "the message is not bound to this case and update"))
 	}

@@ -37,7 +37,7 @@ func validID(field, id string) error {
 // roomFor refuses an action that would record events past the case's
 // bound, leaving room to close it.
 func (c *Case) roomFor(action string, events int) error {
-	if c.Strict() && c.Seq+int64(events) > MaxEvents-CloseReserve {
+	if c.Seq+int64(events) > MaxEvents-CloseReserve {
 		return Errorf(CodeConflict, "%s: the case has recorded its limit of %d events; a supervisor may close it", action, MaxEvents)
 	}
 	return nil

@@ -19,9 +19,7 @@ type Deadlines struct {
 	FollowUpDays      int `json:"followUpDays"`
 	FollowUpGraceDays int `json:"followUpGraceDays"`
 	// VisitGapDays is how far apart two visits must be for both to count
-	// toward graduation. Zero in cases opened before the rule existed:
-	// they keep the rules they were opened under (and replay as recorded),
-	// the date rules of visits and musdes included (Strict).
+	// toward graduation.
 	VisitGapDays int `json:"visitGapDays,omitempty"`
 	// DayLength is how long one deadline day lasts: 24h in service; `tuntas
 	// bench` and demos shorten it by configuration. Zero means 24h.
@@ -48,13 +46,6 @@ func DefaultDeadlines() Deadlines {
 // calendar dates do not move with the deadlines, and gaps between visits
 // are measured on when they were recorded instead of their dates.
 func (d Deadlines) shortDays() bool { return d.DayLength > 0 && d.DayLength < Day }
-
-// Strict reports whether the case was opened under the rules of November
-// 2026 (VisitGapDays set): dated actions (a musdes not before the case, a
-// visit not before follow-up), visits spaced to count toward graduation,
-// and the bounds of bounds.go. Cases opened before keep the rules they
-// were opened under, so their histories replay as recorded.
-func (c *Case) Strict() bool { return c.Deadlines.VisitGapDays > 0 }
 
 // Day is the length of a deadline day in service.
 const Day = 24 * time.Hour
@@ -127,7 +118,7 @@ func (c *Case) Tick(now time.Time) []Event {
 	}
 	if !c.EscalateAt.IsZero() && !now.Before(c.EscalateAt) {
 		c.EscalateAt = time.Time{}
-		if !quiet && !(c.Strict() && c.openEscalation(EscalateRegency)) {
+		if !quiet && !c.openEscalation(EscalateRegency) {
 			id := fmt.Sprintf("auto-%s-%d", c.Stage, c.Seq+1)
 			c.Escalations = append(c.Escalations, Escalation{ID: id, Level: EscalateRegency,
 				Reason: fmt.Sprintf("%s is twice past its deadline", c.Stage), By: System.Sub, At: now, Open: true})

@@ -38,13 +38,11 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	if err := c.roomFor("escalation", 1); err != nil {
 		return err
 	}
-	if c.Strict() {
-		if len(c.Escalations) >= MaxEscalations {
-			return Errorf(CodeConflict, "the case has been escalated %d times, the most it records", MaxEscalations)
-		}
-		if c.openEscalation(in.Level) {
-			return Errorf(CodeConflict, "an escalation to the %s is still open; answer it first", in.Level)
-		}
+	if len(c.Escalations) >= MaxEscalations {
+		return Errorf(CodeConflict, "the case has been escalated %d times, the most it records", MaxEscalations)
+	}
+	if c.openEscalation(in.Level) {
+		return Errorf(CodeConflict, "an escalation to the %s is still open; answer it first", in.Level)
 	}
 	var fe FieldErrors
 	if in.ID == "" || len(in.ID) > 64 {

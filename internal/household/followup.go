@@ -52,7 +52,7 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 		switch {
 		case c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate:
 			fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
-		case c.Strict() && in.VisitDate < since:
+		case in.VisitDate < since:
 			fe.Add("visitDate", "must not be before the case entered follow-up (%s)", since)
 		}
 	}
@@ -123,7 +123,7 @@ func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event 
 // now, lies VisitGapDays after the last counted visit: by visit dates in
 // service, by recording times when days are shortened.
 func (c *Case) countsTowardGraduation(visitDate string, now time.Time) bool {
-	if !c.Strict() || c.FollowUp.CountedDate == "" {
+	if c.FollowUp.CountedDate == "" {
 		return true
 	}
 	gap := c.Deadlines.Days(c.Deadlines.VisitGapDays)
@@ -138,7 +138,7 @@ func (c *Case) countsTowardGraduation(visitDate string, now time.Time) bool {
 // NextCountable is the earliest time a visit counts toward graduation, or
 // zero when any visit would.
 func (c *Case) NextCountable() time.Time {
-	if !c.Strict() || c.FollowUp.CountedDate == "" {
+	if c.FollowUp.CountedDate == "" {
 		return time.Time{}
 	}
 	if c.Deadlines.shortDays() {

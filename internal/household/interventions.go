@@ -41,7 +41,7 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 	if err := c.roomFor("assigning interventions", 1); err != nil {
 		return err
 	}
-	if c.Strict() && len(c.Interventions)+len(in.Interventions) > MaxInterventions {
+	if len(c.Interventions)+len(in.Interventions) > MaxInterventions {
 		return Errorf(CodeConflict, "the case holds %d interventions; it may hold at most %d", len(c.Interventions), MaxInterventions)
 	}
 	fe := in.fields()

@@ -261,7 +261,7 @@ func (c *Case) CheckSurvey(a Actor, in SurveyInput, now time.Time) error {
 	if err := c.roomFor("survey", 1); err != nil {
 		return err
 	}
-	if c.Strict() && in.Draft && c.Drafts >= MaxDrafts {
+	if in.Draft && c.Drafts >= MaxDrafts {
 		return Errorf(CodeConflict, "the survey has been saved as a draft %d times; submit it", MaxDrafts)
 	}
 	return in.Validate(now)

@@ -55,7 +55,7 @@ func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
 	if err := in.Validate(now); err != nil {
 		return err
 	}
-	if opened := c.OpenedAt.Format(time.DateOnly); c.Strict() && in.MusdesDate < opened {
+	if opened := c.OpenedAt.Format(time.DateOnly); in.MusdesDate < opened {
 		return FieldErrors{{Field: "musdesDate", Message: "must not be before the case was opened (" + opened + ")"}}
 	}
 	return nil
