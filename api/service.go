@@ -328,7 +328,7 @@ func (s *Server) Act(ctx context.Context, who Caller, id string, act Action, inp
 	if !ok {
 		return CaseView{}, fmt.Errorf("act: %s input %T does not validate itself", act, in)
 	}
-	if err := valid.Validate(s.now()); err != nil {
+	if err := valid.Validate(s.now().In(region.Zone(cs.VillageCode))); err != nil {
 		return CaseView{}, domainProblem(err)
 	}
 	if cs.Status == household.StatusHalted {

@@ -114,7 +114,7 @@ func (c *Case) Tick(now time.Time) []Event {
 	}
 	if !c.Deadline.IsZero() && !now.Before(c.Deadline) && !c.Reminded {
 		c.Reminded, c.Overdue = true, true
-		record(EventReminder, fmt.Sprintf("%s deadline %s passed", c.Stage, c.Deadline.Format(time.DateOnly)), "")
+		record(EventReminder, fmt.Sprintf("%s deadline %s passed", c.Stage, day(c.Local(c.Deadline))), "")
 	}
 	if !c.EscalateAt.IsZero() && !now.Before(c.EscalateAt) {
 		c.EscalateAt = time.Time{}
@@ -129,7 +129,7 @@ func (c *Case) Tick(now time.Time) []Event {
 	if c.Stage == StageFollowUp && !c.FollowUp.NextDue.IsZero() {
 		if !now.Before(c.FollowUp.NextDue) && !c.Reminded {
 			c.Reminded = true
-			record(EventReminder, "follow-up visit due "+c.FollowUp.NextDue.Format(time.DateOnly), "")
+			record(EventReminder, "follow-up visit due "+day(c.Local(c.FollowUp.NextDue)), "")
 		}
 		if !now.Before(c.followUpOverdueAt()) && !c.Overdue {
 			c.Overdue = true
@@ -180,7 +180,7 @@ func (c *Case) stagePendingActions() []string {
 		}
 		return out
 	case StageFollowUp:
-		return []string{"caseworker: follow-up visit due " + c.FollowUp.NextDue.Format(time.DateOnly)}
+		return []string{"caseworker: follow-up visit due " + day(c.Local(c.FollowUp.NextDue))}
 	}
 	return nil
 }

@@ -47,8 +47,8 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 		return err
 	}
 	var fe FieldErrors
-	if in.visitDate(&fe, now) {
-		since := c.StageSince.Format(time.DateOnly)
+	if in.visitDate(&fe, c.Local(now)) {
+		since := day(c.Local(c.StageSince))
 		switch {
 		case c.FollowUp.Last != nil && in.VisitDate < c.FollowUp.Last.VisitDate:
 			fe.Add("visitDate", "must not be before the previous visit (%s)", c.FollowUp.Last.VisitDate)
@@ -70,14 +70,15 @@ func (in FollowUpInput) Validate(now time.Time) error {
 
 // visitDate checks the visit's date on day now and says whether it holds.
 func (in FollowUpInput) visitDate(fe *FieldErrors, now time.Time) bool {
-	d, err := ParseDate(in.VisitDate)
+	_, err := ParseDate(in.VisitDate)
+	future := err == nil && in.VisitDate > day(now)
 	switch {
 	case err != nil:
 		fe.Add("visitDate", "%v", err)
-	case d.After(now):
+	case future:
 		fe.Add("visitDate", "must not be in the future")
 	}
-	return err == nil && !d.After(now)
+	return err == nil && !future
 }
 
 func (in FollowUpInput) rest(fe *FieldErrors) {

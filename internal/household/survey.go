@@ -179,7 +179,7 @@ func (s Survey) Validate(asOf time.Time) error {
 		}
 		if d, err := ParseDate(m.BirthDate); err != nil {
 			fe.Add(p+"birthDate", "%v", err)
-		} else if d.After(asOf) || d.Year() < 1900 {
+		} else if m.BirthDate > day(asOf) || d.Year() < 1900 {
 			fe.Add(p+"birthDate", "must be between 1900-01-01 and today")
 		}
 		Enum(&fe, p+"sex", m.Sex, Sexes)
@@ -264,7 +264,7 @@ func (c *Case) CheckSurvey(a Actor, in SurveyInput, now time.Time) error {
 	if in.Draft && c.Drafts >= MaxDrafts {
 		return Errorf(CodeConflict, "the survey has been saved as a draft %d times; submit it", MaxDrafts)
 	}
-	return in.Validate(now)
+	return in.Validate(c.Local(now))
 }
 
 // Validate checks what the input carries on day now, whatever the case.
@@ -273,7 +273,7 @@ func (in SurveyInput) Validate(now time.Time) error { return in.Survey.Validate(
 // SubmitSurvey records the survey and its recommendation.
 func (c *Case) SubmitSurvey(a Actor, in SurveyInput, now time.Time) []Event {
 	s := in.Survey
-	rec := c.Rules.Recommend(s, now)
+	rec := c.Rules.Recommend(s, c.Local(now))
 	c.Survey, c.Recommendation = &s, &rec
 	summary := fmt.Sprintf("%d members, recommendation %s", len(s.Members), rec.Outcome)
 	if in.Draft {

@@ -22,7 +22,7 @@ type VillageInput struct {
 	MusdesMinutes string          `json:"musdesMinutes"`
 }
 
-// Validate checks the input on day now.
+// Validate checks the input on day now, on now's clock (see Case.Local).
 func (in VillageInput) Validate(now time.Time) error {
 	var fe FieldErrors
 	Enum(&fe, "decision", in.Decision, VillageDecisions)
@@ -32,9 +32,9 @@ func (in VillageInput) Validate(now time.Time) error {
 	case in.Reason != "":
 		fe.Add("reason", "must be empty when the household is confirmed")
 	}
-	if d, err := ParseDate(in.MusdesDate); err != nil {
+	if _, err := ParseDate(in.MusdesDate); err != nil {
 		fe.Add("musdesDate", "%v", err)
-	} else if d.After(now) {
+	} else if in.MusdesDate > day(now) {
 		fe.Add("musdesDate", "must not be in the future")
 	}
 	fe.Text("musdesMinutes", in.MusdesMinutes, MaxMinutes)
@@ -52,10 +52,10 @@ func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
 	if err := c.roomFor("village confirmation", 1); err != nil {
 		return err
 	}
-	if err := in.Validate(now); err != nil {
+	if err := in.Validate(c.Local(now)); err != nil {
 		return err
 	}
-	if opened := c.OpenedAt.Format(time.DateOnly); in.MusdesDate < opened {
+	if opened := day(c.Local(c.OpenedAt)); in.MusdesDate < opened {
 		return FieldErrors{{Field: "musdesDate", Message: "must not be before the case was opened (" + opened + ")"}}
 	}
 	return nil
