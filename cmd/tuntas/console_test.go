@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/internal/synth"
 )
@@ -212,7 +213,7 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	// Village officer: confirm after musdes.
 	b.signIn(p.village)
 	b.open(casePath)
-	b.fill(map[string]string{"f-decision": "confirmed", "f-musdesDate": time.Now().UTC().Format(time.DateOnly), "f-musdesMinutes": "12/MUSDES/XI/2026"})
+	b.fill(map[string]string{"f-decision": "confirmed", "f-musdesDate": region.Today("64", time.Now()), "f-musdesMinutes": "12/MUSDES/XI/2026"})
 	b.submit(`#form-village button[type=submit]`)
 	if got := b.stage(); got != "Verifikasi" {
 		t.Fatalf("after the musdes the stage is %q", got)
@@ -258,7 +259,7 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	// Caseworker: a visit above the line.
 	b.signIn(p.cw)
 	b.open(casePath)
-	b.fill(map[string]string{"f-visitDate": time.Now().UTC().Format(time.DateOnly), "f-monthlyExpenditure": "900.000"})
+	b.fill(map[string]string{"f-visitDate": region.Today("64", time.Now()), "f-monthlyExpenditure": "900.000"})
 	b.submit(`#form-visit button[type=submit]`)
 	b.signOut()
 

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
@@ -228,7 +229,7 @@ func openCaseOn(t *testing.T, s *testSystem, p people, kk string) *lifecycle {
 	return &lifecycle{t: t, s: s, p: p, id: c.ID}
 }
 
-var today = time.Now().UTC().Format(time.DateOnly)
+var today = region.Today("64", time.Now()) // Kalimantan Timur's own day (WITA)
 
 func (l *lifecycle) toVerification(monthly int64) {
 	l.do(l.p.cw, "/survey", surveyBody(monthly))
@@ -473,7 +474,7 @@ func TestTwoSpacedVisitsGraduate(t *testing.T) {
 	p := tokens(t, s)
 	l := openCaseOn(t, s, p, nextKK())
 	l.do(p.cw, "/survey", surveyBody(600_000))
-	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	yesterday := time.Now().In(region.Zone("64")).AddDate(0, 0, -1).Format(time.DateOnly)
 	if got, raw := s.call(t, http.MethodPost, "/v1/cases/"+l.id+"/village-confirmation", p.village,
 		map[string]any{"decision": "confirmed", "musdesDate": yesterday, "musdesMinutes": "1/M"}, nil); got != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "musdesDate") {
 		t.Fatalf("musdes before the case: %d %s", got, raw)

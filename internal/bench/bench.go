@@ -375,7 +375,7 @@ func schedule(n, concurrency int, first func(i int) (time.Time, error), second f
 // zero when the case is done.
 func (d *driver) drive(ctx context.Context, c caseRef, p Plan) (time.Time, error) {
 	base := "/v1/cases/" + c.ID
-	today := time.Now().Format(time.DateOnly)
+	today := region.Today(c.Village, time.Now())
 	members := d.niks.Members(region.Ancestor(c.Village, region.District), 3)
 	escalation := ""
 	var after struct {
@@ -408,7 +408,7 @@ func (d *driver) drive(ctx context.Context, c caseRef, p Plan) (time.Time, error
 
 // revisit records the second visit above the line, which graduates.
 func (d *driver) revisit(ctx context.Context, c caseRef) error {
-	s := Revisit(c.Village, time.Now().Format(time.DateOnly))
+	s := Revisit(c.Village, region.Today(c.Village, time.Now()))
 	return d.post(ctx, s.Name, "/v1/cases/"+c.ID+s.Path, d.token(s.Person.Role, s.Person.Region, s.Person.Agency), s.Body)
 }
 

@@ -172,9 +172,9 @@ func seedCase(i int, h synth.Household, now time.Time) (*household.Case, []house
 	}
 	confirm := func() {
 		step(func(t time.Time) error {
-			return c.CheckVillage(vo, household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: t.Format(time.DateOnly), MusdesMinutes: "1/MUSDES"}, t)
+			return c.CheckVillage(vo, household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: region.Today(c.VillageCode, t), MusdesMinutes: "1/MUSDES"}, t)
 		}, func(t time.Time) []household.Event {
-			return c.ConfirmByVillage(vo, household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: t.Format(time.DateOnly), MusdesMinutes: "1/MUSDES"}, t)
+			return c.ConfirmByVillage(vo, household.VillageInput{Decision: household.VillageConfirmed, MusdesDate: region.Today(c.VillageCode, t), MusdesMinutes: "1/MUSDES"}, t)
 		})
 	}
 	verify := func(o household.VerificationOutcome) {
@@ -189,9 +189,9 @@ func seedCase(i int, h synth.Household, now time.Time) (*household.Case, []house
 	}
 	visit := func(monthly int64) {
 		step(func(t time.Time) error {
-			return c.CheckFollowUp(cw, household.FollowUpInput{VisitDate: t.Format(time.DateOnly), MonthlyExpenditure: monthly}, t)
+			return c.CheckFollowUp(cw, household.FollowUpInput{VisitDate: region.Today(c.VillageCode, t), MonthlyExpenditure: monthly}, t)
 		}, func(t time.Time) []household.Event {
-			return c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: t.Format(time.DateOnly), MonthlyExpenditure: monthly}, t)
+			return c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: region.Today(c.VillageCode, t), MonthlyExpenditure: monthly}, t)
 		})
 	}
 

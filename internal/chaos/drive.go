@@ -80,7 +80,7 @@ func (r *run) household(ctx context.Context, h *house) error {
 	h.id = opened.ID
 	r.ack(h, "open")
 
-	steps := bench.Lifecycle(h.plan, h.hh.VillageCode, r.niks.Members(district, 3), time.Now().Format(time.DateOnly))
+	steps := bench.Lifecycle(h.plan, h.hh.VillageCode, r.niks.Members(district, 3), region.Today(h.hh.VillageCode, time.Now()))
 	if h.plan.Kind != bench.KindExcluded {
 		steps = append(steps, bench.Graduation(h.hh.VillageCode))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/devstack/ferret"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
@@ -238,10 +239,10 @@ func (b *built) visited(monthly int64) *built {
 	cw := actor(household.RoleCaseworker, b.c.VillageCode)
 	return b.then(
 		func(at time.Time) error {
-			return b.c.CheckFollowUp(cw, household.FollowUpInput{VisitDate: at.Format(time.DateOnly), MonthlyExpenditure: monthly}, at)
+			return b.c.CheckFollowUp(cw, household.FollowUpInput{VisitDate: region.Today(b.c.VillageCode, at), MonthlyExpenditure: monthly}, at)
 		},
 		func(at time.Time) []household.Event {
-			return b.c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: at.Format(time.DateOnly), MonthlyExpenditure: monthly}, at)
+			return b.c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: region.Today(b.c.VillageCode, at), MonthlyExpenditure: monthly}, at)
 		})
 }
 
