@@ -13,13 +13,16 @@ test: vet
 vet:
 	$(GO) vet ./...
 
+# lint fails on unformatted code and on a go.mod or go.sum that `go mod
+# tidy` would change (it prints the change).
 lint: vet
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
+	$(GO) mod tidy -diff
 
 build:
 	$(GO) build -o bin/tuntas ./cmd/tuntas
 
-# The chaos run: the production topology on this machine under faults (see README).
+# The chaos run: the production topology on this machine under faults (see docs/operations.md).
 chaos: build
 	bin/tuntas chaos
 

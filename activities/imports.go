@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/tuntas-id/tuntas/internal/household"
@@ -85,58 +86,50 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 	if err != nil {
 		return ChunkResult{}, fmt.Errorf("import %s chunk %d: %w", in.ImportID, in.Chunk, err)
 	}
-	workers := max(im.Concurrency, 1)
+	// The first row that fails stops the others: the chunk fails and is
+	// retried whole, each row answering as it did the first time.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(im.Concurrency, 1))
 	var (
-		mu       sync.Mutex
-		res      ChunkResult
-		flags    []listimport.RowError
-		firstErr error
-		wg       sync.WaitGroup
-		next     = make(chan listimport.Row)
+		mu    sync.Mutex
+		res   ChunkResult
+		flags []listimport.RowError
 	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for row := range next {
-				if err := im.limiter.Wait(ctx); err != nil {
-					mu.Lock()
-					firstErr = cmpErr(firstErr, err)
-					mu.Unlock()
-					continue
-				}
-				c, created, err := im.Opener.Open(ctx, row.Open, in.Actor, fmt.Sprintf("%s:%d", in.ImportID, row.Row))
-				mu.Lock()
-				switch {
-				case err != nil:
-					firstErr = cmpErr(firstErr, fmt.Errorf("row %d: %w", row.Row, err))
-				case created:
-					res.Opened++
-				default:
-					res.AlreadyOpen++
-				}
-				if d, ok := heldElsewhere(c, row.Open.HeadNIK); ok {
-					flags = append(flags, listimport.RowError{ImportID: in.ImportID, Row: row.Row, Field: "head_nik",
-						Kind: listimport.KindFlag, Message: fmt.Sprintf(heldElsewhereMessage, d.OtherCaseID)})
-					if !row.Flagged {
-						res.Flagged++
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
 	for i, row := range rows {
-		select {
-		case next <- row:
-		case <-ctx.Done():
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			if err := im.limiter.Wait(gctx); err != nil {
+				return err
+			}
+			c, created, err := im.Opener.Open(gctx, row.Open, in.Actor, fmt.Sprintf("%s:%d", in.ImportID, row.Row))
+			if err != nil {
+				return fmt.Errorf("row %d: %w", row.Row, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if created {
+				res.Opened++
+			} else {
+				res.AlreadyOpen++
+			}
+			if d, ok := heldElsewhere(c, row.Open.HeadNIK); ok {
+				flags = append(flags, listimport.RowError{ImportID: in.ImportID, Row: row.Row, Field: "head_nik",
+					Kind: listimport.KindFlag, Message: fmt.Sprintf(heldElsewhereMessage, d.OtherCaseID)})
+				if !row.Flagged {
+					res.Flagged++
+				}
+			}
+			return nil
+		})
 		activity.RecordHeartbeat(ctx, i)
 	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return ChunkResult{}, fmt.Errorf("import %s chunk %d: %w", in.ImportID, in.Chunk, firstErr)
+	if err := g.Wait(); err != nil {
+		return ChunkResult{}, fmt.Errorf("import %s chunk %d: %w", in.ImportID, in.Chunk, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return ChunkResult{}, fmt.Errorf("import %s chunk %d: %w", in.ImportID, in.Chunk, err)
 	}
 	slices.SortFunc(flags, func(a, b listimport.RowError) int { return a.Row - b.Row })
 	if err := im.Store.AddRowFlags(ctx, in.ImportID, flags); err != nil {
@@ -153,13 +146,6 @@ func heldElsewhere(c household.Case, nik string) (household.Duplicate, bool) {
 		}
 	}
 	return household.Duplicate{}, false
-}
-
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }
 
 // SaveImportProgress records an import's progress.

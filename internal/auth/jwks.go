@@ -5,182 +5,194 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
-	"strings"
+	"sync"
+	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // maxDocument bounds what is read from the provider; real key sets are a
 // few kilobytes.
 const maxDocument = 1 << 20
 
-// discoverJWKSURL reads jwks_uri from the provider's discovery document,
-// which must name the same issuer (OpenID Connect Discovery 1.0, 4.3), so a
-// typo in the issuer cannot silently trust another provider's keys.
-func discoverJWKSURL(ctx context.Context, hc *http.Client, issuer string) (string, error) {
-	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	u := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	if err := getJSON(ctx, hc, u, &doc); err != nil {
-		return "", fmt.Errorf("auth: OIDC discovery: %w", err)
-	}
-	if doc.Issuer != issuer {
-		return "", fmt.Errorf("auth: OIDC discovery at %s names issuer %q, want %q", u, doc.Issuer, issuer)
-	}
-	if doc.JWKSURI == "" {
-		return "", fmt.Errorf("auth: OIDC discovery at %s names no jwks_uri", u)
-	}
-	return doc.JWKSURI, nil
+// keySet is the provider's signing keys, as go-oidc verifies with them.
+// go-oidc's own RemoteKeySet fetches the keys again for every key ID it
+// does not know and trusts a fetched key for good; this one fetches at
+// most once per minRefresh, so a flood of tokens naming unknown keys
+// cannot hammer the provider, and again once its keys are maxAge old, so
+// a key the provider withdrew stops opening tokens. A failed fetch keeps
+// the keys it had, so a provider outage does not sign everybody out.
+type keySet struct {
+	url        string
+	client     *http.Client
+	now        func() time.Time
+	minRefresh time.Duration
+	maxAge     time.Duration
+
+	// fetchMu makes one fetch at a time; lastTry, guarded by it, spaces them.
+	fetchMu sync.Mutex
+	lastTry time.Time
+
+	mu      sync.RWMutex
+	keys    map[string]jose.JSONWebKey
+	fetched time.Time
 }
 
-// jwk is one JSON Web Key (RFC 7517) of the kinds Tuntas verifies with.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
+var _ oidc.KeySet = (*keySet)(nil)
+
+// joseAlgorithms are oidcAlgorithms as go-jose names them.
+var joseAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+
+// VerifySignature verifies the token with the key its header names and
+// returns its payload.
+func (s *keySet) VerifySignature(ctx context.Context, token string) ([]byte, error) {
+	jws, err := jose.ParseSigned(token, joseAlgorithms)
+	if err != nil {
+		return nil, err
+	}
+	h := jws.Signatures[0].Header // ParseSigned of a compact token gives one
+	k, err := s.key(ctx, h.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if k.Algorithm != h.Algorithm {
+		return nil, fmt.Errorf("key %q is for %s, token is %s", h.KeyID, k.Algorithm, h.Algorithm)
+	}
+	return jws.Verify(k)
 }
 
-// fetchJWKS returns the provider's signing keys by kid.
-func fetchJWKS(ctx context.Context, hc *http.Client, url string) (map[string]publicKey, error) {
-	var set struct {
-		Keys []jwk `json:"keys"`
+// key returns the key named kid, fetching the keys again when kid is
+// unknown (the provider rotated) or the keys are older than maxAge, at
+// most once per minRefresh.
+func (s *keySet) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+	if k, ok, fresh := s.cached(kid); ok && fresh {
+		return k, nil
 	}
-	if err := getJSON(ctx, hc, url, &set); err != nil {
+	// The fetch serves every caller, so one caller hanging up must not
+	// abort it (and spend the interval); the HTTP client's timeout bounds it.
+	err := s.refresh(context.WithoutCancel(ctx))
+	if k, ok, _ := s.cached(kid); ok {
+		return k, nil
+	}
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("unknown key %q: %w", kid, err)
+	}
+	return jose.JSONWebKey{}, fmt.Errorf("unknown key %q", kid)
+}
+
+func (s *keySet) cached(kid string) (k jose.JSONWebKey, ok, fresh bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, ok = s.keys[kid]
+	return k, ok, s.now().Sub(s.fetched) < s.maxAge
+}
+
+// errTooSoon is a fetch skipped because the last one was less than
+// minRefresh ago.
+var errTooSoon = errors.New("keys fetched moments ago")
+
+func (s *keySet) refresh(ctx context.Context) error {
+	s.fetchMu.Lock()
+	defer s.fetchMu.Unlock()
+	now := s.now()
+	if !s.lastTry.IsZero() && now.Sub(s.lastTry) < s.minRefresh {
+		return errTooSoon
+	}
+	s.lastTry = now
+	keys, err := s.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.keys, s.fetched = keys, now
+	s.mu.Unlock()
+	return nil
+}
+
+// fetch returns the provider's signing keys by kid. go-jose decodes each
+// key; one it cannot decode, or that is not for signing with RS256 or
+// ES256, is skipped: providers publish encryption keys beside their
+// signing keys.
+func (s *keySet) fetch(ctx context.Context) (map[string]jose.JSONWebKey, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
 		return nil, fmt.Errorf("auth: JWKS: %w", err)
 	}
-	keys := make(map[string]publicKey, len(set.Keys))
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("auth: JWKS: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("auth: JWKS: GET %s: %s", s.url, resp.Status)
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocument)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("auth: JWKS: GET %s: %w", s.url, err)
+	}
+	keys := make(map[string]jose.JSONWebKey, len(set.Keys))
 	var skipped []error
-	for _, k := range set.Keys {
-		pk, err := k.publicKey()
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if err := json.Unmarshal(raw, &k); err != nil {
+			skipped = append(skipped, err)
+			continue
+		}
+		alg, err := signingAlgorithm(k)
 		if err != nil {
 			skipped = append(skipped, err)
 			continue
 		}
-		if _, dup := keys[k.Kid]; !dup {
-			keys[k.Kid] = pk
+		k.Algorithm = alg
+		if _, dup := keys[k.KeyID]; !dup {
+			keys[k.KeyID] = k
 		}
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("auth: JWKS at %s holds no RS256 or ES256 signing key: %w", url, errors.Join(skipped...))
+		return nil, fmt.Errorf("auth: JWKS at %s holds no RS256 or ES256 signing key: %w", s.url, errors.Join(skipped...))
 	}
 	return keys, nil
 }
 
-// publicKey decodes k. Keys for encryption or other algorithms are refused
-// (and skipped by the caller): a provider publishes those beside its
-// signing keys.
-func (k jwk) publicKey() (publicKey, error) {
-	if k.Kid == "" {
-		return publicKey{}, errors.New("key without kid")
+// signingAlgorithm is the one algorithm Tuntas verifies with k, or why k
+// is not a key to verify with.
+func signingAlgorithm(k jose.JSONWebKey) (string, error) {
+	if k.KeyID == "" {
+		return "", errors.New("key without kid")
 	}
 	if k.Use != "" && k.Use != "sig" {
-		return publicKey{}, fmt.Errorf("key %q: use %q", k.Kid, k.Use)
+		return "", fmt.Errorf("key %q: use %q", k.KeyID, k.Use)
 	}
-	switch k.Kty {
-	case "RSA":
-		if k.Alg != "" && k.Alg != jwt.SigningMethodRS256.Alg() {
-			return publicKey{}, fmt.Errorf("key %q: alg %q", k.Kid, k.Alg)
+	var alg string
+	switch key := k.Key.(type) {
+	case *rsa.PublicKey:
+		// Keys under 2048 bits are forgeable by a determined attacker.
+		if key.N.BitLen() < 2048 {
+			return "", fmt.Errorf("key %q: %d bits, want at least 2048", k.KeyID, key.N.BitLen())
 		}
-		key, err := k.rsa()
-		if err != nil {
-			return publicKey{}, fmt.Errorf("key %q: %w", k.Kid, err)
+		if key.E < 3 || key.E%2 == 0 {
+			return "", fmt.Errorf("key %q: %d is not a valid public exponent", k.KeyID, key.E)
 		}
-		return publicKey{alg: jwt.SigningMethodRS256.Alg(), key: key}, nil
-	case "EC":
-		if k.Alg != "" && k.Alg != jwt.SigningMethodES256.Alg() {
-			return publicKey{}, fmt.Errorf("key %q: alg %q", k.Kid, k.Alg)
+		alg = oidc.RS256
+	case *ecdsa.PublicKey:
+		if key.Curve != elliptic.P256() {
+			return "", fmt.Errorf("key %q: curve %s, want P-256", k.KeyID, key.Curve.Params().Name)
 		}
-		key, err := k.ecdsa()
-		if err != nil {
-			return publicKey{}, fmt.Errorf("key %q: %w", k.Kid, err)
-		}
-		return publicKey{alg: jwt.SigningMethodES256.Alg(), key: key}, nil
+		alg = oidc.ES256
+	default:
+		return "", fmt.Errorf("key %q: %T is not an RSA or EC public key", k.KeyID, k.Key)
 	}
-	return publicKey{}, fmt.Errorf("key %q: kty %q", k.Kid, k.Kty)
-}
-
-func (k jwk) rsa() (*rsa.PublicKey, error) {
-	n, err := base64URL(k.N)
-	if err != nil {
-		return nil, fmt.Errorf("n: %w", err)
+	if k.Algorithm != "" && k.Algorithm != alg {
+		return "", fmt.Errorf("key %q: alg %q", k.KeyID, k.Algorithm)
 	}
-	e, err := base64URL(k.E)
-	if err != nil {
-		return nil, fmt.Errorf("e: %w", err)
-	}
-	key := &rsa.PublicKey{N: new(big.Int).SetBytes(n)}
-	if len(e) == 0 || len(e) > 4 {
-		return nil, errors.New("e: want 1 to 4 bytes")
-	}
-	for _, b := range e {
-		key.E = key.E<<8 | int(b)
-	}
-	if key.E < 3 || key.E%2 == 0 {
-		return nil, fmt.Errorf("e: %d is not a valid public exponent", key.E)
-	}
-	// Keys under 2048 bits are forgeable by a determined attacker.
-	if key.N.BitLen() < 2048 {
-		return nil, fmt.Errorf("n: %d bits, want at least 2048", key.N.BitLen())
-	}
-	return key, nil
-}
-
-func (k jwk) ecdsa() (*ecdsa.PublicKey, error) {
-	if k.Crv != "P-256" {
-		return nil, fmt.Errorf("crv %q: want P-256", k.Crv)
-	}
-	x, err := base64URL(k.X)
-	if err != nil {
-		return nil, fmt.Errorf("x: %w", err)
-	}
-	y, err := base64URL(k.Y)
-	if err != nil {
-		return nil, fmt.Errorf("y: %w", err)
-	}
-	if len(x) != 32 || len(y) != 32 {
-		return nil, errors.New("x and y: want 32 bytes each")
-	}
-	// The uncompressed point, which the parser checks lies on the curve.
-	point := append(append([]byte{4}, x...), y...)
-	return ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
-}
-
-// base64URL decodes unpadded base64url (RFC 7515, 2), tolerating padding.
-func base64URL(s string) ([]byte, error) {
-	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-}
-
-func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocument)).Decode(v); err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	return nil
+	return alg, nil
 }

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tuntas-id/tuntas/internal/household"
@@ -53,17 +54,14 @@ type OIDCConfig struct {
 // OIDCVerifier accepts RS256 and ES256 tokens of one OpenID Connect provider,
 // verified against the provider's published keys (JWKS).
 type OIDCVerifier struct {
-	cfg     OIDCConfig
-	jwksURL string
-	parser  *jwt.Parser
-
-	// fetchMu makes one fetch at a time; lastTry, guarded by it, spaces them.
-	fetchMu sync.Mutex
-	lastTry time.Time
-
-	mu      sync.RWMutex
-	keys    map[string]publicKey
-	fetched time.Time
+	cfg  OIDCConfig
+	keys *keySet
+	// idTokens (go-oidc) verifies the algorithm, the signature against keys,
+	// the issuer and the audience.
+	idTokens *oidc.IDTokenVerifier
+	// claims checks the registered claims with leeway, which go-oidc does
+	// not allow for expiry, and names what failed with golang-jwt's errors.
+	claims *jwt.Validator
 }
 
 var _ Verifier = (*OIDCVerifier)(nil)
@@ -71,7 +69,7 @@ var _ Verifier = (*OIDCVerifier)(nil)
 // Algorithms an OIDCVerifier accepts. Anything else, HS256 and none among
 // them, is refused before a key is looked up, so a provider's public key can
 // never serve as an HMAC secret.
-var oidcAlgorithms = []string{jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg()}
+var oidcAlgorithms = []string{oidc.RS256, oidc.ES256}
 
 // NewOIDCVerifier checks cfg, discovers the JWKS URL when it is not given
 // and fetches the keys once, so a wrong issuer or an unreachable provider
@@ -94,30 +92,48 @@ func NewOIDCVerifier(ctx context.Context, cfg OIDCConfig) (*OIDCVerifier, error)
 		cfg.Now = time.Now
 	}
 
-	v := &OIDCVerifier{cfg: cfg, jwksURL: cfg.JWKSURL}
-	v.parser = jwt.NewParser(
-		jwt.WithValidMethods(oidcAlgorithms),
-		jwt.WithIssuer(cfg.Issuer),
-		jwt.WithAudience(cfg.Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(cfg.Now),
-	)
-	if v.jwksURL == "" {
-		u, err := discoverJWKSURL(ctx, cfg.HTTPClient, cfg.Issuer)
+	jwksURL := cfg.JWKSURL
+	if jwksURL == "" {
+		// go-oidc refuses a discovery document that names another issuer
+		// (OpenID Connect Discovery 1.0, 4.3), so a typo in the issuer
+		// cannot silently trust another provider's keys.
+		provider, err := oidc.NewProvider(oidc.ClientContext(ctx, cfg.HTTPClient), cfg.Issuer)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auth: OIDC discovery: %w", err)
 		}
-		v.jwksURL = u
+		var doc oidc.ProviderConfig
+		if err := provider.Claims(&doc); err != nil {
+			return nil, fmt.Errorf("auth: OIDC discovery: %w", err)
+		}
+		if doc.JWKSURL == "" {
+			return nil, fmt.Errorf("auth: OIDC discovery of %s names no jwks_uri", cfg.Issuer)
+		}
+		jwksURL = doc.JWKSURL
 	}
-	if err := checkFetchURL(v.jwksURL); err != nil {
+	if err := checkFetchURL(jwksURL); err != nil {
 		return nil, fmt.Errorf("auth: JWKS URL: %w", err)
 	}
-	if err := v.refresh(ctx); err != nil {
+	keys := &keySet{url: jwksURL, client: cfg.HTTPClient, now: cfg.Now, minRefresh: cfg.MinRefresh, maxAge: cfg.MaxKeyAge}
+	if err := keys.refresh(ctx); err != nil {
 		return nil, err
 	}
-	return v, nil
+	return &OIDCVerifier{
+		cfg:  cfg,
+		keys: keys,
+		idTokens: oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{
+			ClientID:             cfg.Audience,
+			SupportedSigningAlgs: oidcAlgorithms,
+			SkipExpiryCheck:      true, // checked with leeway by claims
+		}),
+		claims: jwt.NewValidator(
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(cfg.Audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithTimeFunc(cfg.Now),
+		),
+	}, nil
 }
 
 func orDefault[T comparable](v *T, def T) {
@@ -154,21 +170,7 @@ func (v *OIDCVerifier) Verify(ctx context.Context, token string) (Principal, err
 	if token == "" {
 		return Principal{}, ErrMissing
 	}
-	claims := jwt.MapClaims{}
-	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
-			return nil, errors.New("token names no key (kid)")
-		}
-		k, err := v.key(ctx, kid)
-		if err != nil {
-			return nil, err
-		}
-		if k.alg != t.Method.Alg() {
-			return nil, fmt.Errorf("key %q is for %s, token is %s", kid, k.alg, t.Method.Alg())
-		}
-		return k.key, nil
-	})
+	claims, err := v.verify(ctx, token)
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -177,6 +179,45 @@ func (v *OIDCVerifier) Verify(ctx context.Context, token string) (Principal, err
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return p, nil
+}
+
+// verify returns the claims of a token go-oidc verified. The algorithm,
+// the key and the registered claims are checked first, only so that a
+// refusal says why with golang-jwt's errors (go-oidc's are text): nothing
+// is accepted that go-oidc has not verified.
+func (v *OIDCVerifier) verify(ctx context.Context, token string) (jwt.MapClaims, error) {
+	claims := jwt.MapClaims{}
+	t, _, err := jwt.NewParser().ParseUnverified(token, claims)
+	if err != nil {
+		return nil, err
+	}
+	alg := t.Method.Alg()
+	if !slices.Contains(oidcAlgorithms, alg) {
+		return nil, fmt.Errorf("%w: signing method %s is not accepted", jwt.ErrTokenSignatureInvalid, alg)
+	}
+	kid, _ := t.Header["kid"].(string)
+	if kid == "" {
+		return nil, fmt.Errorf("%w: token names no key (kid)", jwt.ErrTokenUnverifiable)
+	}
+	k, err := v.keys.key(ctx, kid)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", jwt.ErrTokenUnverifiable, err)
+	}
+	if k.Algorithm != alg {
+		return nil, fmt.Errorf("%w: key %q is for %s, token is %s", jwt.ErrTokenUnverifiable, kid, k.Algorithm, alg)
+	}
+	if err := v.claims.Validate(claims); err != nil {
+		return nil, err
+	}
+	idToken, err := v.idTokens.Verify(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", jwt.ErrTokenSignatureInvalid, err)
+	}
+	verified := jwt.MapClaims{}
+	if err := idToken.Claims(&verified); err != nil {
+		return nil, fmt.Errorf("%w: %w", jwt.ErrTokenMalformed, err)
+	}
+	return verified, nil
 }
 
 func (v *OIDCVerifier) principal(claims jwt.MapClaims) (Principal, error) {
@@ -277,60 +318,4 @@ func stringClaim(claims map[string]any, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("claim %s: want one string", name)
-}
-
-// publicKey is a provider's key and the one algorithm it verifies.
-type publicKey struct {
-	alg string
-	key any // *rsa.PublicKey or *ecdsa.PublicKey
-}
-
-// key returns the key named kid. Keys are fetched again when kid is unknown
-// (the provider rotated) or the cached set is older than MaxKeyAge, at most
-// once per MinRefresh. A failed fetch keeps the cached set, so a provider
-// outage does not sign everybody out; a successful one replaces it, so a
-// withdrawn key stops opening tokens.
-func (v *OIDCVerifier) key(ctx context.Context, kid string) (publicKey, error) {
-	if k, ok, fresh := v.cached(kid); ok && fresh {
-		return k, nil
-	}
-	// The fetch serves every caller, so one caller hanging up must not
-	// abort it (and spend the interval); the HTTP client's timeout bounds it.
-	err := v.refresh(context.WithoutCancel(ctx))
-	if k, ok, _ := v.cached(kid); ok {
-		return k, nil
-	}
-	if err != nil {
-		return publicKey{}, fmt.Errorf("unknown key %q: %w", kid, err)
-	}
-	return publicKey{}, fmt.Errorf("unknown key %q", kid)
-}
-
-func (v *OIDCVerifier) cached(kid string) (k publicKey, ok, fresh bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	k, ok = v.keys[kid]
-	return k, ok, v.cfg.Now().Sub(v.fetched) < v.cfg.MaxKeyAge
-}
-
-// errTooSoon is a fetch skipped because the last one was less than
-// MinRefresh ago.
-var errTooSoon = errors.New("keys fetched moments ago")
-
-func (v *OIDCVerifier) refresh(ctx context.Context) error {
-	v.fetchMu.Lock()
-	defer v.fetchMu.Unlock()
-	now := v.cfg.Now()
-	if !v.lastTry.IsZero() && now.Sub(v.lastTry) < v.cfg.MinRefresh {
-		return errTooSoon
-	}
-	v.lastTry = now
-	keys, err := fetchJWKS(ctx, v.cfg.HTTPClient, v.jwksURL)
-	if err != nil {
-		return err
-	}
-	v.mu.Lock()
-	v.keys, v.fetched = keys, now
-	v.mu.Unlock()
-	return nil
 }

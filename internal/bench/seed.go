@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
@@ -75,55 +77,48 @@ func seedAll(ctx context.Context, cfg Config, mix map[string]int) ([]caseRef, er
 	}
 	cases := make([]caseRef, cfg.SeedCases)
 	now := time.Now().UTC()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(cfg.Concurrency, 8)))
 	var (
-		next, done atomic.Int64
-		mu         sync.Mutex
-		firstErr   error
-		writers    sync.WaitGroup
+		done atomic.Int64
+		mu   sync.Mutex
 	)
-	for range max(1, min(cfg.Concurrency, 8)) {
-		writers.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(households) || ctx.Err() != nil {
-					return
-				}
-				c, events, err := seedCase(i, households[i], now)
-				if err == nil {
-					err = cfg.Projector.Project(ctx, activities.Projection{Case: *c, Events: events})
-				}
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = fmt.Errorf("seed case %d: %w", i, err)
-					}
-					mu.Unlock()
-					return
-				}
-				cases[i] = caseRef{ID: c.ID, Village: c.VillageCode}
-				key := string(c.Stage)
-				if c.Outcome != "" {
-					key = "closed:" + string(c.Outcome)
-				}
-				mix[key]++
-				if c.Overdue {
-					mix["overdue"]++
-				}
-				if c.Escalated {
-					mix["escalated"]++
-				}
-				mu.Unlock()
-				if k := done.Add(1); k%int64(max(1, len(households)/10)) == 0 {
-					fmt.Fprintf(cfg.Progress, "  seeded %d\n", k)
-				}
+	for i, h := range households {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			c, events, err := seedCase(i, h, now)
+			if err == nil {
+				err = cfg.Projector.Project(gctx, activities.Projection{Case: *c, Events: events})
 			}
+			if err != nil {
+				return fmt.Errorf("seed case %d: %w", i, err)
+			}
+			mu.Lock()
+			cases[i] = caseRef{ID: c.ID, Village: c.VillageCode}
+			key := string(c.Stage)
+			if c.Outcome != "" {
+				key = "closed:" + string(c.Outcome)
+			}
+			mix[key]++
+			if c.Overdue {
+				mix["overdue"]++
+			}
+			if c.Escalated {
+				mix["escalated"]++
+			}
+			mu.Unlock()
+			if k := done.Add(1); k%int64(max(1, len(households)/10)) == 0 {
+				fmt.Fprintf(cfg.Progress, "  seeded %d\n", k)
+			}
+			return nil
 		})
 	}
-	writers.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
+	if err := g.Wait(); err != nil {
+		return cases, err
 	}
-	return cases, firstErr
+	return cases, ctx.Err()
 }
 
 // seedCase walks household i through the domain's rules to the stage its
