@@ -1,7 +1,8 @@
 // Package activities holds the case workflow's side effects: projecting each
 // transition into the MongoDB read model and notifying the people a deadline
-// concerns. It declares the interfaces it needs; internal/store and the
-// notifier implement them.
+// concerns, keeping one person in one open case, and opening the cases of
+// an import. It declares the interfaces it needs; internal/store,
+// internal/claims, internal/imports and the notifiers implement them.
 package activities
 
 import (

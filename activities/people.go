@@ -4,24 +4,17 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tuntas-id/tuntas/internal/claims"
 )
 
-// Claim is a person held by an open case. Person is the pseudonym of the
-// NIK, never the NIK.
-type Claim struct {
-	Person  string    `bson:"_id"`
-	CaseID  string    `bson:"caseId"`
-	KK      string    `bson:"kk"`
-	Village string    `bson:"village"`
-	At      time.Time `bson:"at"`
-}
-
-// ClaimStore keeps which open case holds each person, by pseudonym.
+// ClaimStore keeps which open case holds each person, by pseudonym
+// (claims.Store in MongoDB).
 type ClaimStore interface {
 	// ClaimPerson claims the person unless another case holds them, and
 	// returns the holder; the first claim wins, however many race.
-	ClaimPerson(ctx context.Context, c Claim) (Claim, error)
-	AssignPerson(ctx context.Context, c Claim) error
+	ClaimPerson(ctx context.Context, c claims.Claim) (claims.Claim, error)
+	AssignPerson(ctx context.Context, c claims.Claim) error
 	ReleasePeople(ctx context.Context, caseID string, persons []string) error
 }
 
@@ -65,7 +58,7 @@ type ClaimResult struct {
 func (p *People) ClaimPeople(ctx context.Context, in ClaimInput) (ClaimResult, error) {
 	var out ClaimResult
 	for _, nik := range in.NIKs {
-		holder, err := p.Claims.ClaimPerson(ctx, Claim{Person: p.Key.Of(nik), CaseID: in.CaseID, KK: in.KK, Village: in.Village, At: p.now()})
+		holder, err := p.Claims.ClaimPerson(ctx, claims.Claim{Person: p.Key.Of(nik), CaseID: in.CaseID, KK: in.KK, Village: in.Village, At: p.now()})
 		if err != nil {
 			return ClaimResult{}, fmt.Errorf("claim the people of case %s: %w", in.CaseID, err)
 		}
@@ -86,7 +79,7 @@ type AssignInput struct {
 
 // AssignPerson makes the case the holder of the person.
 func (p *People) AssignPerson(ctx context.Context, in AssignInput) error {
-	if err := p.Claims.AssignPerson(ctx, Claim{Person: p.Key.Of(in.NIK), CaseID: in.CaseID, KK: in.KK, Village: in.Village, At: p.now()}); err != nil {
+	if err := p.Claims.AssignPerson(ctx, claims.Claim{Person: p.Key.Of(in.NIK), CaseID: in.CaseID, KK: in.KK, Village: in.Village, At: p.now()}); err != nil {
 		return fmt.Errorf("assign a person to case %s: %w", in.CaseID, err)
 	}
 	return nil

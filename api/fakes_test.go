@@ -21,6 +21,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
@@ -341,7 +342,7 @@ func (f *fakeImports) Import(_ context.Context, id string) (listimport.Progress,
 	defer f.mu.Unlock()
 	p, ok := f.progress[id]
 	if !ok {
-		return listimport.Progress{}, store.ErrNotFound
+		return listimport.Progress{}, imports.ErrNotFound
 	}
 	return p, nil
 }

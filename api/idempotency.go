@@ -14,14 +14,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tuntas-id/tuntas/internal/household"
-	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/internal/idempotency"
 )
 
 // IdempotencyStore keeps the answers of POST requests by their
-// Idempotency-Key, shared by every API process.
+// Idempotency-Key, shared by every API process (idempotency.Store in
+// MongoDB).
 type IdempotencyStore interface {
-	BeginRequest(ctx context.Context, key string, now time.Time, stale time.Duration) (*store.Response, error)
-	FinishRequest(ctx context.Context, key string, r store.Response) error
+	BeginRequest(ctx context.Context, key string, now time.Time, stale time.Duration) (*idempotency.Response, error)
+	FinishRequest(ctx context.Context, key string, r idempotency.Response) error
 	AbandonRequest(ctx context.Context, key string) error
 }
 
@@ -75,7 +76,7 @@ func (s *Server) idempotent(c *gin.Context) {
 
 	kept, err := s.idem.BeginRequest(ctx, key, s.now(), stale)
 	switch {
-	case errors.Is(err, store.ErrInProgress):
+	case errors.Is(err, idempotency.ErrInProgress):
 		c.Header("Retry-After", "2")
 		s.fail(c, newProblem(household.CodeConflict, "a request with this Idempotency-Key is still being answered; retry shortly"))
 		return
@@ -122,7 +123,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		return
 	}
 	_, _ = io.Copy(io.Discard, c.Request.Body) // hash a body the handler did not read to the end
-	kept = &store.Response{RequestHash: hex.EncodeToString(h.Sum(nil)), Status: status,
+	kept = &idempotency.Response{RequestHash: hex.EncodeToString(h.Sum(nil)), Status: status,
 		ContentType: rec.Header().Get("Content-Type"), Body: rec.buf.Bytes(), At: s.now()}
 	if err := s.idem.FinishRequest(done, key, *kept); err != nil {
 		s.logger.ErrorContext(ctx, "keep idempotent answer", "request_id", requestID(c), "error", err)

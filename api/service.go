@@ -18,6 +18,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -533,7 +534,7 @@ func (s *Server) Import(ctx context.Context, who Caller, id string) (listimport.
 		return listimport.Report{}, errRole()
 	}
 	prog, err := s.imports.Import(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, imports.ErrNotFound) {
 		return listimport.Report{}, newProblem(household.CodeNotFound, "no such import")
 	}
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tuntas-id/tuntas/activities"
+	"github.com/tuntas-id/tuntas/internal/claims"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -82,16 +83,16 @@ type memStore struct {
 	events   map[string]map[int64]household.Event
 	notified []activities.Notification
 	stale    int
-	claims   map[string]activities.Claim
+	claims   map[string]claims.Claim
 }
 
 func newMemStore() *memStore {
-	return &memStore{cases: map[string]household.Case{}, events: map[string]map[int64]household.Event{}, claims: map[string]activities.Claim{}}
+	return &memStore{cases: map[string]household.Case{}, events: map[string]map[int64]household.Event{}, claims: map[string]claims.Claim{}}
 }
 
 // ClaimPerson, AssignPerson and ReleasePeople keep claims in memory, first
 // claim wins, as the store does.
-func (m *memStore) ClaimPerson(_ context.Context, c activities.Claim) (activities.Claim, error) {
+func (m *memStore) ClaimPerson(_ context.Context, c claims.Claim) (claims.Claim, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if held, ok := m.claims[c.Person]; ok {
@@ -101,7 +102,7 @@ func (m *memStore) ClaimPerson(_ context.Context, c activities.Claim) (activitie
 	return c, nil
 }
 
-func (m *memStore) AssignPerson(_ context.Context, c activities.Claim) error {
+func (m *memStore) AssignPerson(_ context.Context, c claims.Claim) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.claims[c.Person] = c
@@ -914,7 +915,7 @@ func TestInterventionRemindersGoToTheAgenciesThatHoldThem(t *testing.T) {
 // submitted survey claims its people.
 func TestADraftClaimsNobodyTheSubmittedSurveyDoes(t *testing.T) {
 	store := newMemStore()
-	far := activities.Claim{Person: plainKey{}.Of("6408010203100002"), CaseID: "run-far", KK: "6408030101190009", Village: "64.08.03.2001"}
+	far := claims.Claim{Person: plainKey{}.Of("6408010203100002"), CaseID: "run-far", KK: "6408030101190009", Village: "64.08.03.2001"}
 	store.claims[far.Person] = far
 	h := newHarness(t, store)
 	// The case tells the other case of the shared person.

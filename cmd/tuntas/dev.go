@@ -48,7 +48,8 @@ type devConfig struct {
 type devSystem struct {
 	Stack  *devstack.Stack
 	Client client.Client
-	Store  *store.Store
+	// stores are the read model (Store) and the state kept beside it.
+	*stores
 	// Index answers the API's lists and dashboards.
 	Index  *store.Index
 	Issuer *auth.Issuer
@@ -99,7 +100,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if d.Client, err = dialTemporal(ctx, b, ring, cfg.Logger); err != nil {
 		return nil, err
 	}
-	if d.Store, err = openStore(ctx, b); err != nil {
+	if d.stores, err = openStores(ctx, b); err != nil {
 		return nil, err
 	}
 	if err := d.Stack.IndexIDs(ctx, devDatabase); err != nil {
@@ -110,7 +111,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d.worker = newWorker(d.Client, d.Store, persons, cases, cfg.Pace, cfg.Logger)
+	d.worker = newWorker(d.Client, d.stores, persons, cases, cfg.Pace, cfg.Logger)
 	if err := d.worker.Start(); err != nil {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -120,7 +121,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	}
 	d.URL = "http://" + d.ln.Addr().String()
 	d.Index = store.NewIndex(d.Store, cfg.Logger)
-	h, err := newAPI(d.Client, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer)
+	h, err := newAPI(d.Client, d.stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -155,8 +156,8 @@ func (d *devSystem) Close() {
 	if d.Index != nil {
 		d.Index.Close()
 	}
-	if d.Store != nil {
-		_ = d.Store.Close(context.Background())
+	if d.stores != nil {
+		_ = d.stores.Close(context.Background())
 	}
 	if d.Stack != nil {
 		d.Stack.Stop()

@@ -89,7 +89,7 @@ func TestRetriedPostsWithAnIdempotencyKeyActOnce(t *testing.T) {
 func loseAnswer(t *testing.T, role household.Role, region, path, key string) {
 	t.Helper()
 	sub := string(role) + "@" + region // as testSystem.token names people
-	if err := sys.Store.AbandonRequest(context.Background(), api.IdempotencyKey(sub, http.MethodPost, path, key)); err != nil {
+	if err := sys.Idempotency.AbandonRequest(context.Background(), api.IdempotencyKey(sub, http.MethodPost, path, key)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -180,7 +180,7 @@ func TestAStaleIdempotencyClaimIsTakenOver(t *testing.T) {
 			l := openCase(t, p, nextKK())
 			path, key := "/v1/cases/"+l.id+"/survey", "survey-"+l.id
 			claim := api.IdempotencyKey(string(household.RoleCaseworker)+"@64.08.01", http.MethodPost, path, key)
-			if _, err := sys.Store.BeginRequest(context.Background(), claim, time.Now().Add(-tt.age), time.Minute); err != nil {
+			if _, err := sys.Idempotency.BeginRequest(context.Background(), claim, time.Now().Add(-tt.age), time.Minute); err != nil {
 				t.Fatal(err)
 			}
 			got, _, raw := postWithKey(t, path, p.cw, key, surveyBody(600_000))

@@ -46,9 +46,9 @@ func (p *prodFlags) keyring() (*codec.Keyring, error) {
 	return codec.ParseKeyring(p.CodecKey)
 }
 
-// connect dials Temporal with the payload codec and opens the read model;
+// connect dials Temporal with the payload codec and opens the stores;
 // closeAll releases both.
-func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.Client, _ *store.Store, closeAll func(), _ error) {
+func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.Client, _ *stores, closeAll func(), _ error) {
 	ring, err := p.keyring()
 	if err != nil {
 		return nil, nil, nil, err
@@ -60,7 +60,7 @@ func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st, err := openStore(ctx, p.backend)
+	st, err := openStores(ctx, p.backend)
 	if err != nil {
 		c.Close()
 		return nil, nil, nil, err
@@ -166,9 +166,9 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 			}
 		})
 	}
-	idx := store.NewIndex(st, logger)
+	idx := store.NewIndex(st.Store, logger)
 	defer idx.Close()
-	h, err := newAPI(c, idx, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil)
+	h, err := newAPI(c, st, idx, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil)
 	if err != nil {
 		return err
 	}

@@ -33,12 +33,16 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer d.Close()
 		c, st = d.Client, d.Store
 	} else {
-		var closeAll func()
-		var err error
-		if c, st, closeAll, err = pf.connect(ctx, jsonLogger(stderr)); err != nil {
+		var (
+			closeAll func()
+			all      *stores
+			err      error
+		)
+		if c, all, closeAll, err = pf.connect(ctx, jsonLogger(stderr)); err != nil {
 			return err
 		}
 		defer closeAll()
+		st = all.Store
 	}
 	r, err := reconcile.Run(ctx, c, st)
 	fmt.Fprintf(stdout, "checked %d cases: %d in sync, %d repaired, %d failed, %d found halted\n", r.Checked, r.InSync, r.Repaired, r.Failed, r.Halted)

@@ -20,11 +20,11 @@ func startServers(ctx context.Context, cfg devConfig) (*devstack.Stack, error) {
 	})
 }
 
-// prepareReadModel creates the read model's collections and indexes, as
+// prepareReadModel creates the collections and indexes of every store, as
 // the api and worker processes would, so that each collection also gets
 // the _id index FerretDB's lookups need now rather than at the next start.
 func prepareReadModel(ctx context.Context, s *devstack.Stack) error {
-	st, err := openStore(ctx, backend{MongoURI: s.MongoURI, MongoDatabase: devDatabase})
+	st, err := openStores(ctx, backend{MongoURI: s.MongoURI, MongoDatabase: devDatabase})
 	if err != nil {
 		return err
 	}

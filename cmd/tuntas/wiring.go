@@ -21,9 +21,12 @@ import (
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/claims"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/console"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/idempotency"
+	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
@@ -73,17 +76,38 @@ func onThisHost(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func openStore(ctx context.Context, b backend) (*store.Store, error) {
+// stores are what a process keeps in MongoDB, on one client: the read
+// model, and beside it the write-side state that is not read model (which
+// case holds each person, the imports' rows and progress, the answers
+// kept by Idempotency-Key).
+type stores struct {
+	// Store is the read model; it owns the client the others share.
+	Store       *store.Store
+	Claims      *claims.Store
+	Imports     *imports.Store
+	Idempotency *idempotency.Store
+}
+
+// openStores connects and creates every collection and index; safe on
+// every start.
+func openStores(ctx context.Context, b backend) (*stores, error) {
 	st, err := store.Connect(ctx, b.MongoURI, b.MongoDatabase)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.EnsureIndexes(ctx); err != nil {
-		_ = st.Close(context.WithoutCancel(ctx))
-		return nil, err
+	db := st.Database()
+	s := &stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db)}
+	for _, ensure := range []func(context.Context) error{st.EnsureIndexes, s.Claims.EnsureCollection, s.Imports.EnsureIndexes, s.Idempotency.EnsureCollection} {
+		if err := ensure(ctx); err != nil {
+			_ = st.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
 	}
-	return st, nil
+	return s, nil
 }
+
+// Close disconnects the client the stores share.
+func (s *stores) Close(ctx context.Context) error { return s.Store.Close(ctx) }
 
 // ensureSearchAttributes registers the case workflow's search attributes
 // in the namespace if a cluster lacks them.
@@ -108,12 +132,15 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	return nil
 }
 
-// workerStore is what the worker's activities write to.
-type workerStore interface {
-	activities.CaseStore
-	activities.ImportStore
-	activities.ClaimStore
-	activities.Notifier
+// notesNotifier hands the case's notifications to the read model, where
+// the console's work queue shows them.
+type notesNotifier struct{ notes *store.Store }
+
+var _ activities.Notifier = notesNotifier{}
+
+func (n notesNotifier) Notify(ctx context.Context, x activities.Notification) error {
+	return n.notes.Notify(ctx, store.Notification{CaseID: x.CaseID, Seq: x.Seq, At: x.At, To: x.To, Region: x.Region,
+		Message: x.Message, Agencies: x.Agencies})
 }
 
 // importPace bounds how fast imports start cases.
@@ -122,13 +149,13 @@ type importPace struct {
 	Concurrency int
 }
 
-func newWorker(c client.Client, st workerStore, persons *pseudonym.Key, cases caseDefaults, pace importPace, logger *slog.Logger) worker.Worker {
+func newWorker(c client.Client, st *stores, persons *pseudonym.Key, cases caseDefaults, pace importPace, logger *slog.Logger) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
-	w.RegisterActivity(&activities.Activities{Store: st, Notifier: activities.Notifiers{st, activities.LogNotifier{Logger: logger}}})
-	w.RegisterActivity(&activities.People{Claims: st, Key: persons})
-	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st, Rate: pace.Rate, Concurrency: pace.Concurrency})
+	w.RegisterActivity(&activities.Activities{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}}})
+	w.RegisterActivity(&activities.People{Claims: st.Claims, Key: persons})
+	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st.Imports, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
 }
 
@@ -163,18 +190,17 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// newAPI is the API on c and idx (lists and dashboards from memory, the
-// rest from idx's store), configured otherwise by cfg, with the
-// console at / on the same service. devIssuer, given only by `tuntas dev`,
-// lets the console's sign-in mint tokens.
-func newAPI(c client.Client, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
-	st := idx.Store
-	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, idx, st, st
+// newAPI is the API on c, st and idx (lists and dashboards from memory,
+// the rest from st), configured otherwise by cfg, with the console at / on
+// the same service. devIssuer, given only by `tuntas dev`, lets the
+// console's sign-in mint tokens.
+func newAPI(c client.Client, st *stores, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
+	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, idx, st.Imports, st.Idempotency
 	cfg.Rules, cfg.Deadlines = cases.Rules, cases.Deadlines
 	srv := api.NewServer(cfg)
 	// Only `tuntas dev` gives an issuer, and it alone serves plain HTTP:
 	// everywhere else the console's cookies are Secure and it sends HSTS.
-	con, err := console.New(console.Config{API: srv, Notes: st, Sessions: st, DevIssuer: devIssuer,
+	con, err := console.New(console.Config{API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: devIssuer,
 		PlainHTTP: devIssuer != nil, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err

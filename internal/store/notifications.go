@@ -10,7 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 )
@@ -25,6 +24,7 @@ const (
 )
 
 // Notification is a reminder or escalation addressed to a role in a region.
+// Notify fills in its ID and Regions.
 type Notification struct {
 	ID      string         `bson:"_id" json:"id"`
 	CaseID  string         `json:"caseId"`
@@ -40,18 +40,15 @@ type Notification struct {
 	Agencies []string `bson:"agencies,omitempty" json:"-"`
 }
 
-var _ activities.Notifier = (*Store)(nil)
-
 // Notify stores n once: its _id is the case and the event sequence, so a
 // retried activity inserts nothing new.
-func (s *Store) Notify(ctx context.Context, n activities.Notification) error {
+func (s *Store) Notify(ctx context.Context, n Notification) error {
 	var path []string
 	for code := n.Region; code != ""; code = region.ParentCode(code) {
 		path = append([]string{code}, path...)
 	}
-	doc := Notification{ID: eventID(n.CaseID, n.Seq), CaseID: n.CaseID, Seq: n.Seq, To: n.To, Region: n.Region,
-		Message: n.Message, At: n.At.UTC(), Regions: path, Agencies: n.Agencies}
-	_, err := s.db.Collection(Notifications).InsertOne(ctx, doc)
+	n.ID, n.Regions, n.At = eventID(n.CaseID, n.Seq), path, n.At.UTC()
+	_, err := s.db.Collection(Notifications).InsertOne(ctx, n)
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("store: notify: %w", err)
 	}

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 func TestNotificationsAreStoredOnceAndReadPerPerson(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
-	notes := []activities.Notification{
+	notes := []store.Notification{
 		{CaseID: "c-1", Seq: 4, At: t0, To: household.RoleCaseworker, Region: "64.08.01", Message: "collecting deadline passed"},
 		{CaseID: "c-1", Seq: 7, At: t0.Add(time.Hour), To: household.RoleSupervisor, Region: "64.08", Message: "escalated"},
 		{CaseID: "c-2", Seq: 3, At: t0.Add(2 * time.Hour), To: household.RoleVillageOfficer, Region: "64.08.01.2001", Message: "musdes due"},

@@ -1,8 +1,11 @@
 // Package store owns the MongoDB read model: the cases collection (one
 // snapshot per case), the case_events timeline, the record of who read which
-// case, and the queries and dashboard counts the API serves. It keeps to
-// what both MongoDB 7 and FerretDB v1.24.2 do correctly: no transactions,
-// one accumulator per $group, one writer per document.
+// case, the notifications people read, and the queries and dashboard counts
+// the API serves. Write-side state kept beside it on the same client lives
+// in packages of its own (internal/claims, internal/idempotency,
+// internal/imports). It keeps to what both MongoDB 7 and FerretDB v1.24.2
+// do correctly: no transactions, one accumulator per $group, one writer per
+// document.
 package store
 
 import (
@@ -21,7 +24,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 )
@@ -47,8 +49,6 @@ type Store struct {
 	feedState
 }
 
-var _ activities.CaseStore = (*Store)(nil)
-
 // Connect opens a client to uri and uses database db.
 func Connect(ctx context.Context, uri, db string) (*Store, error) {
 	opts := options.Client().ApplyURI(uri).
@@ -67,6 +67,11 @@ func (s *Store) Close(ctx context.Context) error {
 	s.closeFeed()
 	return s.client.Disconnect(ctx)
 }
+
+// Database is the store's database, for the packages that keep write-side
+// state beside the read model on the same client (one client per process);
+// Close disconnects it.
+func (s *Store) Database() *mongo.Database { return s.db }
 
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error { return s.client.Ping(ctx, readpref.Primary()) }
@@ -89,8 +94,8 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 
 // collections are created up front, so that an embedded store can index
 // them at start.
-var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads, Imports, ImportChunks, ImportErrors, Idempotency,
-	Notifications, NotificationReads, PersonClaims, FeedPages, FeedWriters, Sessions}
+var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads,
+	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -119,7 +124,6 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
 		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}},
-		{ImportErrors, mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}},
 		{Sessions, mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}, Options: options.Index().SetName("expires")}},
 	}
 	for _, i := range idx {

@@ -1,4 +1,4 @@
-package store_test
+package imports_test
 
 import (
 	"context"
@@ -9,9 +9,15 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
-	"github.com/tuntas-id/tuntas/internal/store"
 )
+
+// t0 is when the tests' imports are read.
+var t0 = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+
+// senyiur is the village of the tests' rows, in Muara Ancalong.
+const senyiur = "64.08.01.2001"
 
 func importRows(first, n int) []listimport.Row {
 	rows := make([]listimport.Row, n)
@@ -52,7 +58,7 @@ func TestImportChunksAreKeptByNumber(t *testing.T) {
 			t.Errorf("chunk %d: %d rows, want %d as stored", n, len(got), len(want))
 		}
 	}
-	if _, err := st.ImportChunk(ctx, "imp-a", 2); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.ImportChunk(ctx, "imp-a", 2); !errors.Is(err, imports.ErrNotFound) {
 		t.Errorf("a chunk past the last: %v, want ErrNotFound", err)
 	}
 }
@@ -108,7 +114,7 @@ func TestImportProgressIsReplacedWhole(t *testing.T) {
 	done := read
 	done.Status, done.Opened, done.ChunksDone, done.UpdatedAt, done.FinishedAt = listimport.Done, 97, 1, t0.Add(5*time.Second), t0.Add(5*time.Second)
 
-	if _, err := st.Import(ctx, "imp-a"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.Import(ctx, "imp-a"); !errors.Is(err, imports.ErrNotFound) {
 		t.Fatalf("an import not yet stored: %v, want ErrNotFound", err)
 	}
 	for _, want := range []listimport.Progress{read, done} {

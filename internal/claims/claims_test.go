@@ -1,11 +1,11 @@
-package store_test
+package claims_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/internal/claims"
 )
 
 // A closing case lets go of the people it holds and of no one else's,
@@ -14,10 +14,10 @@ func TestReleasePeopleLetsGoOfTheCasesOwnPeopleOnly(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	claim := func(person, caseID string) store.Claim {
-		return store.Claim{Person: person, CaseID: caseID, KK: "6408010101000001", Village: "64.08.01.2001", At: at}
+	claim := func(person, caseID string) claims.Claim {
+		return claims.Claim{Person: person, CaseID: caseID, KK: "6408010101000001", Village: "64.08.01.2001", At: at}
 	}
-	for _, c := range []store.Claim{claim("p-own", "case-a"), claim("p-other", "case-b"), claim("p-moved", "case-a")} {
+	for _, c := range []claims.Claim{claim("p-own", "case-a"), claim("p-other", "case-b"), claim("p-moved", "case-a")} {
 		if got, err := st.ClaimPerson(ctx, c); err != nil || got.CaseID != c.CaseID {
 			t.Fatalf("claim %s: %v, held by %s", c.Person, err, got.CaseID)
 		}

@@ -1,30 +1,72 @@
-package store
+// Package imports keeps the household lists being imported, in MongoDB:
+// each import's valid rows in numbered chunks for its workflow to open,
+// the rows it rejected and the flags opening them raised, and its
+// progress. The rows are write-side truth the import's workflow works
+// from, not read model; the file format, the checks of each row and the
+// progress's rules are listimport's.
+package imports
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 )
 
-// Import collections.
+// Collections of imports.
 const (
-	Imports      = "imports"
-	ImportChunks = "import_chunks"
-	ImportErrors = "import_errors"
+	Progress = "imports"
+	Chunks   = "import_chunks"
+	Errors   = "import_errors"
 )
 
-var (
-	_ activities.ImportStore = (*Store)(nil)
-	_ listimport.Sink        = (*Store)(nil)
-)
+// ErrNotFound is returned for an import or chunk that is not stored.
+var ErrNotFound = errors.New("imports: not found")
+
+// Store keeps the imports of one database.
+type Store struct {
+	db *mongo.Database
+}
+
+var _ listimport.Sink = (*Store)(nil)
+
+// New returns the imports kept in db. The caller owns db's client (one
+// client per process) and disconnects it. listimport's types are stored
+// by their JSON names, whatever the client's own BSON options.
+func New(db *mongo.Database) *Store {
+	return &Store{db: db.Client().Database(db.Name(),
+		options.Database().SetBSONOptions(&options.BSONOptions{UseJSONStructTags: true}))}
+}
+
+// EnsureIndexes creates the collections, so that an embedded store can
+// index them at start, and the index row errors are read by; safe to call
+// on every start.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	have, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("imports: list collections: %w", err)
+	}
+	for _, name := range []string{Progress, Chunks, Errors} {
+		if slices.Contains(have, name) {
+			continue
+		}
+		if err := s.db.CreateCollection(ctx, name); err != nil {
+			return fmt.Errorf("imports: create %s: %w", name, err)
+		}
+	}
+	byRow := mongo.IndexModel{Keys: bson.D{{Key: "importId", Value: 1}, {Key: "row", Value: 1}}, Options: options.Index().SetName("import_row")}
+	if _, err := s.db.Collection(Errors).Indexes().CreateOne(ctx, byRow); err != nil {
+		return fmt.Errorf("imports: index on %s: %w", Errors, err)
+	}
+	return nil
+}
 
 type importDoc struct {
 	ID       string              `bson:"_id"`
@@ -42,10 +84,10 @@ func chunkID(importID string, n int) string { return importID + "/" + strconv.It
 
 // SaveImportChunk stores chunk n of an import's valid rows.
 func (s *Store) SaveImportChunk(ctx context.Context, importID string, n int, rows []listimport.Row) error {
-	_, err := s.db.Collection(ImportChunks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}},
+	_, err := s.db.Collection(Chunks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}},
 		chunkDoc{ID: chunkID(importID, n), ImportID: importID, N: n, Rows: rows}, options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("store: import chunk: %w", err)
+		return fmt.Errorf("imports: chunk: %w", err)
 	}
 	return nil
 }
@@ -53,12 +95,12 @@ func (s *Store) SaveImportChunk(ctx context.Context, importID string, n int, row
 // ImportChunk returns chunk n of an import's valid rows.
 func (s *Store) ImportChunk(ctx context.Context, importID string, n int) ([]listimport.Row, error) {
 	var doc chunkDoc
-	err := s.db.Collection(ImportChunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}}).Decode(&doc)
+	err := s.db.Collection(Chunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkID(importID, n)}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: import chunk: %w", err)
+		return nil, fmt.Errorf("imports: chunk: %w", err)
 	}
 	return doc.Rows, nil
 }
@@ -72,8 +114,8 @@ func (s *Store) AddRowErrors(ctx context.Context, errs []listimport.RowError) er
 	for i, e := range errs {
 		docs[i] = e
 	}
-	if _, err := s.db.Collection(ImportErrors).InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("store: import errors: %w", err)
+	if _, err := s.db.Collection(Errors).InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("imports: row errors: %w", err)
 	}
 	return nil
 }
@@ -97,16 +139,16 @@ func (s *Store) AddRowFlags(ctx context.Context, importID string, flags []listim
 	for i, f := range flags {
 		ids[i] = importID + "/" + strconv.Itoa(f.Row) + "/" + f.Field
 	}
-	coll := s.db.Collection(ImportErrors)
+	coll := s.db.Collection(Errors)
 	others, err := coll.CountDocuments(ctx, bson.D{{Key: "importId", Value: importID}, {Key: "_id", Value: bson.D{{Key: "$nin", Value: ids}}}})
 	if err != nil {
-		return fmt.Errorf("store: import flags: %w", err)
+		return fmt.Errorf("imports: flags: %w", err)
 	}
 	room := max(listimport.MaxRowErrors-int(others), 0)
 	for i, f := range flags[:min(room, len(flags))] {
 		f.ImportID = importID
 		if _, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ids[i]}}, flagDoc{ID: ids[i], RowError: f}, options.Replace().SetUpsert(true)); err != nil {
-			return fmt.Errorf("store: import flags: %w", err)
+			return fmt.Errorf("imports: flags: %w", err)
 		}
 	}
 	return nil
@@ -115,14 +157,14 @@ func (s *Store) AddRowFlags(ctx context.Context, importID string, flags []listim
 // RowErrors returns up to limit rejected rows and flags of an import, by
 // row and column.
 func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]listimport.RowError, error) {
-	cur, err := s.db.Collection(ImportErrors).Find(ctx, bson.D{{Key: "importId", Value: importID}},
+	cur, err := s.db.Collection(Errors).Find(ctx, bson.D{{Key: "importId", Value: importID}},
 		options.Find().SetSort(bson.D{{Key: "row", Value: 1}, {Key: "field", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("store: import errors: %w", err)
+		return nil, fmt.Errorf("imports: row errors: %w", err)
 	}
 	out := []listimport.RowError{}
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("store: import errors: %w", err)
+		return nil, fmt.Errorf("imports: row errors: %w", err)
 	}
 	return out, nil
 }
@@ -130,9 +172,9 @@ func (s *Store) RowErrors(ctx context.Context, importID string, limit int) ([]li
 // SaveImportProgress writes an import's progress. The API writes it once
 // when the file has been read; from then on only the import's workflow does.
 func (s *Store) SaveImportProgress(ctx context.Context, p listimport.Progress) error {
-	_, err := s.db.Collection(Imports).ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, importDoc{ID: p.ID, Progress: p}, options.Replace().SetUpsert(true))
+	_, err := s.db.Collection(Progress).ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, importDoc{ID: p.ID, Progress: p}, options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("store: import progress: %w", err)
+		return fmt.Errorf("imports: progress: %w", err)
 	}
 	return nil
 }
@@ -140,12 +182,12 @@ func (s *Store) SaveImportProgress(ctx context.Context, p listimport.Progress) e
 // Import returns an import's progress.
 func (s *Store) Import(ctx context.Context, id string) (listimport.Progress, error) {
 	var doc importDoc
-	err := s.db.Collection(Imports).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
+	err := s.db.Collection(Progress).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return listimport.Progress{}, ErrNotFound
 	}
 	if err != nil {
-		return listimport.Progress{}, fmt.Errorf("store: import: %w", err)
+		return listimport.Progress{}, fmt.Errorf("imports: progress: %w", err)
 	}
 	return doc.Progress, nil
 }
