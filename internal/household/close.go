@@ -12,13 +12,21 @@ type CloseInput struct {
 
 // CheckClose answers whether a may close the case.
 func (c *Case) CheckClose(a Actor, in CloseInput, _ time.Time) error {
-	if err := c.may(a, "closing", RoleSupervisor); err != nil {
+	if err := c.gateClose(a); err != nil {
+		return err
+	}
+	return in.Validate(time.Time{})
+}
+
+// gateClose is CheckClose without the input (see Allowed).
+func (c *Case) gateClose(a Actor) error {
+	if err := c.may(a, "closing", ActClose.Roles()...); err != nil {
 		return err
 	}
 	if c.Status != StatusOpen {
 		return stageErr(c, "closing")
 	}
-	return in.Validate(time.Time{})
+	return nil
 }
 
 // Validate checks what the input carries, whatever the case.

@@ -157,13 +157,7 @@ func (c *Case) Finding(id string) (Duplicate, bool) {
 
 // CheckDuplicateResolution answers whether a may resolve the finding.
 func (c *Case) CheckDuplicateResolution(a Actor, in DuplicateResolutionInput, _ time.Time) error {
-	if err := c.may(a, "resolving a possible duplicate", RoleSupervisor); err != nil {
-		return err
-	}
-	if c.Status != StatusOpen {
-		return stageErr(c, "resolving a possible duplicate")
-	}
-	if err := c.roomFor("resolving a possible duplicate", 2); err != nil {
+	if err := c.gateDuplicateResolution(a); err != nil {
 		return err
 	}
 	if err := validID("id", in.ID); err != nil {
@@ -177,6 +171,18 @@ func (c *Case) CheckDuplicateResolution(a Actor, in DuplicateResolutionInput, _ 
 		return Errorf(CodeConflict, "possible duplicate %s is already resolved", in.ID)
 	}
 	return in.fields().Err()
+}
+
+// gateDuplicateResolution is CheckDuplicateResolution without the input
+// (see Allowed).
+func (c *Case) gateDuplicateResolution(a Actor) error {
+	if err := c.may(a, "resolving a possible duplicate", ActDuplicateResolution.Roles()...); err != nil {
+		return err
+	}
+	if c.Status != StatusOpen {
+		return stageErr(c, "resolving a possible duplicate")
+	}
+	return c.roomFor("resolving a possible duplicate", 2)
 }
 
 // Validate checks what the input carries, whatever the case.

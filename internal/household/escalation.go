@@ -29,7 +29,22 @@ type EscalateInput struct {
 
 // CheckEscalate answers whether the escalation may be recorded.
 func (c *Case) CheckEscalate(in EscalateInput) error {
-	if err := c.may(in.Actor, "escalation", RoleSupervisor, RoleProvince); err != nil {
+	if err := c.gateEscalate(in.Actor, in.Level); err != nil {
+		return err
+	}
+	var fe FieldErrors
+	if in.ID == "" || len(in.ID) > 64 {
+		fe.Add("id", "must be 1 to 64 characters")
+	}
+	Enum(&fe, "level", in.Level, EscalationLevels)
+	fe.Note("reason", in.Reason)
+	return fe.Err()
+}
+
+// gateEscalate is CheckEscalate without the input but its level (see
+// Allowed).
+func (c *Case) gateEscalate(a Actor, level EscalationLevel) error {
+	if err := c.may(a, "escalation", ActEscalate.Roles()...); err != nil {
 		return err
 	}
 	if c.Status != StatusOpen {
@@ -41,16 +56,10 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 	if len(c.Escalations) >= MaxEscalations {
 		return Errorf(CodeConflict, "the case has been escalated %d times, the most it records", MaxEscalations)
 	}
-	if c.openEscalation(in.Level) {
-		return Errorf(CodeConflict, "an escalation to the %s is still open; answer it first", in.Level)
+	if c.openEscalation(level) {
+		return Errorf(CodeConflict, "an escalation to the %s is still open; answer it first", level)
 	}
-	var fe FieldErrors
-	if in.ID == "" || len(in.ID) > 64 {
-		fe.Add("id", "must be 1 to 64 characters")
-	}
-	Enum(&fe, "level", in.Level, EscalationLevels)
-	fe.Note("reason", in.Reason)
-	return fe.Err()
+	return nil
 }
 
 // openEscalation reports whether an escalation to level is open.
@@ -91,10 +100,7 @@ type ResolveInput struct {
 // CheckResolve answers whether a may resolve the escalation: the province
 // any, a supervisor those at regency level.
 func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
-	if err := c.may(a, "resolving an escalation", RoleProvince, RoleSupervisor); err != nil {
-		return err
-	}
-	if err := c.roomFor("resolving an escalation", 1); err != nil {
+	if err := c.gateResolve(a); err != nil {
 		return err
 	}
 	if err := validID("id", in.ID); err != nil {
@@ -107,12 +113,26 @@ func (c *Case) CheckResolve(a Actor, in ResolveInput, _ time.Time) error {
 		if !e.Open {
 			return Errorf(CodeConflict, "escalation %s is already resolved", in.ID)
 		}
-		if a.Role == RoleSupervisor && e.Level == EscalateProvince {
+		if !e.answerableBy(a) {
 			return Errorf(CodeForbidden, "a province escalation is answered by the province")
 		}
 		return in.fields().Err()
 	}
 	return Errorf(CodeNotFound, "no escalation %q in this case", in.ID)
+}
+
+// gateResolve is CheckResolve without the input (see Allowed).
+func (c *Case) gateResolve(a Actor) error {
+	if err := c.may(a, "resolving an escalation", ActResolve.Roles()...); err != nil {
+		return err
+	}
+	return c.roomFor("resolving an escalation", 1)
+}
+
+// answerableBy is whether a may answer the escalation: a province
+// escalation is the province's to answer, not the supervisor's.
+func (e Escalation) answerableBy(a Actor) bool {
+	return a.Role != RoleSupervisor || e.Level != EscalateProvince
 }
 
 // Validate checks what the input carries, whatever the case.

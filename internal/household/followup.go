@@ -37,13 +37,7 @@ type FollowUpInput struct {
 
 // CheckFollowUp answers whether a may record the visit.
 func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
-	if err := c.may(a, "follow-up visit", RoleCaseworker); err != nil {
-		return err
-	}
-	if err := c.inStage("follow-up visit", StageFollowUp); err != nil {
-		return err
-	}
-	if err := c.roomFor("follow-up visit", 1); err != nil {
+	if err := c.gateFollowUp(a); err != nil {
 		return err
 	}
 	var fe FieldErrors
@@ -58,6 +52,17 @@ func (c *Case) CheckFollowUp(a Actor, in FollowUpInput, now time.Time) error {
 	}
 	in.rest(&fe)
 	return fe.Err()
+}
+
+// gateFollowUp is CheckFollowUp without the input (see Allowed).
+func (c *Case) gateFollowUp(a Actor) error {
+	if err := c.may(a, "follow-up visit", ActFollowUp.Roles()...); err != nil {
+		return err
+	}
+	if err := c.inStage("follow-up visit", StageFollowUp); err != nil {
+		return err
+	}
+	return c.roomFor("follow-up visit", 1)
 }
 
 // Validate checks what the input carries on day now, whatever the case.
@@ -159,13 +164,18 @@ type GraduateInput struct {
 
 // CheckGraduate answers whether a may graduate the household.
 func (c *Case) CheckGraduate(a Actor, in GraduateInput, _ time.Time) error {
-	if err := c.may(a, "graduation", RoleVerifier); err != nil {
-		return err
-	}
-	if err := c.inStage("graduation", StageFollowUp); err != nil {
+	if err := c.gateGraduate(a); err != nil {
 		return err
 	}
 	return in.Validate(time.Time{})
+}
+
+// gateGraduate is CheckGraduate without the input (see Allowed).
+func (c *Case) gateGraduate(a Actor) error {
+	if err := c.may(a, "graduation", ActGraduate.Roles()...); err != nil {
+		return err
+	}
+	return c.inStage("graduation", StageFollowUp)
 }
 
 // Validate checks what the input carries, whatever the case.

@@ -32,17 +32,11 @@ type AssignInput struct {
 
 // CheckAssign answers whether a may assign in.
 func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
-	if err := c.may(a, "assigning interventions", RoleSupervisor); err != nil {
+	if err := c.gateAssign(a); err != nil {
 		return err
 	}
-	if err := c.inStage("assigning interventions", StageIntervention, StageFollowUp); err != nil {
+	if err := c.roomForInterventions(len(in.Interventions)); err != nil {
 		return err
-	}
-	if err := c.roomFor("assigning interventions", 1); err != nil {
-		return err
-	}
-	if len(c.Interventions)+len(in.Interventions) > MaxInterventions {
-		return Errorf(CodeConflict, "the case holds %d interventions; it may hold at most %d", len(c.Interventions), MaxInterventions)
 	}
 	fe := in.fields()
 	if len(in.Interventions) <= len(Programs) {
@@ -55,6 +49,29 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 		}
 	}
 	return fe.Err()
+}
+
+// gateAssign is CheckAssign without the input (see Allowed): as if it
+// assigned nothing.
+func (c *Case) gateAssign(a Actor) error {
+	if err := c.may(a, "assigning interventions", ActAssign.Roles()...); err != nil {
+		return err
+	}
+	if err := c.inStage("assigning interventions", StageIntervention, StageFollowUp); err != nil {
+		return err
+	}
+	if err := c.roomFor("assigning interventions", 1); err != nil {
+		return err
+	}
+	return c.roomForInterventions(0)
+}
+
+// roomForInterventions refuses n more interventions past MaxInterventions.
+func (c *Case) roomForInterventions(n int) error {
+	if len(c.Interventions)+n > MaxInterventions {
+		return Errorf(CodeConflict, "the case holds %d interventions; it may hold at most %d", len(c.Interventions), MaxInterventions)
+	}
+	return nil
 }
 
 // Validate checks what the input carries, whatever the case.
@@ -117,13 +134,7 @@ func (c *Case) intervention(id string) int {
 // CheckIntervention answers whether a may move the intervention; an agency
 // may move only its own.
 func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) error {
-	if err := c.may(a, "intervention status", RoleAgency); err != nil {
-		return err
-	}
-	if err := c.inStage("intervention status", StageIntervention, StageFollowUp); err != nil {
-		return err
-	}
-	if err := c.roomFor("intervention status", 1); err != nil {
+	if err := c.gateIntervention(a); err != nil {
 		return err
 	}
 	if err := validID("id", in.ID); err != nil {
@@ -134,7 +145,7 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 		return Errorf(CodeNotFound, "no intervention %q in this case", in.ID)
 	}
 	iv := c.Interventions[i]
-	if a.Role == RoleAgency && iv.Agency != a.Agency {
+	if !iv.heldFor(a) {
 		return Errorf(CodeNotFound, "no intervention %q for agency %s in this case", in.ID, a.Agency)
 	}
 	if err := in.fields().Err(); err != nil {
@@ -144,6 +155,23 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 		return Errorf(CodeConflict, "intervention %s cannot go from %s to %s", in.ID, iv.Status, in.Status)
 	}
 	return nil
+}
+
+// gateIntervention is CheckIntervention without the input (see Allowed).
+func (c *Case) gateIntervention(a Actor) error {
+	if err := c.may(a, "intervention status", ActIntervention.Roles()...); err != nil {
+		return err
+	}
+	if err := c.inStage("intervention status", StageIntervention, StageFollowUp); err != nil {
+		return err
+	}
+	return c.roomFor("intervention status", 1)
+}
+
+// heldFor is whether a may report on the intervention: an agency only on
+// its own (another agency's is not there for it).
+func (iv Intervention) heldFor(a Actor) bool {
+	return a.Role != RoleAgency || iv.Agency == a.Agency
 }
 
 // Validate checks what the input carries, whatever the case.

@@ -22,16 +22,21 @@ type VerificationInput struct {
 
 // CheckVerification answers whether a may record in.
 func (c *Case) CheckVerification(a Actor, in VerificationInput, _ time.Time) error {
-	if err := c.may(a, "verification", RoleVerifier); err != nil {
+	if err := c.gateVerification(a); err != nil {
+		return err
+	}
+	return in.Validate(time.Time{})
+}
+
+// gateVerification is CheckVerification without the input (see Allowed).
+func (c *Case) gateVerification(a Actor) error {
+	if err := c.may(a, "verification", ActVerification.Roles()...); err != nil {
 		return err
 	}
 	if err := c.inStage("verification", StageVerification); err != nil {
 		return err
 	}
-	if err := c.roomFor("verification", 1); err != nil {
-		return err
-	}
-	return in.Validate(time.Time{})
+	return c.roomFor("verification", 1)
 }
 
 // Validate checks what the input carries, whatever the case.

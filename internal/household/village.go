@@ -43,13 +43,7 @@ func (in VillageInput) Validate(now time.Time) error {
 
 // CheckVillage answers whether a may record in.
 func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
-	if err := c.may(a, "village confirmation", RoleVillageOfficer); err != nil {
-		return err
-	}
-	if err := c.inStage("village confirmation", StageVillageReview); err != nil {
-		return err
-	}
-	if err := c.roomFor("village confirmation", 1); err != nil {
+	if err := c.gateVillage(a); err != nil {
 		return err
 	}
 	if err := in.Validate(c.Local(now)); err != nil {
@@ -59,6 +53,17 @@ func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
 		return FieldErrors{{Field: "musdesDate", Message: "must not be before the case was opened (" + opened + ")"}}
 	}
 	return nil
+}
+
+// gateVillage is CheckVillage without the input (see Allowed).
+func (c *Case) gateVillage(a Actor) error {
+	if err := c.may(a, "village confirmation", ActVillage.Roles()...); err != nil {
+		return err
+	}
+	if err := c.inStage("village confirmation", StageVillageReview); err != nil {
+		return err
+	}
+	return c.roomFor("village confirmation", 1)
 }
 
 // ConfirmByVillage records the decision; a rejection closes the case.
