@@ -1,24 +1,18 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
-	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // update runs the action on the case in the path through the service
 // and answers with the case after it.
-func (s *Server) update(c *gin.Context, act Action, input func() (any, error)) {
-	v, err := s.Act(c.Request.Context(), caller(c), c.Param("id"), act, input)
+func (s *Server) update(c *gin.Context, act household.Action, input func() (any, error)) {
+	v, err := s.svc.Act(c.Request.Context(), caller(c), c.Param("id"), act, input)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -26,64 +20,9 @@ func (s *Server) update(c *gin.Context, act Action, input func() (any, error)) {
 	c.JSON(http.StatusOK, v)
 }
 
-// updateRetries are the waits before sending again an update that reached
-// a run as it ended (after a follow-up visit the case continues as new):
-// nothing was applied, and the next run answers within moments.
-var updateRetries = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
-
-// callUpdate runs one update of a case and returns the case after it,
-// sending it again while it reaches a run that is ending.
-func (s *Server) callUpdate(ctx context.Context, opts client.UpdateWorkflowOptions) (household.Case, error) {
-	leave, err := s.updates.enter(ctx, opts.WorkflowID)
-	if err != nil {
-		return household.Case{}, err
-	}
-	defer leave()
-	for attempt := 0; ; attempt++ {
-		var out household.Case
-		h, err := s.temporal.UpdateWorkflow(ctx, opts)
-		if err == nil {
-			err = h.Get(ctx, &out)
-		}
-		if err == nil || !runEnding(err) || attempt == len(updateRetries) {
-			return out, err
-		}
-		select {
-		case <-ctx.Done():
-			return household.Case{}, ctx.Err()
-		case <-time.After(updateRetries[attempt]):
-		}
-	}
-}
-
-// Types of the failures the Temporal server gives an update whose run
-// ended around it (go.temporal.io/server service/history/workflow/update).
-const (
-	// failUnprocessedUpdate: the worker completed the run's task without
-	// taking the update in; nothing was applied.
-	failUnprocessedUpdate = "UnprocessedUpdate"
-	// failAcceptedUpdateCompletedWorkflow: the update was accepted but the
-	// run completed first.
-	failAcceptedUpdateCompletedWorkflow = "AcceptedUpdateCompletedWorkflow"
-)
-
-// runEnding reports whether err says the update was not applied because
-// the run it reached was ending: refused by the run itself, left
-// unprocessed by the worker as the run completed, or lost with a workflow
-// task the server failed (a run that tries to continue as new while an
-// update arrives has its task failed and retried).
-func runEnding(err error) bool {
-	var (
-		app      *temporal.ApplicationError
-		notReady *serviceerror.WorkflowNotReady
-	)
-	return errors.As(err, &notReady) ||
-		(errors.As(err, &app) && (app.Type() == workflows.ErrTypeRunEnding || app.Type() == failUnprocessedUpdate))
-}
-
 // updateID names the workflow update after the request's Idempotency-Key,
 // so that Temporal answers a retried update with the first one's outcome;
-// "" lets the SDK choose one.
+// "" lets the service choose one.
 func updateID(c *gin.Context) string {
 	if key := idempotencyKey(c); key != "" {
 		return "idem-" + key[:40]
@@ -103,23 +42,23 @@ func body[T any](c *gin.Context) func() (any, error) {
 }
 
 func (s *Server) survey(c *gin.Context) {
-	s.update(c, ActSurvey, body[household.SurveyInput](c))
+	s.update(c, household.ActSurvey, body[household.SurveyInput](c))
 }
 
 func (s *Server) villageConfirmation(c *gin.Context) {
-	s.update(c, ActVillage, body[household.VillageInput](c))
+	s.update(c, household.ActVillage, body[household.VillageInput](c))
 }
 
 func (s *Server) verification(c *gin.Context) {
-	s.update(c, ActVerification, body[household.VerificationInput](c))
+	s.update(c, household.ActVerification, body[household.VerificationInput](c))
 }
 
 func (s *Server) graduation(c *gin.Context) {
-	s.update(c, ActGraduation, body[household.GraduateInput](c))
+	s.update(c, household.ActGraduate, body[household.GraduateInput](c))
 }
 
 func (s *Server) assignInterventions(c *gin.Context) {
-	s.update(c, ActAssign, body[household.AssignInput](c))
+	s.update(c, household.ActAssign, body[household.AssignInput](c))
 }
 
 // statusRequest is the body of an intervention status change; the
@@ -130,7 +69,7 @@ type statusRequest struct {
 }
 
 func (s *Server) interventionStatus(c *gin.Context) {
-	s.update(c, ActIntervention, func() (any, error) {
+	s.update(c, household.ActIntervention, func() (any, error) {
 		var req statusRequest
 		if err := decode(c, &req); err != nil {
 			return nil, err
@@ -140,7 +79,7 @@ func (s *Server) interventionStatus(c *gin.Context) {
 }
 
 func (s *Server) followUp(c *gin.Context) {
-	s.update(c, ActFollowUp, body[household.FollowUpInput](c))
+	s.update(c, household.ActFollowUp, body[household.FollowUpInput](c))
 }
 
 type resolutionRequest struct {
@@ -148,7 +87,7 @@ type resolutionRequest struct {
 }
 
 func (s *Server) resolveEscalation(c *gin.Context) {
-	s.update(c, ActResolve, func() (any, error) {
+	s.update(c, household.ActResolve, func() (any, error) {
 		var req resolutionRequest
 		if err := decode(c, &req); err != nil {
 			return nil, err
@@ -158,18 +97,18 @@ func (s *Server) resolveEscalation(c *gin.Context) {
 }
 
 func (s *Server) duplicateResolution(c *gin.Context) {
-	s.update(c, ActDuplicate, body[household.DuplicateResolutionInput](c))
+	s.update(c, household.ActDuplicateResolution, body[household.DuplicateResolutionInput](c))
 }
 
 func (s *Server) closeCase(c *gin.Context) {
-	s.update(c, ActClose, body[household.CloseInput](c))
+	s.update(c, household.ActClose, body[household.CloseInput](c))
 }
 
-// escalate raises the case in the path (see Escalate).
+// escalate raises the case in the path (see casework.Service.Escalate);
+// the request's Idempotency-Key names the escalation.
 func (s *Server) escalate(c *gin.Context) {
-	key := idempotencyKey(c)
-	out, err := s.Escalate(c.Request.Context(), caller(c), c.Param("id"), key, func() (EscalationRequest, error) {
-		var req EscalationRequest
+	out, err := s.svc.Escalate(c.Request.Context(), caller(c), c.Param("id"), idempotencyKey(c), func() (casework.EscalationRequest, error) {
+		var req casework.EscalationRequest
 		err := decode(c, &req)
 		return req, err
 	})

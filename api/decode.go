@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -47,7 +46,7 @@ func decodeProblem(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooLong):
-		return newProblem(codeTooLarge, fmt.Sprintf("the body is larger than %d KiB", maxBody>>10))
+		return tooLargeProblem(tooLong.Limit)
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return newProblem(codeBadRequest, "the body is not valid JSON")
 	case errors.Is(err, io.EOF):

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
@@ -104,7 +105,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var open OpenRequest
+		var open casework.OpenRequest
 		err := decodeBody("application/json", bytes.NewReader(body), &open)
 		if err == nil {
 			err = domainProblem(open.Validate("64.08.01"))

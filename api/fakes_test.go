@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
@@ -186,7 +187,10 @@ type read struct {
 	role        household.Role
 }
 
-var _ ReadModel = (*fakeReadModel)(nil)
+var (
+	_ casework.ReadModel = (*fakeReadModel)(nil)
+	_ Pinger             = (*fakeReadModel)(nil)
+)
 
 // tally is a store.Tally as the store answers one: every stage and
 // outcome present, set from the given counts.
@@ -307,7 +311,7 @@ type fakeImports struct {
 	progress map[string]listimport.Progress
 }
 
-var _ ImportStore = (*fakeImports)(nil)
+var _ casework.ImportStore = (*fakeImports)(nil)
 
 func newImports() *fakeImports {
 	return &fakeImports{chunks: map[string][][]listimport.Row{}, progress: map[string]listimport.Progress{}}
@@ -369,17 +373,28 @@ type handlerTest struct {
 	reads    *fakeReadModel
 	imports  *fakeImports
 	issuer   *auth.Issuer
+	svc      *casework.Service
 	h        http.Handler
 }
 
 func newHandlerTest(t *testing.T, cases ...household.Case) *handlerTest {
+	t.Helper()
+	return newHandlerTestWith(t, func(*casework.Config) {}, cases...)
+}
+
+// newHandlerTestWith is newHandlerTest with the service's configuration
+// changed by set.
+func newHandlerTestWith(t *testing.T, set func(*casework.Config), cases ...household.Case) *handlerTest {
 	t.Helper()
 	issuer, err := auth.NewIssuer([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ht := &handlerTest{t: t, temporal: &fakeTemporal{}, reads: newReadModel(cases...), imports: newImports(), issuer: issuer}
-	ht.h = New(Config{Temporal: ht.temporal, Store: ht.reads, Imports: ht.imports, Verifier: issuer.Verifier(),
+	cfg := casework.Config{Temporal: ht.temporal, Store: ht.reads, Imports: ht.imports, Now: func() time.Time { return now }}
+	set(&cfg)
+	ht.svc = casework.New(cfg)
+	ht.h = New(Config{Service: ht.svc, Temporal: ht.temporal, Store: ht.reads, Verifier: issuer.Verifier(),
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	return ht
 }

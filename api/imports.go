@@ -1,31 +1,19 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/tuntas-id/tuntas/internal/listimport"
 )
-
-// ImportStore keeps uploaded household lists and their progress.
-type ImportStore interface {
-	listimport.Sink
-	SaveImportProgress(ctx context.Context, p listimport.Progress) error
-	Import(ctx context.Context, id string) (listimport.Progress, error)
-	RowErrors(ctx context.Context, importID string, limit int) ([]listimport.RowError, error)
-}
 
 // maxImport bounds an uploaded file: a regency's yearly 20,000 rows are
 // about 3 MB.
 const maxImport = 64 << 20
 
-// startImport reads the uploaded list (listimport checks every row and
-// stores the valid ones in chunks) and starts the workflow that opens
+// startImport hands the uploaded list to the service, which checks every
+// row, stores the valid ones in chunks and starts the workflow that opens
 // their cases.
 func (s *Server) startImport(c *gin.Context) {
 	body, name, err := importFile(c)
@@ -33,7 +21,7 @@ func (s *Server) startImport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	prog, err := s.StartImport(c.Request.Context(), caller(c), body, name)
+	prog, err := s.svc.StartImport(c.Request.Context(), caller(c), body, name)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -69,25 +57,8 @@ func importFile(c *gin.Context) (io.Reader, string, error) {
 	return nil, "", newProblem(codeUnsupportedMedia, "send the list as text/csv, or as the file part of multipart/form-data")
 }
 
-// importProblem answers why a list could not be read: a header it cannot
-// use names the file, a file over the limit is too large; anything else
-// (the store failing) is the server's.
-func importProblem(err error) error {
-	var (
-		header   *listimport.HeaderError
-		tooLarge *http.MaxBytesError
-	)
-	switch {
-	case errors.As(err, &header):
-		return invalid(field("file", header.Reason))
-	case errors.As(err, &tooLarge):
-		return newProblem(codeTooLarge, "the file is larger than 64 MiB")
-	}
-	return err
-}
-
 func (s *Server) getImport(c *gin.Context) {
-	r, err := s.Import(c.Request.Context(), caller(c), c.Param("id"))
+	r, err := s.svc.Import(c.Request.Context(), caller(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

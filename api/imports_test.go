@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 )
@@ -20,7 +21,7 @@ import (
 func TestImportAnswersWhyAListCannotBeRead(t *testing.T) {
 	issuer, _ := auth.NewIssuer([]byte(strings.Repeat("k", 32)))
 	imports := newImports()
-	h := New(Config{Verifier: issuer.Verifier(), Imports: imports})
+	h := New(Config{Verifier: issuer.Verifier(), Service: casework.New(casework.Config{Imports: imports})})
 	admin, err := issuer.Issue(auth.Principal{Sub: "admin-1", Role: household.RoleAdmin, Region: "64"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
@@ -129,7 +130,7 @@ func TestProvinceReportIsOneCSVRowPerKecamatanAndATotal(t *testing.T) {
 				t.Fatalf("rows %v, %v; want a header, Muara Bengkal and the total", rows, err)
 			}
 			want := []string{"64.08.03", "Muara Bengkal", "5", "2", "1", "0", "0", "1", "0", "1", "1", "0", "0", "1", "1", "1", "4"}
-			if !slices.Equal(rows[0], reportColumns) || !slices.Equal(rows[1], want) || rows[2][0] != "64.08" || rows[2][1] != "total" {
+			if !slices.Equal(rows[0], casework.ReportColumns) || !slices.Equal(rows[1], want) || rows[2][0] != "64.08" || rows[2][1] != "total" {
 				t.Errorf("report\n%v\nwant the columns, then %v, then the total", rows, want)
 			}
 		})

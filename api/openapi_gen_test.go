@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3gen"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/region"
@@ -34,12 +35,13 @@ var update = flag.Bool("update", false, "rewrite openapi.schemas.json from the G
 // what they decode. Every struct they reach becomes a component named
 // after its Go type. The import routes' bodies are still written by hand.
 var schemaRoots = []any{
-	CaseView{}, CaseList{}, Timeline{}, CaseReads{}, DuplicateList{}, EscalationCreated{}, store.Dashboard{}, ProvinceReport{},
+	casework.CaseView{}, casework.CaseList{}, casework.Timeline{}, casework.CaseReads{}, casework.DuplicateList{},
+	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{},
 	Regions{}, Problem{}, Health{}, Readiness{},
 
-	OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
+	casework.OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
 	household.GraduateInput{}, household.AssignInput{}, statusRequest{}, household.FollowUpInput{},
-	resolutionRequest{}, EscalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
+	resolutionRequest{}, casework.EscalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
 }
 
 // enumList is a Go list that an enum of the document is taken from.
@@ -118,7 +120,7 @@ var fieldEnums = map[schemaField]enumList{
 
 // handWrittenEnums are the lists behind enums of openapi.json itself.
 var handWrittenEnums = []enumList{
-	listOf("reportFormats", reportFormats),
+	listOf("casework.ReportFormats", casework.ReportFormats),
 	listOf("listimport.Running and Done", []listimport.Status{listimport.Running, listimport.Done}),
 	listOf("listimport.KindError and KindFlag", []listimport.Kind{listimport.KindError, listimport.KindFlag}),
 }
@@ -126,15 +128,15 @@ var handWrittenEnums = []enumList{
 // fieldRules carry the domain's limits into the schemas, so that a client
 // learns them from the document rather than from a 422.
 var fieldRules = map[schemaField]func(*openapi3.Schema){
-	fieldOf[OpenRequest]("kk"):                             digits16,
-	fieldOf[OpenRequest]("headNik"):                        digits16,
-	fieldOf[OpenRequest]("headName"):                       maxChars(household.MaxName),
-	fieldOf[OpenRequest]("address"):                        maxChars(household.MaxAddress),
-	fieldOf[OpenRequest]("desil"):                          between(1, 10),
+	fieldOf[casework.OpenRequest]("kk"):                    digits16,
+	fieldOf[casework.OpenRequest]("headNik"):               digits16,
+	fieldOf[casework.OpenRequest]("headName"):              maxChars(household.MaxName),
+	fieldOf[casework.OpenRequest]("address"):               maxChars(household.MaxAddress),
+	fieldOf[casework.OpenRequest]("desil"):                 between(1, 10),
 	fieldOf[household.Member]("nik"):                       digits16,
 	fieldOf[household.Member]("name"):                      maxChars(household.MaxName),
 	fieldOf[household.Member]("birthDate"):                 date,
-	fieldOf[MemberView]("birthDate"):                       date,
+	fieldOf[casework.MemberView]("birthDate"):              date,
 	fieldOf[household.Survey]("members"):                   itemsBetween(1, household.MaxMembers),
 	fieldOf[household.Survey]("monthlyExpenditure"):        between(0, household.MaxRupiah),
 	fieldOf[household.Survey]("monthlyIncome"):             between(0, household.MaxRupiah),
@@ -155,7 +157,7 @@ var fieldRules = map[schemaField]func(*openapi3.Schema){
 	fieldOf[household.FollowUpInput]("notes"):              maxChars(household.MaxNote),
 	fieldOf[household.Visit]("visitDate"):                  date,
 	fieldOf[resolutionRequest]("resolution"):               maxChars(household.MaxNote),
-	fieldOf[EscalationRequest]("reason"):                   maxChars(household.MaxNote),
+	fieldOf[casework.EscalationRequest]("reason"):          maxChars(household.MaxNote),
 	fieldOf[household.CloseInput]("notes"):                 maxChars(household.MaxNote),
 }
 

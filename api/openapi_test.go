@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
@@ -397,14 +398,14 @@ func TestCaseViewsMatchTheDocumentThroughTheLifecycle(t *testing.T) {
 	for _, role := range []household.Role{household.RoleAdmin, household.RoleSupervisor} {
 		p := auth.Principal{Sub: "someone", Role: role, Region: "64"}
 		for _, snap := range snapshots {
-			check("CaseView", view(p, snap, time.Now()))
-			check("CaseList", CaseList{Items: []SummaryView{listView(p, store.Summary{ID: snap.ID, KK: snap.KK, HeadNIK: snap.HeadNIK,
+			check("CaseView", casework.ViewCase(p, snap, time.Now()))
+			check("CaseList", casework.CaseList{Items: []casework.SummaryView{casework.ViewSummary(p, store.Summary{ID: snap.ID, KK: snap.KK, HeadNIK: snap.HeadNIK,
 				Stage: snap.Stage, Status: snap.Status, Outcome: snap.Outcome, Source: snap.Source, OpenedAt: snap.OpenedAt,
 				UpdatedAt: snap.UpdatedAt, Deadline: snap.Deadline, MemberCount: 2})}, NextCursor: ""})
 		}
-		check("EscalationCreated", EscalationCreated{EscalationID: "esc-1", Case: view(p, snapshots[1], time.Now())})
+		check("EscalationCreated", casework.EscalationCreated{EscalationID: "esc-1", Case: casework.ViewCase(p, snapshots[1], time.Now())})
 	}
-	check("Timeline", Timeline{CaseID: c.ID, Events: eventViews(auth.Principal{Sub: "someone", Role: household.RoleAdmin, Region: "64"}, *c, events)})
+	check("Timeline", casework.Timeline{CaseID: c.ID, Events: casework.ViewEvents(auth.Principal{Sub: "someone", Role: household.RoleAdmin, Region: "64"}, *c, events)})
 	if !slices.ContainsFunc(events, func(e household.Event) bool { return e.Role == household.RoleSystem }) {
 		t.Fatal("no event of the system was checked")
 	}

@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
@@ -25,7 +27,8 @@ type Problem struct {
 }
 
 // Codes of the problems only HTTP has (a body that is not JSON, a missing
-// token, …), beside the domain's own codes in the same table.
+// token, …), beside the domain's and the service's own codes in the same
+// table.
 const (
 	codeBadRequest       household.Code = "BadRequest"
 	codeUnauthorized     household.Code = "Unauthorized"
@@ -33,8 +36,8 @@ const (
 	codeTooLarge         household.Code = "TooLarge"
 	codeUnsupportedMedia household.Code = "UnsupportedMedia"
 	codeInternal         household.Code = "Internal"
-	codeUnavailable      household.Code = "Unavailable"
-	codeTimeout          household.Code = "Timeout"
+	codeUnavailable                     = casework.CodeUnavailable
+	codeTimeout                         = casework.CodeTimeout
 	codeTooManyRequests  household.Code = "TooManyRequests"
 )
 
@@ -45,8 +48,8 @@ type problemKind struct {
 	slug string
 }
 
-// problemKinds is the one table from error codes, the domain's and HTTP's,
-// to statuses and problem types. A code missing here is answered as an
+// problemKinds is the one table from error codes, the domain's, the
+// service's and HTTP's, to statuses and problem types. A code missing here is answered as an
 // internal error, and a test checks that every domain code is present.
 var problemKinds = map[household.Code]problemKind{
 	household.CodeInvalid:   {http.StatusUnprocessableEntity, "validation"},
@@ -85,6 +88,39 @@ func field(name, message string) household.FieldError {
 	return household.FieldError{Field: name, Message: message}
 }
 
+// ProblemOf returns the problem err is answered with, and false for an
+// internal error (whose cause must not be shown). The console answers
+// with it too.
+func ProblemOf(err error) (Problem, bool) {
+	var (
+		pe       *problemError
+		refused  *casework.Error
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &pe):
+	case errors.As(err, &refused):
+		pe = newProblem(refused.Code, refused.Detail, refused.Fields...)
+		pe.p.CaseID = refused.CaseID
+	case household.ErrorCode(err) != "":
+		_ = errors.As(domainProblem(err), &pe)
+	case errors.As(err, &tooLarge):
+		pe = tooLargeProblem(tooLarge.Limit)
+	default:
+		return Problem{}, false
+	}
+	return pe.p, true
+}
+
+// tooLargeProblem answers a body read past its cap: an action's, or an
+// uploaded list's.
+func tooLargeProblem(limit int64) *problemError {
+	if limit >= maxImport {
+		return newProblem(codeTooLarge, fmt.Sprintf("the file is larger than %d MiB", maxImport>>20))
+	}
+	return newProblem(codeTooLarge, fmt.Sprintf("the body is larger than %d KiB", maxBody>>10))
+}
+
 // domainProblem answers a domain rejection with its code's problem and the
 // domain's message; any other error is returned as it is.
 func domainProblem(err error) error {
@@ -103,17 +139,15 @@ func domainProblem(err error) error {
 // down or slow.
 const retryAfterSeconds = "5"
 
-// fail answers err as a problem: a problemError as itself, a domain
-// rejection by its code, a deadline as 504 and the store unavailable as
-// 503, both with Retry-After, and anything
-// else as a generic 500 whose cause is logged once, with the request ID,
-// and never shown to the client.
+// fail answers err as a problem: a refusal by its code (see ProblemOf), a
+// deadline as 504 and the store unavailable as 503, both with Retry-After,
+// and anything else as a generic 500 whose cause is logged once, with the
+// request ID, and never shown to the client.
 func (s *Server) fail(c *gin.Context, err error) {
 	var pe *problemError
-	switch {
-	case errors.As(err, &pe):
-	case household.ErrorCode(err) != "":
-		_ = errors.As(domainProblem(err), &pe)
+	switch p, ok := ProblemOf(err); {
+	case ok:
+		pe = &problemError{p}
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The caller went away; nobody reads the answer, and it is no fault.
 		s.logger.InfoContext(c.Request.Context(), "request canceled by the client", "request_id", requestID(c), "path", c.FullPath())

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
@@ -213,7 +214,7 @@ func TestFindingsAboutCasesElsewhereReachOnlyWhoResolvesThem(t *testing.T) {
 	ht.temporal.answer = c
 	cw := ht.token(household.RoleCaseworker, "64.08.01")
 
-	var got CaseView
+	var got casework.CaseView
 	rec := ht.do(http.MethodGet, "/v1/cases/run-1", cw, nil)
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
 		t.Fatalf("%d %v", rec.Code, err)
@@ -226,12 +227,12 @@ func TestFindingsAboutCasesElsewhereReachOnlyWhoResolvesThem(t *testing.T) {
 	if got.Version != before {
 		t.Fatalf("the caseworker sees version %d, want %d as without findings", got.Version, before)
 	}
-	var list CaseList
+	var list casework.CaseList
 	rec = ht.do(http.MethodGet, "/v1/cases", cw, nil)
 	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || len(list.Items) != 1 || list.Items[0].MemberCount != 2 || list.Items[0].Version != before {
 		t.Fatalf("the caseworker's list: %s (%v)", rec.Body, err)
 	}
-	var tl Timeline
+	var tl casework.Timeline
 	rec = ht.do(http.MethodGet, "/v1/cases/run-1/timeline", cw, nil)
 	if err := json.Unmarshal(rec.Body.Bytes(), &tl); err != nil || strings.Contains(rec.Body.String(), "dup-1") || !strings.Contains(rec.Body.String(), "dup-2") {
 		t.Fatalf("the caseworker's timeline: %s", rec.Body)

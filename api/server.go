@@ -1,7 +1,9 @@
 // Package api is Tuntas's HTTP API: the Gin router, its handlers and
 // request types, problem+json errors, bearer-token authentication with role
-// and region scope, and the OpenAPI document. Writes go to the case
-// workflows through Temporal; reads come from the MongoDB read model.
+// and region scope, the Idempotency-Key, and the OpenAPI document. Each
+// /v1 handler adapts one call of the case work (internal/casework), which
+// holds every rule of who may read or do what; writes go to the case
+// workflows through Temporal, reads come from the MongoDB read model.
 package api
 
 import (
@@ -18,37 +20,34 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
-	"github.com/tuntas-id/tuntas/internal/store"
 )
 
-// ReadModel is what the API reads from the case store.
-type ReadModel interface {
-	Case(ctx context.Context, id string) (household.Case, error)
-	// Summary is a case's summary, all an action's checks need.
-	Summary(ctx context.Context, id string) (store.Summary, error)
-	List(ctx context.Context, f store.Filter) (store.Page, error)
-	Timeline(ctx context.Context, caseID string, seq int64) ([]household.Event, error)
-	// RecordAccess keeps who read personal data, when and through which
-	// route; CaseAccesses answers for one household (UU 27/2022).
-	RecordAccess(ctx context.Context, a store.Access) error
-	CaseAccesses(ctx context.Context, caseID string, limit int) ([]store.Access, error)
-	Dashboard(ctx context.Context, scope, district string) (store.Dashboard, error)
+// HealthChecker is the workflow service as /readyz checks it.
+type HealthChecker interface {
+	CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// Pinger is the read model as /readyz checks it.
+type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
 // Config wires a Server.
 type Config struct {
-	Temporal client.Client
-	Store    ReadModel
-	Imports  ImportStore
+	// Service is the case work the /v1 handlers adapt; without it only
+	// what needs none is served (probes, the document, the registry).
+	Service *casework.Service
+	// Temporal and Store are the service's dependencies, as /readyz checks
+	// them.
+	Temporal HealthChecker
+	Store    Pinger
 	// Verifier checks bearer tokens: HS256 in dev, OIDC in production.
 	Verifier auth.Verifier
 	Logger   *slog.Logger
-	// Rules and Deadlines are given to every new case; defaults when zero.
-	Rules     household.Rules
-	Deadlines household.Deadlines
-	// Now is the clock for validation; time.Now when nil.
+	// Now is the clock of the answers kept by Idempotency-Key; time.Now
+	// when nil.
 	Now func() time.Time
 	// Idempotency keeps answers by Idempotency-Key; without it the header
 	// is ignored.
@@ -63,19 +62,15 @@ type Config struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	temporal  client.Client
-	store     ReadModel
-	imports   ImportStore
-	verifier  auth.Verifier
-	logger    *slog.Logger
-	rules     household.Rules
-	deadlines household.Deadlines
-	now       func() time.Time
-	metrics   *Metrics
-	idem      IdempotencyStore
-	limits    *limiters
-	// updates paces the updates this process sends each case.
-	updates *gate
+	svc      *casework.Service
+	temporal HealthChecker
+	store    Pinger
+	verifier auth.Verifier
+	logger   *slog.Logger
+	now      func() time.Time
+	metrics  *Metrics
+	idem     IdempotencyStore
+	limits   *limiters
 	// metricsRoute is whether /metrics is served on the API router.
 	metricsRoute bool
 }
@@ -83,10 +78,10 @@ type Server struct {
 // New returns the API's HTTP handler.
 func New(cfg Config) http.Handler { return NewServer(cfg).Handler() }
 
-// init completes a Server from cfg with the defaults.
-func (s *Server) init(cfg Config) {
-	s.idem = cfg.Idempotency
-	s.updates = newGate(maxUpdatesInFlight)
+// NewServer returns the API, whose Handler serves /v1.
+func NewServer(cfg Config) *Server {
+	s := &Server{svc: cfg.Service, temporal: cfg.Temporal, store: cfg.Store, verifier: cfg.Verifier, logger: cfg.Logger,
+		now: cfg.Now, metrics: cfg.Metrics, idem: cfg.Idempotency}
 	switch {
 	case cfg.RateLimit == (RateLimit{}):
 		s.limits = newLimiters(DefaultRateLimit)
@@ -99,16 +94,26 @@ func (s *Server) init(cfg Config) {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	if s.rules == (household.Rules{}) {
-		s.rules = household.DefaultRules()
-	}
-	if s.deadlines == (household.Deadlines{}) {
-		s.deadlines = household.DefaultDeadlines()
-	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	OpenAPI() // a broken document stops the server here, not at its first reader
+	return s
+}
+
+// Handler is the API's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router() }
+
+// Verifier is how the API checks tokens; the console signs in with it.
+func (s *Server) Verifier() auth.Verifier { return s.verifier }
+
+// Throttle takes one request from the person's bucket, shared with /v1,
+// and returns how long they must wait first (zero: go ahead).
+func (s *Server) Throttle(sub string) time.Duration {
+	if s.limits == nil {
+		return 0
+	}
+	return s.limits.reserve(sub, time.Now())
 }
 
 // maxBody bounds every request body but an import's: the largest real
@@ -153,15 +158,13 @@ type route struct {
 
 var anyRole = household.Roles
 
-// routes lists every /v1 route with the roles allowed on it; the OpenAPI
-// test checks the document against this list.
+// routes lists every /v1 route with the roles allowed on it (those of its
+// action, for an action); the OpenAPI test checks the document against
+// this list. The service checks the roles again.
 func (s *Server) routes() []route {
 	const (
 		cw  = household.RoleCaseworker
-		vo  = household.RoleVillageOfficer
-		ver = household.RoleVerifier
 		sup = household.RoleSupervisor
-		ag  = household.RoleAgency
 		pr  = household.RoleProvince
 	)
 	return []route{
@@ -170,19 +173,19 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/cases/:id", anyRole, s.getCase},
 		{http.MethodGet, "/cases/:id/timeline", anyRole, s.timeline},
 		{http.MethodGet, "/cases/:id/reads", nil, s.caseReads},
-		{http.MethodPost, "/cases/:id/survey", actionRoles[ActSurvey], s.survey},
-		{http.MethodPost, "/cases/:id/village-confirmation", actionRoles[ActVillage], s.villageConfirmation},
-		{http.MethodPost, "/cases/:id/verification", actionRoles[ActVerification], s.verification},
-		{http.MethodPost, "/cases/:id/graduation", actionRoles[ActGraduation], s.graduation},
-		{http.MethodPost, "/cases/:id/interventions", actionRoles[ActAssign], s.assignInterventions},
-		{http.MethodPost, "/cases/:id/interventions/:iid/status", actionRoles[ActIntervention], s.interventionStatus},
-		{http.MethodPost, "/cases/:id/follow-ups", actionRoles[ActFollowUp], s.followUp},
-		{http.MethodPost, "/cases/:id/escalations", actionRoles[ActEscalate], s.escalate},
-		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", actionRoles[ActResolve], s.resolveEscalation},
-		{http.MethodPost, "/cases/:id/close", actionRoles[ActClose], s.closeCase},
-		{http.MethodPost, "/cases/:id/duplicate-resolution", actionRoles[ActDuplicate], s.duplicateResolution},
+		{http.MethodPost, "/cases/:id/survey", household.ActSurvey.Roles(), s.survey},
+		{http.MethodPost, "/cases/:id/village-confirmation", household.ActVillage.Roles(), s.villageConfirmation},
+		{http.MethodPost, "/cases/:id/verification", household.ActVerification.Roles(), s.verification},
+		{http.MethodPost, "/cases/:id/graduation", household.ActGraduate.Roles(), s.graduation},
+		{http.MethodPost, "/cases/:id/interventions", household.ActAssign.Roles(), s.assignInterventions},
+		{http.MethodPost, "/cases/:id/interventions/:iid/status", household.ActIntervention.Roles(), s.interventionStatus},
+		{http.MethodPost, "/cases/:id/follow-ups", household.ActFollowUp.Roles(), s.followUp},
+		{http.MethodPost, "/cases/:id/escalations", household.ActEscalate.Roles(), s.escalate},
+		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", household.ActResolve.Roles(), s.resolveEscalation},
+		{http.MethodPost, "/cases/:id/close", household.ActClose.Roles(), s.closeCase},
+		{http.MethodPost, "/cases/:id/duplicate-resolution", household.ActDuplicateResolution.Roles(), s.duplicateResolution},
 		{http.MethodGet, "/duplicates", []household.Role{sup, pr}, s.duplicates},
-		{http.MethodGet, "/dashboard", dashboardRoles, s.dashboard},
+		{http.MethodGet, "/dashboard", casework.DashboardRoles(), s.dashboard},
 		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
 		{http.MethodGet, "/regions", anyRole, s.regions},
 		{http.MethodPost, "/imports", nil, s.startImport},
@@ -259,12 +262,8 @@ func (s *Server) allow(roles ...household.Role) gin.HandlerFunc {
 }
 
 // caller is the person of the request and its route, for the service.
-func caller(c *gin.Context) Caller {
-	return Caller{Principal: principal(c), Route: c.Request.Method + " " + c.FullPath(), UpdateID: updateID(c)}
-}
-
-func actor(p auth.Principal) household.Actor {
-	return household.Actor{Sub: p.Sub, Role: p.Role, Region: p.Region, Agency: p.Agency}
+func caller(c *gin.Context) casework.Caller {
+	return casework.Caller{Principal: principal(c), Route: c.Request.Method + " " + c.FullPath(), UpdateID: updateID(c)}
 }
 
 // Health answers /healthz: the process is alive.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -245,9 +246,7 @@ func TestReadyzNamesTheUnreachableDependency(t *testing.T) {
 // case continues as new; an update that reaches the old run as it ends is
 // refused unapplied, and the API sends it again to the next run.
 func TestAnUpdateThatMeetsAnEndingRunIsSentAgain(t *testing.T) {
-	saved := updateRetries
-	updateRetries = []time.Duration{time.Millisecond, time.Millisecond}
-	defer func() { updateRetries = saved }()
+	retries := func(cfg *casework.Config) { cfg.UpdateRetries = []time.Duration{time.Millisecond, time.Millisecond} }
 	tests := []struct {
 		name   string
 		ending int
@@ -260,7 +259,7 @@ func TestAnUpdateThatMeetsAnEndingRunIsSentAgain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := surveyedCase("run-1")
-			ht := newHandlerTest(t, c)
+			ht := newHandlerTestWith(t, retries, c)
 			ht.temporal.answer, ht.temporal.endingRuns = c, tt.ending
 			rec := ht.do(http.MethodPost, "/v1/cases/run-1/close", ht.token(household.RoleSupervisor, "64.08"), map[string]any{"reason": "moved"})
 			if rec.Code != tt.status || len(ht.temporal.sent()) != tt.calls {

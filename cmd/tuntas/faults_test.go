@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -233,7 +233,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 	// The deadline timer was pending in the backup; it fires in the copy
 	// and the reminder reaches the restored timeline.
 	eventually(t, time.Minute, func() bool {
-		var tl api.Timeline
+		var tl casework.Timeline
 		s2.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id+"/timeline", p.supervisor, nil, &tl)
 		return hasEvent(tl, household.EventOpened) && hasEvent(tl, household.EventReminder)
 	})
@@ -241,7 +241,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 	// every event its workflow recorded, numbered without a gap.
 	for _, id := range busy {
 		eventually(t, 30*time.Second, func() bool {
-			var tl api.Timeline
+			var tl casework.Timeline
 			s2.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+id+"/timeline", p.supervisor, nil, &tl)
 			return contiguous(tl) && int64(len(tl.Events)) == workflowSeq(t, s2, id)
 		})
@@ -325,7 +325,7 @@ func workflowSeq(t *testing.T, s *testSystem, caseID string) int64 {
 }
 
 // contiguous reports whether the timeline's events are numbered 1, 2, … in order.
-func contiguous(tl api.Timeline) bool {
+func contiguous(tl casework.Timeline) bool {
 	for i, e := range tl.Events {
 		if e.Seq != int64(i+1) {
 			return false
@@ -334,7 +334,7 @@ func contiguous(tl api.Timeline) bool {
 	return true
 }
 
-func hasEvent(tl api.Timeline, typ string) bool {
+func hasEvent(tl casework.Timeline, typ string) bool {
 	for _, e := range tl.Events {
 		if e.Type == typ {
 			return true

@@ -21,6 +21,7 @@ import (
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/claims"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/console"
@@ -190,17 +191,17 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// newAPI is the API on c, st and idx (lists and dashboards from memory,
-// the rest from st), configured otherwise by cfg, with the console at / on
-// the same service. devIssuer, given only by `tuntas dev`, lets the
-// console's sign-in mint tokens.
+// newAPI is the case work on c, st and idx (lists and dashboards from
+// memory, the rest from st), served by the API, configured otherwise by
+// cfg, and by the console at / on the same service. devIssuer, given only
+// by `tuntas dev`, lets the console's sign-in mint tokens.
 func newAPI(c client.Client, st *stores, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
-	cfg.Temporal, cfg.Store, cfg.Imports, cfg.Idempotency = c, idx, st.Imports, st.Idempotency
-	cfg.Rules, cfg.Deadlines = cases.Rules, cases.Deadlines
+	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Rules: cases.Rules, Deadlines: cases.Deadlines})
+	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)
 	// Only `tuntas dev` gives an issuer, and it alone serves plain HTTP:
 	// everywhere else the console's cookies are Secure and it sends HSTS.
-	con, err := console.New(console.Config{API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: devIssuer,
+	con, err := console.New(console.Config{Service: svc, API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: devIssuer,
 		PlainHTTP: devIssuer != nil, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
@@ -25,54 +25,56 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request) {
 	c.renderCase(w, r, p, "")
 }
 
-// flashes map the done= of the redirect after an action (act, openCase) to
-// its message in the catalogue. Any other value shows nothing, so that a
-// link cannot put its own words on a page of the real site.
+// flashes map the done= of the redirect after an action (act, openCase),
+// the action's name, to its message in the catalogue. Any other value
+// shows nothing, so that a link cannot put its own words on a page of the
+// real site.
 var flashes = map[string]string{
-	"open":                 "done.open",
-	"survey":               "done.survey",
-	"village-confirmation": "done.village-confirmation",
-	"verification":         "done.verification",
-	"graduation":           "done.graduation",
-	"interventions":        "done.interventions",
-	"intervention-status":  "done.intervention-status",
-	"follow-ups":           "done.follow-ups",
-	"escalations":          "done.escalations",
-	"resolution":           "done.resolution",
-	"close":                "done.close",
-	"duplicate-resolution": "done.duplicate-resolution",
+	"open":                                   "done.open",
+	string(household.ActSurvey):              "done.survey",
+	string(household.ActVillage):             "done.village",
+	string(household.ActVerification):        "done.verification",
+	string(household.ActGraduate):            "done.graduate",
+	string(household.ActAssign):              "done.assign",
+	string(household.ActIntervention):        "done.intervention",
+	string(household.ActFollowUp):            "done.follow-up",
+	string(household.ActEscalate):            "done.escalate",
+	string(household.ActResolve):             "done.resolve",
+	string(household.ActClose):               "done.close",
+	string(household.ActDuplicateResolution): "done.duplicate-resolution",
 }
 
 // caseData is what the case page shows.
 type caseData struct {
-	Case     api.CaseView
-	Permits  api.Permits
-	Timeline api.Timeline
+	Case     casework.CaseView
+	Permits  casework.Permits
+	Timeline casework.Timeline
 	// Action is the form whose posted values p.Form holds ("" for none).
-	Action string
+	Action household.Action
 	// Members is how many member rows the survey form shows.
 	Members int
 	Nonce   string
 	Enums   map[string]any
 }
 
-// May reports whether the person may take the action (on ref) now.
-func (d caseData) May(act string, ref string) bool { return d.Permits.May(api.Action(act), ref) }
+// May reports whether the person may take the action (on ref) now; the
+// templates name actions as household.Action does.
+func (d caseData) May(act string, ref string) bool { return d.Permits.May(household.Action(act), ref) }
 
 // renderCase reads the case through the service (a case outside the
 // person's region is the not-found page) and renders it; action names the
 // form p.Form belongs to, kept as typed.
-func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, action string) {
+func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, action household.Action) {
 	ctx := r.Context()
 	who := caller(r)
 	id := r.PathValue("id")
-	v, permits, tl, err := c.api.CaseAndTimeline(ctx, who, id)
+	v, permits, tl, err := c.svc.CaseAndTimeline(ctx, who, id)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	d := caseData{Case: v, Permits: permits, Timeline: tl, Action: action, Nonce: nonce(), Enums: enums}
-	if action != "survey" && v.Survey != nil && permits.May(api.ActSurvey, "") {
+	if action != household.ActSurvey && v.Survey != nil && permits.May(household.ActSurvey, "") {
 		// The draft comes back into the form for the caseworker to finish.
 		for k, vs := range surveyForm(*v.Survey) {
 			p.Form[k] = vs
@@ -105,104 +107,114 @@ func nonce() string {
 	return hex.EncodeToString(b)
 }
 
-// act runs the posted form's action through the service. Success goes
-// back to the case (post/redirect/get); a rejection renders the case again
-// with the messages beside the fields and the form as typed; a stage
-// conflict says so and shows the case as it now is.
-func (c *Console) act(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	rest := strings.TrimPrefix(r.URL.Path, "/cases/"+id+"/")
-	f := r.PostForm
-	p := c.newPage(w, r, "case.title")
-	if f.Get("addMember") != "" {
-		// Without JavaScript, "add a member" posts the form to get one more row.
-		p.Form = f
-		c.renderCase(w, r, p, "survey")
-		return
-	}
-	who := caller(r)
-	// The form's nonce names the workflow update: a form sent twice (a
-	// double click, a retry on a bad link) acts once.
-	sum := sha256.Sum256([]byte(who.Sub + "\x00" + r.URL.Path + "\x00" + f.Get("nonce")))
-	key := hex.EncodeToString(sum[:])
-	who.UpdateID = "console-" + key[:40]
-	var (
-		err    error
-		action = rest
-	)
-	ctx := r.Context()
-	switch {
-	case rest == "escalations":
-		_, err = c.api.Escalate(ctx, who, id, key, func() (api.EscalationRequest, error) {
-			return api.EscalationRequest{Level: household.EscalationLevel(f.Get("level")), Reason: f.Get("reason")}, nil
-		})
-	case strings.HasSuffix(rest, "/resolution"):
-		action = "resolution"
-		_, err = c.api.Act(ctx, who, id, api.ActResolve, func() (any, error) {
-			return household.ResolveInput{ID: r.PathValue("ref"), Resolution: f.Get("resolution")}, nil
-		})
-	case strings.HasSuffix(rest, "/status"):
-		action = "intervention-status"
-		_, err = c.api.Act(ctx, who, id, api.ActIntervention, func() (any, error) {
-			return household.InterventionInput{ID: r.PathValue("ref"), Status: household.InterventionStatus(f.Get("status")), Notes: f.Get("notes")}, nil
-		})
-	default:
-		read, ok := formInputs[api.Action(rest)]
-		if !ok {
-			c.notFound(w, r)
+// actionForms are the forms of the case page: where each posts, below
+// /cases/{id}/ as in /v1, and the action it takes. {ref} names the
+// intervention or escalation the form acts on.
+var actionForms = []struct {
+	path string
+	act  household.Action
+}{
+	{"survey", household.ActSurvey},
+	{"village-confirmation", household.ActVillage},
+	{"verification", household.ActVerification},
+	{"graduation", household.ActGraduate},
+	{"interventions", household.ActAssign},
+	{"interventions/{ref}/status", household.ActIntervention},
+	{"follow-ups", household.ActFollowUp},
+	{"escalations", household.ActEscalate},
+	{"escalations/{ref}/resolution", household.ActResolve},
+	{"close", household.ActClose},
+	{"duplicate-resolution", household.ActDuplicateResolution},
+}
+
+// act is the handler of the form of one action: it runs the posted form
+// through the service. Success goes back to the case (post/redirect/get);
+// a rejection renders the case again with the messages beside the fields
+// and the form as typed; a stage conflict says so and shows the case as it
+// now is.
+func (c *Console) act(act household.Action) http.HandlerFunc {
+	read := formInputs[act]
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		f := r.PostForm
+		p := c.newPage(w, r, "case.title")
+		if f.Get("addMember") != "" {
+			// Without JavaScript, "add a member" posts the form to get one more row.
+			p.Form = f
+			c.renderCase(w, r, p, household.ActSurvey)
 			return
 		}
-		_, err = c.api.Act(ctx, who, id, api.Action(rest), func() (any, error) { return read(f) })
+		who := caller(r)
+		// The form's nonce names the workflow update: a form sent twice (a
+		// double click, a retry on a bad link) acts once.
+		sum := sha256.Sum256([]byte(who.Sub + "\x00" + r.URL.Path + "\x00" + f.Get("nonce")))
+		key := hex.EncodeToString(sum[:])
+		who.UpdateID = "console-" + key[:40]
+		var err error
+		if act == household.ActEscalate {
+			_, err = c.svc.Escalate(r.Context(), who, id, key, func() (casework.EscalationRequest, error) {
+				return casework.EscalationRequest{Level: household.EscalationLevel(f.Get("level")), Reason: f.Get("reason")}, nil
+			})
+		} else {
+			_, err = c.svc.Act(r.Context(), who, id, act, func() (any, error) { return read(f, r.PathValue("ref")) })
+		}
+		if err == nil {
+			http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(act)), http.StatusSeeOther)
+			return
+		}
+		if !c.formProblem(w, r, p, err) {
+			return
+		}
+		if p.Status == http.StatusConflict {
+			// Someone else acted first: show the case as it now is, not the form.
+			c.renderCase(w, r, p, "")
+			return
+		}
+		p.Form = f
+		c.renderCase(w, r, p, act)
 	}
-	if err == nil {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(action), http.StatusSeeOther)
-		return
-	}
-	if !c.formProblem(w, r, p, err) {
-		return
-	}
-	if p.Status == http.StatusConflict {
-		// Someone else acted first: show the case as it now is, not the form.
-		c.renderCase(w, r, p, "")
-		return
-	}
-	p.Form = f
-	c.renderCase(w, r, p, action)
 }
 
 func asFieldErrors(err error, fe *household.FieldErrors) bool { return errors.As(err, fe) }
 
-// formInputs read each action's form into the domain's input. A value
-// that is not even a number is refused here, beside its field, in the
-// shape the API uses; everything else is the domain's to judge.
-var formInputs = map[api.Action]func(url.Values) (any, error){
-	api.ActSurvey: func(f url.Values) (any, error) { return surveyInput(f) },
-	api.ActVillage: func(f url.Values) (any, error) {
+// formInputs read each action's form (and the item in its path, ref) into
+// the domain's input; escalation is read by act itself. A value that is
+// not even a number is refused here, beside its field, in the shape the
+// API uses; everything else is the domain's to judge.
+var formInputs = map[household.Action]func(f url.Values, ref string) (any, error){
+	household.ActSurvey: func(f url.Values, _ string) (any, error) { return surveyInput(f) },
+	household.ActVillage: func(f url.Values, _ string) (any, error) {
 		return household.VillageInput{Decision: household.VillageDecision(f.Get("decision")), Reason: household.Outcome(f.Get("reason")),
 			MusdesDate: f.Get("musdesDate"), MusdesMinutes: f.Get("musdesMinutes")}, nil
 	},
-	api.ActVerification: func(f url.Values) (any, error) {
+	household.ActVerification: func(f url.Values, _ string) (any, error) {
 		return household.VerificationInput{Outcome: household.VerificationOutcome(f.Get("outcome")), Notes: f.Get("notes")}, nil
 	},
-	api.ActGraduation: func(f url.Values) (any, error) { return household.GraduateInput{Notes: f.Get("notes")}, nil },
-	api.ActAssign: func(f url.Values) (any, error) {
+	household.ActGraduate: func(f url.Values, _ string) (any, error) { return household.GraduateInput{Notes: f.Get("notes")}, nil },
+	household.ActAssign: func(f url.Values, _ string) (any, error) {
 		var in household.AssignInput
 		for _, prog := range f["program"] {
 			in.Interventions = append(in.Interventions, household.Assignment{Program: household.Program(prog), Agency: f.Get("agency." + prog)})
 		}
 		return in, nil
 	},
-	api.ActFollowUp: func(f url.Values) (any, error) {
+	household.ActIntervention: func(f url.Values, ref string) (any, error) {
+		return household.InterventionInput{ID: ref, Status: household.InterventionStatus(f.Get("status")), Notes: f.Get("notes")}, nil
+	},
+	household.ActFollowUp: func(f url.Values, _ string) (any, error) {
 		var fe household.FieldErrors
 		in := household.FollowUpInput{VisitDate: f.Get("visitDate"), MonthlyExpenditure: money(&fe, f, "monthlyExpenditure"), Notes: f.Get("notes")}
 		return in, fe.Err()
 	},
-	api.ActClose: func(f url.Values) (any, error) {
+	household.ActResolve: func(f url.Values, ref string) (any, error) {
+		return household.ResolveInput{ID: ref, Resolution: f.Get("resolution")}, nil
+	},
+	household.ActClose: func(f url.Values, _ string) (any, error) {
 		return household.CloseInput{Reason: household.Outcome(f.Get("reason")), Notes: f.Get("notes")}, nil
 	},
 	// One choice on the form stands for the decision and, for a split, the
 	// case that keeps the person.
-	api.ActDuplicate: func(f url.Values) (any, error) {
+	household.ActDuplicateResolution: func(f url.Values, _ string) (any, error) {
 		in := household.DuplicateResolutionInput{ID: f.Get("id"), Notes: f.Get("notes")}
 		switch f.Get("choice") {
 		case "split-this":
@@ -292,7 +304,7 @@ func surveyInput(f url.Values) (household.SurveyInput, error) {
 }
 
 // surveyForm is a saved survey as form values, so a draft opens filled in.
-func surveyForm(s api.SurveyView) url.Values {
+func surveyForm(s casework.SurveyView) url.Values {
 	f := url.Values{}
 	for i, m := range s.Members {
 		set := func(k, v string) { f.Set(fmt.Sprintf("members[%d].%s", i, k), v) }

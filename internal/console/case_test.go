@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 // oneCase is a read model holding one case and its empty timeline; any
 // other read the test did not expect panics through the nil interface.
 type oneCase struct {
-	api.ReadModel
+	casework.ReadModel
 	c household.Case
 }
 
@@ -45,7 +46,8 @@ func TestCasePageShowsOnlyTheCataloguesDoneMessages(t *testing.T) {
 		VillageCode: "64.08.01.2001", DistrictCode: "64.08.01", RegencyCode: "64.08", Stage: household.StageCollecting,
 		Status: household.StatusOpen, OpenedAt: time.Now()}
 	c, issuer := newTestConsoleWith(t, func(cfg *Config) {
-		cfg.API = api.NewServer(api.Config{Verifier: cfg.DevIssuer.Verifier(), Store: oneCase{c: cs}})
+		cfg.Service = casework.New(casework.Config{Store: oneCase{c: cs}})
+		cfg.API = api.NewServer(api.Config{Service: cfg.Service, Verifier: cfg.DevIssuer.Verifier()})
 	})
 	session := cookieOf(signIn(t, c, "https://tuntas.test", caseworkerToken(t, issuer, time.Hour), "/"), sessionCookie)
 	if session == nil {
@@ -87,5 +89,23 @@ func TestCasePageShowsOnlyTheCataloguesDoneMessages(t *testing.T) {
 				t.Fatalf("done=%q puts the link's words on the page", tt.done)
 			}
 		})
+	}
+}
+
+// TestEveryActionHasOneFormThatReadsItsInput: the case page posts each
+// action to one path, and every action but escalation (read by act
+// itself) has its form's reader.
+func TestEveryActionHasOneFormThatReadsItsInput(t *testing.T) {
+	forms := map[household.Action]int{}
+	for _, f := range actionForms {
+		forms[f.act]++
+	}
+	for _, act := range household.Actions {
+		if forms[act] != 1 {
+			t.Errorf("%s has %d forms, want 1", act, forms[act])
+		}
+		if _, ok := formInputs[act]; ok == (act == household.ActEscalate) {
+			t.Errorf("%s: a form reader %t", act, ok)
+		}
 	}
 }

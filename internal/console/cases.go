@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 )
@@ -27,7 +28,12 @@ func (c *Console) listPage(w http.ResponseWriter, r *http.Request) {
 	p := c.newPage(w, r, "list.title")
 	p.Nav = "cases"
 	p.Form = query
-	l, err := c.api.ListCases(r.Context(), caller(r), query.Encode())
+	who := caller(r)
+	var l casework.CaseList
+	f, err := casework.ParseFilter(query, who.Region)
+	if err == nil {
+		l, err = c.svc.ListCases(r.Context(), who, f)
+	}
 	if pr, ok := api.ProblemOf(err); ok && pr.Status == http.StatusUnprocessableEntity {
 		p.Status = pr.Status
 		for _, fe := range pr.Errors {
@@ -100,7 +106,7 @@ func scopeDistricts(scope string) []string {
 // with the messages beside the fields and everything typed kept.
 func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	req := api.OpenRequest{KK: strings.TrimSpace(f.Get("kk")), HeadNIK: strings.TrimSpace(f.Get("headNik")),
+	req := casework.OpenRequest{KK: strings.TrimSpace(f.Get("kk")), HeadNIK: strings.TrimSpace(f.Get("headNik")),
 		HeadName: f.Get("headName"), VillageCode: f.Get("villageCode"), Address: f.Get("address"),
 		Source: household.Source(f.Get("source"))}
 	var fe household.FieldErrors
@@ -112,11 +118,11 @@ func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 		req.Desil = &n
 	}
 	var (
-		v   api.CaseView
+		v   casework.CaseView
 		err error = fe.Err()
 	)
 	if err == nil {
-		v, err = c.api.Open(r.Context(), caller(r), req)
+		v, err = c.svc.Open(r.Context(), caller(r), req)
 	}
 	if err == nil {
 		http.Redirect(w, r, "/cases/"+url.PathEscape(v.ID)+"?done=open", http.StatusSeeOther)

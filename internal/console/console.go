@@ -1,7 +1,7 @@
 // Package console owns Tuntas's web console: server-rendered pages in
-// Bahasa Indonesia (English on request) for every role, on the same
-// service layer as /v1 (api.Server), so that a page can neither see nor do
-// more than the API lets the same person. Templates, styles, the little
+// Bahasa Indonesia (English on request) for every role, adapters over the
+// same service as /v1 (internal/casework), so that a page can neither see
+// nor do more than the API lets the same person. Templates, styles, the little
 // JavaScript and the message catalogues are embedded in the binary.
 package console
 
@@ -22,6 +22,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
@@ -41,7 +42,10 @@ type Notes interface {
 
 // Config wires the console.
 type Config struct {
-	// API is the service every page calls: the /v1 rules, masking and audit.
+	// Service is what every page calls: the /v1 rules, masking and audit.
+	Service *casework.Service
+	// API is the /v1 API beside the console: its verifier signs people
+	// in, and its rate limit counts their pages too.
 	API *api.Server
 	// Notes keeps notifications and read markers.
 	Notes Notes
@@ -62,6 +66,7 @@ type Config struct {
 
 // Console is the web console's handler.
 type Console struct {
+	svc       *casework.Service
 	api       *api.Server
 	notes     Notes
 	sessions  Sessions
@@ -85,7 +90,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Sessions == nil {
 		return nil, errors.New("console: Config.Sessions is required")
 	}
-	c := &Console{api: cfg.API, notes: cfg.Notes, sessions: cfg.Sessions, plainHTTP: cfg.PlainHTTP,
+	c := &Console{svc: cfg.Service, api: cfg.API, notes: cfg.Notes, sessions: cfg.Sessions, plainHTTP: cfg.PlainHTTP,
 		verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer, logger: cfg.Logger, now: cfg.Now}
 	if c.logger == nil {
 		c.logger = slog.Default()
@@ -129,9 +134,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /cases/new", c.user(c.openPage))
 	m.HandleFunc("POST /cases", c.user(c.csrf(c.openCase)))
 	m.HandleFunc("GET /cases/{id}", c.user(c.casePage))
-	for _, a := range []string{"survey", "village-confirmation", "verification", "graduation", "interventions",
-		"interventions/{ref}/status", "follow-ups", "escalations", "escalations/{ref}/resolution", "close", "duplicate-resolution"} {
-		m.HandleFunc("POST /cases/{id}/"+a, c.user(c.csrf(c.act)))
+	for _, f := range actionForms {
+		m.HandleFunc("POST /cases/{id}/"+f.path, c.user(c.csrf(c.act(f.act))))
 	}
 	m.HandleFunc("GET /imports", c.user(c.importsPage))
 	m.HandleFunc("POST /imports", c.user(c.startImport)) // checks its CSRF token in the multipart body
@@ -294,7 +298,7 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // caller is the person of the request on a console page, for the service.
-func caller(r *http.Request) api.Caller {
+func caller(r *http.Request) casework.Caller {
 	u, _ := userFrom(r.Context())
-	return api.Caller{Principal: u, Route: "console " + r.Pattern}
+	return casework.Caller{Principal: u, Route: "console " + r.Pattern}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
@@ -53,8 +53,7 @@ func TestCataloguesHoldTheSameKeysAndEveryKeyTheTemplatesUse(t *testing.T) {
 		}
 	}
 	// Every action's redirect names a known flash, and every flash a message.
-	for _, a := range []api.Action{api.ActSurvey, api.ActVillage, api.ActVerification, api.ActGraduation, api.ActAssign,
-		api.ActIntervention, api.ActFollowUp, api.ActEscalate, api.ActResolve, api.ActClose, api.ActDuplicate} {
+	for _, a := range household.Actions {
 		if _, ok := flashes[string(a)]; !ok {
 			t.Errorf("no flash for a done %s", a)
 		}
@@ -145,7 +144,7 @@ func TestSurveyFormReadsRowsMoneyAndDraft(t *testing.T) {
 		t.Fatalf("a word for money: %v", err)
 	}
 	// A saved survey opens the form filled in, and reads back the same.
-	back, err := surveyInput(surveyForm(api.SurveyView{Members: []api.MemberView{{NIK: "6408014101850001", Name: "Siti",
+	back, err := surveyInput(surveyForm(casework.SurveyView{Members: []casework.MemberView{{NIK: "6408014101850001", Name: "Siti",
 		Relation: household.RelationHead, BirthDate: "1985-01-01"}}, MonthlyExpenditure: 600_000, Programs: []household.Program{"pkh"}}))
 	if err != nil || len(back.Survey.Members) != 1 || back.Survey.MonthlyExpenditure != 600_000 || back.Draft {
 		t.Fatalf("round trip: %+v %v", back, err)
@@ -154,7 +153,7 @@ func TestSurveyFormReadsRowsMoneyAndDraft(t *testing.T) {
 
 func TestWorkQueueOrdersOverdueFirstThenByDeadline(t *testing.T) {
 	at := func(h int) time.Time { return time.Date(2026, 11, 29, h, 0, 0, 0, time.UTC) }
-	items := []api.SummaryView{
+	items := []casework.SummaryView{
 		{ID: "later", Deadline: at(12)}, {ID: "none"}, {ID: "overdue-late", Overdue: true, Deadline: at(9)},
 		{ID: "sooner", Deadline: at(10)}, {ID: "overdue-early", Overdue: true, Deadline: at(1)},
 	}

@@ -37,7 +37,7 @@ const chartWidth = 220
 // counts as GET /v1/dashboard.
 func (c *Console) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
-	d, err := c.api.Dashboard(r.Context(), who, r.URL.Query().Get("district"))
+	d, err := c.svc.Dashboard(r.Context(), who, r.URL.Query().Get("district"))
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -57,7 +57,7 @@ func (c *Console) startImport(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	prog, err := c.api.StartImport(r.Context(), caller(r), part, part.FileName())
+	prog, err := c.svc.StartImport(r.Context(), caller(r), part, part.FileName())
 	if err != nil {
 		p := c.newPage(w, r, "imports.title")
 		p.Nav = "imports"
@@ -73,7 +73,7 @@ func (c *Console) startImport(w http.ResponseWriter, r *http.Request) {
 // importPage shows an import's progress (the bar moves by script, polling
 // importStatus) and its row errors.
 func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
-	rep, err := c.api.Import(r.Context(), caller(r), r.PathValue("id"))
+	rep, err := c.svc.Import(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -86,7 +86,7 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 
 // importStatus is the progress as JSON for the page's script.
 func (c *Console) importStatus(w http.ResponseWriter, r *http.Request) {
-	rep, err := c.api.Import(r.Context(), caller(r), r.PathValue("id"))
+	rep, err := c.svc.Import(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		status := http.StatusInternalServerError
 		if pr, ok := api.ProblemOf(err); ok {
@@ -104,7 +104,7 @@ func (c *Console) importStatus(w http.ResponseWriter, r *http.Request) {
 
 // importErrorsCSV downloads the rejected rows: line, column and reason.
 func (c *Console) importErrorsCSV(w http.ResponseWriter, r *http.Request) {
-	rep, err := c.api.Import(r.Context(), caller(r), r.PathValue("id"))
+	rep, err := c.svc.Import(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
 		return

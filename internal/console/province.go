@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 )
 
 // provincePage is the province's escalation queue across its region and
@@ -12,12 +12,12 @@ import (
 func (c *Console) provincePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	who := caller(r)
-	rep, err := c.api.ProvinceReport(ctx, who, r.URL.Query().Get("regency"), r.URL.RawQuery)
+	rep, err := c.svc.ProvinceReport(ctx, who, casework.ReportQuery{Regency: r.URL.Query().Get("regency")})
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	l, err := c.api.ListCases(ctx, who, "escalated=true&status=open&limit=200")
+	l, err := c.svc.ListCases(ctx, who, escalatedOpen)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -31,12 +31,12 @@ func (c *Console) provincePage(w http.ResponseWriter, r *http.Request) {
 
 // provinceCSV downloads the report, as GET /v1/reports/province?format=csv.
 func (c *Console) provinceCSV(w http.ResponseWriter, r *http.Request) {
-	rep, err := c.api.ProvinceReport(r.Context(), caller(r), r.URL.Query().Get("regency"), r.URL.RawQuery)
+	rep, err := c.svc.ProvinceReport(r.Context(), caller(r), casework.ReportQuery{Regency: r.URL.Query().Get("regency"), Format: "csv"})
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+api.ReportFileName(rep.Scope)+`"`)
-	_ = api.WriteReportCSV(w, rep)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+casework.ReportFileName(rep.Scope)+`"`)
+	_ = casework.WriteReportCSV(w, rep)
 }

@@ -2,45 +2,52 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
-	"github.com/tuntas-id/tuntas/api"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
-// workKind is one kind of work a role does, and the list query that finds
+// workKind is one kind of work a role does, and the list filter that finds
 // the cases waiting for it.
 type workKind struct {
-	Key   string
-	Query url.Values
+	Key    string
+	Filter casework.Filter
 }
 
-func q(kv ...string) url.Values {
-	v := url.Values{"status": {"open"}, "limit": {"200"}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Set(kv[i], kv[i+1])
-	}
-	return v
+// waiting is f narrowed to open cases, as many as a page holds.
+func waiting(f casework.Filter) casework.Filter {
+	f.Status, f.Limit = household.StatusOpen, casework.MaxLimit
+	return f
 }
+
+var yes = true
+
+// Filters of the work queue and the province's escalations.
+var (
+	escalatedOpen = waiting(casework.Filter{Escalated: &yes})
+	overdueOpen   = waiting(casework.Filter{Overdue: &yes})
+)
+
+func inStage(s household.Stage) casework.Filter { return waiting(casework.Filter{Stage: s}) }
 
 // workKinds are the cases waiting on each role in its region.
 var workKinds = map[household.Role][]workKind{
-	household.RoleCaseworker:     {{"survey", q("stage", "collecting")}, {"visit", q("stage", "follow_up")}},
-	household.RoleVillageOfficer: {{"musdes", q("stage", "village_review")}},
-	household.RoleVerifier:       {{"verification", q("stage", "verification")}},
-	household.RoleSupervisor:     {{"assign", q("stage", "intervention")}, {"escalation", q("escalated", "true")}},
-	household.RoleAgency:         {{"acknowledge", q("stage", "intervention")}, {"deliver", q("stage", "follow_up")}},
-	household.RoleProvince:       {{"escalation", q("escalated", "true")}},
-	household.RoleAdmin:          {{"overdue", q("overdue", "true")}, {"escalation", q("escalated", "true")}},
+	household.RoleCaseworker:     {{"survey", inStage(household.StageCollecting)}, {"visit", inStage(household.StageFollowUp)}},
+	household.RoleVillageOfficer: {{"musdes", inStage(household.StageVillageReview)}},
+	household.RoleVerifier:       {{"verification", inStage(household.StageVerification)}},
+	household.RoleSupervisor:     {{"assign", inStage(household.StageIntervention)}, {"escalation", escalatedOpen}},
+	household.RoleAgency:         {{"acknowledge", inStage(household.StageIntervention)}, {"deliver", inStage(household.StageFollowUp)}},
+	household.RoleProvince:       {{"escalation", escalatedOpen}},
+	household.RoleAdmin:          {{"overdue", overdueOpen}, {"escalation", escalatedOpen}},
 }
 
 // workGroup is the cases of one kind, most urgent first.
 type workGroup struct {
 	Key   string
-	Items []api.SummaryView
+	Items []casework.SummaryView
 	More  bool
 }
 
@@ -58,7 +65,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	var groups []workGroup
 	for _, k := range workKinds[who.Role] {
-		l, err := c.api.ListCases(ctx, who, k.Query.Encode())
+		l, err := c.svc.ListCases(ctx, who, k.Filter)
 		if err != nil {
 			c.fail(w, r, err)
 			return
@@ -92,7 +99,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 
 // urgency orders overdue cases first, then by the nearest deadline (cases
 // without one last).
-func urgency(a, b api.SummaryView) int {
+func urgency(a, b casework.SummaryView) int {
 	if a.Overdue != b.Overdue {
 		if a.Overdue {
 			return -1

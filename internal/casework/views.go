@@ -1,15 +1,14 @@
-package api
+package casework
 
 import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
-	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
-// CaseView is a case as the API shows it: the household, where the case
+// CaseView is a case as a person is shown it: the household, where the case
 // stands and what happened, without the workflow's bookkeeping (rules,
 // deadline settings, event sequence, reminder state).
 type CaseView struct {
@@ -156,31 +155,14 @@ type EscalationCreated struct {
 	Case         CaseView `json:"case"`
 }
 
-// ProvinceReport is the regency roll-up per kecamatan, as JSON.
-type ProvinceReport struct {
-	Scope       string                `json:"scope"`
-	GeneratedAt time.Time             `json:"generatedAt"`
-	Districts   []store.DistrictTally `json:"districts"`
-	Totals      store.Tally           `json:"totals"`
-	Progress    store.Progress        `json:"progress"`
-	// AsOf is when the read model was read.
-	AsOf time.Time `json:"asOf"`
-}
-
-// Regions is a region of the registry and the regions directly under it.
-type Regions struct {
-	Region   region.Region   `json:"region"`
-	Children []region.Region `json:"children"`
-}
-
 // needsNIK are the roles that see full NIKs: those who collect, confirm
 // and verify a household's identity.
 var needsNIK = []household.Role{household.RoleCaseworker, household.RoleVillageOfficer, household.RoleVerifier, household.RoleAdmin}
 
-// view is a case as p may see it in full: for roles that do not establish
-// identity, NIKs and the KK masked and birth dates replaced by ages. now
-// dates the ages.
-func view(p auth.Principal, c household.Case, now time.Time) CaseView {
+// ViewCase is a case as p may see it in full: for roles that do not
+// establish identity, NIKs and the KK masked and birth dates replaced by
+// ages; possible duplicates p may not know of left out. now dates the ages.
+func ViewCase(p auth.Principal, c household.Case, now time.Time) CaseView {
 	mask := !household.OneOf(p.Role, needsNIK)
 	v := CaseView{
 		ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName,
@@ -254,9 +236,9 @@ func hiddenDuplicates(p auth.Principal, c household.Case) map[string]bool {
 	return hidden
 }
 
-// listView is a case summary as it appears in a list: the NIK is masked
-// except for the caseworker who works the case and admin.
-func listView(p auth.Principal, s store.Summary) SummaryView {
+// ViewSummary is a case summary as it appears in p's list: the NIK is
+// masked except for the caseworker who works the case and admin.
+func ViewSummary(p auth.Principal, s store.Summary) SummaryView {
 	v := SummaryView{
 		ID: s.ID, KK: s.KK, HeadNIK: s.HeadNIK, HeadName: s.HeadName,
 		VillageCode: s.VillageCode, DistrictCode: s.DistrictCode, RegencyCode: s.RegencyCode,
@@ -276,9 +258,9 @@ func listView(p auth.Principal, s store.Summary) SummaryView {
 	return v
 }
 
-// eventViews are the events of c that p may see: not those of possible
+// ViewEvents are the events of c that p may see: not those of possible
 // duplicates p may not know of (see showsDuplicate).
-func eventViews(p auth.Principal, c household.Case, events []household.Event) []EventView {
+func ViewEvents(p auth.Principal, c household.Case, events []household.Event) []EventView {
 	hidden := hiddenDuplicates(p, c)
 	out := make([]EventView, 0, len(events))
 	for _, e := range events {
