@@ -22,14 +22,14 @@ type Actor struct {
 // workflow (Tick); no message may claim it.
 var System = Actor{Sub: "tuntas", Role: RoleSystem}
 
-func stageErr(c *Case, action string) error {
+func stageErr(c *Case, action act) error {
 	return Errorf(CodeConflict, "%s is not possible while the case is %s", action, c.Stage)
 }
 
 // may checks the actor's role and region scope. The system actor is
 // refused like any unknown role: the deadline rules never come through a
 // message, so a message that claims to be the system is forged.
-func (c *Case) may(a Actor, action string, roles ...Role) error {
+func (c *Case) may(a Actor, action act, roles ...Role) error {
 	if a.Role != RoleAdmin && !OneOf(a.Role, roles) {
 		return Errorf(CodeForbidden, "%s needs role %v", action, roles)
 	}
@@ -39,7 +39,7 @@ func (c *Case) may(a Actor, action string, roles ...Role) error {
 	return nil
 }
 
-func (c *Case) inStage(action string, stages ...Stage) error {
+func (c *Case) inStage(action act, stages ...Stage) error {
 	if !OneOf(c.Stage, stages) {
 		return stageErr(c, action)
 	}

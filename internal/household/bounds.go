@@ -1,7 +1,5 @@
 package household
 
-import "fmt"
-
 // Bounds on what a case may accumulate. A case is one workflow whose state
 // travels in every Temporal payload and whose timeline is one document per
 // event: without bounds, a careless or hostile client could grow a case
@@ -29,14 +27,14 @@ const MaxID = 64
 // validID checks an ID a request names.
 func validID(field, id string) error {
 	if id == "" || len(id) > MaxID {
-		return FieldErrors{{Field: field, Message: fmt.Sprintf("must be 1 to %d characters", MaxID)}}
+		return FieldErrors{NewFieldError(field, "must be 1 to %d characters", MaxID)}
 	}
 	return nil
 }
 
 // roomFor refuses an action that would record events past the case's
 // bound, leaving room to close it.
-func (c *Case) roomFor(action string, events int) error {
+func (c *Case) roomFor(action act, events int) error {
 	if c.Seq+int64(events) > MaxEvents-CloseReserve {
 		return Errorf(CodeConflict, "%s: the case has recorded its limit of %d events; a supervisor may close it", action, MaxEvents)
 	}

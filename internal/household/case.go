@@ -71,6 +71,9 @@ type Event struct {
 	Role    Role      `json:"role"`
 	Stage   Stage     `json:"stage"`
 	Summary string    `json:"summary,omitempty"`
+	// Key and Args say the summary in a reader's language (see Msg).
+	Key  string `json:"key,omitempty"`
+	Args []Arg  `json:"args,omitempty"`
 	// Ref is the escalation or intervention the event concerns, if any.
 	Ref string `json:"ref,omitempty"`
 }
@@ -107,7 +110,7 @@ func Open(in OpenInput, by Actor, rules Rules, deadlines Deadlines, now time.Tim
 	}
 	c.enter(StageCollecting, now)
 	c.Version, c.UpdatedAt = 1, now
-	return c, []Event{c.event(now, by, EventOpened, "case opened from "+string(in.Source))}
+	return c, []Event{c.event(now, by, EventOpened, "case opened from %s", in.Source)}
 }
 
 // enter moves to stage and sets its deadline.
@@ -131,12 +134,16 @@ func (c *Case) close(now time.Time, by Actor, o Outcome, note string) Event {
 	c.Stage, c.Status, c.Outcome, c.CloseNote, c.ClosedAt, c.StageSince = StageClosed, StatusClosed, o, note, now, now
 	c.setDeadline(now, 0)
 	c.FollowUp.NextDue = time.Time{}
-	return c.event(now, by, EventClosed, "closed: "+string(o))
+	return c.event(now, by, EventClosed, "closed: %s", o)
 }
 
-func (c *Case) event(now time.Time, by Actor, typ, summary string) Event {
+// event records the next event; its summary is a template and its
+// arguments (see Msg).
+func (c *Case) event(now time.Time, by Actor, typ, format string, args ...any) Event {
 	c.Seq++
-	return Event{CaseID: c.ID, Seq: c.Seq, At: now, Type: typ, Actor: by.Sub, Role: by.Role, Stage: c.Stage, Summary: summary}
+	m := Msgf(format, args...)
+	return Event{CaseID: c.ID, Seq: c.Seq, At: now, Type: typ, Actor: by.Sub, Role: by.Role, Stage: c.Stage,
+		Summary: m.Text, Key: m.Key, Args: m.Args}
 }
 
 // commit bumps the version after a change.

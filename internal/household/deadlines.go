@@ -104,36 +104,37 @@ func (c *Case) Tick(now time.Time) []Event {
 	// At its bound of events a case still keeps its deadline state (or the
 	// loop would wake at once, again and again) but records nothing more.
 	quiet := c.roomFor("reminder", 2) != nil
-	record := func(typ, summary, ref string) {
+	record := func(typ, ref, format string, args ...any) {
 		if quiet {
 			return
 		}
-		e := c.event(now, System, typ, summary)
+		e := c.event(now, System, typ, format, args...)
 		e.Ref = ref
 		events = append(events, e)
 	}
 	if !c.Deadline.IsZero() && !now.Before(c.Deadline) && !c.Reminded {
 		c.Reminded, c.Overdue = true, true
-		record(EventReminder, fmt.Sprintf("%s deadline %s passed", c.Stage, day(c.Local(c.Deadline))), "")
+		record(EventReminder, "", "%s deadline %s passed", c.Stage, day(c.Local(c.Deadline)))
 	}
 	if !c.EscalateAt.IsZero() && !now.Before(c.EscalateAt) {
 		c.EscalateAt = time.Time{}
 		if !quiet && !c.openEscalation(EscalateRegency) {
 			id := fmt.Sprintf("auto-%s-%d", c.Stage, c.Seq+1)
+			reason := Msgf("%s is twice past its deadline", c.Stage)
 			c.Escalations = append(c.Escalations, Escalation{ID: id, Level: EscalateRegency,
-				Reason: fmt.Sprintf("%s is twice past its deadline", c.Stage), By: System.Sub, At: now, Open: true})
+				Reason: reason.Text, ReasonKey: reason.Key, ReasonArgs: reason.Args, By: System.Sub, At: now, Open: true})
 			c.Escalated = true
-			record(EventEscalated, id+" to regency: deadline missed twice over", id)
+			record(EventEscalated, id, "%s to regency: deadline missed twice over", id)
 		}
 	}
 	if c.Stage == StageFollowUp && !c.FollowUp.NextDue.IsZero() {
 		if !now.Before(c.FollowUp.NextDue) && !c.Reminded {
 			c.Reminded = true
-			record(EventReminder, "follow-up visit due "+day(c.Local(c.FollowUp.NextDue)), "")
+			record(EventReminder, "", "follow-up visit due %s", day(c.Local(c.FollowUp.NextDue)))
 		}
 		if !now.Before(c.followUpOverdueAt()) && !c.Overdue {
 			c.Overdue = true
-			record(EventReminder, "follow-up visit overdue", "")
+			record(EventReminder, "", "follow-up visit overdue")
 		}
 	}
 	if len(events) == 0 {

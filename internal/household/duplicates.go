@@ -78,7 +78,7 @@ func (c *Case) RecordDuplicate(nik, otherCaseID, otherKK, otherVillage string, h
 	}
 	id := fmt.Sprintf("dup-%d", len(c.Duplicates)+1)
 	c.Duplicates = append(c.Duplicates, Duplicate{ID: id, NIK: nik, OtherCaseID: otherCaseID, OtherKK: otherKK, OtherVillage: otherVillage, Held: held, Open: true, At: now})
-	e := c.event(now, System, EventPossibleDuplicate, fmt.Sprintf("%s: a person of this household is also in another open case", id))
+	e := c.event(now, System, EventPossibleDuplicate, "%s: a person of this household is also in another open case", id)
 	e.Ref = id
 	return c.commit(now, e)
 }
@@ -214,7 +214,7 @@ func (c *Case) ResolveDuplicate(a Actor, in DuplicateResolutionInput, now time.T
 	if in.Decision == DecisionSplit {
 		d.Held = in.Keep == KeepThis
 	}
-	e := c.event(now, a, EventDuplicateResolved, fmt.Sprintf("%s resolved: %s", in.ID, in.Decision))
+	e := c.event(now, a, EventDuplicateResolved, "%s resolved: %s", in.ID, in.Decision)
 	e.Ref = in.ID
 	if in.Decision == DecisionDuplicate {
 		return c.commit(now, e, c.close(now, a, OutcomeDuplicate, "duplicate ("+d.ID+")"))
@@ -234,7 +234,7 @@ func (c *Case) SettleDuplicate(nik, otherCaseID string, decision DuplicateDecisi
 		// Texts name no other case: they reach readers of this case who
 		// may not read that one.
 		d.Open, d.Decision, d.Held, d.ResolvedBy, d.ResolvedAt = false, decision, held, "the other case", now
-		e := c.event(now, System, EventDuplicateResolved, fmt.Sprintf("%s resolved on the other case: %s", d.ID, decision))
+		e := c.event(now, System, EventDuplicateResolved, "%s resolved on the other case: %s", d.ID, decision)
 		e.Ref = d.ID
 		return c.commit(now, e)
 	}

@@ -30,17 +30,21 @@ const (
 var Codes = []Code{CodeInvalid, CodeConflict, CodeForbidden, CodeNotFound}
 
 // Error is a domain rejection: a code and a message that may be shown to
-// the person who acted.
+// the person who acted, in English (Message) and by catalogue key and
+// arguments (Key, Args; see Msg).
 type Error struct {
-	Code    Code
-	Message string
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	Key     string `json:"key,omitempty"`
+	Args    []Arg  `json:"args,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }
 
 // Errorf returns an *Error of code with a formatted message.
 func Errorf(code Code, format string, args ...any) error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	m := msgf("", format, args)
+	return &Error{Code: code, Message: m.Text, Key: m.Key, Args: m.Args}
 }
 
 // ErrorCode returns the code of a domain error in err's chain (FieldErrors
@@ -59,10 +63,19 @@ func ErrorCode(err error) Code {
 	return ""
 }
 
-// FieldError names a field and the rule it broke.
+// FieldError names a field and the rule it broke: in English (Message)
+// and by catalogue key and arguments (Key, Args; see Msg).
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	Key     string `json:"key,omitempty"`
+	Args    []Arg  `json:"args,omitempty"`
+}
+
+// NewFieldError is the failure of field with a formatted message.
+func NewFieldError(field, format string, args ...any) FieldError {
+	m := msgf(field, format, args)
+	return FieldError{Field: field, Message: m.Text, Key: m.Key, Args: m.Args}
 }
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
@@ -83,7 +96,7 @@ func (fe FieldErrors) Error() string {
 
 // Add records a failure.
 func (fe *FieldErrors) Add(field, format string, args ...any) {
-	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	*fe = append(*fe, NewFieldError(field, format, args...))
 }
 
 // Err returns fe as an error, or nil when empty.

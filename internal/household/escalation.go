@@ -1,9 +1,6 @@
 package household
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Escalation is a case raised to the regency or the province.
 type Escalation struct {
@@ -16,6 +13,12 @@ type Escalation struct {
 	Resolution string          `json:"resolution,omitempty"`
 	ResolvedBy string          `json:"resolvedBy,omitempty"`
 	ResolvedAt time.Time       `json:"resolvedAt,omitzero"`
+
+	// ReasonKey and ReasonArgs say a reason the rules gave (an automatic
+	// escalation's) in a reader's language (see Msg); a person's own
+	// reason has none.
+	ReasonKey  string `json:"reasonKey,omitempty"`
+	ReasonArgs []Arg  `json:"reasonArgs,omitempty"`
 }
 
 // EscalateInput raises the case.
@@ -33,8 +36,8 @@ func (c *Case) CheckEscalate(in EscalateInput) error {
 		return err
 	}
 	var fe FieldErrors
-	if in.ID == "" || len(in.ID) > 64 {
-		fe.Add("id", "must be 1 to 64 characters")
+	if in.ID == "" || len(in.ID) > MaxID {
+		fe.Add("id", "must be 1 to %d characters", MaxID)
 	}
 	Enum(&fe, "level", in.Level, EscalationLevels)
 	fe.Note("reason", in.Reason)
@@ -86,7 +89,7 @@ func (c *Case) Escalation(id string) (Escalation, bool) {
 func (c *Case) Escalate(in EscalateInput, now time.Time) []Event {
 	c.Escalations = append(c.Escalations, Escalation{ID: in.ID, Level: in.Level, Reason: in.Reason, By: in.Actor.Sub, At: now, Open: true})
 	c.Escalated = true
-	e := c.event(now, in.Actor, EventEscalated, fmt.Sprintf("%s to %s: %s", in.ID, in.Level, in.Reason))
+	e := c.event(now, in.Actor, EventEscalated, "%s to %s: %s", in.ID, in.Level, in.Reason)
 	e.Ref = in.ID
 	return c.commit(now, e)
 }
@@ -160,7 +163,7 @@ func (c *Case) ResolveEscalation(a Actor, in ResolveInput, now time.Time) []Even
 		open = open || e.Open
 	}
 	c.Escalated = open
-	e := c.event(now, a, EventEscalationResolved, in.ID+" resolved")
+	e := c.event(now, a, EventEscalationResolved, "%s resolved", in.ID)
 	e.Ref = in.ID
 	return c.commit(now, e)
 }

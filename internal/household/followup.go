@@ -1,7 +1,6 @@
 package household
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -113,11 +112,13 @@ func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event 
 	c.FollowUp.Last = &Visit{VisitDate: in.VisitDate, MonthlyExpenditure: in.MonthlyExpenditure, AboveLine: above, Notes: in.Notes, By: a.Sub, At: now}
 	c.FollowUp.NextDue = now.Add(c.Deadlines.Days(c.Deadlines.FollowUpDays))
 	c.Reminded, c.Overdue = false, false
-	summary := fmt.Sprintf("visit %d, above line: %t", c.FollowUp.Visits, above)
+	var e Event
 	if above && !counts {
-		summary += fmt.Sprintf(" (not counted toward graduation: less than %d days after the visit of %s)", c.Deadlines.VisitGapDays, c.FollowUp.CountedDate)
+		e = c.event(now, a, EventFollowUpRecorded, "visit %d, above line: %t (not counted toward graduation: less than %d days after the visit of %s)",
+			c.FollowUp.Visits, above, c.Deadlines.VisitGapDays, c.FollowUp.CountedDate)
+	} else {
+		e = c.event(now, a, EventFollowUpRecorded, "visit %d, above line: %t", c.FollowUp.Visits, above)
 	}
-	e := c.event(now, a, EventFollowUpRecorded, summary)
 	if c.FollowUp.ConsecutiveAbove >= 2 {
 		g := c.event(now, a, EventGraduated, "two consecutive visits above the line")
 		return c.commit(now, e, g, c.close(now, a, OutcomeGraduated, "two consecutive visits above the line"))

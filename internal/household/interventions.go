@@ -3,7 +3,6 @@ package household
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -43,7 +42,7 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 		for i, as := range in.Interventions {
 			for _, iv := range c.Interventions {
 				if iv.Program == as.Program && iv.Status != InterventionDeclined {
-					fe.Add(fmt.Sprintf("interventions[%d].program", i), "%s is already assigned to %s", as.Program, iv.Agency)
+					fe.Add(fmt.Sprintf("interventions[%d].program", i), "%s is already assigned to %s", as.Program, agencyName(iv.Agency))
 				}
 			}
 		}
@@ -101,18 +100,16 @@ func (in AssignInput) fields() FieldErrors {
 // AssignInterventions adds the interventions; agencies now have
 // AcknowledgeDays to acknowledge.
 func (c *Case) AssignInterventions(a Actor, in AssignInput, now time.Time) []Event {
-	names := make([]string, 0, len(in.Interventions))
 	for _, as := range in.Interventions {
 		c.Interventions = append(c.Interventions, Intervention{
 			ID: fmt.Sprintf("iv-%d", len(c.Interventions)+1), Program: as.Program, Agency: as.Agency,
 			Status: InterventionAssigned, AssignedBy: a.Sub, AssignedAt: now, UpdatedAt: now,
 		})
-		names = append(names, string(as.Program)+"→"+as.Agency)
 	}
 	if c.Stage == StageIntervention {
 		c.setDeadline(now, c.Deadlines.AcknowledgeDays)
 	}
-	return c.commit(now, c.event(now, a, EventInterventionsAssigned, strings.Join(names, ", ")))
+	return c.commit(now, c.event(now, a, EventInterventionsAssigned, "assigned %s", assignments(in.Interventions)))
 }
 
 // InterventionInput moves an intervention on.
@@ -146,7 +143,7 @@ func (c *Case) CheckIntervention(a Actor, in InterventionInput, _ time.Time) err
 	}
 	iv := c.Interventions[i]
 	if !iv.heldFor(a) {
-		return Errorf(CodeNotFound, "no intervention %q for agency %s in this case", in.ID, a.Agency)
+		return Errorf(CodeNotFound, "no intervention %q for agency %s in this case", in.ID, agencyName(a.Agency))
 	}
 	if err := in.fields().Err(); err != nil {
 		return err
@@ -195,7 +192,7 @@ func (c *Case) UpdateIntervention(a Actor, in InterventionInput, now time.Time) 
 	i := c.intervention(in.ID)
 	iv := &c.Interventions[i]
 	iv.Status, iv.Notes, iv.UpdatedAt = in.Status, in.Notes, now
-	e := c.event(now, a, EventInterventionUpdated, fmt.Sprintf("%s (%s) %s", iv.ID, iv.Program, in.Status))
+	e := c.event(now, a, EventInterventionUpdated, "%s (%s) %s", iv.ID, iv.Program, in.Status)
 	e.Ref = iv.ID
 	if c.Stage == StageIntervention && in.Status == InterventionAcknowledged {
 		c.enter(StageFollowUp, now)

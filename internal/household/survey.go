@@ -204,11 +204,11 @@ func (s Survey) Validate(asOf time.Time) error {
 	Enum(&fe, "housing.sanitation", s.Housing.Sanitation, Sanitations)
 	Enum(&fe, "housing.electricity", s.Housing.Electricity, Electricities)
 	if s.Assets.LandAreaM2 < 0 || s.Assets.LandAreaM2 > 100_000_000 {
-		fe.Add("assets.landAreaM2", "must be between 0 and 100000000")
+		fe.Add("assets.landAreaM2", "must be between 0 and %d", 100_000_000)
 	}
 	for field, n := range map[string]int{"assets.motorbikes": s.Assets.Motorbikes, "assets.cars": s.Assets.Cars, "assets.livestock": s.Assets.Livestock} {
 		if n < 0 || n > 10_000 {
-			fe.Add(field, "must be between 0 and 10000")
+			fe.Add(field, "must be between 0 and %d", 10_000)
 		}
 	}
 	if len(s.Programs) > len(ReceivablePrograms) {
@@ -280,12 +280,12 @@ func (c *Case) SubmitSurvey(a Actor, in SurveyInput, now time.Time) []Event {
 	s := in.Survey
 	rec := c.Rules.Recommend(s, c.Local(now))
 	c.Survey, c.Recommendation = &s, &rec
-	summary := fmt.Sprintf("%d members, recommendation %s", len(s.Members), rec.Outcome)
+	const summary = "%d members, recommendation %s"
 	if in.Draft {
 		c.Drafts++
-		return c.commit(now, c.event(now, a, EventSurveySaved, summary))
+		return c.commit(now, c.event(now, a, EventSurveySaved, summary, len(s.Members), rec.Outcome))
 	}
-	e := c.event(now, a, EventSurveySubmitted, summary)
+	e := c.event(now, a, EventSurveySubmitted, summary, len(s.Members), rec.Outcome)
 	c.enter(StageVillageReview, now)
 	return c.commit(now, e)
 }

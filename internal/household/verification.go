@@ -51,11 +51,12 @@ func (in VerificationInput) Validate(time.Time) error {
 func (c *Case) RecordVerification(a Actor, in VerificationInput, now time.Time) []Event {
 	agrees := c.Recommendation != nil && c.Recommendation.Outcome == in.Outcome
 	c.Verification = &Verification{Outcome: in.Outcome, Notes: in.Notes, AgreesWithRecommendation: agrees, By: a.Sub, At: now}
-	summary := "outcome " + string(in.Outcome)
-	if !agrees {
-		summary += " (differs from the recommendation)"
+	var e Event
+	if agrees {
+		e = c.event(now, a, EventVerified, "outcome %s", in.Outcome)
+	} else {
+		e = c.event(now, a, EventVerified, "outcome %s (differs from the recommendation)", in.Outcome)
 	}
-	e := c.event(now, a, EventVerified, summary)
 	if o, closes := in.Outcome.ClosingOutcome(); closes {
 		return c.commit(now, e, c.close(now, a, o, "verification: "+string(in.Outcome)))
 	}

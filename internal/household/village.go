@@ -50,7 +50,7 @@ func (c *Case) CheckVillage(a Actor, in VillageInput, now time.Time) error {
 		return err
 	}
 	if opened := day(c.Local(c.OpenedAt)); in.MusdesDate < opened {
-		return FieldErrors{{Field: "musdesDate", Message: "must not be before the case was opened (" + opened + ")"}}
+		return FieldErrors{NewFieldError("musdesDate", "must not be before the case was opened (%s)", opened)}
 	}
 	return nil
 }
@@ -71,10 +71,10 @@ func (c *Case) ConfirmByVillage(a Actor, in VillageInput, now time.Time) []Event
 	c.Village = &VillageReview{Decision: in.Decision, Reason: in.Reason, MusdesDate: in.MusdesDate,
 		MusdesMinutes: in.MusdesMinutes, By: a.Sub, At: now}
 	if in.Decision == VillageConfirmed {
-		e := c.event(now, a, EventVillageConfirmed, "musdes "+in.MusdesMinutes)
+		e := c.event(now, a, EventVillageConfirmed, "musdes %s", in.MusdesMinutes)
 		c.enter(StageVerification, now)
 		return c.commit(now, e)
 	}
-	e := c.event(now, a, EventVillageRejected, "rejected: "+string(in.Reason))
+	e := c.event(now, a, EventVillageRejected, "rejected: %s", in.Reason)
 	return c.commit(now, e, c.close(now, a, in.Reason, "village rejection, musdes "+in.MusdesMinutes))
 }
