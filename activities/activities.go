@@ -98,6 +98,11 @@ type Notification struct {
 	// is told.
 	Agencies []string `json:"agencies,omitempty"`
 	Message  string   `json:"message"`
+	// Key and Args say the message in a reader's language (see
+	// household.Msg); HeadName names the household it is about.
+	Key      string          `json:"key,omitempty"`
+	Args     []household.Arg `json:"args,omitempty"`
+	HeadName string          `json:"headName,omitempty"`
 }
 
 // Notify hands the notification to the notifier.

@@ -115,8 +115,9 @@ func (im *Importer) OpenChunk(ctx context.Context, in ChunkInput) (ChunkResult, 
 				res.AlreadyOpen++
 			}
 			if d, ok := heldElsewhere(c, row.Open.HeadNIK); ok {
+				m := household.Msgf(heldElsewhereMessage, d.OtherCaseID)
 				flags = append(flags, listimport.RowError{ImportID: in.ImportID, Row: row.Row, Field: "head_nik",
-					Kind: listimport.KindFlag, Message: fmt.Sprintf(heldElsewhereMessage, d.OtherCaseID)})
+					Kind: listimport.KindFlag, Message: m.Text, Key: m.Key, Args: m.Args})
 				if !row.Flagged {
 					res.Flagged++
 				}

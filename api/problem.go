@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -24,6 +23,11 @@ type Problem struct {
 	Errors    []household.FieldError `json:"errors,omitempty"`
 	// CaseID names the existing case on a duplicate open.
 	CaseID string `json:"caseId,omitempty"`
+	// Key and Args say the detail in a person's language: the key of a
+	// catalogue of messages, and the values it names (see
+	// household.Msg). Absent when the detail has no key.
+	Key  string          `json:"key,omitempty"`
+	Args []household.Arg `json:"args,omitempty"`
 }
 
 // Codes of the problems only HTTP has (a body that is not JSON, a missing
@@ -77,7 +81,17 @@ func newProblem(code household.Code, detail string, fields ...household.FieldErr
 	if !ok {
 		k = problemKinds[codeInternal]
 	}
-	return &problemError{Problem{Type: "/problems/" + k.slug, Title: http.StatusText(k.status), Status: k.status, Detail: detail, Errors: fields}}
+	return &problemError{Problem{Type: "/problems/" + k.slug, Title: http.StatusText(k.status), Status: k.status, Detail: detail,
+		Errors: fields, Key: household.MessageKey(detail)}}
+}
+
+// newProblemf is newProblem with a detail formatted from a template of
+// household's table of messages, so that it keeps its key and arguments.
+func newProblemf(code household.Code, format string, args ...any) *problemError {
+	m := household.Msgf(format, args...)
+	pe := newProblem(code, m.Text)
+	pe.p.Key, pe.p.Args = m.Key, m.Args
+	return pe
 }
 
 func invalid(fields ...household.FieldError) *problemError {
@@ -85,7 +99,7 @@ func invalid(fields ...household.FieldError) *problemError {
 }
 
 func field(name, message string) household.FieldError {
-	return household.FieldError{Field: name, Message: message}
+	return household.FieldError{Field: name, Message: message, Key: household.MessageKey(message)}
 }
 
 // ProblemOf returns the problem err is answered with, and false for an
@@ -101,7 +115,7 @@ func ProblemOf(err error) (Problem, bool) {
 	case errors.As(err, &pe):
 	case errors.As(err, &refused):
 		pe = newProblem(refused.Code, refused.Detail, refused.Fields...)
-		pe.p.CaseID = refused.CaseID
+		pe.p.CaseID, pe.p.Key, pe.p.Args = refused.CaseID, refused.Key, refused.Args
 	case household.ErrorCode(err) != "":
 		_ = errors.As(domainProblem(err), &pe)
 	case errors.As(err, &tooLarge):
@@ -116,9 +130,9 @@ func ProblemOf(err error) (Problem, bool) {
 // uploaded list's.
 func tooLargeProblem(limit int64) *problemError {
 	if limit >= maxImport {
-		return newProblem(codeTooLarge, fmt.Sprintf("the file is larger than %d MiB", maxImport>>20))
+		return newProblemf(codeTooLarge, "the file is larger than %d MiB", maxImport>>20)
 	}
-	return newProblem(codeTooLarge, fmt.Sprintf("the body is larger than %d KiB", maxBody>>10))
+	return newProblemf(codeTooLarge, "the body is larger than %d KiB", maxBody>>10)
 }
 
 // domainProblem answers a domain rejection with its code's problem and the
@@ -128,11 +142,18 @@ func domainProblem(err error) error {
 	if code == "" {
 		return err
 	}
-	var fe household.FieldErrors
+	var (
+		fe household.FieldErrors
+		de *household.Error
+	)
 	if errors.As(err, &fe) {
 		return invalid(fe...)
 	}
-	return newProblem(code, err.Error())
+	pe := newProblem(code, err.Error())
+	if errors.As(err, &de) {
+		pe.p.Key, pe.p.Args = de.Key, de.Args
+	}
+	return pe
 }
 
 // retryAfterSeconds is what a client is told to wait when a dependency is

@@ -268,15 +268,22 @@ func (w *caseWorkflow) act(ctx workflow.Context, check func(time.Time) error, ap
 
 // rejection turns a domain error into an application error whose type is
 // the domain's error code (the API maps it to a status) and whose details
-// carry the field errors.
+// carry the field errors, or the rejection itself (its catalogue key and
+// arguments).
 func rejection(err error) error {
 	code := household.ErrorCode(err)
 	if code == "" {
 		return err
 	}
-	var fe household.FieldErrors
-	if errors.As(err, &fe) {
+	var (
+		fe household.FieldErrors
+		de *household.Error
+	)
+	switch {
+	case errors.As(err, &fe):
 		return temporal.NewApplicationError(err.Error(), string(code), []household.FieldError(fe))
+	case errors.As(err, &de):
+		return temporal.NewApplicationError(err.Error(), string(code), *de)
 	}
 	return temporal.NewApplicationError(err.Error(), string(code))
 }
@@ -415,7 +422,8 @@ func (w *caseWorkflow) write(ctx workflow.Context, activity, in, out any) error 
 }
 
 func (w *caseWorkflow) notification(e household.Event) (activities.Notification, bool) {
-	n := activities.Notification{CaseID: w.c.ID, Seq: e.Seq, At: e.At, Message: e.Summary}
+	n := activities.Notification{CaseID: w.c.ID, Seq: e.Seq, At: e.At, Message: e.Summary, Key: e.Key, Args: e.Args,
+		HeadName: w.c.HeadName}
 	switch e.Type {
 	case household.EventReminder:
 		n.To, n.Region = stageOwner(e.Stage, w.c)

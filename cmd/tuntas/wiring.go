@@ -141,7 +141,7 @@ var _ activities.Notifier = notesNotifier{}
 
 func (n notesNotifier) Notify(ctx context.Context, x activities.Notification) error {
 	return n.notes.Notify(ctx, store.Notification{CaseID: x.CaseID, Seq: x.Seq, At: x.At, To: x.To, Region: x.Region,
-		Message: x.Message, Agencies: x.Agencies})
+		Message: x.Message, Agencies: x.Agencies, Key: x.Key, Args: x.Args, HeadName: x.HeadName})
 }
 
 // importPace bounds how fast imports start cases.

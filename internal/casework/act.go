@@ -68,6 +68,9 @@ func (s *Service) Act(ctx context.Context, who Caller, id string, act household.
 	if err != nil {
 		return CaseView{}, err
 	}
+	if s, ok := in.(household.SurveyInput); ok {
+		in = s.Tidy() // NIKs typed with spaces or dots
+	}
 	// The domain's checks that need no case run here, before anything
 	// reaches Temporal: a refused update still travels, input and all, in
 	// the worker's answer to its workflow task, and a burst of large ones
@@ -84,7 +87,7 @@ func (s *Service) Act(ctx context.Context, who Caller, id string, act household.
 	if cs.Status == household.StatusHalted {
 		return CaseView{}, errHalted(cs.ID)
 	}
-	closed := refuse(household.CodeConflict, "the case is closed ("+string(cs.Outcome)+")")
+	closed := refusef(household.CodeConflict, "the case is closed (%s)", cs.Outcome)
 	if cs.Status != household.StatusOpen && who.UpdateID == "" {
 		return CaseView{}, closed
 	}

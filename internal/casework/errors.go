@@ -30,20 +30,32 @@ type Error struct {
 	Detail string
 	Fields []household.FieldError
 	CaseID string
+	// Key and Args say Detail in a person's language (see household.Msg);
+	// Key is "" for words no catalogue holds.
+	Key  string
+	Args []household.Arg
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Detail }
 
 func refuse(code household.Code, detail string) *Error {
-	return &Error{Code: code, Detail: detail}
+	return &Error{Code: code, Detail: detail, Key: household.MessageKey(detail)}
+}
+
+// refusef is refuse with words formatted from a template of household's
+// table of messages, keeping its key and arguments.
+func refusef(code household.Code, format string, args ...any) *Error {
+	m := household.Msgf(format, args...)
+	return &Error{Code: code, Detail: m.Text, Key: m.Key, Args: m.Args}
 }
 
 func invalid(fields ...household.FieldError) *Error {
-	return &Error{Code: household.CodeInvalid, Detail: "the request has invalid fields", Fields: fields}
+	return &Error{Code: household.CodeInvalid, Detail: "the request has invalid fields", Fields: fields,
+		Key: household.MessageKey("the request has invalid fields")}
 }
 
 func field(name, message string) household.FieldError {
-	return household.FieldError{Field: name, Message: message}
+	return household.FieldError{Field: name, Message: message, Key: household.MessageKey(message)}
 }
 
 // domainError is a domain rejection as the service's Error; any other
@@ -53,11 +65,18 @@ func domainError(err error) error {
 	if code == "" {
 		return err
 	}
-	var fe household.FieldErrors
+	var (
+		fe household.FieldErrors
+		de *household.Error
+	)
 	if errors.As(err, &fe) {
 		return invalid(fe...)
 	}
-	return refuse(code, err.Error())
+	e := refuse(code, err.Error())
+	if errors.As(err, &de) {
+		e.Key, e.Args = de.Key, de.Args
+	}
+	return e
 }
 
 // errRole is the answer to a role that may not use an action or read.
@@ -68,7 +87,7 @@ func errRole() error {
 // errHalted answers an action on, or an open beside, a case whose workflow
 // ended abnormally.
 func errHalted(id string) error {
-	e := refuse(household.CodeConflict, "case "+id+" ended abnormally (its workflow is no longer running); an administrator must look at it before anything more is done for this family card")
+	e := refusef(household.CodeConflict, "case %s ended abnormally (its workflow is no longer running); an administrator must look at it before anything more is done for this family card", id)
 	e.CaseID = id
 	return e
 }
@@ -104,7 +123,14 @@ func temporalError(err error) error {
 			return invalid(fe...)
 		}
 		if household.OneOf(code, household.Codes) {
-			return refuse(code, app.Message())
+			// The details, when the workflow sent them, are the domain's
+			// rejection itself: its key and arguments.
+			e := refuse(code, app.Message())
+			var de household.Error
+			if app.HasDetails() && app.Details(&de) == nil {
+				e.Key, e.Args = de.Key, de.Args
+			}
+			return e
 		}
 		switch app.Type() {
 		case workflows.ErrTypeRunEnding, failUnprocessedUpdate, failAcceptedUpdateCompletedWorkflow:

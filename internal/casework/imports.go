@@ -37,7 +37,7 @@ func (s *Service) StartImport(ctx context.Context, who Caller, body io.Reader, n
 	if err := listimport.Ingest(ctx, body, p.Region, s.imports, &prog); err != nil {
 		var header *listimport.HeaderError
 		if errors.As(err, &header) {
-			return listimport.Progress{}, invalid(field("file", header.Reason))
+			return listimport.Progress{}, invalid(household.FieldError{Field: "file", Message: header.Reason, Key: header.Key, Args: header.Args})
 		}
 		return listimport.Progress{}, err
 	}

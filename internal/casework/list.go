@@ -59,14 +59,14 @@ var filterParams = []string{"district", "village", "stage", "status", "outcome",
 func ParseFilter(q url.Values, scope string) (Filter, error) {
 	f := Filter{District: q.Get("district"), Village: q.Get("village"), Stage: household.Stage(q.Get("stage")),
 		Status: household.Status(q.Get("status")), Outcome: household.Outcome(q.Get("outcome")), Cursor: q.Get("cursor")}
-	malformed := map[string]string{}
+	malformed := map[string]household.FieldError{}
 	boolean := func(name string) *bool {
 		v := q.Get(name)
 		if v == "" {
 			return nil
 		}
 		if v != "true" && v != "false" {
-			malformed[name] = "must be true or false"
+			malformed[name] = household.NewFieldError(name, "must be true or false")
 			return nil
 		}
 		b := v == "true"
@@ -77,7 +77,7 @@ func ParseFilter(q url.Values, scope string) (Filter, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxLimit {
-			malformed["limit"] = limitRule
+			malformed["limit"] = household.NewFieldError("limit", "must be a whole number from 1 to %d", MaxLimit)
 		} else {
 			f.Limit = n
 		}
@@ -87,8 +87,6 @@ func ParseFilter(q url.Values, scope string) (Filter, error) {
 	}
 	return f, nil
 }
-
-var limitRule = fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit)
 
 // Validate checks the filter for a caller whose region is scope: region
 // codes of the registry at their level, within the scope or above it;
@@ -103,7 +101,7 @@ func (f Filter) Validate(scope string) error {
 
 // check is Validate, with the parameters ParseFilter could not read
 // (malformed, by name) named in their place.
-func (f Filter) check(scope string, malformed map[string]string) household.FieldErrors {
+func (f Filter) check(scope string, malformed map[string]household.FieldError) household.FieldErrors {
 	var fe household.FieldErrors
 	scoped := func(name, code string, level region.Level) {
 		if code == "" {
@@ -116,8 +114,8 @@ func (f Filter) check(scope string, malformed map[string]string) household.Field
 		}
 	}
 	for _, name := range filterParams {
-		if msg, ok := malformed[name]; ok {
-			fe.Add(name, "%s", msg)
+		if e, ok := malformed[name]; ok {
+			fe = append(fe, e)
 			continue
 		}
 		switch name {
@@ -139,7 +137,7 @@ func (f Filter) check(scope string, malformed map[string]string) household.Field
 			}
 		case "limit":
 			if f.Limit < 0 || f.Limit > MaxLimit {
-				fe.Add(name, "%s", limitRule)
+				fe.Add(name, "must be a whole number from 1 to %d", MaxLimit)
 			}
 		case "cursor":
 			if len(f.Cursor) > maxCursor {

@@ -49,6 +49,7 @@ func (s *Service) Open(ctx context.Context, who Caller, req OpenRequest) (CaseVi
 	if !p.Can(household.RoleCaseworker) {
 		return CaseView{}, errRole()
 	}
+	req.KK, req.HeadNIK = household.TidyNumber(req.KK), household.TidyNumber(req.HeadNIK)
 	if err := req.Validate(p.Region); err != nil {
 		return CaseView{}, domainError(err)
 	}
@@ -62,7 +63,7 @@ func (s *Service) Open(ctx context.Context, who Caller, req OpenRequest) (CaseVi
 		if !p.Sees(out.Case.VillageCode) {
 			return CaseView{}, refuse(household.CodeConflict, "this family card already has an open case outside your region")
 		}
-		e := refuse(household.CodeConflict, "family card "+req.KK+" already has an open case "+out.Case.ID)
+		e := refusef(household.CodeConflict, "family card %s already has an open case %s", req.KK, out.Case.ID)
 		e.CaseID = out.Case.ID
 		return CaseView{}, e
 	}

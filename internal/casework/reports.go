@@ -32,7 +32,7 @@ func (s *Service) Dashboard(ctx context.Context, who Caller, district string) (s
 			return store.Dashboard{}, invalid(field("district", "must be a kecamatan code of the registry"))
 		}
 		if !region.Within(district, p.Region) {
-			return store.Dashboard{}, invalid(field("district", "lies outside your region "+p.Region))
+			return store.Dashboard{}, invalid(household.NewFieldError("district", "lies outside your region %s", p.Region))
 		}
 	}
 	return s.store.Dashboard(ctx, p.Region, district)

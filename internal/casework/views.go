@@ -132,6 +132,10 @@ type EventView struct {
 	Stage   household.Stage `json:"stage"`
 	Summary string          `json:"summary,omitempty"`
 	Ref     string          `json:"ref,omitempty"`
+	// Key and Args say the summary in a person's language (see
+	// household.Msg).
+	Key  string          `json:"key,omitempty"`
+	Args []household.Arg `json:"args,omitempty"`
 }
 
 // CaseList is one page of a case list; NextCursor is empty on the last page.
@@ -268,7 +272,8 @@ func ViewEvents(p auth.Principal, c household.Case, events []household.Event) []
 			continue
 		}
 		// Numbered among what p sees, so that no gap tells of a hidden one.
-		out = append(out, EventView{CaseID: e.CaseID, Seq: int64(len(out) + 1), At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref})
+		out = append(out, EventView{CaseID: e.CaseID, Seq: int64(len(out) + 1), At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref,
+			Key: e.Key, Args: e.Args})
 	}
 	return out
 }

@@ -304,7 +304,7 @@ var messageTable = []struct{ key, template string }{
 	{"kecamatan_code", "must be a kecamatan code of the registry"},
 	{"regency_in_region", "must be a regency code within your region"},
 	{"no_file_part", "the form has no part named file"},
-	{"file_too_large", "the file is larger than 64 MiB"},
+	{"file_too_large", "the file is larger than %d MiB"},
 	{"import_media", "send the list as text/csv, or as the file part of multipart/form-data"},
 	{"no_boundary", "the multipart body has no boundary"},
 	{"role_endpoint", "your role may not use this endpoint"},
@@ -329,6 +329,8 @@ var messageTable = []struct{ key, template string }{
 	// The list import.
 	{"csv_row", "not a valid CSV row: %v"},
 	{"header_lacks", "the header lacks %s"},
+	{"header_first", "must start with a header row: %s"},
+	{"header_twice", "the header names %s twice"},
 	{"repeated", "%s also on line %d"},
 	{"head_elsewhere", "head is a member of another open case (%s)"},
 }

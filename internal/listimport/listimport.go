@@ -137,6 +137,10 @@ type RowError struct {
 	Field    string `json:"field"`
 	Message  string `json:"message"`
 	Kind     Kind   `json:"kind,omitempty"`
+	// Key and Args say the message in a reader's language (see
+	// household.Msg).
+	Key  string          `json:"key,omitempty"`
+	Args []household.Arg `json:"args,omitempty"`
 }
 
 func (e RowError) Error() string { return fmt.Sprintf("row %d %s: %s", e.Row, e.Field, e.Message) }

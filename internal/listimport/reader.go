@@ -58,9 +58,18 @@ const rowField = "(row)"
 // is refused.
 type HeaderError struct {
 	Reason string
+	// Key and Args say the reason in a reader's language (see
+	// household.Msg).
+	Key  string
+	Args []household.Arg
 }
 
 func (e *HeaderError) Error() string { return "household list header: " + e.Reason }
+
+func headerError(format string, args ...any) *HeaderError {
+	m := household.Msgf(format, args...)
+	return &HeaderError{Reason: m.Text, Key: m.Key, Args: m.Args}
+}
 
 // Reader reads a household list row by row without holding more than one
 // row, checking each with the domain's rules for opening a case
@@ -86,7 +95,7 @@ func NewReader(r io.Reader, scope string) (*Reader, error) {
 	var pe *csv.ParseError
 	switch {
 	case errors.Is(err, io.EOF), errors.As(err, &pe):
-		return nil, &HeaderError{Reason: "must start with a header row: " + strings.Join(Columns, ",")}
+		return nil, headerError("must start with a header row: %s", strings.Join(Columns, ","))
 	case err != nil:
 		return nil, fmt.Errorf("read household list: %w", err)
 	}
@@ -96,7 +105,7 @@ func NewReader(r io.Reader, scope string) (*Reader, error) {
 		// Which of two columns of the same name holds the data is a guess;
 		// columns this import does not read may repeat.
 		if _, seen := index[name]; seen && slices.Contains(Columns, name) {
-			return nil, &HeaderError{Reason: "the header names " + name + " twice"}
+			return nil, headerError("the header names %s twice", name)
 		}
 		index[name] = i
 	}
@@ -107,7 +116,7 @@ func NewReader(r io.Reader, scope string) (*Reader, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &HeaderError{Reason: "the header lacks " + strings.Join(missing, ", ")}
+		return nil, headerError("the header lacks %s", strings.Join(missing, ", "))
 	}
 	return &Reader{csv: cr, scope: scope, index: index}, nil
 }
@@ -120,7 +129,8 @@ func (r *Reader) Read() (Row, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return Row{}, RowErrors{{Row: pe.StartLine, Field: rowField, Message: "not a valid CSV row: " + pe.Err.Error()}}
+			m := household.Msgf("not a valid CSV row: %v", pe.Err)
+			return Row{}, RowErrors{{Row: pe.StartLine, Field: rowField, Message: m.Text, Key: m.Key, Args: m.Args}}
 		}
 		if errors.Is(err, io.EOF) {
 			return Row{}, io.EOF
@@ -137,7 +147,7 @@ func (r *Reader) Read() (Row, error) {
 		return ""
 	}
 	in := household.OpenInput{KK: get("kk"), HeadNIK: get("head_nik"), HeadName: get("head_name"),
-		VillageCode: get("village_code"), Address: get("address"), Source: household.Source(get("source"))}
+		VillageCode: get("village_code"), Address: get("address"), Source: household.Source(get("source"))}.Tidy()
 	var fe household.FieldErrors
 	desil, ok := parseDesil(get("desil"))
 	if !ok {
@@ -156,7 +166,7 @@ func (r *Reader) Read() (Row, error) {
 	}
 	errs := make(RowErrors, len(fe))
 	for i, f := range fe {
-		errs[i] = RowError{Row: line, Field: columnOf(f.Field), Message: f.Message}
+		errs[i] = RowError{Row: line, Field: columnOf(f.Field), Message: f.Message, Key: f.Key, Args: f.Args}
 	}
 	slices.SortStableFunc(errs, func(a, b RowError) int { return cmp.Compare(a.Field, b.Field) })
 	return Row{}, errs

@@ -1,8 +1,9 @@
 package listimport
 
 import (
-	"fmt"
 	"strconv"
+
+	"github.com/tuntas-id/tuntas/internal/household"
 )
 
 // repeats remembers the first line of each KK and head NIK among the
@@ -40,8 +41,8 @@ func (r *repeats) flags(row Row) []RowError {
 			continue // not a valid row's number; nothing to compare
 		}
 		if first, ok := c.seen[key]; ok {
-			out = append(out, RowError{Row: row.Row, Field: c.name, Kind: KindFlag,
-				Message: fmt.Sprintf("%s also on line %d", c.name, first)})
+			m := household.Msgf("%s also on line %d", c.name, first)
+			out = append(out, RowError{Row: row.Row, Field: c.name, Kind: KindFlag, Message: m.Text, Key: m.Key, Args: m.Args})
 			continue
 		}
 		c.seen[key] = row.Row

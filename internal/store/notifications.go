@@ -33,6 +33,11 @@ type Notification struct {
 	Region  string         `json:"region"`
 	Message string         `json:"message"`
 	At      time.Time      `json:"at"`
+	// Key and Args say the message in a reader's language (see
+	// household.Msg); HeadName names the household.
+	Key      string          `json:"key,omitempty"`
+	Args     []household.Arg `json:"args,omitempty"`
+	HeadName string          `json:"headName,omitempty"`
 	// Regions is the addressee region's path, so that a person's scope is
 	// one equality match.
 	Regions []string `bson:"regions" json:"-"`
