@@ -84,6 +84,7 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, ac
 	if p.Form["addMember"] != nil && d.Members < household.MaxMembers {
 		d.Members++
 	}
+	p.L = p.L.In(v.VillageCode) // the case's dates on its region's clock
 	p.Title = v.HeadName + " — " + p.L.T("case.title")
 	p.Nav = "cases"
 	p.Data = d
@@ -156,7 +157,7 @@ func (c *Console) act(act household.Action) http.HandlerFunc {
 				return casework.EscalationRequest{Level: household.EscalationLevel(f.Get("level")), Reason: f.Get("reason")}, nil
 			})
 		} else {
-			_, err = c.svc.Act(r.Context(), who, id, act, func() (any, error) { return read(f, r.PathValue("ref")) })
+			_, err = c.svc.Act(r.Context(), who, id, act, checkedInput(func() (any, error) { return read(f, r.PathValue("ref")) }, who.Region, c.now()))
 		}
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(act)), http.StatusSeeOther)
@@ -300,7 +301,7 @@ func surveyInput(f url.Values) (household.SurveyInput, error) {
 		s.Programs = append(s.Programs, household.Program(p))
 	}
 	s.OtherHealthInsurance = f.Get("otherHealthInsurance") != ""
-	return household.SurveyInput{Survey: s, Draft: f.Get("draft") != ""}, fe.Err()
+	return household.SurveyInput{Survey: s, Draft: f.Get("draft") != ""}.Tidy(), fe.Err()
 }
 
 // surveyForm is a saved survey as form values, so a draft opens filled in.

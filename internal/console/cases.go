@@ -37,7 +37,7 @@ func (c *Console) listPage(w http.ResponseWriter, r *http.Request) {
 	if pr, ok := api.ProblemOf(err); ok && pr.Status == http.StatusUnprocessableEntity {
 		p.Status = pr.Status
 		for _, fe := range pr.Errors {
-			p.Errs[fe.Field] = fe.Message
+			p.Errs[fe.Field] = p.L.FieldError(fe)
 		}
 	} else if err != nil {
 		c.fail(w, r, err)
@@ -117,9 +117,14 @@ func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Desil = &n
 	}
+	u, _ := userFrom(r.Context())
+	_, parsed := oneRound(nil, fe.Err(), func() error {
+		return household.OpenInput{KK: req.KK, HeadNIK: req.HeadNIK, HeadName: req.HeadName, VillageCode: req.VillageCode,
+			Address: req.Address, Source: req.Source}.Tidy().Validate(u.Region)
+	})
 	var (
 		v   casework.CaseView
-		err error = fe.Err()
+		err = parsed
 	)
 	if err == nil {
 		v, err = c.svc.Open(r.Context(), caller(r), req)
@@ -135,6 +140,10 @@ func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr, _ := api.ProblemOf(err)
+	if pr.Status == http.StatusConflict {
+		// Not someone acting first: the family card's case is open already.
+		p.Alert = p.L.Problem(pr)
+	}
 	c.renderOpen(w, r, p, pr.CaseID)
 }
 
@@ -146,7 +155,7 @@ func (c *Console) formProblem(w http.ResponseWriter, r *http.Request, p *page, e
 	if asFieldErrors(err, &fe) {
 		p.Status = http.StatusUnprocessableEntity
 		for _, e := range fe {
-			p.Errs[e.Field] = e.Message
+			p.Errs[e.Field] = p.L.FieldError(e)
 		}
 		p.Alert = p.L.T("form.invalid")
 		return true
@@ -158,13 +167,13 @@ func (c *Console) formProblem(w http.ResponseWriter, r *http.Request, p *page, e
 	}
 	p.Status = pr.Status
 	for _, e := range pr.Errors {
-		p.Errs[e.Field] = e.Message
+		p.Errs[e.Field] = p.L.FieldError(e)
 	}
 	switch pr.Status {
 	case http.StatusUnprocessableEntity:
 		p.Alert = p.L.T("form.invalid")
 	case http.StatusConflict:
-		p.Alert = p.L.T("form.conflict") + " " + pr.Detail
+		p.Alert = strings.TrimSpace(p.L.T("form.conflict") + " " + p.L.Say(pr.Key, pr.Args, pr.Detail))
 	default:
 		p.Alert = p.L.Problem(pr)
 	}

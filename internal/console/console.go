@@ -241,6 +241,7 @@ func (c *Console) newPage(w http.ResponseWriter, r *http.Request, title string) 
 	p.Title = p.L.T(title)
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
+		p.L = p.L.In(u.Region)
 	}
 	return p
 }

@@ -111,10 +111,11 @@ func (c *Console) importErrorsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+rep.Import.ID+`-rejected.csv"`)
+	l := c.locale(r)
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"row", "column", "reason"})
 	for _, e := range rep.Errors {
-		_ = cw.Write([]string{strconv.Itoa(e.Row), e.Field, e.Message})
+		_ = cw.Write([]string{strconv.Itoa(e.Row), e.Field, l.Say(e.Key, e.Args, e.Message)})
 	}
 	cw.Flush()
 }

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tuntas-id/tuntas/api"
 )
 
 //go:embed locale/*.json
@@ -23,6 +21,8 @@ type Locale struct {
 	Code     string
 	messages map[string]string
 	months   []string
+	// zone is the clock dates are shown on (see In); WITA when nil.
+	zone *time.Location
 }
 
 // languages are the catalogues shipped, the default first.
@@ -83,13 +83,14 @@ func (l *Locale) Enum(kind string, v any) string {
 	return s
 }
 
-// Date is a day as "29 Nov 2026" (in the language's month names), in
-// Indonesia's western time (WITA for Kutai Timur is UTC+8).
+// Date is a day as "29 Nov 2026" (in the language's month names), on the
+// clock of the person's or the case's region (see In; WITA for Kutai
+// Timur, UTC+8).
 func (l *Locale) Date(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	t = t.In(wita)
+	t = t.In(l.clock())
 	return fmt.Sprintf("%d %s %d", t.Day(), l.months[t.Month()-1], t.Year())
 }
 
@@ -98,7 +99,7 @@ func (l *Locale) DateTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return l.Date(t) + " " + t.In(wita).Format("15.04")
+	return l.Date(t) + " " + t.In(l.clock()).Format("15.04")
 }
 
 // Day formats a YYYY-MM-DD date string as Date does.
@@ -108,22 +109,6 @@ func (l *Locale) Day(s string) string {
 		return s
 	}
 	return fmt.Sprintf("%d %s %d", t.Day(), l.months[t.Month()-1], t.Year())
-}
-
-// wita is Waktu Indonesia Tengah, Kalimantan Timur's time (UTC+8).
-var wita = time.FixedZone("WITA", 8*3600)
-
-// Problem is the API's problem in words for a person: the kind in the
-// catalogue's language, then the API's detail.
-func (l *Locale) Problem(p api.Problem) string {
-	kind := l.T("problem." + strconv.Itoa(p.Status))
-	if strings.HasPrefix(kind, "problem.") {
-		kind = l.T("problem.other")
-	}
-	if p.Detail == "" {
-		return kind
-	}
-	return kind + ": " + p.Detail
 }
 
 // Money is rupiah as "Rp 1.250.000".

@@ -1,6 +1,15 @@
 // Tuntas console: progressive enhancement only; every page works without it.
 "use strict";
 (function () {
+  // A refused form: take the person to its first problem, which may lie
+  // far down a long form, and let a screen reader announce it.
+  var bad = document.querySelector('[aria-invalid="true"], .field-error');
+  if (bad) {
+    if (!/^(INPUT|SELECT|TEXTAREA)$/.test(bad.tagName)) bad.setAttribute("tabindex", "-1");
+    bad.focus({ preventScroll: true });
+    bad.scrollIntoView({ block: "center" });
+  }
+
   // Survey: add a member row in the page instead of posting the form.
   var add = document.getElementById("add-member");
   var rows = document.getElementById("members");
