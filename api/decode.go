@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/tuntas-id/tuntas/internal/household"
 )
 
 // decode reads one JSON object into v: only application/json, at most
@@ -56,7 +58,7 @@ func decodeProblem(err error) error {
 		if name == "" {
 			name = "(body)"
 		}
-		return invalid(field(name, "must be a JSON "+jsonKind(typ.Type.Kind().String())))
+		return invalid(household.NewFieldError(name, "must be a JSON %s", jsonKind(typ.Type.Kind().String())))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return invalid(field(strings.Trim(name, `"`), "is not a known field"))
