@@ -160,10 +160,11 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	kk := nextKK()
 	script := "<script>alert(1)</script>"
 
-	// Caseworker: open the case; the head's name is text, not code.
+	// Caseworker: open the case; the head's name is text, not code, and
+	// the family card's number copied with spaces is tidied, not refused.
 	b.signIn(p.cw)
 	b.open("/cases/new")
-	b.fill(map[string]string{"f-kk": kk, "f-headNik": "6408014101850001", "f-headName": script,
+	b.fill(map[string]string{"f-kk": kk[:4] + " " + kk[4:8] + " " + kk[8:12] + " " + kk[12:], "f-headNik": "6408014101850001", "f-headName": script,
 		"f-villageCode": "64.08.01.2001", "f-address": "RT 03, Senyiur", "f-source": "p3ke", "f-desil": "1"})
 	b.submit(`form[action="/cases"] button[type=submit]`)
 	if got := b.text("#head-name"); got != script {
@@ -177,11 +178,13 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	id := m[1]
 	casePath := "/cases/" + id
 
-	// Survey: a bad NIK comes back beside its field, everything typed kept.
+	// Survey: a bad NIK and an income that is no number come back beside
+	// their fields, in one round and in Indonesian, the page at the first
+	// of them, everything typed kept.
 	survey := map[string]string{
 		"f-members[0].nik": "640801410185", "f-members[0].name": "Siti Aminah", "f-members[0].relation": "head",
 		"f-members[0].birthDate": "1985-01-01", "f-members[0].sex": "F", "f-members[0].education": "sd", "f-members[0].occupation": "farmer",
-		"f-monthlyExpenditure": "600.000", "f-monthlyIncome": "500000",
+		"f-monthlyExpenditure": "600.000", "f-monthlyIncome": "5OO.OOO",
 		"f-housing.floor": "earth", "f-housing.wall": "bamboo", "f-housing.roof": "zinc", "f-housing.water": "unprotected",
 		"f-housing.sanitation": "none", "f-housing.electricity": "pln_450",
 		"f-assets.landAreaM2": "200", "f-assets.motorbikes": "1", "f-assets.cars": "0", "f-assets.livestock": "2",
@@ -191,8 +194,14 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	b.fill(map[string]string{"f-members[1].nik": "6408010203100002", "f-members[1].name": "Rudi Hartono", "f-members[1].relation": "child",
 		"f-members[1].birthDate": "2010-03-02", "f-members[1].sex": "M", "f-members[1].education": "sd", "f-members[1].occupation": "student"})
 	b.submit("#survey-submit")
-	if msg := b.text(byID("err-members[0].nik")); msg == "" {
-		t.Fatal("the bad NIK has no message beside it")
+	if msg := b.text(byID("err-members[0].nik")); msg != "harus tepat 16 angka" {
+		t.Fatalf("the bad NIK has the message %q beside it", msg)
+	}
+	if msg := b.text(byID("err-monthlyIncome")); msg != "harus rupiah bulat, misalnya 1.250.000" {
+		t.Fatalf("the income that is no number has the message %q beside it, in the same round as the NIK's", msg)
+	}
+	if got := get(b, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`)); got != "f-members[0].nik" {
+		t.Errorf("after the refused survey the focus is on %q, want the first field with a problem", got)
 	}
 	for id, want := range map[string]string{"f-members[0].nik": "640801410185", "f-members[0].name": "Siti Aminah",
 		"f-members[1].name": "Rudi Hartono", "f-monthlyExpenditure": "600.000", "f-housing.roof": "zinc", "f-members[1].birthDate": "2010-03-02"} {
@@ -203,7 +212,7 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	if got := b.stage(); got != "Pendataan" {
 		t.Fatalf("after a rejected survey the stage is %q", got)
 	}
-	b.fill(map[string]string{"f-members[0].nik": "6408014101850001"})
+	b.fill(map[string]string{"f-members[0].nik": "6408 0141 0185 0001", "f-monthlyIncome": "500.000"})
 	b.submit("#survey-submit")
 	if got := b.stage(); got != "Konfirmasi desa" {
 		t.Fatalf("after the survey the stage is %q", got)
