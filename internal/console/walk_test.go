@@ -25,7 +25,9 @@ import (
 
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -45,7 +47,7 @@ import (
 // rejection the test sets.
 type walkWorld struct {
 	client.Client // any other call panics
-	api.ReadModel
+	casework.ReadModel
 
 	mu       sync.Mutex
 	cases    map[string]*household.Case
@@ -145,7 +147,7 @@ func (w *walkWorld) AddRowErrors(_ context.Context, errs []listimport.RowError) 
 func (w *walkWorld) SaveImportProgress(context.Context, listimport.Progress) error { return nil }
 func (w *walkWorld) Import(_ context.Context, id string) (listimport.Progress, error) {
 	if id != "imp-1" {
-		return listimport.Progress{}, store.ErrNotFound
+		return listimport.Progress{}, imports.ErrNotFound
 	}
 	return listimport.Progress{ID: id, Status: listimport.Done, FileName: "daftar.csv", Rejected: len(w.rowErrs)}, nil
 }
@@ -466,8 +468,9 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.NewServer(api.Config{Verifier: issuer.Verifier(), Store: w, Imports: w, Temporal: w, RateLimit: api.RateLimit{PerSecond: -1}})
-	cons, err := New(Config{API: srv, Notes: w, Sessions: newMemSessions()})
+	svc := casework.New(casework.Config{Store: w, Imports: w, Temporal: w})
+	srv := api.NewServer(api.Config{Service: svc, Verifier: issuer.Verifier(), RateLimit: api.RateLimit{PerSecond: -1}})
+	cons, err := New(Config{Service: svc, API: srv, Notes: w, Sessions: newMemSessions()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +583,7 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 			"housing.floor": {"pasir"}, "programs": {"pkh", "pkh", "csr"}, "incomeSources": {strings.Repeat("tani, ", 11)}},
 			status: 422, fields: []string{"members[0].nik", "members[0].name", "members[0].birthDate", "members[0].occupation", "members[2].nik",
 				"members[2].birthDate", "members", "monthlyExpenditure", "monthlyIncome", "assets.landAreaM2", "assets.motorbikes", "housing.floor"}},
-		{who: "caseworker", c: cw, path: "/cases/c-collect/survey", form: surveyForm(api.SurveyView{Members: []api.MemberView{{NIK: "6408014101850001",
+		{who: "caseworker", c: cw, path: "/cases/c-collect/survey", form: surveyForm(casework.SurveyView{Members: []casework.MemberView{{NIK: "6408014101850001",
 			Name: "Siti", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Female, Education: household.EduPrimary, Occupation: household.OccFarmer}},
 			MonthlyExpenditure: 1, Housing: walkSurvey.Survey.Housing}), reject: full.CheckSurvey(walkCW, household.SurveyInput{Draft: true, Survey: walkSurvey.Survey}, at), status: 409},
 		{who: "village officer", c: officer, path: "/cases/c-village/village-confirmation", form: url.Values{"decision": {"confirmed"}, "reason": {"moved"},
