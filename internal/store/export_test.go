@@ -9,10 +9,6 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
-// SetTestURI gives the package's own tests the FerretDB that the external
-// tests' TestMain started.
-func SetTestURI(uri string) { ferretURI = uri }
-
 // WriteSummary writes the summary of c alone, as a projection does first
 // (see ReplaceCase), to stage a repair racing it.
 func (s *Store) WriteSummary(ctx context.Context, c household.Case) error {

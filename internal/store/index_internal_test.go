@@ -11,11 +11,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/tuntas-id/tuntas/internal/devstack/ferret/ferrettest"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
-
-// ferretURI is the tests' FerretDB (main_test.go starts it).
-var ferretURI string
 
 // testCase is a case opened now, as the projection writes it.
 func testCase(id string) household.Case {
@@ -46,7 +44,7 @@ func connectTo(t *testing.T, uri, database string) *Store {
 // summary.
 func TestAnIndexThatMissedPagesLoadsAgain(t *testing.T) {
 	ctx := context.Background()
-	st := connectTo(t, ferretURI, "missed")
+	st := connectTo(t, ferrettest.URI(), "missed")
 	write := func(id string) {
 		t.Helper()
 		if err := st.SaveCase(ctx, testCase(id)); err != nil {
@@ -94,7 +92,7 @@ func loadsAgainAfterMissing(t *testing.T, x *Index, after string, want int) {
 // indexes had not read: they must notice and load, never skip them.
 func TestAWriterSweptWhilePausedMakesIndexesLoadAgain(t *testing.T) {
 	ctx := context.Background()
-	st := connectTo(t, ferretURI, "swept")
+	st := connectTo(t, ferrettest.URI(), "swept")
 	x := newIndex(st, nil)
 	if err := x.load(ctx, time.Now()); err != nil {
 		t.Fatal(err)
@@ -133,14 +131,14 @@ func TestAWriterSweptWhilePausedMakesIndexesLoadAgain(t *testing.T) {
 // written twice, so nothing else would put it there.
 func TestASummaryWhosePageFailedIsPublishedWhenTheStoreIsBack(t *testing.T) {
 	ctx := context.Background()
-	opts := options.Client().ApplyURI(ferretURI)
+	opts := options.Client().ApplyURI(ferrettest.URI())
 	px := toxiproxy.NewProxy(toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop()), "mongodb", "127.0.0.1:0", opts.Hosts[0])
 	if err := px.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(px.Stop)
 	writer := connectTo(t, "mongodb://"+px.Listen+"/", "owed")
-	x := newIndex(connectTo(t, ferretURI, "owed"), nil)
+	x := newIndex(connectTo(t, ferrettest.URI(), "owed"), nil)
 	if err := writer.SaveCase(ctx, testCase("case-1")); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +176,7 @@ func TestASummaryWhosePageFailedIsPublishedWhenTheStoreIsBack(t *testing.T) {
 func TestPublishAfterCloseIsRefused(t *testing.T) {
 	ctx := context.Background()
 	for _, wrote := range []bool{false, true} {
-		st, err := Connect(ctx, ferretURI, "closed")
+		st, err := Connect(ctx, ferrettest.URI(), "closed")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,55 +4,27 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/tuntas-id/tuntas/internal/devstack/ferret"
+	"github.com/tuntas-id/tuntas/internal/devstack/ferret/ferrettest"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
-// ferretDB is the one embedded FerretDB of the package's tests; each test
-// gets a database of its own on it (see newStore). No Temporal is needed:
-// the read model is written here as the case workflow's projection would.
-var ferretDB *ferret.Server
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tuntas-store-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ferretDB, err = ferret.Start(ferret.Options{Dir: dir})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	store.SetTestURI(ferretDB.URI)
-	code := m.Run()
-	ferretDB.Stop()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var databases atomic.Int64
+// TestMain starts the package's FerretDB. No Temporal is needed: the read
+// model is written here as the case workflow's projection would.
+func TestMain(m *testing.M) { os.Exit(ferrettest.Main(m)) }
 
 // newStore returns a store on a fresh database, set up as `tuntas dev`
 // sets up its own: collections and indexes, then the SQLite _id index.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("t%03d_%s", databases.Add(1), strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '_'
-	}, t.Name()))
-	name = name[:min(len(name), 63)]
-	st, err := store.Connect(ctx, ferretDB.URI, name)
+	name := ferrettest.Name(t)
+	st, err := store.Connect(ctx, ferrettest.URI(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +33,7 @@ func newStore(t *testing.T) *store.Store {
 	if err := st.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := ferretDB.IndexIDs(ctx, name); err != nil {
-		t.Fatal(err)
-	}
+	ferrettest.IndexIDs(t, name)
 	return st
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/tuntas-id/tuntas/internal/devstack/ferret/ferrettest"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
@@ -100,7 +101,7 @@ func TestUnavailableTellsAnOutageOfMongoDBFromOtherFailures(t *testing.T) {
 		{"no such case", func(*testing.T) error { return store.ErrNotFound }, false},
 		{"a cursor the store did not issue", func(*testing.T) error { return store.ErrBadCursor }, false},
 		{"a command the server refuses", func(t *testing.T) error {
-			c, err := mongo.Connect(options.Client().ApplyURI(ferretDB.URI))
+			c, err := mongo.Connect(options.Client().ApplyURI(ferrettest.URI()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,9 +127,9 @@ func TestUnavailableTellsAnOutageOfMongoDBFromOtherFailures(t *testing.T) {
 // ferretAddr is the host:port of the package's FerretDB.
 func ferretAddr(t *testing.T) string {
 	t.Helper()
-	opts := options.Client().ApplyURI(ferretDB.URI)
+	opts := options.Client().ApplyURI(ferrettest.URI())
 	if len(opts.Hosts) != 1 {
-		t.Fatalf("FerretDB URI %s", ferretDB.URI)
+		t.Fatalf("FerretDB URI %s", ferrettest.URI())
 	}
 	return opts.Hosts[0]
 }
