@@ -121,7 +121,13 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	}
 	d.URL = "http://" + d.ln.Addr().String()
 	d.Index = store.NewIndex(d.Store, cfg.Logger)
-	h, err := newAPI(d.Client, d.stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer)
+	// The field's outboxes must open after a restart: their secret lives in
+	// the data directory like the signing secret.
+	deviceSecret, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "device.secret"))
+	if err != nil {
+		return nil, err
+	}
+	h, err := newAPI(d.Client, d.stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer, deviceSecret)
 	if err != nil {
 		return nil, err
 	}

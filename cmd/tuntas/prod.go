@@ -128,10 +128,17 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	si.register(fs)
 	addr := fs.String("http", envOr("TUNTAS_HTTP_ADDR", ":8080"), "listen address (TUNTAS_HTTP_ADDR)")
 	metricsAddr := fs.String("metrics-addr", envOr("TUNTAS_METRICS_ADDR", ""), "serve /metrics on this address instead of the API's (TUNTAS_METRICS_ADDR)")
+	deviceSecret := fs.String("device-secret", envOr("TUNTAS_DEVICE_SECRET", ""), "secret, at least 32 bytes, from which the console derives the keys of the field's outboxes on phones; the same for every api process (TUNTAS_DEVICE_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := jsonLogger(stderr)
+	if *deviceSecret != "" && len(*deviceSecret) < 32 {
+		return fmt.Errorf("TUNTAS_DEVICE_SECRET (or --device-secret) must be at least 32 bytes")
+	}
+	if *deviceSecret == "" {
+		logger.Warn("TUNTAS_DEVICE_SECRET is not set: forms waiting in a phone's outbox cannot be sent after this process restarts or through another api process")
+	}
 	verifier, err := si.verifier(ctx, logger)
 	if err != nil {
 		return err
@@ -168,7 +175,7 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	idx := store.NewIndex(st.Store, logger)
 	defer idx.Close()
-	h, err := newAPI(c, st, idx, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil)
+	h, err := newAPI(c, st, idx, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil, []byte(*deviceSecret))
 	if err != nil {
 		return err
 	}

@@ -194,15 +194,16 @@ func httpServer(h http.Handler) *http.Server {
 // newAPI is the case work on c, st and idx (lists and dashboards from
 // memory, the rest from st), served by the API, configured otherwise by
 // cfg, and by the console at / on the same service. devIssuer, given only
-// by `tuntas dev`, lets the console's sign-in mint tokens.
-func newAPI(c client.Client, st *stores, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer) (http.Handler, error) {
+// by `tuntas dev`, lets the console's sign-in mint tokens; deviceSecret
+// seals the field's outboxes (console.Config.DeviceSecret).
+func newAPI(c client.Client, st *stores, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer, deviceSecret []byte) (http.Handler, error) {
 	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Rules: cases.Rules, Deadlines: cases.Deadlines})
 	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)
 	// Only `tuntas dev` gives an issuer, and it alone serves plain HTTP:
 	// everywhere else the console's cookies are Secure and it sends HSTS.
 	con, err := console.New(console.Config{Service: svc, API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: devIssuer,
-		PlainHTTP: devIssuer != nil, Logger: cfg.Logger})
+		PlainHTTP: devIssuer != nil, Logger: cfg.Logger, DeviceSecret: deviceSecret})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package console
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -148,9 +147,8 @@ func (c *Console) act(act household.Action) http.HandlerFunc {
 		who := caller(r)
 		// The form's nonce names the workflow update: a form sent twice (a
 		// double click, a retry on a bad link) acts once.
-		sum := sha256.Sum256([]byte(who.Sub + "\x00" + r.URL.Path + "\x00" + f.Get("nonce")))
-		key := hex.EncodeToString(sum[:])
-		who.UpdateID = "console-" + key[:40]
+		key, updateID := formUpdateID(who.Sub, r.URL.Path, f.Get("nonce"))
+		who.UpdateID = updateID
 		var err error
 		if act == household.ActEscalate {
 			_, err = c.svc.Escalate(r.Context(), who, id, key, func() (casework.EscalationRequest, error) {
@@ -160,7 +158,7 @@ func (c *Console) act(act household.Action) http.HandlerFunc {
 			_, err = c.svc.Act(r.Context(), who, id, act, checkedInput(func() (any, error) { return read(f, r.PathValue("ref")) }, who.Region, c.now()))
 		}
 		if err == nil {
-			http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(act)), http.StatusSeeOther)
+			c.done(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(act)))
 			return
 		}
 		if !c.formProblem(w, r, p, err) {

@@ -83,7 +83,7 @@ func (c *Console) renderOpen(w http.ResponseWriter, r *http.Request, p *page, ex
 	for _, d := range scopeDistricts(u.Region) {
 		villages = append(villages, region.Children(d)...)
 	}
-	p.Data = map[string]any{"Villages": villages, "Sources": household.Sources, "CaseID": existing}
+	p.Data = map[string]any{"Villages": villages, "Sources": household.Sources, "CaseID": existing, "Nonce": nonce()}
 	c.render(w, r, "open", p)
 }
 
@@ -127,10 +127,16 @@ func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 		err = parsed
 	)
 	if err == nil {
-		v, err = c.svc.Open(r.Context(), caller(r), req)
+		// As for the case's actions, the form's nonce names the opening,
+		// so that the opening sent again (by the outbox) is the same one.
+		who := caller(r)
+		if n := f.Get("nonce"); n != "" {
+			_, who.UpdateID = formUpdateID(who.Principal.Sub, r.URL.Path, n)
+		}
+		v, err = c.svc.Open(r.Context(), who, req)
 	}
 	if err == nil {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(v.ID)+"?done=open", http.StatusSeeOther)
+		c.done(w, r, "/cases/"+url.PathEscape(v.ID)+"?done=open")
 		return
 	}
 	p := c.newPage(w, r, "open.title")

@@ -62,6 +62,12 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// DeviceSecret derives each person's opaque device ID and the key that
+	// seals their outbox on a phone (offline.go). Every process serving the
+	// console must share it and it must outlive restarts, or forms left in
+	// an outbox cannot be opened again; when nil a random one holds for
+	// this process only.
+	DeviceSecret []byte
 }
 
 // Console is the web console's handler.
@@ -83,6 +89,8 @@ type Console struct {
 	// them for a long time.
 	assetVersion string
 	mux          *http.ServeMux
+	// deviceSecret derives device IDs and outbox keys (offline.go).
+	deviceSecret []byte
 }
 
 // New returns the console.
@@ -91,7 +99,10 @@ func New(cfg Config) (*Console, error) {
 		return nil, errors.New("console: Config.Sessions is required")
 	}
 	c := &Console{svc: cfg.Service, api: cfg.API, notes: cfg.Notes, sessions: cfg.Sessions, plainHTTP: cfg.PlainHTTP,
-		verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer, logger: cfg.Logger, now: cfg.Now}
+		verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer, deviceSecret: cfg.DeviceSecret, logger: cfg.Logger, now: cfg.Now}
+	if len(c.deviceSecret) == 0 {
+		c.deviceSecret = newDeviceSecret()
+	}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -126,6 +137,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /signin/dev", c.csrf(c.signinDev))
 	m.HandleFunc("POST /signout", c.csrf(c.signout))
 	m.HandleFunc("GET /lang/{code}", c.language)
+	c.offlineRoutes(m)
 
 	m.HandleFunc("GET /{$}", c.user(c.queuePage))
 	m.HandleFunc("POST /notifications/read", c.user(c.csrf(c.markRead)))
@@ -148,10 +160,10 @@ func (c *Console) routes() {
 	c.mux = m
 }
 
-// contentSecurityPolicy allows only the console's own scripts, styles and
-// images: no inline script, no other origin.
+// contentSecurityPolicy allows only the console's own scripts, styles,
+// images, manifest and service worker: no inline script, no other origin.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // strictTransportSecurity tells a browser to come back over HTTPS only,
 // for a year, so a session cookie is never offered to a plain-HTTP page.
@@ -211,6 +223,8 @@ type page struct {
 	Form   map[string][]string
 	Data   any
 	Status int
+	// Person is the signed-in person's opaque device ID (offline.go).
+	Person string
 }
 
 // Get is the first posted value of a form field.
@@ -242,6 +256,7 @@ func (c *Console) newPage(w http.ResponseWriter, r *http.Request, title string) 
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
 		p.L = p.L.In(u.Region)
+		p.Person = c.personID(u.Sub)
 	}
 	return p
 }
@@ -249,6 +264,10 @@ func (c *Console) newPage(w http.ResponseWriter, r *http.Request, title string) 
 // render writes a page; a template failure is logged and answered as an
 // internal error (the page is rendered to a buffer first).
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p *page) {
+	if fromOutbox(r) {
+		c.answerOutbox(w, r, name, p)
+		return
+	}
 	t, ok := c.pages[name]
 	if !ok {
 		c.fail(w, r, fmt.Errorf("console: no page %q", name))
@@ -261,6 +280,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if p.Person != "" {
+		w.Header().Set(personHeader, p.Person)
+	}
 	if p.Status != 0 {
 		w.WriteHeader(p.Status)
 	}

@@ -79,7 +79,7 @@ func (c *Console) user(next http.HandlerFunc) http.HandlerFunc {
 			c.clearCookie(w, sessionCookie)
 		}
 		if r.Method != http.MethodGet {
-			http.Error(w, "sign in again", http.StatusUnauthorized)
+			c.signinAgain(w, r)
 			return
 		}
 		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

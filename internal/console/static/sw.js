@@ -1,0 +1,208 @@
+// Tuntas service worker: the console on a phone with no signal.
+// - The shell (styles, scripts, icons, the "no saved copy" page) is kept
+//   per build and served from the phone.
+// - Pages are fetched from the network first; the work queue, every case
+//   page linked from it and the opening form are kept, per person, and
+//   shown from the phone when there is no network, marked as a saved copy.
+// - A form the field can fill offline (open a case, survey, village
+//   confirmation, visit) that cannot reach the server, or reaches it after
+//   the session has ended, goes into the person's outbox (offline-db.js)
+//   instead of being lost; the pages send the outbox (outbox.js).
+// self.TUNTAS (version, shell) is written in front of this file by the
+// console (offline.go).
+"use strict";
+importScripts("/static/offline-db.js?v=" + self.TUNTAS.version);
+
+var SHELL = "shell-" + self.TUNTAS.version;
+var O = self.TuntasOutbox;
+
+// Pages kept for the field, and forms that may wait in the outbox.
+var PAGES = [/^\/$/, /^\/cases\/[^/]+$/];
+var OUTBOX_FORMS = [/^\/cases$/, /^\/cases\/[^/]+\/(survey|village-confirmation|follow-ups)$/];
+function matches(list, path) { return list.some(function (re) { return re.test(path); }); }
+
+self.addEventListener("install", function (e) {
+  e.waitUntil(caches.open(SHELL).then(function (c) { return c.addAll(self.TUNTAS.shell); }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (e) {
+  e.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n.indexOf("shell-") === 0 && n !== SHELL; })
+      .map(function (n) { return caches.delete(n); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+self.addEventListener("fetch", function (e) {
+  var req = e.request, url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  var path = url.pathname;
+  if (req.method === "GET" && (path.indexOf("/static/") === 0 || path.indexOf("/icons/") === 0)) {
+    e.respondWith(caches.match(req, { cacheName: SHELL }).then(function (hit) { return hit || fetch(req); }));
+  } else if (req.method === "GET" && req.mode === "navigate" && matches(PAGES, path)) {
+    e.respondWith(page(e, req, url));
+  } else if (req.method === "POST" && req.mode === "navigate" && matches(OUTBOX_FORMS, path)) {
+    e.respondWith(post(req, path));
+  }
+});
+
+// page answers from the network, keeping a copy of the person's page; with
+// no network, the copy kept for the person this phone holds the key of.
+function page(e, req, url) {
+  return fetch(req).then(function (resp) {
+    var person = resp.headers.get("X-Tuntas-Person");
+    if (resp.status === 200 && person && !url.search) {
+      var copy = resp.clone();
+      var html = url.pathname === "/" ? resp.clone().text() : null;
+      e.waitUntil(keep(person, url.pathname, copy).then(function () {
+        if (html) return html.then(function (h) { return refresh(person, h, false); });
+      }));
+    }
+    return resp;
+  }, function () {
+    return saved(url.pathname).then(function (hit) {
+      return hit || caches.match("/offline", { cacheName: SHELL }).then(function (off) { return off || Response.error(); });
+    });
+  });
+}
+
+// keep files a page under its person, stamped with when it was fetched.
+function keep(person, path, resp) {
+  return resp.blob().then(function (body) {
+    var h = new Headers(resp.headers);
+    h.set("X-Tuntas-Saved", new Date().toISOString());
+    return caches.open("pages-" + person).then(function (c) {
+      return c.put(path, new Response(body, { status: 200, headers: h }));
+    });
+  });
+}
+
+// saved is the copy of a page kept for the device's person, marked on its
+// <html> with when it was saved (the page says so), with the headers it
+// came with (its Content-Security-Policy among them).
+function saved(path) {
+  return O.device().then(function (dev) {
+    if (!dev) return null;
+    return caches.has("pages-" + dev.person).then(function (has) {
+      if (!has) return null;
+      return caches.open("pages-" + dev.person).then(function (c) { return c.match(path); });
+    });
+  }).then(function (hit) {
+    if (!hit) return null;
+    var at = hit.headers.get("X-Tuntas-Saved") || "";
+    return hit.text().then(function (html) {
+      html = html.replace("<html ", '<html data-saved-at="' + at.replace(/[^0-9TZ:.-]/g, "") + '" ');
+      return new Response(html, { status: 200, headers: hit.headers });
+    });
+  }).catch(function () { return null; });
+}
+
+var lastRefresh = {};
+
+// refresh fetches every case page the work queue links to (and the opening
+// form), one at a time, keeps them for the person, and forgets case pages
+// no longer linked that were saved more than a day ago. It stops at the
+// first page that is not the person's (signed out, someone else signed in)
+// or does not come.
+function refresh(person, html, force) {
+  var now = Date.now();
+  if (!force && lastRefresh[person] && now - lastRefresh[person] < 5 * 60 * 1000) return report(person);
+  lastRefresh[person] = now;
+  var paths = [], seen = {};
+  var re = /href="(\/cases\/[A-Za-z0-9._~%-]+)"/g, m;
+  while ((m = re.exec(html))) {
+    if (!seen[m[1]]) { seen[m[1]] = true; paths.push(m[1]); }
+  }
+  var i = 0;
+  function next() {
+    if (i >= paths.length) return Promise.resolve(true);
+    var p = paths[i++];
+    return fetch(p, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
+      if (resp.status !== 200 || resp.headers.get("X-Tuntas-Person") !== person) return false;
+      return keep(person, p, resp).then(next);
+    }, function () { return false; });
+  }
+  return next().then(function (complete) {
+    if (!complete) return;
+    return caches.open("pages-" + person).then(function (c) {
+      return c.keys().then(function (reqs) {
+        return Promise.all(reqs.map(function (r) {
+          var p = new URL(r.url).pathname;
+          if (p === "/" || seen[p]) return null;
+          return c.match(r).then(function (hit) {
+            var at = Date.parse(hit && hit.headers.get("X-Tuntas-Saved") || "");
+            if (!(now - at < 24 * 3600 * 1000)) return c.delete(r);
+          });
+        }));
+      });
+    });
+  }).then(function () { return report(person); });
+}
+
+// report tells the pages how many of the person's pages are on the phone.
+function report(person) {
+  return caches.open("pages-" + person).then(function (c) { return c.keys(); }).then(function (reqs) {
+    return self.clients.matchAll({ includeUncontrolled: true }).then(function (all) {
+      all.forEach(function (cl) { cl.postMessage({ type: "kept", person: person, pages: reqs.length, at: lastRefresh[person] || 0 }); });
+    });
+  });
+}
+
+// A page asks for its person's pages to be kept fresh (when it loads with
+// a signal, and when the signal comes back).
+self.addEventListener("message", function (e) {
+  var msg = e.data || {};
+  if (msg.type !== "keep") return;
+  e.waitUntil(fetch("/", { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
+    var person = resp.headers.get("X-Tuntas-Person");
+    if (resp.status !== 200 || !person) return;
+    var html = resp.clone().text();
+    return keep(person, "/", resp).then(function () { return html; }).then(function (h) { return refresh(person, h, !!msg.force); });
+  }).catch(function () {}));
+});
+
+// post sends a form; if it cannot reach the server, or the session has
+// ended, the form goes into the outbox of the person this phone holds the
+// key of, and the person is taken back to the page (or to sign in).
+function post(req, path) {
+  var copy = req.clone();
+  return fetch(req).then(function (resp) { return resp; }, function () { return null; }).then(function (resp) {
+    if (resp && resp.headers.get("X-Tuntas-Signin") !== "required") return resp;
+    return copy.text().then(function (text) {
+      var form = new URLSearchParams(text);
+      if (form.has("addMember")) return resp || offline();
+      return O.device().then(function (dev) {
+        if (!dev) return resp || offline();
+        var back = path === "/cases" ? "/cases/new" : path.replace(/^(\/cases\/[^/]+)\/.*$/, "$1");
+        return titleOf(dev, path, back, form).then(function (title) {
+          return O.enqueue(dev, { path: path, back: back, title: title, fields: Array.from(form.entries()) });
+        }).then(function () {
+          return self.clients.matchAll({ includeUncontrolled: true }).then(function (all) {
+            all.forEach(function (cl) { cl.postMessage({ type: "outbox" }); });
+          });
+        }).then(function () {
+          if (resp) return Response.redirect("/signin?next=" + encodeURIComponent(back), 303);
+          return Response.redirect((path === "/cases" ? "/" : back) + "#outbox", 303);
+        });
+      });
+    });
+  });
+}
+
+function offline() {
+  return caches.match("/offline", { cacheName: SHELL }).then(function (off) { return off || Response.error(); });
+}
+
+// titleOf names the household an item is about: the opening form's head
+// of household, or the name on the saved case page.
+function titleOf(dev, path, back, form) {
+  if (path === "/cases") return Promise.resolve([form.get("headName"), form.get("kk")].filter(Boolean).join(" · "));
+  return caches.open("pages-" + dev.person).then(function (c) { return c.match(back); }).then(function (hit) {
+    return hit ? hit.text() : "";
+  }).then(function (html) {
+    var m = /<h1 id="head-name">([^<]*)<\/h1>/.exec(html);
+    if (!m) return "";
+    return m[1].replace(/&#3[49];|&quot;|&lt;|&gt;|&amp;/g, function (x) {
+      return { "&#34;": '"', "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">", "&amp;": "&" }[x];
+    });
+  }).catch(function () { return ""; });
+}
