@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/tuntas-id/tuntas/internal/household"
 )
 
 // Headers between the console and its scripts.
@@ -119,6 +121,9 @@ type outboxAnswer struct {
 	Message   string            `json:"message,omitempty"`
 	Fields    map[string]string `json:"fields,omitempty"`
 	SigninURL string            `json:"signinUrl,omitempty"`
+	// Now is where the case stands now, in words (its stage, or how it
+	// closed), when the answer shows the case.
+	Now string `json:"now,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -161,6 +166,13 @@ func (c *Console) answerOutbox(w http.ResponseWriter, r *http.Request, name stri
 	}
 	if name == "notfound" {
 		a.Message = p.L.T("notfound.body")
+	}
+	if d, ok := p.Data.(caseData); ok {
+		if d.Case.Status == household.StatusClosed {
+			a.Now = p.L.Enum("outcome", d.Case.Outcome)
+		} else {
+			a.Now = p.L.Enum("stage", d.Case.Stage)
+		}
 	}
 	if len(a.Fields) == 0 {
 		a.Fields = nil

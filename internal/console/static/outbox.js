@@ -123,9 +123,30 @@
     return actions[a] ? t(actions[a]) : t("act.other");
   }
 
+  // typed is what a form held, a line a field, named as the form on this
+  // page names it (the field's name where the form is not on the page).
   function typed(d) {
-    return d.fields.filter(function (f) { return f[0] !== "csrf" && f[0] !== "nonce" && String(f[1]).trim() !== ""; })
-      .map(function (f) { return f[0] + ": " + f[1]; }).join("\n");
+    var form = document.querySelector('form[action="' + d.path + '"]');
+    function label(name) {
+      var m = /^members\[(\d+)\]\.(.+)$/.exec(name);
+      var key = m ? "members[0]." + m[2] : name;
+      var l = form && form.querySelector('label[for="f-' + key + '"]');
+      if (!l) return name;
+      if (!m) return l.textContent.trim();
+      // Row 0's legend ("Anggota 1") names the others as the add-row script does.
+      var legend = form.querySelector("fieldset.member legend");
+      var row = legend ? legend.textContent.trim().replace(/\d+/, String(Number(m[1]) + 1)) : "#" + (Number(m[1]) + 1);
+      return row + " · " + l.textContent.trim();
+    }
+    function shown(name, v) {
+      var m = /^members\[\d+\]\.(.+)$/.exec(name);
+      var s = form && form.querySelector('select[id="f-' + (m ? "members[0]." + m[1] : name) + '"]');
+      var o = s && Array.prototype.find.call(s.options, function (o) { return o.value === v; });
+      return o ? o.textContent.trim() : v;
+    }
+    return d.fields.filter(function (f) {
+      return f[0] !== "csrf" && f[0] !== "nonce" && f[0] !== "draft" && String(f[1]).trim() !== "";
+    }).map(function (f) { return label(f[0]) + ": " + shown(f[0], f[1]); }).join("\n");
   }
 
   function caseLink(url) {
@@ -184,7 +205,7 @@
         li.appendChild(copyBox(item.id, d));
         li.appendChild(discard(item));
       } else if (item.state === "conflict") {
-        li.appendChild(el("p", { class: "field-error", id: "outbox-message-" + item.id }, t("conflict") + (a.message ? " " + a.message : "")));
+        li.appendChild(el("p", { class: "field-error", id: "outbox-message-" + item.id }, t("conflict") + (a.now ? " " + t("now", a.now) : "")));
         var pc = el("p");
         pc.appendChild(caseLink(a.caseUrl || d.back));
         li.appendChild(pc);
@@ -197,7 +218,12 @@
 
   var rendering = null;
   function render() {
-    if (!rendering) rendering = doRender().catch(function () {}).then(function () { rendering = null; });
+    if (!rendering) {
+      rendering = doRender().catch(function () { return []; }).then(function (rows) {
+        rendering = null;
+        return rows;
+      });
+    }
     return rendering;
   }
 
@@ -398,10 +424,10 @@
         status(t("offline"));
       }
       reopenHere(rows || []);
-      // Sent from the page of its case: show the case as it now is, unless
-      // the person has started typing on it.
+      // Sent from a saved copy of its case's page: show the case as it now
+      // is, unless the person has started typing on it.
       var here = sent.some(function (u) { return u.split("?")[0] === location.pathname; });
-      if (here && !dirty && !(rows || []).some(function (r) { return r.item.state === "pending"; })) location.reload();
+      if (here && savedAt && !dirty && !(rows || []).some(function (r) { return r.item.state === "pending"; })) location.reload();
     });
   }
 
