@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/target"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tuntas-id/tuntas/api"
@@ -89,7 +89,7 @@ func toFollowUp(t *testing.T, fp fieldPeople, id, headNIK string) {
 		sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+id+path, token, body, nil)
 	}
 	post(fp.cw, "/survey", map[string]any{"survey": map[string]any{
-		"members": []map[string]any{{"nik": headNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
+		"members":            []map[string]any{{"nik": headNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
 		"monthlyExpenditure": 500_000, "monthlyIncome": 500_000,
 		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
 		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
@@ -466,7 +466,7 @@ func TestFieldConflictIsSaidInWordsAndWhatWasTypedStaysToCopy(t *testing.T) {
 
 	// Meanwhile the other caseworker of the kecamatan surveys the household.
 	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+id+"/survey", fp.cw2, map[string]any{"survey": map[string]any{
-		"members": []map[string]any{{"nik": headNIK, "name": "Sri Wahyuni", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
+		"members":            []map[string]any{{"nik": headNIK, "name": "Sri Wahyuni", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
 		"monthlyExpenditure": 700_000, "monthlyIncome": 700_000,
 		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
 		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
