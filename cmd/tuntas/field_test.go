@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -188,6 +189,21 @@ type fieldBrowser struct {
 func newFieldBrowser(t *testing.T) *fieldBrowser {
 	b := &fieldBrowser{browser: newBrowser(t, sys.URL), workers: map[target.ID]context.Context{}}
 	b.phone()
+	// A script error on a page is worth seeing when a field test fails.
+	exceptions := chromedp.Events(b.ctx, cdpruntime.ExceptionThrown)
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			t.Logf("script error on the page: %s (%s:%d)", msg, d.URL, d.LineNumber)
+		}
+	}()
 	return b
 }
 
@@ -294,26 +310,6 @@ func (b *browser) fillSurvey(headNIK, childNIK string) map[string]string {
 
 func TestFieldCaseworkerWorksOfflineAndTheOutboxSendsEachFormOnce(t *testing.T) {
 	b := newFieldBrowser(t)
-	go func() {
-		for ev, err := range chromedp.Events(b.ctx, cdpruntime.ConsoleAPICalled) {
-			if err != nil {
-				return
-			}
-			var parts []string
-			for _, a := range ev.Args {
-				parts = append(parts, string(a.Value)+a.Description)
-			}
-			t.Logf("console.%s %s", ev.Type, strings.Join(parts, " "))
-		}
-	}()
-	go func() {
-		for ev, err := range chromedp.Events(b.ctx, cdpruntime.ExceptionThrown) {
-			if err != nil {
-				return
-			}
-			t.Logf("exception %s %v", ev.ExceptionDetails.Text, ev.ExceptionDetails.Exception.Description)
-		}
-	}()
 	fp := fieldTokens(t)
 	surveyID, headNIK := fieldCase(t, fp.cw)
 	visitID, visitNIK := fieldCase(t, fp.cw)
@@ -573,4 +569,164 @@ func TestFieldOutboxIsSentOnlyAsItsPersonAfterTheSessionEnds(t *testing.T) {
 		}
 	}
 	t.Fatalf("the survey sent is not the one typed: %+v", c.Survey.Members)
+}
+
+// outboxAnswer is the console's JSON answer to a form the outbox sends.
+type outboxAnswer struct {
+	State, CaseURL, Message, Now, SigninURL string
+	Fields                                  map[string]string
+}
+
+// outboxPost sends a form as the outbox does and reads the answer.
+func (c *consoleHTTP) outboxPost(t *testing.T, path string, form url.Values) (int, outboxAnswer) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, sys.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Tuntas-Outbox", "1")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a outboxAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("POST %s from the outbox answered %d %s: %v", path, resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	}
+	return resp.StatusCode, a
+}
+
+func TestFieldOutboxFormsAreAnsweredInJSONAndActOnce(t *testing.T) {
+	fp := fieldTokens(t)
+	id, headNIK := fieldCase(t, fp.cw)
+	c := consoleClient(t, fp.cw)
+	survey := func(nonce, nik string) url.Values {
+		return url.Values{"csrf": {c.csrf}, "nonce": {nonce},
+			"members[0].nik": {nik}, "members[0].name": {"Sri Wahyuni"}, "members[0].relation": {"head"}, "members[0].birthDate": {"1985-01-01"},
+			"members[0].sex": {"F"}, "members[0].education": {"sd"}, "members[0].occupation": {"farmer"},
+			"monthlyExpenditure": {"600.000"}, "monthlyIncome": {"450000"}, "housing.floor": {"earth"}, "housing.wall": {"bamboo"},
+			"housing.roof": {"zinc"}, "housing.water": {"unprotected"}, "housing.sanitation": {"none"}, "housing.electricity": {"pln_450"},
+			"assets.landAreaM2": {"150"}, "assets.motorbikes": {"1"}, "assets.cars": {"0"}, "assets.livestock": {"3"}}
+	}
+	path := "/cases/" + id + "/survey"
+
+	status, a := c.outboxPost(t, path, survey("o-1", headNIK[:12]))
+	if status != http.StatusUnprocessableEntity || a.State != "refused" || a.Fields["members[0].nik"] == "" || a.CaseURL != "/cases/"+id {
+		t.Fatalf("a bad NIK: %d %+v", status, a)
+	}
+	status, a = c.outboxPost(t, path, survey("o-1", "6408"))
+	if status != http.StatusUnprocessableEntity || a.State != "refused" {
+		t.Fatalf("refused, the same nonce may be sent again with the form corrected: %d %+v", status, a)
+	}
+	for range 2 { // sent twice (an answer lost on the way), it acts once
+		status, a = c.outboxPost(t, path, survey("o-2", headNIK))
+		if status != http.StatusOK || a.State != "sent" || a.CaseURL != "/cases/"+id+"?done=survey" {
+			t.Fatalf("the survey: %d %+v", status, a)
+		}
+	}
+	if _, events := caseNow(t, fp.cw, id); events["survey_submitted"] != 1 {
+		t.Fatalf("the survey sent twice was recorded %d times", events["survey_submitted"])
+	}
+	status, a = c.outboxPost(t, path, survey("o-3", headNIK))
+	if status != http.StatusConflict || a.State != "conflict" || a.Now != "Konfirmasi desa" || a.CaseURL != "/cases/"+id {
+		t.Fatalf("another survey after the first: %d %+v", status, a)
+	}
+	bad := survey("o-4", headNIK)
+	bad.Set("csrf", strings.Repeat("x", 43))
+	if status, a = c.outboxPost(t, path, bad); status != http.StatusForbidden || a.State != "csrf" {
+		t.Fatalf("a stale CSRF token: %d %+v", status, a)
+	}
+
+	// An opening carries its nonce too: sent again, it is the same case.
+	kk := nextKK()
+	open := url.Values{"csrf": {c.csrf}, "nonce": {"o-5"}, "kk": {kk}, "headNik": {fieldNIK("410185")}, "headName": {"Rina Marlina"},
+		"villageCode": {fieldVillage}, "address": {"RT 02"}, "source": {"p3ke"}}
+	var opened string
+	for range 2 {
+		status, a = c.outboxPost(t, "/cases", open)
+		if status != http.StatusOK || a.State != "sent" || !strings.HasSuffix(a.CaseURL, "?done=open") || (opened != "" && a.CaseURL != opened) {
+			t.Fatalf("the opening (first %q): %d %+v", opened, status, a)
+		}
+		opened = a.CaseURL
+	}
+	open.Set("nonce", "o-6")
+	if status, a = c.outboxPost(t, "/cases", open); status != http.StatusConflict || a.State != "conflict" || a.CaseURL != strings.TrimSuffix(opened, "?done=open") {
+		t.Fatalf("another opening of the card: %d %+v", status, a)
+	}
+
+	// With no session: sign in again, back to the case.
+	anon := &consoleHTTP{client: &http.Client{Jar: c.client.Jar, CheckRedirect: c.client.CheckRedirect}, csrf: c.csrf}
+	u, _ := url.Parse(sys.URL)
+	c.client.Jar.SetCookies(u, []*http.Cookie{{Name: "tuntas_session", Value: "", MaxAge: -1}})
+	if status, a = anon.outboxPost(t, path, survey("o-7", headNIK)); status != http.StatusUnauthorized || a.State != "signin" ||
+		a.SigninURL != "/signin?next=%2Fcases%2F"+id {
+		t.Fatalf("with no session: %d %+v", status, a)
+	}
+}
+
+func TestFieldOpeningADraftAndAMusdesWaitOfflineToo(t *testing.T) {
+	b := newFieldBrowser(t)
+	fp := fieldTokens(t)
+	draftID, headNIK := fieldCase(t, fp.cw)
+	musdesID, musdesNIK := fieldCase(t, fp.cw)
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+musdesID+"/survey", fp.cw, map[string]any{"survey": map[string]any{
+		"members": []map[string]any{{"nik": musdesNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
+		"monthlyExpenditure": 500_000, "monthlyIncome": 500_000,
+		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
+		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
+	}}, nil)
+
+	// The caseworker, with no signal, opens a case and saves a draft.
+	b.signIn(fp.cw)
+	b.open("/")
+	b.kept("/", "/cases/new", "/cases/"+draftID)
+	b.offline()
+	b.open("/cases/new")
+	kk := nextKK()
+	b.fill(map[string]string{"f-kk": kk, "f-headNik": fieldNIK("410185"), "f-headName": "Rina Marlina",
+		"f-villageCode": fieldVillage, "f-address": "RT 02, Sangatta Utara", "f-source": "walk_in"})
+	b.follow(`#form-open button[type=submit]`)
+	b.until("the opening waiting", attrIs("data-outbox", "1"))
+	if loc := get(b.browser, chromedp.Location()); !strings.HasSuffix(loc, "/#outbox") {
+		t.Fatalf("after the opening was kept the browser is at %s", loc)
+	}
+	b.open("/cases/" + draftID)
+	b.fillSurvey(headNIK, fieldNIK("020310"))
+	b.follow("#survey-draft")
+	b.until("the draft waiting", attrIs("data-outbox", "2"))
+	if got := b.text("#outbox-items li:last-child strong"); got != "Draf survei" {
+		t.Fatalf("the draft is listed as %q", got)
+	}
+	b.online()
+	// Sent from a saved copy of the draft's case, the page shows the case now.
+	b.until("both sent", attrIs("data-outbox", "0")+` && document.querySelectorAll("#outbox-items li[data-state=sent] a").length === 2`+
+		` && !document.documentElement.hasAttribute("data-saved-at") && `+attrIs("data-outbox-ready", "1"))
+	c, events := caseNow(t, fp.cw, draftID)
+	if c.Stage != household.StageCollecting || events["survey_saved"] != 1 || c.Survey == nil || len(c.Survey.Members) != 2 {
+		t.Fatalf("the draft: stage %s, %d drafts, %+v", c.Stage, events["survey_saved"], c.Survey)
+	}
+	openedURL := eval[string](b.browser, `document.querySelector("#outbox-items li[data-state=sent] a").getAttribute("href")`)
+	var opened household.Case
+	sys.must(t, http.StatusOK, http.MethodGet, "/v1"+openedURL, fp.cw, nil, &opened)
+	if opened.KK != kk || opened.HeadName != "Rina Marlina" {
+		t.Fatalf("the case opened offline is %+v", opened)
+	}
+	b.follow(`form[action="/signout"] button`)
+
+	// The village officer, with no signal, records the musdes.
+	b.signIn(fp.village)
+	b.open("/")
+	b.kept("/cases/" + musdesID)
+	b.offline()
+	b.open("/cases/" + musdesID)
+	b.fill(map[string]string{"f-decision": "confirmed", "f-musdesDate": today, "f-musdesMinutes": "9/MUSDES/2026"})
+	b.follow(`#form-village button[type=submit]`)
+	b.until("the musdes waiting", attrIs("data-outbox", "1"))
+	b.online()
+	b.until("the musdes sent", attrIs("data-outbox", "0")+" && "+attrIs("data-outbox-items", "1"))
+	if c, events := caseNow(t, fp.cw, musdesID); c.Stage != household.StageVerification || events["village_confirmed"] != 1 {
+		t.Fatalf("after the musdes was sent the case is at %s (%d confirmations)", c.Stage, events["village_confirmed"])
+	}
 }
