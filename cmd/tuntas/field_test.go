@@ -672,7 +672,7 @@ func TestFieldOpeningADraftAndAMusdesWaitOfflineToo(t *testing.T) {
 	draftID, headNIK := fieldCase(t, fp.cw)
 	musdesID, musdesNIK := fieldCase(t, fp.cw)
 	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+musdesID+"/survey", fp.cw, map[string]any{"survey": map[string]any{
-		"members": []map[string]any{{"nik": musdesNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
+		"members":            []map[string]any{{"nik": musdesNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
 		"monthlyExpenditure": 500_000, "monthlyIncome": 500_000,
 		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
 		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
