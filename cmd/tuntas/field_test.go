@@ -82,6 +82,16 @@ func fieldCase(t *testing.T, token string) (id, headNIK string) {
 	return c.ID, headNIK
 }
 
+// fieldSurvey is a survey of one household's head, for the API.
+func fieldSurvey(headNIK string, monthly int64) map[string]any {
+	return map[string]any{"survey": map[string]any{
+		"members":            []map[string]any{{"nik": headNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
+		"monthlyExpenditure": monthly, "monthlyIncome": monthly,
+		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
+		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
+	}}
+}
+
 // toFollowUp takes a case through survey, musdes, verification and an
 // acknowledged intervention, so that it waits for a visit.
 func toFollowUp(t *testing.T, fp fieldPeople, id, headNIK string) {
@@ -89,12 +99,7 @@ func toFollowUp(t *testing.T, fp fieldPeople, id, headNIK string) {
 	post := func(token, path string, body any) {
 		sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+id+path, token, body, nil)
 	}
-	post(fp.cw, "/survey", map[string]any{"survey": map[string]any{
-		"members":            []map[string]any{{"nik": headNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
-		"monthlyExpenditure": 500_000, "monthlyIncome": 500_000,
-		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
-		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
-	}})
+	post(fp.cw, "/survey", fieldSurvey(headNIK, 500_000))
 	post(fp.village, "/village-confirmation", map[string]any{"decision": "confirmed", "musdesDate": today, "musdesMinutes": "7/MUSDES/2026"})
 	post(fp.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
 	post(fp.supervisor, "/interventions", map[string]any{"interventions": []map[string]any{{"program": "pkh", "agency": "dinsos"}}})
@@ -256,12 +261,14 @@ func (b *browser) person() string {
 	return eval[string](b, `(document.querySelector('meta[name="tuntas-person"]') || {}).content || ""`)
 }
 
-// kept waits until the service worker has saved the pages for the person.
+// kept waits until the phone holds the person's key and the service
+// worker has saved the pages for them.
 func (b *browser) kept(paths ...string) {
 	b.t.Helper()
 	me := b.person()
 	list := `["` + strings.Join(paths, `","`) + `"]`
-	b.until("the pages saved for the person", `caches.open("pages-`+me+`").then(c => Promise.all(`+list+`.map(p => c.match(p)))).then(rs => rs.every(Boolean))`)
+	b.until("the pages saved for the person", `window.TuntasOutbox.device().then(d => d && d.person === "`+me+`").then(ok => ok && `+
+		`caches.open("pages-`+me+`").then(c => Promise.all(`+list+`.map(p => c.match(p)))).then(rs => rs.every(Boolean)))`)
 }
 
 // shot saves what the phone's screen shows now.
@@ -461,12 +468,7 @@ func TestFieldConflictIsSaidInWordsAndWhatWasTypedStaysToCopy(t *testing.T) {
 	b.until("the survey waiting", attrIs("data-outbox", "1"))
 
 	// Meanwhile the other caseworker of the kecamatan surveys the household.
-	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+id+"/survey", fp.cw2, map[string]any{"survey": map[string]any{
-		"members":            []map[string]any{{"nik": headNIK, "name": "Sri Wahyuni", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
-		"monthlyExpenditure": 700_000, "monthlyIncome": 700_000,
-		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
-		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
-	}}, nil)
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+id+"/survey", fp.cw2, fieldSurvey(headNIK, 700_000), nil)
 
 	// The link works though the phone does not say so: "Kirim sekarang".
 	b.link(true, false)
@@ -552,6 +554,10 @@ func TestFieldOutboxIsSentOnlyAsItsPersonAfterTheSessionEnds(t *testing.T) {
 		t.Fatalf("the second person's session sent the first's survey: %s", c.Stage)
 	}
 	b.follow(`form[action="/signout"] button`)
+	if left := eval[string](b.browser, `(async () => JSON.stringify({device: await window.TuntasOutbox.device() || null,
+		pages: (await caches.keys()).filter(n => n.startsWith("pages-"))}))()`); left != `{"device":null,"pages":[]}` {
+		t.Fatalf("after signing out the phone keeps %s", left)
+	}
 
 	// The first person signs in again, from the link that brings them back
 	// to the case: the outbox resumes and sends it as them, once.
@@ -671,12 +677,7 @@ func TestFieldOpeningADraftAndAMusdesWaitOfflineToo(t *testing.T) {
 	fp := fieldTokens(t)
 	draftID, headNIK := fieldCase(t, fp.cw)
 	musdesID, musdesNIK := fieldCase(t, fp.cw)
-	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+musdesID+"/survey", fp.cw, map[string]any{"survey": map[string]any{
-		"members":            []map[string]any{{"nik": musdesNIK, "name": "Siti Aminah", "relation": "head", "birthDate": "1985-01-01", "sex": "F", "education": "sd", "occupation": "farmer"}},
-		"monthlyExpenditure": 500_000, "monthlyIncome": 500_000,
-		"housing": map[string]any{"floor": "earth", "wall": "bamboo", "roof": "zinc", "water": "unprotected", "sanitation": "none", "electricity": "pln_450"},
-		"assets":  map[string]any{"landAreaM2": 100, "motorbikes": 0, "cars": 0, "livestock": 0},
-	}}, nil)
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+musdesID+"/survey", fp.cw, fieldSurvey(musdesNIK, 500_000), nil)
 
 	// The caseworker, with no signal, opens a case and saves a draft.
 	b.signIn(fp.cw)

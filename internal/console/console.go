@@ -280,9 +280,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if p.Person != "" {
-		w.Header().Set(personHeader, p.Person)
-	}
+	offlineHeaders(w, p)
 	if p.Status != 0 {
 		w.WriteHeader(p.Status)
 	}

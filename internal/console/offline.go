@@ -43,6 +43,23 @@ const (
 	signinHeader = "X-Tuntas-Signin"
 )
 
+// fieldHeader marks the pages of a person who works in the field (a
+// caseworker, a village officer): the service worker keeps every case
+// their work queue links to, not only the pages they open.
+const fieldHeader = "X-Tuntas-Field"
+
+// offlineHeaders tell the service worker whose page this is, and whether
+// its person works in the field.
+func offlineHeaders(w http.ResponseWriter, p *page) {
+	if p.Person == "" || p.User == nil {
+		return
+	}
+	w.Header().Set(personHeader, p.Person)
+	if p.User.Role == household.RoleCaseworker || p.User.Role == household.RoleVillageOfficer {
+		w.Header().Set(fieldHeader, "1")
+	}
+}
+
 // fromOutbox reports whether the request is a form post the outbox sent.
 func fromOutbox(r *http.Request) bool {
 	return r.Method == http.MethodPost && r.Header.Get(outboxHeader) == "1"

@@ -51,10 +51,15 @@
     navigator.serviceWorker.addEventListener("message", function (e) {
       var m = e.data || {};
       if (m.type === "outbox") render();
+      // Ready with no signal once the pages are saved and the phone holds
+      // the person's key (to open them and to keep what they submit).
       if (m.type === "kept" && m.person === me && readyEl) {
-        readyEl.textContent = t("ready", m.pages).replace("%s", m.at ? when(new Date(m.at).toISOString()) : "");
-        readyEl.hidden = false;
-        root.setAttribute("data-offline-ready", String(m.pages));
+        O.device().then(function (dev) {
+          if (!dev || dev.person !== me) return;
+          readyEl.textContent = t("ready", m.pages).replace("%s", m.at ? when(new Date(m.at).toISOString()) : "");
+          readyEl.hidden = false;
+          root.setAttribute("data-offline-ready", String(m.pages));
+        });
       }
     });
   }
@@ -234,6 +239,12 @@
       // whose key it holds, and shows none of it.
       var who = mine ? me : (!me && dev ? dev.person : null);
       return (who ? O.items(who) : Promise.resolve([])).then(function (list) {
+        // A sent item stays listed a day, to see its case; then it goes.
+        var old = Date.now() - 24 * 3600 * 1000;
+        list = list.filter(function (i) {
+          if (i.state === "sent" && Date.parse(i.updated) < old) { O.remove(i.id); return false; }
+          return true;
+        });
         var pending = list.filter(function (i) { return i.state === "pending"; }).length;
         var attention = list.filter(function (i) { return i.state === "refused" || i.state === "conflict"; }).length;
         root.setAttribute("data-outbox", String(pending));

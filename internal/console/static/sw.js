@@ -1,9 +1,10 @@
 // Tuntas service worker: the console on a phone with no signal.
 // - The shell (styles, scripts, icons, the "no saved copy" page) is kept
 //   per build and served from the phone.
-// - Pages are fetched from the network first; the work queue, every case
-//   page linked from it and the opening form are kept, per person, and
-//   shown from the phone when there is no network, marked as a saved copy.
+// - Pages are fetched from the network first and kept, per person, to be
+//   shown from the phone when there is no network, marked as a saved copy;
+//   for a field person (X-Tuntas-Field) every case page their work queue
+//   links to, and the opening form, are kept fresh too.
 // - A form the field can fill offline (open a case, survey, village
 //   confirmation, visit) that cannot reach the server, or reaches it after
 //   the session has ended, goes into the person's outbox (offline-db.js)
@@ -52,7 +53,8 @@ function page(e, req, url) {
     var person = resp.headers.get("X-Tuntas-Person");
     if (resp.status === 200 && person && !url.search) {
       var copy = resp.clone();
-      var html = url.pathname === "/" ? resp.clone().text() : null;
+      var field = resp.headers.get("X-Tuntas-Field") === "1";
+      var html = url.pathname === "/" && field ? resp.clone().text() : null;
       e.waitUntil(keep(person, url.pathname, copy).then(function () {
         if (html) return html.then(function (h) { return refresh(person, h, false); });
       }));
@@ -97,9 +99,12 @@ function saved(path) {
 }
 
 var lastRefresh = {};
+// A field person's queue is a few dozen households; past this many, the
+// rest are kept as they are opened.
+var MAX_KEPT = 150;
 
-// refresh fetches every case page the work queue links to (and the opening
-// form), one at a time, keeps them for the person, and forgets case pages
+// refresh fetches every case page a field person's work queue links to
+// (and the opening form), one at a time, keeps them for the person, and forgets case pages
 // no longer linked that were saved more than a day ago. It stops at the
 // first page that is not the person's (signed out, someone else signed in)
 // or does not come.
@@ -109,7 +114,7 @@ function refresh(person, html, force) {
   lastRefresh[person] = now;
   var paths = [], seen = {};
   var re = /href="(\/cases\/[A-Za-z0-9._~%-]+)"/g, m;
-  while ((m = re.exec(html))) {
+  while ((m = re.exec(html)) && paths.length < MAX_KEPT) {
     if (!seen[m[1]]) { seen[m[1]] = true; paths.push(m[1]); }
   }
   var i = 0;
@@ -154,7 +159,7 @@ self.addEventListener("message", function (e) {
   if (msg.type !== "keep") return;
   e.waitUntil(fetch("/", { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
     var person = resp.headers.get("X-Tuntas-Person");
-    if (resp.status !== 200 || !person) return;
+    if (resp.status !== 200 || !person || resp.headers.get("X-Tuntas-Field") !== "1") return;
     var html = resp.clone().text();
     return keep(person, "/", resp).then(function () { return html; }).then(function (h) { return refresh(person, h, !!msg.force); });
   }).catch(function () {}));
