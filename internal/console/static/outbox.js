@@ -119,6 +119,11 @@
 
   document.addEventListener("input", function (e) { if (e.target && e.target.form) dirty = true; });
 
+  // formFor is the form on this page that posts to path.
+  function formFor(path) {
+    return document.querySelector('form[action="' + CSS.escape(path) + '"]');
+  }
+
   // --- Showing the outbox ----------------------------------------------
   var actions = { survey: "act.survey", "village-confirmation": "act.village", "follow-ups": "act.visit" };
   function actionOf(d) {
@@ -131,11 +136,11 @@
   // typed is what a form held, a line a field, named as the form on this
   // page names it (the field's name where the form is not on the page).
   function typed(d) {
-    var form = document.querySelector('form[action="' + d.path + '"]');
+    var form = formFor(d.path);
     function label(name) {
       var m = /^members\[(\d+)\]\.(.+)$/.exec(name);
       var key = m ? "members[0]." + m[2] : name;
-      var l = form && form.querySelector('label[for="f-' + key + '"]');
+      var l = form && form.querySelector('label[for="' + CSS.escape("f-" + key) + '"]');
       if (!l) return name;
       if (!m) return l.textContent.trim();
       // Row 0's legend ("Anggota 1") names the others as the add-row script does.
@@ -145,7 +150,7 @@
     }
     function shown(name, v) {
       var m = /^members\[\d+\]\.(.+)$/.exec(name);
-      var s = form && form.querySelector('select[id="f-' + (m ? "members[0]." + m[1] : name) + '"]');
+      var s = form && form.querySelector('select[id="' + CSS.escape("f-" + (m ? "members[0]." + m[1] : name)) + '"]');
       var o = s && Array.prototype.find.call(s.options, function (o) { return o.value === v; });
       return o ? o.textContent.trim() : v;
     }
@@ -283,7 +288,7 @@
   // reopen puts what was typed back into the form it came from, with each
   // field's message beside it, and takes the person to the first one.
   function reopen(item, d) {
-    var form = document.querySelector('form[action="' + d.path + '"]');
+    var form = formFor(d.path);
     if (!form) return false;
     var rows = 0;
     d.fields.forEach(function (f) {
@@ -307,7 +312,7 @@
     var msgs = (d.answer && d.answer.fields) || {};
     var first = null, loose = [];
     Object.keys(msgs).forEach(function (name) {
-      var input = form.querySelector('[id="f-' + name + '"]');
+      var input = form.querySelector('[id="' + CSS.escape("f-" + name) + '"]');
       if (!input) { loose.push(msgs[name]); return; }
       var wrap = input.closest(".field") || input.parentNode;
       wrap.classList.add("invalid");

@@ -189,6 +189,10 @@ function post(req, path) {
           return Response.redirect((path === "/cases" ? "/" : back) + "#outbox", 303);
         });
       });
+    }).catch(function () {
+      // The phone's store failed: the server's answer, or the page that
+      // says there is no signal (Back still holds what was typed).
+      return resp || offline();
     });
   });
 }
