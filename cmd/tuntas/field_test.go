@@ -127,18 +127,28 @@ func (b *browser) phone() {
 	b.do(chromedp.EmulateViewport(360, 780, chromedp.EmulateMobile))
 }
 
+// slow3G is the link of the issue's measurements: 400 ms latency, 50 KB/s.
+var slow3G = network.Conditions{Latency: 400, DownloadThroughput: 50 * 1024, UploadThroughput: 50 * 1024}
+
 // link sets the network of the page and of the service worker: up or down
 // (DevTools' offline emulation), and whether the browser says it is online
 // (navigator.onLine and its events).
 func (b *fieldBrowser) link(up, online bool) {
 	b.t.Helper()
-	down := !up
+	b.emulate(network.Conditions{Offline: !up, DownloadThroughput: -1, UploadThroughput: -1}, online)
+}
+
+// emulate sets the link's conditions on the page and the service worker.
+func (b *fieldBrowser) emulate(cond network.Conditions, online bool) {
+	b.t.Helper()
+	down := cond.Offline
 	set := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
+		c := cond
 		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 			EmulateOfflineServiceWorker: &down,
-			MatchedNetworkConditions:    []*network.Conditions{{Offline: down, DownloadThroughput: -1, UploadThroughput: -1}},
+			MatchedNetworkConditions:    []*network.Conditions{&c},
 		})
 		if err != nil {
 			return err
@@ -369,8 +379,8 @@ func TestFieldCaseworkerWorksOfflineAndTheOutboxSendsEachFormOnce(t *testing.T) 
 		t.Fatalf("with no signal the visit reached the server: %d visits", c.FollowUp.Visits)
 	}
 
-	// The signal returns: both are sent, in order, once.
-	b.online()
+	// A slow 3G signal returns: both are sent, in order, once.
+	b.emulate(slow3G, true)
 	b.until("both forms sent", attrIs("data-outbox", "0")+" && "+attrIs("data-outbox-attention", "0")+
 		` && document.querySelectorAll("#outbox-items li[data-state=sent]").length === 2`)
 	c, events := caseNow(t, fp.cw, surveyID)
@@ -729,5 +739,40 @@ func TestFieldOpeningADraftAndAMusdesWaitOfflineToo(t *testing.T) {
 	b.until("the musdes sent", attrIs("data-outbox", "0")+" && "+attrIs("data-outbox-items", "1"))
 	if c, events := caseNow(t, fp.cw, musdesID); c.Stage != household.StageVerification || events["village_confirmed"] != 1 {
 		t.Fatalf("after the musdes was sent the case is at %s (%d confirmations)", c.Stage, events["village_confirmed"])
+	}
+}
+
+func TestFieldShellAndSavedPagesStaySmall(t *testing.T) {
+	fp := fieldTokens(t)
+	surveyID, _ := fieldCase(t, fp.cw)
+	visitID, visitNIK := fieldCase(t, fp.cw)
+	toFollowUp(t, fp, visitID, visitNIK)
+	c := consoleClient(t, fp.cw)
+	size := func(path string) int {
+		status, body := c.get(t, path)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d", path, status)
+		}
+		return len(body)
+	}
+	// What a phone fetches once per build: the service worker and the
+	// shell it keeps (the icons only when installed).
+	_, sw := c.get(t, "/sw.js")
+	var conf struct{ Shell []string }
+	line, _, _ := strings.Cut(strings.TrimPrefix(sw, "self.TUNTAS = "), ";\n")
+	if err := json.Unmarshal([]byte(line), &conf); err != nil {
+		t.Fatal(err)
+	}
+	shell := len(sw) + size("/manifest.webmanifest")
+	for _, p := range conf.Shell {
+		shell += size(p)
+	}
+	// What keeping the queue fresh fetches: the queue, the opening form
+	// and each case page.
+	queue, open, survey, visit := size("/"), size("/cases/new"), size("/cases/"+surveyID), size("/cases/"+visitID)
+	t.Logf("bytes as served (uncompressed): service worker and shell %d; work queue %d, opening form %d, case with the survey form %d, case with the visit form %d",
+		shell, queue, open, survey, visit)
+	if shell > 100_000 {
+		t.Errorf("the service worker and its shell are %d bytes; a slow 3G link brings 50 KB a second", shell)
 	}
 }
