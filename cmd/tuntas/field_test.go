@@ -281,25 +281,18 @@ func (b *browser) kept(paths ...string) {
 		`caches.open("pages-`+me+`").then(c => Promise.all(`+list+`.map(p => c.match(p)))).then(rs => rs.every(Boolean)))`)
 }
 
-// shot saves what the phone's screen shows now.
+// shot saves what the phone's screen shows now into $TUNTAS_SCREENSHOTS
+// (docs/ holds the ones the documentation shows), when that is set.
 func (b *browser) shot(name string) {
 	b.t.Helper()
+	dir := os.Getenv("TUNTAS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
 	png := get(b, chromedp.CaptureScreenshot())
-	if err := os.WriteFile(filepath.Join(docsDir(b.t), name), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-}
-
-// docsDir is the repository's docs/, where the field's screenshots live.
-func docsDir(t *testing.T) string {
-	dir, err := filepath.Abs(filepath.Join("..", "..", "docs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // fillSurvey types a survey of two members into the case page's form,
@@ -535,6 +528,7 @@ func TestFieldOutboxIsSentOnlyAsItsPersonAfterTheSessionEnds(t *testing.T) {
 	if n := eval[int](b.browser, `document.querySelectorAll("#outbox-items li").length`); n != 0 {
 		t.Fatalf("with nobody signed in the outbox shows %d items", n)
 	}
+	b.shot("field-signin-360.png")
 
 	// Someone else signs in on the same phone: they neither see nor send it.
 	b.signIn(fp.cw2)
