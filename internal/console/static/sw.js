@@ -67,15 +67,23 @@ function page(e, req, url) {
   });
 }
 
-// keep files a page under its person, stamped with when it was fetched.
+// keep files a page under its person, stamped with when it was fetched,
+// if the phone holds that person's key (before and after: a page fetched
+// before they signed out is not kept after).
 function keep(person, path, resp) {
-  return resp.blob().then(function (body) {
-    var h = new Headers(resp.headers);
-    h.set("X-Tuntas-Saved", new Date().toISOString());
-    return caches.open("pages-" + person).then(function (c) {
-      return c.put(path, new Response(body, { status: 200, headers: h }));
+  function theirs() { return O.device().then(function (dev) { return !!dev && dev.person === person; }); }
+  return theirs().then(function (ok) {
+    if (!ok) return;
+    return resp.blob().then(function (body) {
+      var h = new Headers(resp.headers);
+      h.set("X-Tuntas-Saved", new Date().toISOString());
+      return caches.open("pages-" + person).then(function (c) {
+        return c.put(path, new Response(body, { status: 200, headers: h }));
+      });
+    }).then(theirs).then(function (still) {
+      if (!still) return caches.delete("pages-" + person);
     });
-  });
+  }).catch(function () {});
 }
 
 // saved is the copy of a page kept for the device's person, marked on its
@@ -84,10 +92,7 @@ function keep(person, path, resp) {
 function saved(path) {
   return O.device().then(function (dev) {
     if (!dev) return null;
-    return caches.has("pages-" + dev.person).then(function (has) {
-      if (!has) return null;
-      return caches.open("pages-" + dev.person).then(function (c) { return c.match(path); });
-    });
+    return pagesOf(dev.person).then(function (c) { return c && c.match(path); });
   }).then(function (hit) {
     if (!hit) return null;
     var at = hit.headers.get("X-Tuntas-Saved") || "";
@@ -98,17 +103,30 @@ function saved(path) {
   }).catch(function () { return null; });
 }
 
+// pagesOf is the cache of a person's pages, or null: opening a cache that
+// is not there would make one, and a person signed out keeps none.
+function pagesOf(person) {
+  return caches.has("pages-" + person).then(function (has) { return has ? caches.open("pages-" + person) : null; });
+}
+
 var lastRefresh = {};
 // A field person's queue is a few dozen households; past this many, the
 // rest are kept as they are opened.
 var MAX_KEPT = 150;
 
 // refresh fetches every case page a field person's work queue links to
-// (and the opening form), one at a time, keeps them for the person, and forgets case pages
+// (and the opening form), three at a time, keeps them for the person, and forgets case pages
 // no longer linked that were saved more than a day ago. It stops at the
 // first page that is not the person's (signed out, someone else signed in)
 // or does not come.
 function refresh(person, html, force) {
+  return O.device().then(function (dev) {
+    // Not before the phone holds the person's key (the page asks again then).
+    if (dev && dev.person === person) return refreshAll(person, html, force);
+  });
+}
+
+function refreshAll(person, html, force) {
   var now = Date.now();
   if (!force && lastRefresh[person] && now - lastRefresh[person] < 5 * 60 * 1000) return report(person);
   lastRefresh[person] = now;
@@ -117,19 +135,20 @@ function refresh(person, html, force) {
   while ((m = re.exec(html)) && paths.length < MAX_KEPT) {
     if (!seen[m[1]]) { seen[m[1]] = true; paths.push(m[1]); }
   }
-  var i = 0;
+  // Three at a time: on a slow link the latency, not the bytes, is the cost.
+  var i = 0, complete = true;
   function next() {
-    if (i >= paths.length) return Promise.resolve(true);
+    if (i >= paths.length || !complete) return Promise.resolve();
     var p = paths[i++];
     return fetch(p, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
-      if (resp.status !== 200 || resp.headers.get("X-Tuntas-Person") !== person) return false;
+      if (resp.status !== 200 || resp.headers.get("X-Tuntas-Person") !== person) { complete = false; return; }
       return keep(person, p, resp).then(next);
-    }, function () { return false; });
+    }, function () { complete = false; });
   }
-  return next().then(function (complete) {
+  return Promise.all([next(), next(), next()]).then(function () {
     if (!complete) return;
-    return caches.open("pages-" + person).then(function (c) {
-      return c.keys().then(function (reqs) {
+    return pagesOf(person).then(function (c) {
+      return c && c.keys().then(function (reqs) {
         return Promise.all(reqs.map(function (r) {
           var p = new URL(r.url).pathname;
           if (p === "/" || seen[p]) return null;
@@ -145,7 +164,7 @@ function refresh(person, html, force) {
 
 // report tells the pages how many of the person's pages are on the phone.
 function report(person) {
-  return caches.open("pages-" + person).then(function (c) { return c.keys(); }).then(function (reqs) {
+  return pagesOf(person).then(function (c) { return c ? c.keys() : []; }).then(function (reqs) {
     return self.clients.matchAll({ includeUncontrolled: true }).then(function (all) {
       all.forEach(function (cl) { cl.postMessage({ type: "kept", person: person, pages: reqs.length, at: lastRefresh[person] || 0 }); });
     });
@@ -205,7 +224,7 @@ function offline() {
 // of household, or the name on the saved case page.
 function titleOf(dev, path, back, form) {
   if (path === "/cases") return Promise.resolve([form.get("headName"), form.get("kk")].filter(Boolean).join(" · "));
-  return caches.open("pages-" + dev.person).then(function (c) { return c.match(back); }).then(function (hit) {
+  return pagesOf(dev.person).then(function (c) { return c && c.match(back); }).then(function (hit) {
     return hit ? hit.text() : "";
   }).then(function (html) {
     var m = /<h1 id="head-name">([^<]*)<\/h1>/.exec(html);
