@@ -445,6 +445,7 @@ func TestFieldRefusedOfflineSurveyOpensAgainWithEveryFieldsMessageAndWhatWasType
 	if got := attrIs("data-outbox-attention", "1"); !eval[bool](b.browser, got) {
 		t.Fatal("the refused survey is not counted as needing attention")
 	}
+	get(b.browser, chromedp.Evaluate[bool](`document.getElementById("outbox-refused").closest("form").scrollIntoView(), true`))
 	b.shot("field-refused-360.png")
 	if c, _ := caseNow(t, fp.cw, id); c.Stage != household.StageCollecting {
 		t.Fatalf("a refused survey moved the case to %s", c.Stage)

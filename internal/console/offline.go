@@ -24,8 +24,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 )
@@ -369,7 +371,9 @@ func (c *Console) offlineRoutes(m *http.ServeMux) {
 }
 
 // OutboxWords are the catalogue's messages the outbox script shows, for
-// the page to carry (the script has no words of its own).
+// the page to carry (the script has no words of its own), with the month
+// names and the offset of the person's clock (in seconds east of UTC), so
+// that it writes a moment as the pages do ("7 Des 2026 21.13", WITA).
 func (l *Locale) OutboxWords() map[string]string {
 	out := map[string]string{}
 	for k, v := range l.messages {
@@ -377,5 +381,8 @@ func (l *Locale) OutboxWords() map[string]string {
 			out[strings.TrimPrefix(k, "outbox.")] = v
 		}
 	}
+	_, offset := time.Now().In(l.clock()).Zone()
+	out["_months"] = strings.Join(l.months, " ")
+	out["_offset"] = strconv.Itoa(offset)
 	return out
 }

@@ -29,11 +29,16 @@
     return arg === undefined ? s : s.replace(/%[sd]/, String(arg));
   }
 
+  // when writes a moment as the pages do, on the person's region's clock:
+  // "7 Des 2026 21.13".
+  var months = String(words._months || "").split(" "), offset = Number(words._offset);
   function when(iso) {
     var d = new Date(iso);
     if (isNaN(d)) return "";
-    return d.toLocaleString(root.lang === "en" ? "en-GB" : "id-ID",
-      { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+    if (months.length !== 12 || isNaN(offset)) return d.toLocaleString();
+    var z = new Date(d.getTime() + offset * 1000);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return z.getUTCDate() + " " + months[z.getUTCMonth()] + " " + z.getUTCFullYear() + " " + two(z.getUTCHours()) + "." + two(z.getUTCMinutes());
   }
 
   function el(tag, attrs, text) {
