@@ -25,7 +25,7 @@ func loadCompose(t *testing.T, env []string) (*types.Project, error) {
 // real compose loader and checks that every service the processes need is
 // there and that the processes reach them by environment.
 func TestComposeFileRunsTheProductionTopology(t *testing.T) {
-	p, err := loadCompose(t, []string{"TUNTAS_TOKEN_SECRET=" + strings.Repeat("s", 32), "TUNTAS_CODEC_KEY=k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=", "TUNTAS_PERSON_KEY=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="})
+	p, err := loadCompose(t, []string{"TUNTAS_TOKEN_SECRET=" + strings.Repeat("s", 32), "TUNTAS_DEVICE_SECRET=" + strings.Repeat("d", 32), "TUNTAS_CODEC_KEY=k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=", "TUNTAS_PERSON_KEY=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="})
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

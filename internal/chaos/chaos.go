@@ -281,6 +281,9 @@ func (r *run) setUp(ctx context.Context) error {
 		"TUNTAS_CODEC_KEY="+codecKey,
 		"TUNTAS_PERSON_KEY="+personKey,
 		"TUNTAS_TOKEN_SECRET="+hex.EncodeToString(secret),
+		// One device secret for both api processes, as production sets it:
+		// a phone's outbox is opened by whichever answers.
+		"TUNTAS_DEVICE_SECRET="+hex.EncodeToString(secret)+"-device",
 	)
 	for i := range 2 {
 		r.workers = append(r.workers, &proc{name: fmt.Sprintf("worker%d", i+1), exe: r.cfg.Exe, args: []string{"worker"},
