@@ -91,6 +91,8 @@ type Console struct {
 	mux          *http.ServeMux
 	// deviceSecret derives device IDs and outbox keys (offline.go).
 	deviceSecret []byte
+	// handler is mux behind the cross-origin check and gzip.
+	handler http.Handler
 }
 
 // New returns the console.
@@ -158,6 +160,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /province/report.csv", c.user(c.provinceCSV))
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
+	c.handler = withGzip(crossOrigin.Handler(m))
 }
 
 // contentSecurityPolicy allows only the console's own scripts, styles,
@@ -180,32 +183,13 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.secure() {
 		h.Set("Strict-Transport-Security", strictTransportSecurity)
 	}
-	crossOrigin.Handler(c.mux).ServeHTTP(w, r)
+	c.handler.ServeHTTP(w, r)
 }
 
 // crossOrigin refuses non-safe requests that a browser marks as coming
 // from another origin (Sec-Fetch-Site, Origin): a second line behind the
 // CSRF token.
 var crossOrigin = http.NewCrossOriginProtection()
-
-func (c *Console) static(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/")
-	b, err := staticFS.ReadFile(name)
-	if err != nil {
-		c.notFound(w, r)
-		return
-	}
-	switch {
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".svg"):
-		w.Header().Set("Content-Type", "image/svg+xml")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	_, _ = w.Write(b)
-}
 
 // page is what every template receives.
 type page struct {
@@ -278,13 +262,39 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p 
 		c.fail(w, r, fmt.Errorf("console: render %s: %w", name, err))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	body := []byte(buf.String())
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// A page is the person's own and may change at any moment: the
+	// browser keeps it only to ask whether it changed (ETag), and a page
+	// that did not change costs a round trip without its body. Signing
+	// out clears what the browser kept (Clear-Site-Data).
+	h.Set("Cache-Control", "private, no-cache")
+	h.Add("Vary", "Cookie")
 	offlineHeaders(w, p)
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	h.Set("ETag", etag)
+	if p.Status == 0 && r.Method == http.MethodGet && etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	if p.Status != 0 {
 		w.WriteHeader(p.Status)
 	}
-	_, _ = w.Write([]byte(buf.String()))
+	_, _ = w.Write(body)
+}
+
+// etagMatches reports whether an If-None-Match header names etag, by the
+// weak comparison (a gzipped answer's ETag comes back marked weak).
+func etagMatches(header, etag string) bool {
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == etag || tag == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // fail answers err: a problem the API would answer is shown in words (a

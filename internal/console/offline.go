@@ -287,8 +287,10 @@ func (c *Console) offlinePage(w http.ResponseWriter, r *http.Request) {
 
 // serviceWorker serves static/sw.js from the site's root, so that its
 // scope is the whole console, with this build's asset version and the
-// shell it keeps in front of it. Browsers look for a new one on every
-// visit (no-cache); a new version replaces the old caches.
+// shell it keeps in front of it: the static files under the same
+// content-hashed URLs the pages link (assetURL), so that keeping them
+// costs no second download. Browsers look for a new one on every visit
+// (no-cache); a new version replaces the old caches.
 func (c *Console) serviceWorker(w http.ResponseWriter, r *http.Request) {
 	b, err := staticFS.ReadFile("static/sw.js")
 	if err != nil {
@@ -297,9 +299,10 @@ func (c *Console) serviceWorker(w http.ResponseWriter, r *http.Request) {
 	}
 	v := "?v=" + c.assetVersion
 	conf, _ := json.Marshal(map[string]any{
-		"version": c.assetVersion,
-		"shell": []string{"/static/app.css" + v, "/static/app.js" + v, "/static/offline-db.js" + v,
-			"/static/outbox.js" + v, "/static/icon.svg" + v, "/icons/192.png" + v, "/offline"},
+		"version":   c.assetVersion,
+		"offlineDB": assetURL("offline-db.js"),
+		"shell": []string{assetURL("app.css"), assetURL("app.js"), assetURL("offline-db.js"),
+			assetURL("outbox.js"), assetURL("icon.svg"), "/icons/192.png" + v, "/offline"},
 	})
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")

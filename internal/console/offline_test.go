@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,7 +158,7 @@ func TestTheInstallableAppsFilesAreServedUnderTheConsolesPolicy(t *testing.T) {
 		}
 	}
 	page := get("/signin").Body.String()
-	for _, want := range []string{`<link rel="manifest" href="/manifest.webmanifest">`, `/static/outbox.js?v=` + c.assetVersion,
+	for _, want := range []string{`<link rel="manifest" href="/manifest.webmanifest">`, `src="` + assetURL("outbox.js") + `"`,
 		`<script type="application/json" id="outbox-words">{`, `"pending":"Menunggu dikirim: %d"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the layout lacks %q", want)
@@ -180,6 +182,13 @@ func TestTheInstallableAppsFilesAreServedUnderTheConsolesPolicy(t *testing.T) {
 	for _, p := range conf.Shell {
 		if rec := get(p); rec.Code != http.StatusOK {
 			t.Errorf("the shell's %s answers %d", p, rec.Code)
+		}
+	}
+	// The worker keeps the static files under the URLs the pages link, so
+	// that a page shown from the phone finds them.
+	for _, m := range regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if !slices.Contains(conf.Shell, m[1]) {
+			t.Errorf("the page links %s, which the worker does not keep (it keeps %v)", m[1], conf.Shell)
 		}
 	}
 

@@ -303,6 +303,10 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Pages are kept by the browser to revalidate (private, no-cache): on a
+	// shared phone the next person must not reach them with Back. The
+	// service worker's copies and the outbox (storage) are its own affair.
+	w.Header().Set("Clear-Site-Data", `"cache"`)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 

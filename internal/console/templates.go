@@ -14,6 +14,8 @@ import (
 // page's Locale (.L), never from here.
 var funcs = template.FuncMap{
 	"money": Money,
+	// asset is a static file's content-hashed URL: asset "app.css".
+	"asset": assetURL,
 	"num": func(v any) string {
 		switch n := v.(type) {
 		case int:

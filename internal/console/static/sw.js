@@ -9,10 +9,10 @@
 //   confirmation, visit) that cannot reach the server, or reaches it after
 //   the session has ended, goes into the person's outbox (offline-db.js)
 //   instead of being lost; the pages send the outbox (outbox.js).
-// self.TUNTAS (version, shell) is written in front of this file by the
+// self.TUNTAS (version, offlineDB, shell) is written in front of this file by the
 // console (offline.go).
 "use strict";
-importScripts("/static/offline-db.js?v=" + self.TUNTAS.version);
+importScripts(self.TUNTAS.offlineDB);
 
 var SHELL = "shell-" + self.TUNTAS.version;
 var O = self.TuntasOutbox;
@@ -77,6 +77,9 @@ function keep(person, path, resp) {
     return resp.blob().then(function (body) {
       var h = new Headers(resp.headers);
       h.set("X-Tuntas-Saved", new Date().toISOString());
+      // The body kept is the page as read, no longer gzipped.
+      h.delete("Content-Encoding");
+      h.delete("Content-Length");
       return caches.open("pages-" + person).then(function (c) {
         return c.put(path, new Response(body, { status: 200, headers: h }));
       });
