@@ -275,7 +275,7 @@ func TestConsoleTakesAHouseholdFromOpeningToGraduation(t *testing.T) {
 	// Verifier: graduate by decision (visits count only 21 days apart).
 	b.signIn(p.verifier)
 	b.open(casePath)
-	b.fill(map[string]string{"f-notes": "income stable above the line"})
+	b.fill(map[string]string{"f-graduate-notes": "income stable above the line"})
 	b.submit("#graduate-submit")
 	if got := b.stage(); got != "Graduasi" {
 		t.Fatalf("after graduation the case shows %q", got)

@@ -39,6 +39,11 @@ type Filter struct {
 	// not (false).
 	Escalated *bool
 	Overdue   *bool
+	// Intervention, for an agency, selects the cases holding one of its
+	// interventions in this status: assigned (to acknowledge) or
+	// acknowledged (to deliver). The work queue sets it; it is no query
+	// parameter.
+	Intervention household.InterventionStatus
 	// Limit is the page's size, 1 to MaxLimit; 0 is DefaultLimit.
 	Limit int
 	// Cursor is the NextCursor of the page before; "" for the first page.
@@ -189,7 +194,7 @@ func (f Filter) storeFilter(p auth.Principal) store.Filter {
 		sf.Limit = DefaultLimit
 	}
 	if p.Role == household.RoleAgency {
-		sf.Agency = p.Agency
+		sf.Agency, sf.Intervention = p.Agency, f.Intervention
 	}
 	return sf
 }

@@ -73,6 +73,7 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, ac
 		return
 	}
 	d := caseData{Case: v, Permits: permits, Timeline: tl, Action: action, Nonce: nonce(), Enums: enums}
+	p.act = string(action)
 	if action != household.ActSurvey && v.Survey != nil && permits.May(household.ActSurvey, "") {
 		// The draft comes back into the form for the caseworker to finish.
 		for k, vs := range surveyForm(*v.Survey) {

@@ -209,6 +209,22 @@ type page struct {
 	Status int
 	// Person is the signed-in person's opaque device ID (offline.go).
 	Person string
+	// act is the case form Form and Errs belong to ("" for none): the
+	// other forms of the page are shown without them (For).
+	act string
+}
+
+// For is the page as the case form of action sees it: with the posted
+// values and field messages when they are its own (or when no form was
+// posted: a saved draft), blank otherwise, so that a message is shown
+// beside the form that was refused only.
+func (p *page) For(action string) *page {
+	if p.act == "" || p.act == action {
+		return p
+	}
+	q := *p
+	q.Errs, q.Form = map[string]string{}, map[string][]string{}
+	return &q
 }
 
 // Get is the first posted value of a form field.

@@ -20,15 +20,18 @@ type area struct {
 	Tally    store.Tally
 }
 
-// bar is one bar of a server-drawn SVG chart.
+// bar is one bar of a chart: a link to the cases it counts, its length
+// drawn by a small SVG (a style attribute would need 'unsafe-inline').
 type bar struct {
 	Label string
 	Value int64
+	// Width is the bar's length out of chartWidth.
 	Width int
-	Y     int
 	Href  string
 }
 
+// chartWidth is the length of the longest bar, the width of the bars' SVG
+// viewBox.
 const chartWidth = 220
 
 // dashboardPage shows the funnel, overdue, escalations, extreme-poor still
@@ -69,7 +72,7 @@ func (c *Console) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	}
 	bars := make([]bar, len(areas))
 	for i, a := range areas {
-		bars[i] = bar{Label: a.Name, Value: a.Tally.Open, Width: int(a.Tally.Open * chartWidth / maxOpen), Y: i * 28,
+		bars[i] = bar{Label: a.Name, Value: a.Tally.Open, Width: int(a.Tally.Open * chartWidth / maxOpen),
 			Href: "/cases?status=open"}
 		if a.District != "" {
 			bars[i].Href = "/cases?district=" + url.QueryEscape(a.District) + "&status=open"
@@ -83,11 +86,11 @@ func (c *Console) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	funnel := make([]bar, 5)
 	for i, s := range household.Stages[:5] {
 		n := d.Totals.ByStage[s]
-		funnel[i] = bar{Label: p.L.Enum("stage", s), Value: n, Width: int(n * chartWidth / maxStage), Y: i * 28,
+		funnel[i] = bar{Label: p.L.Enum("stage", s), Value: n, Width: int(n * chartWidth / maxStage),
 			Href: "/cases?stage=" + string(s)}
 	}
 	p.Nav = "dashboard"
-	p.Data = map[string]any{"D": d, "Areas": areas, "Bars": bars, "BarsHeight": len(bars)*28 + 4,
+	p.Data = map[string]any{"D": d, "Areas": areas, "Bars": bars, "ChartWidth": chartWidth,
 		"Funnel": funnel, "Stages": household.Stages[:5]}
 	c.render(w, r, "dashboard", p)
 }

@@ -39,9 +39,13 @@ var workKinds = map[household.Role][]workKind{
 	household.RoleVillageOfficer: {{"musdes", inStage(household.StageVillageReview)}},
 	household.RoleVerifier:       {{"verification", inStage(household.StageVerification)}},
 	household.RoleSupervisor:     {{"assign", inStage(household.StageIntervention)}, {"escalation", escalatedOpen}},
-	household.RoleAgency:         {{"acknowledge", inStage(household.StageIntervention)}, {"deliver", inStage(household.StageFollowUp)}},
-	household.RoleProvince:       {{"escalation", escalatedOpen}},
-	household.RoleAdmin:          {{"overdue", overdueOpen}, {"escalation", escalatedOpen}},
+	// An agency's work is its own interventions, whatever the case's stage:
+	// another agency's acknowledgement moves the case on before it has
+	// acknowledged its own, and what it delivered is done.
+	household.RoleAgency: {{"acknowledge", waiting(casework.Filter{Intervention: household.InterventionAssigned})},
+		{"deliver", waiting(casework.Filter{Intervention: household.InterventionAcknowledged})}},
+	household.RoleProvince: {{"escalation", escalatedOpen}},
+	household.RoleAdmin:    {{"overdue", overdueOpen}, {"escalation", escalatedOpen}},
 }
 
 // workGroup is the cases of one kind, most urgent first.

@@ -173,6 +173,10 @@ type Summary struct {
 	// Agencies are the agencies holding an intervention of the case: an
 	// agency lists only those cases.
 	Agencies []string `bson:"agencies,omitempty" json:"-"`
+	// AgencyWork is what the agencies still have to do on the case, as
+	// "agency/status" of each intervention assigned (to acknowledge) or
+	// acknowledged (to deliver): an agency's work queue lists by it.
+	AgencyWork []string `bson:"agencyWork,omitempty" json:"-"`
 	// Surveyed counts the survey's members, and FindingCommits the
 	// versions the case's possible duplicates made: what a list shows
 	// those who do not resolve findings, so that neither the count nor
@@ -192,20 +196,30 @@ func newSummary(c household.Case) Summary {
 	// People, not members: a person another case holds is counted there,
 	// so the remaining people count each person once.
 	members := c.People()
-	var agencies []string
+	var agencies, work []string
 	for _, iv := range c.Interventions {
 		if !slices.Contains(agencies, iv.Agency) {
 			agencies = append(agencies, iv.Agency)
+		}
+		if iv.Status == household.InterventionAssigned || iv.Status == household.InterventionAcknowledged {
+			if w := agencyWork(iv.Agency, iv.Status); !slices.Contains(work, w) {
+				work = append(work, w)
+			}
 		}
 	}
 	surveyed := 0
 	if c.Survey != nil {
 		surveyed = len(c.Survey.Members)
 	}
-	return Summary{Agencies: agencies, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+	return Summary{Agencies: agencies, AgencyWork: work, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
 		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
 		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
+}
+
+// agencyWork is an entry of Summary.AgencyWork.
+func agencyWork(agency string, status household.InterventionStatus) string {
+	return agency + "/" + string(status)
 }
 
 // SaveCase writes the summary and the snapshot unless the stored summary
@@ -347,6 +361,9 @@ type Filter struct {
 	Scope string
 	// Agency, when set, lists only cases holding one of its interventions.
 	Agency string
+	// Intervention, with Agency, lists only cases holding one of its
+	// interventions in this status (assigned or acknowledged).
+	Intervention household.InterventionStatus
 	// Duplicates lists only cases with possible duplicates to resolve.
 	Duplicates bool
 	District   string
@@ -400,6 +417,7 @@ func (f Filter) matches(s Summary) bool {
 	switch {
 	case !slices.Contains(s.Regions, f.Scope),
 		f.Agency != "" && !slices.Contains(s.Agencies, f.Agency),
+		f.Agency != "" && f.Intervention != "" && !slices.Contains(s.AgencyWork, agencyWork(f.Agency, f.Intervention)),
 		f.Duplicates && s.OpenDuplicates <= 0,
 		f.District != "" && s.DistrictCode != f.District,
 		f.Village != "" && s.VillageCode != f.Village,
@@ -451,6 +469,9 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
 	if f.Agency != "" {
 		add("agencies", f.Agency)
+		if f.Intervention != "" {
+			add("agencyWork", agencyWork(f.Agency, f.Intervention))
+		}
 	}
 	if f.Duplicates {
 		add("openDuplicates", bson.D{{Key: "$gt", Value: 0}})
