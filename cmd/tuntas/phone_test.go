@@ -511,4 +511,3 @@ func fieldWalk(t *testing.T, p people) int64 {
 		tr.bytes.Load(), vtr.bytes.Load(), total)
 	return total
 }
-
