@@ -208,6 +208,9 @@ func TestListFilters(t *testing.T) {
 		{"agency sharing one case", store.Filter{Scope: "64.08", Agency: household.AgencyBaznas}, []string{"intervention-escalated"}},
 		{"agency without interventions", store.Filter{Scope: "64.08", Agency: household.AgencyDisnakertrans}, []string{}},
 		{"agency within a kecamatan", store.Filter{Scope: "64.08.01", Agency: household.AgencyDinsos}, []string{"follow-up"}},
+		{"agency's interventions to acknowledge", store.Filter{Scope: "64.08", Agency: household.AgencyDinsos, Intervention: household.InterventionAssigned}, []string{"intervention-escalated"}},
+		{"agency's interventions to deliver", store.Filter{Scope: "64.08", Agency: household.AgencyDinsos, Intervention: household.InterventionAcknowledged}, []string{"follow-up"}},
+		{"another agency's acknowledgement is not its own", store.Filter{Scope: "64.08", Agency: household.AgencyBaznas, Intervention: household.InterventionAcknowledged}, []string{}},
 		{"filters combine", store.Filter{Scope: "64.08", District: "64.08.01", Status: household.StatusOpen, Escalated: ptr(false), Overdue: ptr(false)}, []string{"follow-up", "collecting"}},
 	}
 	rms.each(func(t *testing.T, rm readModel) {
