@@ -350,10 +350,6 @@ func TestAgencyQueueListsOnlyWhatItStillHasToDo(t *testing.T) {
 	}
 }
 
-// slow3G is the link the field has: 400 ms from request to answer, 50 KB/s
-// down, 20 KB/s up.
-var slow3G = network.Conditions{Latency: 400, DownloadThroughput: 50 * 1024, UploadThroughput: 20 * 1024}
-
 // transfer counts the bytes the browser's page received over the network
 // (headers and compressed bodies, redirects included), from the DevTools
 // network events.
@@ -388,8 +384,9 @@ func (b *browser) countTransfer() *transfer {
 	return tr
 }
 
-// link puts the browser's page on the network conditions.
-func (b *browser) link(c network.Conditions) {
+// throttle puts the browser's page on the network conditions (slow3G of
+// field_test.go: 400 ms from request to answer, 50 KB/s).
+func (b *browser) throttle(c network.Conditions) {
 	b.t.Helper()
 	if _, err := chromedp.Call(b.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 		MatchedNetworkConditions: []*network.Conditions{&c}}); err != nil {
@@ -446,7 +443,7 @@ func TestPhoneOnSlow3G(t *testing.T) {
 		br := signedInBrowser(t, p.cw)
 		br.atWidth(360)
 		tr := br.countTransfer()
-		br.link(slow3G)
+		br.throttle(slow3G)
 		coldUsable, coldLoaded := br.usable(pg.path)
 		cold := tr.bytes.Load()
 		warmUsable, warmLoaded := br.usable(pg.path)
@@ -465,7 +462,7 @@ func fieldWalk(t *testing.T, p people) int64 {
 	cw := signedInBrowser(t, p.cw)
 	cw.atWidth(360)
 	tr := cw.countTransfer()
-	cw.link(slow3G)
+	cw.throttle(slow3G)
 	cw.open("/")
 	cw.open("/cases/new")
 	kk := nextKK()
@@ -494,7 +491,7 @@ func fieldWalk(t *testing.T, p people) int64 {
 	village := signedInBrowser(t, p.village)
 	village.atWidth(360)
 	vtr := village.countTransfer()
-	village.link(slow3G)
+	village.throttle(slow3G)
 	village.open("/")
 	village.open(casePath)
 	village.fill(map[string]string{"f-decision": "confirmed", "f-musdesDate": region.Today("64", time.Now()), "f-musdesMinutes": "12/MUSDES/XI/2026"})
