@@ -10,18 +10,24 @@ package main
 // console_test.go, so it moves with them.
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tuntas-id/tuntas/internal/household"
@@ -405,77 +411,174 @@ func (b *browser) usable(path string) (usable, loaded time.Duration) {
 	return time.Duration(ms[0] * float64(time.Millisecond)), time.Duration(ms[1] * float64(time.Millisecond))
 }
 
-// signedInBrowser is a fresh browser (empty cache, no connection open)
-// holding the person's session cookie, signed in over plain HTTP, so that
-// its first page is a cold load.
-func signedInBrowser(t *testing.T, token string) *browser {
+// countingProxy stands between the browser and the system and counts the
+// bytes it sends the browser (status line, headers and body as sent,
+// gzipped where the console gzips), whoever asked: the page, its scripts
+// or its service worker, whose traffic the page's DevTools events miss.
+type countingProxy struct {
+	URL   string
+	bytes atomic.Int64
+}
+
+func newCountingProxy(t *testing.T) *countingProxy {
+	t.Helper()
+	target, err := url.Parse(sys.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	p := &countingProxy{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rp.ServeHTTP(&countingWriter{ResponseWriter: w, n: &p.bytes}, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n     *atomic.Int64
+	wrote bool
+}
+
+func (c *countingWriter) WriteHeader(status int) {
+	if !c.wrote {
+		c.wrote = true
+		size := len("HTTP/1.1 200 OK\r\n\r\n")
+		for k, vs := range c.Header() {
+			for _, v := range vs {
+				size += len(k) + len(v) + 4
+			}
+		}
+		c.n.Add(int64(size))
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	c.n.Add(int64(len(b)))
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// signedInBrowser is a fresh browser (empty cache, no connection open, no
+// service worker) on base, holding the person's session cookie, signed in
+// over plain HTTP, so that its first page is a cold load.
+func signedInBrowser(t *testing.T, token, base string) *fieldBrowser {
 	t.Helper()
 	con := consoleClient(t, token)
-	b := newBrowser(t, sys.URL)
+	b := &fieldBrowser{browser: newBrowser(t, base), workers: map[target.ID]context.Context{}}
 	u, _ := url.Parse(sys.URL)
 	for _, ck := range con.client.Jar.Cookies(u) {
-		if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: sys.URL}); err != nil {
+		if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: base}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	b.atWidth(360)
 	return b
+}
+
+// workerToo puts the service worker the page installed on the same link,
+// once it runs.
+func (b *fieldBrowser) workerToo(c network.Conditions) {
+	b.t.Helper()
+	b.until("the service worker", `navigator.serviceWorker.ready.then(() => true)`)
+	b.emulate(c, true)
 }
 
 // slow3GEnv, set to 1, runs TestPhoneOnSlow3G.
 const slow3GEnv = "TUNTAS_SLOW3G"
 
+// slow3GQueueEnv sets how many households wait in the measured
+// caseworker's queue (20 unless set).
+const slow3GQueueEnv = "TUNTAS_SLOW3G_QUEUE"
+
 // TestPhoneOnSlow3G times the caseworker's work queue and a case page with
-// the survey form on an emulated slow 3G link (400 ms, 50 KB/s down) at
-// 360 px, cold (a new browser: nothing cached, no connection open) and
-// warm (the same page again); then the whole field walk (open a case,
-// survey, the village's confirmation, a visit) with the bytes it
-// transferred. It logs the figures and asserts none of them (a benchmark
-// in a test's clothes, so that it can use the browser helpers):
+// the survey form on an emulated slow 3G link (400 ms, 50 KB/s) at 360 px,
+// cold (a new browser: nothing cached, no connection open, no service
+// worker) and warm (the same page again, the service worker installed and
+// on the same link); then the whole field walk (open a case, survey, the
+// village's confirmation, a visit) with the bytes it transferred: those
+// the pages received (DevTools) and all the browser received, its service
+// worker's included (a counting proxy). The caseworker works in a
+// kecamatan of their own (Sangkulirang, 64.08.05) where a queue of
+// TUNTAS_SLOW3G_QUEUE households waits. It logs the figures and asserts
+// none of them (a benchmark in a test's clothes, so that it can use the
+// browser helpers):
 //
 //	TUNTAS_SLOW3G=1 go test -run TestPhoneOnSlow3G -v ./cmd/tuntas/
 func TestPhoneOnSlow3G(t *testing.T) {
 	if os.Getenv(slow3GEnv) != "1" {
 		t.Skipf("a measure, not a check: run it with %s=1 go test -run TestPhoneOnSlow3G -v ./cmd/tuntas/", slow3GEnv)
 	}
+	queue := 20
+	if n, err := strconv.Atoi(os.Getenv(slow3GQueueEnv)); err == nil && n >= 0 {
+		queue = n
+	}
+	const village = "64.08.05.2001"
 	p := tokens(t, sys)
-	l := openCase(t, p, nextKK())
-	for _, pg := range []struct{ name, path string }{{"work queue", "/"}, {"case page (survey form)", "/cases/" + l.id}} {
-		br := signedInBrowser(t, p.cw)
-		br.atWidth(360)
+	p.cw = sys.token(t, household.RoleCaseworker, "64.08.05", "")
+	p.village = sys.token(t, household.RoleVillageOfficer, village, "")
+	var first household.Case
+	for i := range queue {
+		body := openBody(nextKK(), village)
+		body["headNik"] = fmt.Sprintf("640805410185%04d", i+1)
+		var c household.Case
+		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, body, &c)
+		if i == 0 {
+			first = c
+		}
+	}
+	if queue == 0 {
+		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), village), &first)
+	}
+	t.Logf("the caseworker's queue: %d households waiting for their survey", max(queue, 1))
+	for _, pg := range []struct{ name, path string }{{"work queue", "/"}, {"case page (survey form)", "/cases/" + first.ID}} {
+		proxy := newCountingProxy(t)
+		br := signedInBrowser(t, p.cw, proxy.URL)
 		tr := br.countTransfer()
 		br.throttle(slow3G)
 		coldUsable, coldLoaded := br.usable(pg.path)
-		cold := tr.bytes.Load()
+		cold, coldAll := tr.bytes.Load(), proxy.bytes.Load()
+		br.workerToo(slow3G)
+		settled, settledAll := tr.bytes.Load(), proxy.bytes.Load()
 		warmUsable, warmLoaded := br.usable(pg.path)
-		t.Logf("%s: cold usable %s (loaded %s, %d bytes); warm usable %s (loaded %s, %d bytes)", pg.name,
-			coldUsable.Round(time.Millisecond), coldLoaded.Round(time.Millisecond), cold,
-			warmUsable.Round(time.Millisecond), warmLoaded.Round(time.Millisecond), tr.bytes.Load()-cold)
+		t.Logf("%s: cold usable %s (loaded %s; the page received %d bytes); the service worker's install and fetches until it ran: %d bytes; "+
+			"warm usable %s (loaded %s; the page received %d bytes, the browser %d)", pg.name,
+			coldUsable.Round(time.Millisecond), coldLoaded.Round(time.Millisecond), cold, settledAll-coldAll,
+			warmUsable.Round(time.Millisecond), warmLoaded.Round(time.Millisecond), tr.bytes.Load()-settled, proxy.bytes.Load()-settledAll)
+		_ = coldAll
 	}
-	fieldWalk(t, p)
+	fieldWalk(t, p, village)
 }
 
 // fieldWalk is a caseworker opening a case and submitting its survey, the
-// village officer confirming it and the caseworker recording a visit, all
-// on slow 3G from a cold browser each; it returns the bytes transferred.
-func fieldWalk(t *testing.T, p people) int64 {
-	var total int64
-	cw := signedInBrowser(t, p.cw)
-	cw.atWidth(360)
+// village officer confirming it and the caseworker recording a visit, each
+// in a cold browser on slow 3G (the office's steps between go through the
+// API); it logs the bytes the pages received and all the browsers
+// received, their service workers' fetches included.
+func fieldWalk(t *testing.T, p people, village string) {
+	proxy := newCountingProxy(t)
+	cw := signedInBrowser(t, p.cw, proxy.URL)
 	tr := cw.countTransfer()
 	cw.throttle(slow3G)
 	cw.open("/")
+	cw.workerToo(slow3G)
 	cw.open("/cases/new")
-	kk := nextKK()
-	cw.fill(map[string]string{"f-kk": kk, "f-headNik": "6408014101850001", "f-headName": "Siti Aminah",
-		"f-villageCode": "64.08.01.2001", "f-address": "RT 03, Senyiur", "f-source": "p3ke", "f-desil": "1"})
+	cw.fill(map[string]string{"f-kk": nextKK(), "f-headNik": "6408054101850999", "f-headName": "Siti Aminah",
+		"f-villageCode": village, "f-address": "RT 03, Kerayaan", "f-source": "p3ke", "f-desil": "1"})
 	cw.submit(`form[action="/cases"] button[type=submit]`)
-	casePath := strings.TrimPrefix(get(cw, chromedp.Location()), sys.URL)
-	if !regexp.MustCompile(`^/cases/[^/?]+`).MatchString(casePath) {
+	casePath := regexp.MustCompile(`\?.*$`).ReplaceAllString(strings.TrimPrefix(get(cw.browser, chromedp.Location()), proxy.URL), "")
+	if !regexp.MustCompile(`^/cases/[^/]+$`).MatchString(casePath) {
 		t.Fatalf("after opening the browser is at %s", casePath)
 	}
-	casePath = regexp.MustCompile(`\?.*$`).ReplaceAllString(casePath, "")
 	cw.fill(map[string]string{
-		"f-members[0].nik": "6408014101850001", "f-members[0].name": "Siti Aminah", "f-members[0].relation": "head",
+		"f-members[0].nik": "6408054101850999", "f-members[0].name": "Siti Aminah", "f-members[0].relation": "head",
 		"f-members[0].birthDate": "1985-01-01", "f-members[0].sex": "F", "f-members[0].education": "sd", "f-members[0].occupation": "farmer",
 		"f-monthlyExpenditure": "600.000", "f-monthlyIncome": "500.000",
 		"f-housing.floor": "earth", "f-housing.wall": "bamboo", "f-housing.roof": "zinc", "f-housing.water": "unprotected",
@@ -486,31 +589,37 @@ func fieldWalk(t *testing.T, p people) int64 {
 	if got := cw.stage(); got != "Konfirmasi desa" {
 		t.Fatalf("after the survey the stage is %q", got)
 	}
-	total += tr.bytes.Load()
+	cwSurvey, allSurvey := tr.bytes.Load(), proxy.bytes.Load()
 
-	village := signedInBrowser(t, p.village)
-	village.atWidth(360)
-	vtr := village.countTransfer()
-	village.throttle(slow3G)
-	village.open("/")
-	village.open(casePath)
-	village.fill(map[string]string{"f-decision": "confirmed", "f-musdesDate": region.Today("64", time.Now()), "f-musdesMinutes": "12/MUSDES/XI/2026"})
-	village.submit(`#form-village button[type=submit]`)
-	total += vtr.bytes.Load()
+	vproxy := newCountingProxy(t)
+	officer := signedInBrowser(t, p.village, vproxy.URL)
+	vtr := officer.countTransfer()
+	officer.throttle(slow3G)
+	officer.open("/")
+	officer.workerToo(slow3G)
+	officer.open(casePath)
+	officer.fill(map[string]string{"f-decision": "confirmed", "f-musdesDate": region.Today("64", time.Now()), "f-musdesMinutes": "12/MUSDES/XI/2026"})
+	officer.submit(`#form-village button[type=submit]`)
+	if got := officer.stage(); got != "Verifikasi" {
+		t.Fatalf("after the musdes the stage is %q", got)
+	}
 
-	// The case goes on to follow-up through the API (the office's steps).
 	l := &lifecycle{t: t, s: sys, p: p, id: strings.TrimPrefix(casePath, "/cases/")}
 	l.do(p.verifier, "/verification", map[string]any{"outcome": "extreme_poor"})
 	l.do(p.supervisor, "/interventions", map[string]any{"interventions": []map[string]any{{"program": "pkh", "agency": "dinsos"}}})
 	l.do(p.dinsos, "/interventions/iv-1/status", map[string]any{"status": "acknowledged"})
 
-	before := tr.bytes.Load()
 	cw.open("/")
 	cw.open(casePath)
 	cw.fill(map[string]string{"f-visitDate": region.Today("64", time.Now()), "f-monthlyExpenditure": "900.000"})
 	cw.submit(`#form-visit button[type=submit]`)
-	total += tr.bytes.Load() - before
-	t.Logf("field walk: caseworker %d bytes (open, survey, visit), village officer %d bytes (confirm): %d bytes\n",
-		tr.bytes.Load(), vtr.bytes.Load(), total)
-	return total
+	if got := cw.text("#alert, .flash"); got == "" {
+		t.Fatal("the visit shows no answer")
+	}
+	pages := tr.bytes.Load() + vtr.bytes.Load()
+	all := proxy.bytes.Load() + vproxy.bytes.Load()
+	t.Logf("field walk: the pages received %d bytes (caseworker %d: open and survey %d, visit %d; village officer %d); "+
+		"the browsers received %d bytes, service workers included (caseworker %d: until the survey %d; village officer %d)",
+		pages, tr.bytes.Load(), cwSurvey, tr.bytes.Load()-cwSurvey, vtr.bytes.Load(),
+		all, proxy.bytes.Load(), allSurvey, vproxy.bytes.Load())
 }
