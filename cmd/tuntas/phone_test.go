@@ -71,8 +71,9 @@ type phonePage struct {
 	token string // "" for a page without a session
 	path  string
 	// post, when set, is clicked on the page to reach the page checked (a
-	// refused form).
+	// refused form), after the fields of fill are set.
 	post string
+	fill map[string]string
 }
 
 // phoneCases are cases at every stage, for the pages of every role.
@@ -129,40 +130,43 @@ func newPhoneCases(t *testing.T, p people) phoneCases {
 func phonePages(t *testing.T, p people, cs phoneCases, importPath string) []phonePage {
 	c := func(id string) string { return "/cases/" + id }
 	return []phonePage{
-		{"sign-in", "", "/signin", ""},
-		{"caseworker queue", p.cw, "/", ""},
-		{"caseworker list", p.cw, "/cases", ""},
-		{"caseworker open form", p.cw, "/cases/new", ""},
-		{"caseworker refused opening", p.cw, "/cases/new", `form[action="/cases"] button[type=submit]`},
-		{"caseworker case: survey", p.cw, c(cs.collecting), ""},
-		{"caseworker case: refused survey", p.cw, c(cs.collecting), "#survey-submit"},
-		{"caseworker case: visit", p.cw, c(cs.followUp), ""},
-		{"caseworker not found", p.cw, "/cases/no-such-case", ""},
-		{"caseworker forbidden dashboard", p.cw, "/dashboard", ""},
-		{"village queue", p.village, "/", ""},
-		{"village case: musdes", p.village, c(cs.village), ""},
-		{"verifier queue", p.verifier, "/", ""},
-		{"verifier case: verification", p.verifier, c(cs.verification), ""},
-		{"verifier case: graduation", p.verifier, c(cs.followUp), ""},
-		{"supervisor queue", p.supervisor, "/", ""},
-		{"supervisor dashboard", p.supervisor, "/dashboard", ""},
-		{"supervisor list", p.supervisor, "/cases?status=open", ""},
-		{"supervisor case: assign", p.supervisor, c(cs.intervention), ""},
-		{"supervisor case: escalated", p.supervisor, c(cs.escalated), ""},
-		{"supervisor case: closed", p.supervisor, c(cs.closed), ""},
-		{"agency queue", p.dinsos, "/", ""},
-		{"agency case: acknowledge", p.dinsos, c(cs.assigned), ""},
-		{"agency case: deliver", p.dinsos, c(cs.followUp), ""},
-		{"province queue", p.province, "/", ""},
-		{"province report", p.province, "/province", ""},
-		{"province dashboard", p.province, "/dashboard", ""},
-		{"province case: answer", p.province, c(cs.provinceEscalated), ""},
-		{"admin queue", p.admin, "/", ""},
-		{"admin case: every form", p.admin, c(cs.village), ""},
-		{"admin case: follow-up", p.admin, c(cs.followUp), ""},
-		{"admin imports", p.admin, "/imports", ""},
-		{"admin import", p.admin, importPath, ""},
-		{"admin dashboard", p.admin, "/dashboard", ""},
+		{"sign-in", "", "/signin", "", nil},
+		{"caseworker queue", p.cw, "/", "", nil},
+		{"caseworker list", p.cw, "/cases", "", nil},
+		{"caseworker open form", p.cw, "/cases/new", "", nil},
+		{"caseworker refused opening", p.cw, "/cases/new", `form[action="/cases"] button[type=submit]`, map[string]string{
+			"f-kk": "6408", "f-headNik": "12", "f-headName": "Siti Aminah", "f-villageCode": "64.08.01.2001", "f-address": "RT 03"}},
+		{"caseworker case: survey", p.cw, c(cs.collecting), "", nil},
+		{"caseworker case: refused survey", p.cw, c(cs.collecting), "#survey-submit", nil},
+		{"caseworker case: visit", p.cw, c(cs.followUp), "", nil},
+		{"caseworker not found", p.cw, "/cases/no-such-case", "", nil},
+		{"caseworker forbidden dashboard", p.cw, "/dashboard", "", nil},
+		{"village queue", p.village, "/", "", nil},
+		{"village case: musdes", p.village, c(cs.village), "", nil},
+		{"verifier queue", p.verifier, "/", "", nil},
+		{"verifier case: verification", p.verifier, c(cs.verification), "", nil},
+		{"verifier case: graduation", p.verifier, c(cs.followUp), "", nil},
+		{"supervisor queue", p.supervisor, "/", "", nil},
+		{"supervisor dashboard", p.supervisor, "/dashboard", "", nil},
+		{"supervisor list", p.supervisor, "/cases?status=open", "", nil},
+		{"supervisor case: assign", p.supervisor, c(cs.intervention), "", nil},
+		{"supervisor case: escalated", p.supervisor, c(cs.escalated), "", nil},
+		{"supervisor case: refused close", p.supervisor, c(cs.intervention), "#form-close button[type=submit]", nil},
+		{"supervisor case: refused escalation", p.supervisor, c(cs.intervention), "#form-escalate button[type=submit]", nil},
+		{"supervisor case: closed", p.supervisor, c(cs.closed), "", nil},
+		{"agency queue", p.dinsos, "/", "", nil},
+		{"agency case: acknowledge", p.dinsos, c(cs.assigned), "", nil},
+		{"agency case: deliver", p.dinsos, c(cs.followUp), "", nil},
+		{"province queue", p.province, "/", "", nil},
+		{"province report", p.province, "/province", "", nil},
+		{"province dashboard", p.province, "/dashboard", "", nil},
+		{"province case: answer", p.province, c(cs.provinceEscalated), "", nil},
+		{"admin queue", p.admin, "/", "", nil},
+		{"admin case: every form", p.admin, c(cs.village), "", nil},
+		{"admin case: follow-up", p.admin, c(cs.followUp), "", nil},
+		{"admin imports", p.admin, "/imports", "", nil},
+		{"admin import", p.admin, importPath, "", nil},
+		{"admin dashboard", p.admin, "/dashboard", "", nil},
 	}
 }
 
@@ -286,7 +290,11 @@ func TestPhonePagesHaveNoSeriousAxeViolationFitA360PxScreenAndHaveLargeTapTarget
 		current = pg.token
 		b.open(pg.path)
 		if pg.post != "" {
+			b.fill(pg.fill)
 			b.submit(pg.post)
+			if n := get(b, chromedp.Evaluate[int](`document.querySelectorAll(".field-error").length`)); n == 0 {
+				t.Errorf("%s: the form was not refused (no field message)", pg.name)
+			}
 		}
 		b.do(chromedp.Evaluate[chromedp.Void](axe))
 		got := get(b, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
