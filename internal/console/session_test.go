@@ -224,6 +224,10 @@ func TestSignOutEndsTheSessionItsCookieNamed(t *testing.T) {
 	if k := cookieOf(rec, sessionCookie); k == nil || k.MaxAge >= 0 {
 		t.Fatalf("sign out leaves the cookie: %+v", k)
 	}
+	// Pages the browser kept to revalidate go too (a shared phone's Back).
+	if got := rec.Header().Get("Clear-Site-Data"); got != `"cache"` {
+		t.Errorf("sign out answers Clear-Site-Data %q, want \"cache\"", got)
+	}
 
 	// The cookie as it was, replayed: no page, and no bearer token either.
 	for _, path := range []string{"/dashboard", "/cases/new"} {
