@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+)
+
+// factsOf is what the store must answer for b's case: its facts and the
+// marks of all its events, by sequence.
+func factsOf(b *built) household.Facts {
+	f := household.FactsOf(*b.c)
+	for _, e := range b.events {
+		f.Marks = append(f.Marks, household.MarkOf(e))
+	}
+	return f
+}
+
+func TestFactsAreWrittenWithTheProjectionAndReadByScope(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	a := open(t, "case-a", senyiur, t0).surveyed(300_000).confirmed().verified(household.ExtremePoor).
+		assigned(household.Assignment{Program: household.ProgramPKH, Agency: household.AgencyDinsos}).acknowledged().save(st)
+	// A retried projection writes the same events and snapshot again.
+	a.save(st)
+	b := open(t, "case-b", senambah, t0).surveyed(300_000).save(st)
+	open(t, "case-p", samurangau, t0).save(st)
+
+	got, err := st.Facts(ctx, "64.08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []household.Facts{factsOf(a), factsOf(b)}
+	if !reflect.DeepEqual(normalized(got), normalized(want)) {
+		t.Fatalf("facts of 64.08:\n%+v\nwant\n%+v", got, want)
+	}
+	got, err = st.Facts(ctx, "64.08.03.2001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "case-b" {
+		t.Fatalf("facts of one village: %+v", got)
+	}
+}
+
+func TestRebuildFactsRestoresWhatTheProjectionWrote(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	a := open(t, "case-a", senyiur, t0).surveyed(300_000).confirmed().verified(household.NotPoor).save(st)
+	if err := store.DropFacts(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.RebuildFacts(ctx); err != nil || n != 1 {
+		t.Fatalf("RebuildFacts = %d, %v", n, err)
+	}
+	got, err := st.Facts(ctx, "64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalized(got), normalized([]household.Facts{factsOf(a)})) {
+		t.Fatalf("rebuilt facts:\n%+v\nwant\n%+v", got, factsOf(a))
+	}
+}
+
+// normalized drops what a round trip through the store may change without
+// changing the meaning: time zones and monotonic readings.
+func normalized(fs []household.Facts) []household.Facts {
+	out := make([]household.Facts, len(fs))
+	for i, f := range fs {
+		f.Marks = append([]household.Mark(nil), f.Marks...)
+		for j := range f.Marks {
+			f.Marks[j].At = f.Marks[j].At.UTC().Truncate(1e6)
+		}
+		f.Interventions = append([]household.InterventionFact(nil), f.Interventions...)
+		for j := range f.Interventions {
+			f.Interventions[j].AssignedAt = f.Interventions[j].AssignedAt.UTC().Truncate(1e6)
+		}
+		out[i] = f
+	}
+	return out
+}
