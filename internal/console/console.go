@@ -156,6 +156,9 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /imports/{id}/errors.csv", c.user(c.importErrorsCSV))
 	m.HandleFunc("GET /province", c.user(c.provincePage))
 	m.HandleFunc("GET /province/report.csv", c.user(c.provinceCSV))
+	m.HandleFunc("GET /reports/quarterly", c.user(c.quarterlyPage))
+	m.HandleFunc("GET /reports/quarterly.csv", c.user(c.quarterlyCSV))
+	m.HandleFunc("GET /reports/quarterly.xlsx", c.user(c.quarterlyXLSX))
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }
