@@ -159,6 +159,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /reports/quarterly", c.user(c.quarterlyPage))
 	m.HandleFunc("GET /reports/quarterly.csv", c.user(c.quarterlyCSV))
 	m.HandleFunc("GET /reports/quarterly.xlsx", c.user(c.quarterlyXLSX))
+	m.HandleFunc("GET /villages/bnba", c.user(c.bnbaPage))
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 }
