@@ -116,6 +116,9 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
+	if err := ensureProgressSchedule(ctx, d.Client); err != nil {
+		return nil, err
+	}
 	if d.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}

@@ -154,10 +154,22 @@ func newWorker(c client.Client, st *stores, persons *pseudonym.Key, cases caseDe
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
+	w.RegisterWorkflow(workflows.ProgressSnapshot)
+	w.RegisterActivity(&activities.Snapshots{Store: st.Store})
 	w.RegisterActivity(&activities.Activities{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}}})
 	w.RegisterActivity(&activities.People{Claims: st.Claims, Key: persons})
 	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st.Imports, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
+}
+
+// progressScope is the province whose regions the monthly progress
+// snapshots count: Kalimantan Timur.
+const progressScope = "64"
+
+// ensureProgressSchedule creates the monthly progress schedule unless it
+// exists (every start of a worker process calls it).
+func ensureProgressSchedule(ctx context.Context, c client.Client) error {
+	return workflows.EnsureProgressSchedule(ctx, c, progressScope)
 }
 
 // caseDefaults are the rules and deadlines given to every new case.
