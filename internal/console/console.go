@@ -142,6 +142,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /{$}", c.user(c.queuePage))
 	m.HandleFunc("POST /notifications/read", c.user(c.csrf(c.markRead)))
 	m.HandleFunc("GET /dashboard", c.user(c.dashboardPage))
+	m.HandleFunc("GET /dashboard/progress", c.user(c.progressPage))
 	m.HandleFunc("GET /cases", c.user(c.listPage))
 	m.HandleFunc("GET /cases/new", c.user(c.openPage))
 	m.HandleFunc("POST /cases", c.user(c.csrf(c.openCase)))
