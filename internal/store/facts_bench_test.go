@@ -53,7 +53,9 @@ func benchFacts(n int) []household.Facts {
 				outcome = household.NotPoor
 			}
 			ver := household.Actor{Sub: "ver", Role: household.RoleVerifier, Region: regency}
-			step(10, func(t time.Time) []household.Event { return c.RecordVerification(ver, household.VerificationInput{Outcome: outcome}, t) })
+			step(10, func(t time.Time) []household.Event {
+				return c.RecordVerification(ver, household.VerificationInput{Outcome: outcome}, t)
+			})
 			if k >= 4 {
 				sup := household.Actor{Sub: "sup", Role: household.RoleSupervisor, Region: regency}
 				step(5, func(t time.Time) []household.Event {
@@ -69,7 +71,9 @@ func benchFacts(n int) []household.Facts {
 				})
 			}
 			if k >= 7 {
-				step(30, func(t time.Time) []household.Event { return c.Graduate(ver, household.GraduateInput{Notes: "mandiri"}, t) })
+				step(30, func(t time.Time) []household.Event {
+					return c.Graduate(ver, household.GraduateInput{Notes: "mandiri"}, t)
+				})
 			}
 		}
 		f := household.FactsOf(*c)
