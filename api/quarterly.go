@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tuntas-id/tuntas/internal/casework"
+	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/report"
 )
 
@@ -36,7 +37,7 @@ func quarterlyFormat(c *gin.Context) string {
 func (s *Server) quarterlyReport(c *gin.Context) {
 	format := quarterlyFormat(c)
 	if format != "" && !slices.Contains(casework.QuarterlyDownloads, format) {
-		s.fail(c, invalid(field("format", "must be json, csv or xlsx")))
+		s.fail(c, invalid(household.NewFieldError("format", "must be one of %v", casework.QuarterlyDownloads)))
 		return
 	}
 	q := casework.QuarterlyQuery{From: c.Query("from"), To: c.Query("to"), Region: c.Query("region"), Format: format}

@@ -85,13 +85,13 @@ func (s *Service) VillageList(ctx context.Context, who Caller, q BNBAQuery) (BNB
 	}
 	v, ok := region.Lookup(village)
 	if !ok || v.Level != region.Village {
-		return BNBA{}, invalid(field("village", "must be a village code of the registry"))
+		return BNBA{}, invalid(household.NewFieldError("village", "must be a %s code of the registry", region.Village))
 	}
 	if !region.Within(village, p.Region) {
-		return BNBA{}, invalid(field("village", "lies outside your region "+p.Region))
+		return BNBA{}, invalid(household.NewFieldError("village", "lies outside your region %s", p.Region))
 	}
 	if q.Stage != "" && (!household.OneOf(q.Stage, household.Stages) || q.Stage == household.StageClosed) {
-		return BNBA{}, invalid(field("stage", "must be a stage of an open case"))
+		return BNBA{}, invalid(household.NewFieldError("stage", "must be a stage of an open case"))
 	}
 	f := store.Filter{Scope: p.Region, Village: village, Stage: q.Stage, Status: household.StatusOpen, Limit: MaxLimit}
 	out := BNBA{Village: v, Stage: q.Stage, Rows: []BNBARow{}, GeneratedAt: s.now().UTC()}

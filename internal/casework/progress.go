@@ -40,7 +40,7 @@ func (s *Service) Progress(ctx context.Context, who Caller) (ProgressLines, erro
 	}
 	pr, ok := s.store.(ProgressReader)
 	if !ok {
-		return ProgressLines{}, refuse(CodeUnavailable, "progress over time is not available on this server")
+		return ProgressLines{}, refusef(CodeUnavailable, "progress over time is not available on this server")
 	}
 	own, ok := region.Lookup(p.Region)
 	if !ok {

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -63,17 +64,20 @@ func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQu
 		return report.Report{}, errRole()
 	}
 	if s.facts == nil {
-		return report.Report{}, refuse(CodeUnavailable, "reports are not available on this server")
+		return report.Report{}, refusef(CodeUnavailable, "reports are not available on this server")
 	}
 	scope := p.Region
 	if q.Region != "" {
-		if _, ok := region.Lookup(q.Region); !ok || !region.Within(q.Region, p.Region) {
-			return report.Report{}, invalid(field("region", "must be a region code within your region "+p.Region))
+		if _, ok := region.Lookup(q.Region); !ok {
+			return report.Report{}, invalid(household.NewFieldError("region", "must be a region code of the registry"))
+		}
+		if !region.Within(q.Region, p.Region) {
+			return report.Report{}, invalid(household.NewFieldError("region", "lies outside your region %s", p.Region))
 		}
 		scope = q.Region
 	}
 	if q.Format != "" && !slices.Contains(QuarterlyFormats, q.Format) {
-		return report.Report{}, invalid(field("format", "must be one of "+strings.Join(QuarterlyFormats, ", ")))
+		return report.Report{}, invalid(household.NewFieldError("format", "must be one of %v", QuarterlyFormats))
 	}
 	from, to := q.From, q.To
 	if from == "" && to == "" {
@@ -81,8 +85,7 @@ func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQu
 	}
 	period, err := report.ParsePeriod(scope, from, to)
 	if err != nil {
-		name, msg, _ := strings.Cut(err.Error(), ": ")
-		return report.Report{}, invalid(field(name, msg))
+		return report.Report{}, periodError(err)
 	}
 	facts, err := s.facts.Facts(ctx, scope)
 	if err != nil {
@@ -93,4 +96,22 @@ func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQu
 		return report.Report{}, err
 	}
 	return r, nil
+}
+
+// periodError is a period the report refused, as the field error of its
+// bound.
+func periodError(err error) error {
+	var pe *report.PeriodError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Rule {
+	case report.PeriodRequired:
+		return invalid(household.NewFieldError(pe.Field, "is required (YYYY-MM-DD)"))
+	case report.PeriodMalformed:
+		return invalid(household.NewFieldError(pe.Field, "must be a date YYYY-MM-DD or an RFC 3339 time"))
+	case report.PeriodReversed:
+		return invalid(household.NewFieldError(pe.Field, "must not be before from"))
+	}
+	return invalid(household.NewFieldError(pe.Field, "a period spans at most five years"))
 }

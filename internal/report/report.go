@@ -6,7 +6,6 @@
 package report
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -25,43 +24,66 @@ type Period struct {
 	End   time.Time `json:"end"`
 }
 
+// PeriodRule names what is wrong with a period's bound.
+type PeriodRule int
+
+// Period rules.
+const (
+	PeriodRequired  PeriodRule = iota + 1 // a bound is missing
+	PeriodMalformed                       // neither a date nor an RFC 3339 time
+	PeriodReversed                        // to before from
+	PeriodTooLong                         // more than five years
+)
+
+// PeriodError says which bound (from or to) breaks which rule.
+type PeriodError struct {
+	Field string
+	Rule  PeriodRule
+}
+
+func (e *PeriodError) Error() string {
+	words := map[PeriodRule]string{PeriodRequired: "is required (YYYY-MM-DD)", PeriodMalformed: "must be a date YYYY-MM-DD or an RFC 3339 time",
+		PeriodReversed: "must not be before from", PeriodTooLong: "a period spans at most five years"}
+	return e.Field + ": " + words[e.Rule]
+}
+
 // ParsePeriod reads from and to for a region: each a date (YYYY-MM-DD,
 // whole days on the region's clock) or an RFC 3339 instant (an exact cut,
 // say the moment a quarter's books closed).
 func ParsePeriod(scope, from, to string) (Period, error) {
 	zone := region.Zone(scope)
-	start, err := parseBound(from, zone, false)
-	if err != nil {
-		return Period{}, fmt.Errorf("from: %w", err)
+	start, rule := parseBound(from, zone, false)
+	if rule != 0 {
+		return Period{}, &PeriodError{"from", rule}
 	}
-	end, err := parseBound(to, zone, true)
-	if err != nil {
-		return Period{}, fmt.Errorf("to: %w", err)
+	end, rule := parseBound(to, zone, true)
+	if rule != 0 {
+		return Period{}, &PeriodError{"to", rule}
 	}
 	if !start.Before(end) {
-		return Period{}, fmt.Errorf("to: must not be before from")
+		return Period{}, &PeriodError{"to", PeriodReversed}
 	}
 	if end.Sub(start) > 5*366*24*time.Hour {
-		return Period{}, fmt.Errorf("to: a period spans at most five years")
+		return Period{}, &PeriodError{"to", PeriodTooLong}
 	}
 	return Period{From: start.In(zone).Format(time.DateOnly), To: end.Add(-time.Nanosecond).In(zone).Format(time.DateOnly),
 		Start: start.UTC(), End: end.UTC()}, nil
 }
 
-func parseBound(s string, zone *time.Location, end bool) (time.Time, error) {
+func parseBound(s string, zone *time.Location, end bool) (time.Time, PeriodRule) {
 	if s == "" {
-		return time.Time{}, fmt.Errorf("is required (YYYY-MM-DD)")
+		return time.Time{}, PeriodRequired
 	}
 	if d, err := time.ParseInLocation(time.DateOnly, s, zone); err == nil {
 		if end {
 			d = d.AddDate(0, 0, 1)
 		}
-		return d, nil
+		return d, 0
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+		return t, 0
 	}
-	return time.Time{}, fmt.Errorf("must be a date YYYY-MM-DD or an RFC 3339 time")
+	return time.Time{}, PeriodMalformed
 }
 
 // Quarter is the calendar quarter holding day t on the region's clock.

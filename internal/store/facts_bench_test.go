@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tuntas-id/tuntas/internal/devstack/ferret/ferrettest"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/report"
@@ -140,21 +142,22 @@ func BenchmarkQuarterlyBuild50k(b *testing.B) {
 	}
 }
 
-// newStoreTB is newStore for a benchmark: a fresh database set up as
-// `tuntas dev` sets up its own.
+// benchDatabases numbers the benchmarks' databases.
+var benchDatabases atomic.Int64
+
+// newStoreTB is newStore for a benchmark: a fresh database with the
+// collections and indexes of the read model. The report reads by region,
+// so it goes without the SQLite _id index newStore adds.
 func newStoreTB(tb testing.TB) *store.Store {
 	tb.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("b%03d_facts", databases.Add(1))
-	st, err := store.Connect(ctx, ferretDB.URI, name)
+	name := fmt.Sprintf("bench_facts_%d", benchDatabases.Add(1))
+	st, err := store.Connect(ctx, ferrettest.URI(), name)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close(context.Background()) })
 	if err := st.EnsureIndexes(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := ferretDB.IndexIDs(ctx, name); err != nil {
 		tb.Fatal(err)
 	}
 	return st
