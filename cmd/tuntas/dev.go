@@ -116,7 +116,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	if err := ensureProgressSchedule(ctx, d.Client); err != nil {
+	if err := ensureProgressSchedule(ctx, d.Client, d.Store); err != nil {
 		return nil, err
 	}
 	if d.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -167,8 +167,12 @@ func newWorker(c client.Client, st *stores, persons *pseudonym.Key, cases caseDe
 const progressScope = "64"
 
 // ensureProgressSchedule creates the monthly progress schedule unless it
-// exists (every start of a worker process calls it).
-func ensureProgressSchedule(ctx context.Context, c client.Client) error {
+// exists, after rebuilding the facts reports count if the read model was
+// written before they were kept (every start of a worker process calls it).
+func ensureProgressSchedule(ctx context.Context, c client.Client, st *store.Store) error {
+	if _, err := st.EnsureFacts(ctx); err != nil {
+		return err
+	}
 	return workflows.EnsureProgressSchedule(ctx, c, progressScope)
 }
 

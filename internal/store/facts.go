@@ -147,3 +147,22 @@ func (s *Store) RebuildFacts(ctx context.Context) (int, error) {
 	}
 	return n, s.setMarks(ctx, batch)
 }
+
+// EnsureFacts rebuilds the facts when the read model holds fewer of them
+// than cases (one written before facts were kept), and reports how many
+// cases it rebuilt; 0 when nothing was missing. The counts are the
+// collections' estimates, which read no document.
+func (s *Store) EnsureFacts(ctx context.Context) (int, error) {
+	cases, err := s.db.Collection(Cases).EstimatedDocumentCount(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count cases: %w", err)
+	}
+	facts, err := s.db.Collection(CaseFacts).EstimatedDocumentCount(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count facts: %w", err)
+	}
+	if facts >= cases {
+		return 0, nil
+	}
+	return s.RebuildFacts(ctx)
+}

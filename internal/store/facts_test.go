@@ -53,8 +53,11 @@ func TestRebuildFactsRestoresWhatTheProjectionWrote(t *testing.T) {
 	if err := store.DropFacts(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := st.RebuildFacts(ctx); err != nil || n != 1 {
-		t.Fatalf("RebuildFacts = %d, %v", n, err)
+	if n, err := st.EnsureFacts(ctx); err != nil || n != 1 {
+		t.Fatalf("EnsureFacts = %d, %v; want the one case rebuilt", n, err)
+	}
+	if n, err := st.EnsureFacts(ctx); err != nil || n != 0 {
+		t.Fatalf("EnsureFacts again = %d, %v; want nothing to do", n, err)
 	}
 	got, err := st.Facts(ctx, "64")
 	if err != nil {
