@@ -64,11 +64,15 @@ func (s *Store) setMarks(ctx context.Context, events []household.Event) error {
 }
 
 // Facts returns the facts of every case within scope (a region code at
-// any level), ordered by case ID. A document whose case part was never
+// any level; "" for every case), ordered by case ID. A document whose case part was never
 // written (its events landed, its snapshot not yet) is left out, as the
 // case is from lists.
 func (s *Store) Facts(ctx context.Context, scope string) ([]household.Facts, error) {
-	cur, err := s.db.Collection(CaseFacts).Find(ctx, bson.D{{Key: "regions", Value: scope}})
+	filter := bson.D{{Key: "regions", Value: scope}}
+	if scope == "" {
+		filter = bson.D{} // every case (the index's first read)
+	}
+	cur, err := s.db.Collection(CaseFacts).Find(ctx, filter)
 	if err != nil {
 		return nil, fmt.Errorf("store: facts: %w", err)
 	}
@@ -82,13 +86,7 @@ func (s *Store) Facts(ctx context.Context, scope string) ([]household.Facts, err
 		if d.Case.ID == "" {
 			continue
 		}
-		f := d.Case
-		f.Marks = make([]household.Mark, 0, len(d.Marks))
-		for _, m := range d.Marks {
-			f.Marks = append(f.Marks, m)
-		}
-		slices.SortFunc(f.Marks, func(a, b household.Mark) int { return int(a.Seq - b.Seq) })
-		out = append(out, f)
+		out = append(out, d.facts())
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("store: facts: %w", err)

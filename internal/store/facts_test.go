@@ -85,3 +85,40 @@ func normalized(fs []household.Facts) []household.Facts {
 	}
 	return out
 }
+
+// TestTheIndexAnswersFactsFromMemoryAndFollowsTheFeed: the index reads the
+// facts once, then reads again only the cases the feed brings, and answers
+// what the store answers.
+func TestTheIndexAnswersFactsFromMemoryAndFollowsTheFeed(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	x := newIndex(t, st)
+	a := open(t, "case-a", senyiur, t0).surveyed(300_000).save(st)
+	open(t, "case-b", senambah, t0).save(st)
+	open(t, "case-p", samurangau, t0).save(st)
+	same := func(scope string) {
+		t.Helper()
+		want, err := st.Facts(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.Facts(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normalized(got), normalized(want)) {
+			t.Fatalf("index facts of %s:\n%+v\nstore:\n%+v", scope, got, want)
+		}
+	}
+	same("64.08")
+	// A case moves on and one opens after the index read the facts.
+	a.confirmed().verified(household.ExtremePoor).save(st)
+	open(t, "case-c", kelinjauIlir, t0).save(st)
+	same("64.08")
+	same("64.08.01")
+	same("64")
+	got, _ := x.Facts(ctx, "64.08.01")
+	if len(got) != 2 || got[0].Verification != household.ExtremePoor {
+		t.Fatalf("the index missed the verification or the new case: %+v", got)
+	}
+}
