@@ -21,8 +21,9 @@ import (
 // each on FerretDB: 26 s at 50,000 cases). They are read whole by the
 // first report, then kept fresh by the change feed: a case whose summary
 // the feed brings is marked, and the next report reads its facts again by
-// _id. The projection writes a case's facts before its summary, so the
-// facts read after the summary arrives hold that version.
+// _id. The projection writes a case's facts before it publishes the
+// summary on the feed, so the facts read after the summary arrives hold
+// that version.
 type factsHeld struct {
 	// reading lets one report at a time bring the facts up to date;
 	// mu guards the maps, briefly, so that following the feed never
