@@ -89,7 +89,9 @@ func (x *Index) Facts(ctx context.Context, scope string) ([]household.Facts, err
 			byID[fc.ID] = fc
 		}
 		f.mu.Lock()
-		f.byID = byID
+		if f.changed != nil { // not forgotten meanwhile by a new load
+			f.byID = byID
+		}
 		f.mu.Unlock()
 	}
 
@@ -105,8 +107,10 @@ func (x *Index) Facts(ctx context.Context, scope string) ([]household.Facts, err
 		fc, ok, err := x.Store.factsOf(ctx, id)
 		if err != nil {
 			f.mu.Lock()
-			for _, id := range ids {
-				f.changed[id] = true // read them again next time
+			if f.changed != nil {
+				for _, id := range ids {
+					f.changed[id] = true // read them again next time
+				}
 			}
 			f.mu.Unlock()
 			return nil, err
@@ -117,7 +121,7 @@ func (x *Index) Facts(ctx context.Context, scope string) ([]household.Facts, err
 	}
 
 	f.mu.Lock()
-	if f.byID == nil {
+	if f.byID == nil || f.changed == nil {
 		// The index loaded again meanwhile: the store answers.
 		f.mu.Unlock()
 		return x.Store.Facts(ctx, scope)
