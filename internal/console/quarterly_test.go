@@ -67,6 +67,9 @@ func TestQuarterlyReportPageIsForA4AndItsDownloadsAreRecorded(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+	if strings.Contains(body, "<td>listed</td>") {
+		t.Errorf("the page shows the measures' machine codes")
+	}
 	if css := get("/static/report.css").Body.String(); !strings.Contains(css, "size:A4") {
 		t.Errorf("the print stylesheet does not lay out A4")
 	}

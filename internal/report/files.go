@@ -72,11 +72,14 @@ type Table struct {
 	Name   string
 	Header []string
 	Rows   [][]any
+	// Keyed is set when the first column is a machine key (a measure's
+	// code), kept in the files for programs and left off the printed page.
+	Keyed bool
 }
 
 // Tables are the report's tables, in the order of the workbook's sheets.
 func (r Report) Tables() []Table {
-	hh := Table{Name: "Rumah Tangga", Header: []string{"Kode", "Uraian", "Rumah tangga", "Kepala RT laki-laki",
+	hh := Table{Name: "Rumah Tangga", Keyed: true, Header: []string{"Kode", "Uraian", "Rumah tangga", "Kepala RT laki-laki",
 		"Kepala RT perempuan", "Kepala RT belum diketahui", "RT dengan anggota disabilitas", "Jiwa"}}
 	for _, row := range r.Households {
 		c := row.Count
