@@ -39,7 +39,7 @@ func (f *fakeFacts) Facts(_ context.Context, scope string) ([]household.Facts, e
 func openedFacts(id, village string, at time.Time, sex household.Sex) household.Facts {
 	return household.Facts{ID: id, VillageCode: village, DistrictCode: village[:8], RegencyCode: village[:5],
 		People: []household.Person{{Head: true, BirthDate: "1950-01-01", Sex: sex}, {BirthDate: "2022-01-01", Sex: household.Male, Disability: true}},
-		Marks: []household.Mark{{Seq: 1, At: at, Type: household.EventOpened}, {Seq: 2, At: at.Add(time.Hour), Type: household.EventSurveySubmitted}}}
+		Marks:  []household.Mark{{Seq: 1, At: at, Type: household.EventOpened}, {Seq: 2, At: at.Add(time.Hour), Type: household.EventSurveySubmitted}}}
 }
 
 func TestQuarterlyReportIsScopedRecordedAndDownloadedAsCSVAndExcel(t *testing.T) {
