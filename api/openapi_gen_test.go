@@ -21,6 +21,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
 	"github.com/tuntas-id/tuntas/internal/region"
+	"github.com/tuntas-id/tuntas/internal/report"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
@@ -36,7 +37,7 @@ var update = flag.Bool("update", false, "rewrite openapi.schemas.json from the G
 // after its Go type. The import routes' bodies are still written by hand.
 var schemaRoots = []any{
 	casework.CaseView{}, casework.CaseList{}, casework.Timeline{}, casework.CaseReads{}, casework.DuplicateList{},
-	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{},
+	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{}, report.Report{},
 	Regions{}, Problem{}, Health{}, Readiness{},
 
 	casework.OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
@@ -83,6 +84,9 @@ var typeEnums = map[reflect.Type]enumList{
 	reflect.TypeFor[household.Education]():           listOf("household.Educations", household.Educations),
 	reflect.TypeFor[household.Occupation]():          listOf("household.Occupations", household.Occupations),
 	reflect.TypeFor[region.Level]():                  listOf("region.Levels", region.Levels),
+	reflect.TypeFor[household.Strategy]():            listOf("household.Strategies", household.Strategies),
+	reflect.TypeFor[household.AgeGroup]():            listOf("household.AgeGroups", household.AgeGroups),
+	reflect.TypeFor[report.Measure]():                listOf("report.Measures", report.Measures),
 	reflect.TypeFor[household.DuplicateDecision]():   listOf("household.DuplicateDecisions", household.DuplicateDecisions),
 	reflect.TypeFor[household.Keep]():                listOf("household.Keeps", household.Keeps),
 	// An event's role may be the system's: the deadline rules act too.
@@ -121,6 +125,7 @@ var fieldEnums = map[schemaField]enumList{
 // handWrittenEnums are the lists behind enums of openapi.json itself.
 var handWrittenEnums = []enumList{
 	listOf("casework.ReportFormats", casework.ReportFormats),
+	listOf("casework.QuarterlyDownloads", casework.QuarterlyDownloads),
 	listOf("listimport.Running and Done", []listimport.Status{listimport.Running, listimport.Done}),
 	listOf("listimport.KindError and KindFlag", []listimport.Kind{listimport.KindError, listimport.KindFlag}),
 }

@@ -116,6 +116,9 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
+	if err := ensureProgressSchedule(ctx, d.Client, d.Store); err != nil {
+		return nil, err
+	}
 	if d.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
@@ -183,6 +186,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
 	fs.Float64Var(&cfg.Pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most")
 	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most")
+	withDemo := fs.Bool("demo", false, "fill the read model with a year of Kutai Timur's list (5,900 households, read-only) and take its monthly progress snapshots")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole process (servers, worker, API) to this file until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -204,6 +208,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer d.Close()
+	if *withDemo {
+		if err := seedDemo(ctx, d, stdout); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, `Tuntas is running (data in %s)
   Console       %s/
   API           %s   (health: %s/healthz, ready: %s/readyz, docs: %s/openapi.json)

@@ -211,6 +211,10 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if err := ensureProgressSchedule(ctx, c, st.Store); err != nil {
+		w.Stop()
+		return err
+	}
 	logger.Info("worker running", "task_queue", "tuntas-cases")
 	<-ctx.Done()
 	w.Stop()

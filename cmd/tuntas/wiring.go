@@ -154,10 +154,26 @@ func newWorker(c client.Client, st *stores, persons *pseudonym.Key, cases caseDe
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
+	w.RegisterWorkflow(workflows.ProgressSnapshot)
+	w.RegisterActivity(&activities.Snapshots{Store: st.Store})
 	w.RegisterActivity(&activities.Activities{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}}})
 	w.RegisterActivity(&activities.People{Claims: st.Claims, Key: persons})
 	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st.Imports, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	return w
+}
+
+// progressScope is the province whose regions the monthly progress
+// snapshots count: Kalimantan Timur.
+const progressScope = "64"
+
+// ensureProgressSchedule creates the monthly progress schedule unless it
+// exists, after rebuilding the facts reports count if the read model was
+// written before they were kept (every start of a worker process calls it).
+func ensureProgressSchedule(ctx context.Context, c client.Client, st *store.Store) error {
+	if _, err := st.EnsureFacts(ctx); err != nil {
+		return err
+	}
+	return workflows.EnsureProgressSchedule(ctx, c, progressScope)
 }
 
 // caseDefaults are the rules and deadlines given to every new case.

@@ -41,6 +41,8 @@ type Config struct {
 	Temporal client.Client
 	Store    ReadModel
 	Imports  ImportStore
+	// Facts reads what reports count; when nil, Store if it reads them.
+	Facts FactsReader
 	// Rules and Deadlines are given to every new case; defaults when zero.
 	Rules     household.Rules
 	Deadlines household.Deadlines
@@ -56,6 +58,7 @@ type Service struct {
 	temporal  client.Client
 	store     ReadModel
 	imports   ImportStore
+	facts     FactsReader
 	rules     household.Rules
 	deadlines household.Deadlines
 	now       func() time.Time
@@ -68,6 +71,10 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, rules: cfg.Rules,
 		deadlines: cfg.Deadlines, now: cfg.Now, retries: cfg.UpdateRetries, updates: newGate(maxUpdatesInFlight)}
+	s.facts = cfg.Facts
+	if fr, ok := cfg.Store.(FactsReader); ok && s.facts == nil {
+		s.facts = fr
+	}
 	if s.rules == (household.Rules{}) {
 		s.rules = household.DefaultRules()
 	}

@@ -144,6 +144,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /{$}", c.user(c.queuePage))
 	m.HandleFunc("POST /notifications/read", c.user(c.csrf(c.markRead)))
 	m.HandleFunc("GET /dashboard", c.user(c.dashboardPage))
+	m.HandleFunc("GET /dashboard/progress", c.user(c.progressPage))
 	m.HandleFunc("GET /cases", c.user(c.listPage))
 	m.HandleFunc("GET /cases/new", c.user(c.openPage))
 	m.HandleFunc("POST /cases", c.user(c.csrf(c.openCase)))
@@ -158,6 +159,10 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /imports/{id}/errors.csv", c.user(c.importErrorsCSV))
 	m.HandleFunc("GET /province", c.user(c.provincePage))
 	m.HandleFunc("GET /province/report.csv", c.user(c.provinceCSV))
+	m.HandleFunc("GET /reports/quarterly", c.user(c.quarterlyPage))
+	m.HandleFunc("GET /reports/quarterly.csv", c.user(c.quarterlyCSV))
+	m.HandleFunc("GET /reports/quarterly.xlsx", c.user(c.quarterlyXLSX))
+	m.HandleFunc("GET /villages/bnba", c.user(c.bnbaPage))
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 	c.handler = withGzip(crossOrigin.Handler(m))

@@ -34,6 +34,7 @@ type Index struct {
 	asOf   time.Time        // start of the last complete read of the feed
 
 	fallbacks atomic.Int64 // answers the Store's queries gave
+	facts     factsHeld    // the reports' facts (index_facts.go)
 
 	want    chan struct{} // a request wants a read of the feed
 	reads   chan struct{} // closed and replaced after each read
@@ -175,6 +176,7 @@ func (x *Index) load(ctx context.Context, start time.Time) error {
 	if err := x.follow(ctx, next, h.putAll); err != nil {
 		return err
 	}
+	x.facts.forget()
 	x.mu.Lock()
 	x.held, x.next, x.asOf, x.loaded = h, next, start, true
 	x.mu.Unlock()
@@ -244,6 +246,7 @@ func (x *Index) follow(ctx context.Context, next map[string]int64, apply func([]
 
 // apply takes each summary at least as new as the one held.
 func (x *Index) apply(sums []Summary) {
+	x.facts.factsChanged(sums)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.held.putAll(sums)

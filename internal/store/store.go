@@ -95,7 +95,7 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads,
-	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions}
+	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions, CaseFacts, ProgressPoints}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
@@ -119,6 +119,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseEvents, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true).SetName("case_seq")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
+		{CaseFacts, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
@@ -270,6 +271,9 @@ func (s *Store) AppendEvents(ctx context.Context, events []household.Event) erro
 	docs := make([]any, len(events))
 	for i, e := range events {
 		docs[i] = eventDoc{ID: eventID(e.CaseID, e.Seq), Event: e}
+	}
+	if err := s.setMarks(ctx, events); err != nil {
+		return err
 	}
 	_, err := s.db.Collection(CaseEvents).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
@@ -529,6 +533,9 @@ func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
 	}
 	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
 		return fmt.Errorf("store: replace case: %w", err)
+	}
+	if err := s.setFactsOfCase(ctx, c, sum.Regions); err != nil {
+		return err
 	}
 	return s.publish(ctx, sum)
 }

@@ -1,0 +1,124 @@
+package store_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
+)
+
+// factsOf is what the store must answer for b's case: its facts and the
+// marks of all its events, by sequence.
+func factsOf(b *built) household.Facts {
+	f := household.FactsOf(*b.c)
+	for _, e := range b.events {
+		f.Marks = append(f.Marks, household.MarkOf(e))
+	}
+	return f
+}
+
+func TestFactsAreWrittenWithTheProjectionAndReadByScope(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	a := open(t, "case-a", senyiur, t0).surveyed(300_000).confirmed().verified(household.ExtremePoor).
+		assigned(household.Assignment{Program: household.ProgramPKH, Agency: household.AgencyDinsos}).acknowledged().save(st)
+	// A retried projection writes the same events and snapshot again.
+	a.save(st)
+	b := open(t, "case-b", senambah, t0).surveyed(300_000).save(st)
+	open(t, "case-p", samurangau, t0).save(st)
+
+	got, err := st.Facts(ctx, "64.08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []household.Facts{factsOf(a), factsOf(b)}
+	if !reflect.DeepEqual(normalized(got), normalized(want)) {
+		t.Fatalf("facts of 64.08:\n%+v\nwant\n%+v", got, want)
+	}
+	got, err = st.Facts(ctx, "64.08.03.2001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "case-b" {
+		t.Fatalf("facts of one village: %+v", got)
+	}
+}
+
+func TestRebuildFactsRestoresWhatTheProjectionWrote(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	a := open(t, "case-a", senyiur, t0).surveyed(300_000).confirmed().verified(household.NotPoor).save(st)
+	if err := store.DropFacts(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.EnsureFacts(ctx); err != nil || n != 1 {
+		t.Fatalf("EnsureFacts = %d, %v; want the one case rebuilt", n, err)
+	}
+	if n, err := st.EnsureFacts(ctx); err != nil || n != 0 {
+		t.Fatalf("EnsureFacts again = %d, %v; want nothing to do", n, err)
+	}
+	got, err := st.Facts(ctx, "64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalized(got), normalized([]household.Facts{factsOf(a)})) {
+		t.Fatalf("rebuilt facts:\n%+v\nwant\n%+v", got, factsOf(a))
+	}
+}
+
+// normalized drops what a round trip through the store may change without
+// changing the meaning: time zones and monotonic readings.
+func normalized(fs []household.Facts) []household.Facts {
+	out := make([]household.Facts, len(fs))
+	for i, f := range fs {
+		f.Marks = append([]household.Mark(nil), f.Marks...)
+		for j := range f.Marks {
+			f.Marks[j].At = f.Marks[j].At.UTC().Truncate(1e6)
+		}
+		f.Interventions = append([]household.InterventionFact(nil), f.Interventions...)
+		for j := range f.Interventions {
+			f.Interventions[j].AssignedAt = f.Interventions[j].AssignedAt.UTC().Truncate(1e6)
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// TestTheIndexAnswersFactsFromMemoryAndFollowsTheFeed: the index reads the
+// facts once, then reads again only the cases the feed brings, and answers
+// what the store answers.
+func TestTheIndexAnswersFactsFromMemoryAndFollowsTheFeed(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	x := newIndex(t, st)
+	a := open(t, "case-a", senyiur, t0).surveyed(300_000).save(st)
+	open(t, "case-b", senambah, t0).save(st)
+	open(t, "case-p", samurangau, t0).save(st)
+	same := func(scope string) {
+		t.Helper()
+		want, err := st.Facts(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.Facts(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normalized(got), normalized(want)) {
+			t.Fatalf("index facts of %s:\n%+v\nstore:\n%+v", scope, got, want)
+		}
+	}
+	same("64.08")
+	// A case moves on and one opens after the index read the facts.
+	a.confirmed().verified(household.ExtremePoor).save(st)
+	open(t, "case-c", kelinjauIlir, t0).save(st)
+	same("64.08")
+	same("64.08.01")
+	same("64")
+	got, _ := x.Facts(ctx, "64.08.01")
+	if len(got) != 2 || got[0].Verification != household.ExtremePoor {
+		t.Fatalf("the index missed the verification or the new case: %+v", got)
+	}
+}
