@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	enumspb "go.temporal.io/api/enums/v1"

@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/bench"
 )
 
-// TestBenchHarnessRunsSmall keeps `tuntas bench` working: a small run on
+// TestBenchHarnessRunsSmall keeps `tuntas-dev bench` working: a small run on
 // its own fresh stack must finish every case without an error and print
 // every figure. The figures themselves are for notes, not assertions.
 func TestBenchHarnessRunsSmall(t *testing.T) {
@@ -53,7 +53,7 @@ func TestBenchHarnessRunsSmall(t *testing.T) {
 	}
 }
 
-// TestBenchHarnessRunsOverTheProvince keeps `tuntas bench --regencies`
+// TestBenchHarnessRunsOverTheProvince keeps `tuntas-dev bench --regencies`
 // working: households of every regency, each case driven by people whose
 // tokens are for its own kecamatan, village and regency.
 func TestBenchHarnessRunsOverTheProvince(t *testing.T) {
@@ -79,7 +79,7 @@ func TestBenchHarnessRunsOverTheProvince(t *testing.T) {
 	}
 }
 
-// TestBenchSeedsTheReadModelAndReportsItsReads keeps `tuntas bench
+// TestBenchSeedsTheReadModelAndReportsItsReads keeps `tuntas-dev bench
 // --seed-cases` working: cases written through the projection over the
 // province, then every read people wait for sampled at that count and
 // reported apart from the lifecycle's figures. The latencies are for

@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/reconcile"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -208,12 +209,12 @@ func TestACaseWhoseWorkflowEndedAbnormallyIsHaltedNotOpenForever(t *testing.T) {
 	}
 }
 
-// The URI `tuntas dev` prints names the database as its path, so that a
+// The URI `tuntas-dev dev` prints names the database as its path, so that a
 // client pasting it (mongosh, a driver) uses Tuntas's database.
 func TestThePrintedMongoDBURINamesTheDatabaseAClientUses(t *testing.T) {
-	uri := databaseURI(sys.Stack.MongoURI, devDatabase)
+	uri := devsystem.DatabaseURI(sys.Stack.MongoURI, devsystem.Database)
 	cs, err := connstring.ParseAndValidate(uri)
-	if err != nil || cs.Database != devDatabase || !strings.Contains(uri, "/"+devDatabase+"?") {
+	if err != nil || cs.Database != devsystem.Database || !strings.Contains(uri, "/"+devsystem.Database+"?") {
 		t.Fatalf("%s: database %q (%v)", uri, cs.Database, err)
 	}
 	c, err := mongo.Connect(options.Client().ApplyURI(uri))

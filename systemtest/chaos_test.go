@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/chaos"
+	"github.com/tuntas-id/tuntas/internal/devcommand"
 )
 
 // A few dozen households under one fault of each kind: nothing is lost,
 // duplicated or stuck, and the outages answer as they must. The run's
-// children are this test binary acting as tuntas (see TestMain).
+// children are this test binary acting as tuntas-dev (see TestMain).
 func TestChaosSmall(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -30,7 +31,7 @@ func TestChaosSmall(t *testing.T) {
 	rep, err := chaos.Run(ctx, chaos.Config{Exe: exe, ChildEnv: childEnv, Dir: dir, Seed: 1,
 		Households: 20, People: 6, Baseline: 4, FaultSpan: 0.5, Cut: 3 * time.Second, Pause: time.Second, ServerKills: 2, Progress: &progress})
 	var out bytes.Buffer
-	printChaos(&out, rep)
+	devcommand.PrintChaos(&out, rep)
 	if err != nil {
 		t.Fatalf("chaos run: %v\n%s\n%s", err, progress.String(), out.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"context"
@@ -74,7 +74,7 @@ func seedReadModel(tb testing.TB, n int) {
 // it rests on, one request at a time, on a read model of
 // consoleBenchCases cases. Run it alone (its cases stay in the shared
 // system), at most 40 iterations a measure (the request limit):
-// go test -run '^$' -bench ConsolePages ./cmd/tuntas/
+// go test -run '^$' -bench ConsolePages ./systemtest/
 func BenchmarkConsolePages(b *testing.B) {
 	n := consoleBenchCases()
 	seedReadModel(b, n)

@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/workflows"
@@ -354,7 +355,7 @@ func liveVersion(t *testing.T, ctx context.Context, snap household.Case) int64 {
 // recordHistories writes each run of the case as prefix-runN.json, and the
 // codec key that opens their payloads as prefix.key, for the replay test:
 //
-//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/baseline-1 go test ./cmd/tuntas -run ThreeHouseholds
+//	TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/baseline-1 go test ./systemtest -run ThreeHouseholds
 func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, prefix string) {
 	t.Helper()
 	var snap household.Case
@@ -444,7 +445,7 @@ func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []runCounts {
 // for FerretDB's lookup by _id once the dev stack has indexed it.
 func TestLookupsByIDUseAnIndexInTheEmbeddedStore(t *testing.T) {
 	for _, coll := range []string{"cases", "case_summaries"} {
-		plan, err := sys.Stack.IDQueryPlan(context.Background(), devDatabase, coll)
+		plan, err := sys.Stack.IDQueryPlan(context.Background(), devsystem.Database, coll)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -462,7 +463,7 @@ func TestLookupsByIDUseAnIndexInTheEmbeddedStore(t *testing.T) {
 func TestTwoSpacedVisitsGraduate(t *testing.T) {
 	d := household.DefaultDeadlines()
 	d.DayLength = 50 * time.Millisecond
-	s, err := startSystemWith(devConfig{DataDir: t.TempDir(), Deadlines: d})
+	s, err := startSystemWith(devsystem.Config{DataDir: t.TempDir(), Deadlines: d})
 	if err != nil {
 		t.Fatal(err)
 	}

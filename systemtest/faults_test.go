@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tuntas-id/tuntas/internal/casework"
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -100,17 +101,17 @@ func TestDevServersOnlyRunsTemporalAndFerretDBWithoutAnAPI(t *testing.T) {
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("tuntas dev --servers-only: %v", err)
+				t.Errorf("tuntas-dev dev --servers-only: %v", err)
 			}
 		case <-time.After(time.Minute):
-			t.Error("tuntas dev --servers-only did not stop within a minute")
+			t.Error("tuntas-dev dev --servers-only did not stop within a minute")
 		}
 	}()
 	eventually(t, 2*time.Minute, func() bool {
 		select {
 		case err := <-done:
 			ended = true
-			t.Fatalf("tuntas dev --servers-only ended: %v\n%s", err, out.String())
+			t.Fatalf("tuntas-dev dev --servers-only ended: %v\n%s", err, out.String())
 		default:
 		}
 		return printedMongo.MatchString(out.String())
@@ -154,7 +155,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 	// Collecting is 14 days: 14 s here, time to back up and restore the
 	// copy before the reminder is due.
 	d.DayLength = time.Second
-	s, err := startSystemWith(devConfig{DataDir: t.TempDir(), Deadlines: d})
+	s, err := startSystemWith(devsystem.Config{DataDir: t.TempDir(), Deadlines: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 	}
 	t.Logf("%d drafts saved around the backup", n)
 	if err != nil {
-		t.Fatalf("tuntas backup: %v\n%s", err, out.String())
+		t.Fatalf("tuntas-dev backup: %v\n%s", err, out.String())
 	}
 	if !time.Now().Before(opened.Deadline) {
 		t.Fatalf("the backup ended after the case's deadline (%v): the test cannot tell a restored timer from one already fired", opened.Deadline)
@@ -194,7 +195,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 
 	// A shorter retention than the copy was made with: the restored
 	// namespace takes the one it is started with.
-	s2, err := startSystemWith(devConfig{DataDir: copyDir, Deadlines: d, Retention: 48 * time.Hour})
+	s2, err := startSystemWith(devsystem.Config{DataDir: copyDir, Deadlines: d, Retention: 48 * time.Hour})
 	if err != nil {
 		t.Fatalf("start on the copy: %v", err)
 	}

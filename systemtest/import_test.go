@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
+	"github.com/tuntas-id/tuntas/internal/server"
 	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
@@ -133,7 +135,7 @@ func TestImportTakesAMultipartFileAndOnlyFromAdmin(t *testing.T) {
 // with the counts an uninterrupted run has.
 func TestImportSurvivesARestart(t *testing.T) {
 	dir := t.TempDir()
-	slow := devConfig{DataDir: dir, Pace: importPace{Rate: 8, Concurrency: 2}}
+	slow := devsystem.Config{DataDir: dir, Pace: server.ImportPace{Rate: 8, Concurrency: 2}}
 	s, err := startSystemWith(slow)
 	if err != nil {
 		t.Fatal(err)

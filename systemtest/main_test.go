@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -19,23 +19,25 @@ import (
 
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/devcommand"
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
-// testSystem is a running `tuntas dev` on free ports in a directory.
+// testSystem is a running `tuntas-dev dev` on free ports in a directory.
 type testSystem struct {
-	*devSystem
+	*devsystem.System
 	cancel  context.CancelFunc
 	done    chan error
 	dataDir string
 }
 
 func startSystem(dir string) (*testSystem, error) {
-	return startSystemWith(devConfig{DataDir: dir})
+	return startSystemWith(devsystem.Config{DataDir: dir})
 }
 
 // startSystemWith starts a system on cfg, on free loopback ports.
-func startSystemWith(cfg devConfig) (*testSystem, error) {
+func startSystemWith(cfg devsystem.Config) (*testSystem, error) {
 	dir := cfg.DataDir
 	cfg.HTTPAddr = "127.0.0.1:0"
 	if cfg.Deadlines == (household.Deadlines{}) {
@@ -47,12 +49,12 @@ func startSystemWith(cfg devConfig) (*testSystem, error) {
 		cfg.SuggestContinueAsNewAfter = testRunEvents
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := startDev(ctx, cfg)
+	d, err := devsystem.Start(ctx, cfg)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("start dev system: %w", err)
 	}
-	ts := &testSystem{devSystem: d, cancel: cancel, done: make(chan error, 1), dataDir: dir}
+	ts := &testSystem{System: d, cancel: cancel, done: make(chan error, 1), dataDir: dir}
 	go func() { ts.done <- d.Serve(ctx) }()
 	return ts, nil
 }
@@ -74,16 +76,26 @@ const testRunEvents = 60
 var sys *testSystem
 
 // asCommand, set in a child's environment, makes the test binary act as
-// the tuntas command: the chaos run's children are then this binary, and
-// the test needs no separate build.
+// the tuntas-dev command: the chaos run's children are then this binary,
+// and the test needs no separate build.
 const asCommand = "TUNTAS_TEST_AS_COMMAND"
+
+// childEnv makes the chaos run's children act as the command.
+var childEnv = []string{asCommand + "=1"}
+
+// commands are tuntas-dev's, whose chaos run starts this test binary.
+var commands = devcommand.Set(devcommand.Config{ChildEnv: childEnv})
+
+// run runs a command of tuntas-dev (a superset of tuntas's) as its main
+// does, without the process exit.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return commands.Run(ctx, args, stdout, stderr)
+}
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asCommand) == "1" {
-		main()
-		os.Exit(0)
+		os.Exit(commands.Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	childEnv = []string{asCommand + "=1"}
 	dir, err := os.MkdirTemp("", "tuntas-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

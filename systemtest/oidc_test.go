@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 )
 
 // oidcProvider is a provider as Keycloak serves one: discovery and a JWKS
@@ -82,7 +84,7 @@ func TestProductionAPISignsInThroughOIDC(t *testing.T) {
 	addr, metricsAddr := free(), free()
 	for k, v := range map[string]string{
 		"TEMPORAL_ADDRESS": sys.Stack.TemporalAddress, "TEMPORAL_NAMESPACE": sys.Stack.Namespace,
-		"MONGODB_URI": sys.Stack.MongoURI, "MONGODB_DATABASE": devDatabase, "TUNTAS_HTTP_ADDR": addr,
+		"MONGODB_URI": sys.Stack.MongoURI, "MONGODB_DATABASE": devsystem.Database, "TUNTAS_HTTP_ADDR": addr,
 		"TUNTAS_METRICS_ADDR": metricsAddr, "TUNTAS_TOKEN_SECRET": "", "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)),
 		"TUNTAS_OIDC_ISSUER": prov.srv.URL, "TUNTAS_OIDC_AUDIENCE": "tuntas-api", "TUNTAS_OIDC_JWKS_URL": "",
 		"TUNTAS_OIDC_ROLE_CLAIM": "realm_access.roles", "TUNTAS_OIDC_REGION_CLAIM": "", "TUNTAS_OIDC_AGENCY_CLAIM": "",

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -12,9 +12,12 @@ import (
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
+	"github.com/tuntas-id/tuntas/internal/server"
 )
 
-func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Import is `tuntas import`: it uploads a household list to the API and
+// follows the import to its end.
+func Import(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	apiURL := fs.String("api", envOr("TUNTAS_API", "http://127.0.0.1:8080"), "the Tuntas API (TUNTAS_API)")
@@ -28,7 +31,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("usage: tuntas import [flags] FILE.csv")
 	}
 	if *token == "" {
-		issuer, err := dataDirIssuer(*dir)
+		issuer, err := server.DataDirIssuer(*dir)
 		if err != nil {
 			return err
 		}

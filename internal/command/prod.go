@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -19,15 +19,16 @@ import (
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
+	"github.com/tuntas-id/tuntas/internal/server"
 	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 // prodFlags are the flags shared by `api`, `worker` and `reconcile`, each
 // falling back to its environment variable.
 type prodFlags struct {
-	backend
+	server.Backend
 	CodecKey string
-	TLS      temporalTLS
+	TLS      server.TemporalTLS
 }
 
 func (p *prodFlags) register(fs *flag.FlagSet) {
@@ -36,7 +37,10 @@ func (p *prodFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.MongoURI, "mongodb-uri", envOr("MONGODB_URI", "mongodb://127.0.0.1:27017/"), "MongoDB connection URI (MONGODB_URI)")
 	fs.StringVar(&p.MongoDatabase, "mongodb-database", envOr("MONGODB_DATABASE", "tuntas"), "MongoDB database (MONGODB_DATABASE)")
 	fs.StringVar(&p.CodecKey, "codec-key", envOr("TUNTAS_CODEC_KEY", ""), "payload keys id:base64[,id:base64…], first seals (TUNTAS_CODEC_KEY)")
-	p.TLS.register(fs)
+	fs.StringVar(&p.TLS.CAFile, "temporal-tls-ca", envOr("TEMPORAL_TLS_CA", ""), "PEM file of the CA that signed Temporal's certificate (TEMPORAL_TLS_CA)")
+	fs.StringVar(&p.TLS.CertFile, "temporal-tls-cert", envOr("TEMPORAL_TLS_CERT", ""), "PEM client certificate for mutual TLS (TEMPORAL_TLS_CERT)")
+	fs.StringVar(&p.TLS.KeyFile, "temporal-tls-key", envOr("TEMPORAL_TLS_KEY", ""), "PEM key of the client certificate (TEMPORAL_TLS_KEY)")
+	fs.StringVar(&p.TLS.ServerName, "temporal-tls-server-name", envOr("TEMPORAL_TLS_SERVER_NAME", ""), "name expected in Temporal's certificate, when it differs from the address (TEMPORAL_TLS_SERVER_NAME)")
 }
 
 func (p *prodFlags) keyring() (*codec.Keyring, error) {
@@ -48,19 +52,19 @@ func (p *prodFlags) keyring() (*codec.Keyring, error) {
 
 // connect dials Temporal with the payload codec and opens the stores;
 // closeAll releases both.
-func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.Client, _ *stores, closeAll func(), _ error) {
+func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.Client, _ *server.Stores, closeAll func(), _ error) {
 	ring, err := p.keyring()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if p.TemporalTLS, err = p.TLS.config(); err != nil {
+	if p.TemporalTLS, err = p.TLS.Config(); err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := dialTemporal(ctx, p.backend, ring, logger)
+	c, err := server.DialTemporal(ctx, p.Backend, ring, logger)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st, err := openStores(ctx, p.backend)
+	st, err := server.OpenStores(ctx, p.Backend)
 	if err != nil {
 		c.Close()
 		return nil, nil, nil, err
@@ -69,11 +73,6 @@ func (p *prodFlags) connect(ctx context.Context, logger *slog.Logger) (_ client.
 		_ = st.Close(context.WithoutCancel(ctx))
 		c.Close()
 	}, nil
-}
-
-// serviceCases are the rules and deadlines of cases opened in service.
-func serviceCases() caseDefaults {
-	return caseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}
 }
 
 func jsonLogger(w io.Writer) *slog.Logger {
@@ -119,7 +118,9 @@ func (s *signInFlags) verifier(ctx context.Context, logger *slog.Logger) (auth.V
 	return v, nil
 }
 
-func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
+// API is `tuntas api`: the HTTP API and the console against the backend
+// its flags name, until ctx ends.
+func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pf prodFlags
@@ -168,28 +169,30 @@ func runAPI(ctx context.Context, args []string, _, stderr io.Writer) error {
 		var wg sync.WaitGroup
 		defer wg.Wait() // the metrics server shuts down with ctx, like the API's
 		wg.Go(func() {
-			if err := serveHTTP(ctx, httpServer(mux), mln); err != nil {
+			if err := server.Serve(ctx, server.HTTPServer(mux), mln); err != nil {
 				logger.Error("metrics server", "error", err)
 			}
 		})
 	}
 	idx := store.NewIndex(st.Store, logger)
 	defer idx.Close()
-	h, err := newAPI(c, st, idx, serviceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil, []byte(*deviceSecret))
+	h, err := server.NewHandler(c, st, idx, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil, []byte(*deviceSecret))
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, httpServer(h), ln)
+	return server.Serve(ctx, server.HTTPServer(h), ln)
 }
 
-func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
+// Worker is `tuntas worker`: the case worker against the backend its
+// flags name, until ctx ends.
+func Worker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pf prodFlags
 	pf.register(fs)
-	var pace importPace
-	fs.Float64Var(&pace.Rate, "import-rate", defaultImportRate, "cases an import starts per second at most, per worker")
-	fs.IntVar(&pace.Concurrency, "import-concurrency", defaultImportConcurrency, "cases an import starts at once at most, per worker")
+	var pace server.ImportPace
+	fs.Float64Var(&pace.Rate, "import-rate", server.DefaultImportRate, "cases an import starts per second at most, per worker")
+	fs.IntVar(&pace.Concurrency, "import-concurrency", server.DefaultImportConcurrency, "cases an import starts at once at most, per worker")
 	personKey := fs.String("person-key", envOr("TUNTAS_PERSON_KEY", ""), "key of the pseudonyms that keep one person in one open case, base64 of 32 bytes (TUNTAS_PERSON_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -204,10 +207,10 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	if err := ensureSearchAttributes(ctx, c, pf.Namespace); err != nil {
+	if err := server.EnsureSearchAttributes(ctx, c, pf.Namespace); err != nil {
 		return err
 	}
-	w := newWorker(c, st, persons, serviceCases(), pace, logger)
+	w := server.NewWorker(c, st, persons, server.ServiceCases(), pace, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -217,7 +220,9 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return nil
 }
 
-func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+// Token is `tuntas token`: it prints a bearer token signed with
+// TUNTAS_TOKEN_SECRET or a dev data directory's secret.
+func Token(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var p auth.Principal
@@ -241,7 +246,7 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if secret := envOr("TUNTAS_TOKEN_SECRET", ""); secret != "" {
 		issuer, err = auth.NewIssuer([]byte(secret))
 	} else {
-		issuer, err = dataDirIssuer(*dir)
+		issuer, err = server.DataDirIssuer(*dir)
 	}
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package devcommand
 
 import (
 	"context"
@@ -10,15 +10,15 @@ import (
 	"github.com/tuntas-id/tuntas/internal/devstack"
 )
 
-// runBackup is `tuntas backup --data DIR OUT`: a consistent copy of a dev
-// data directory, safe to take while `tuntas dev` runs on it. Starting
-// `tuntas dev --data OUT` restores it.
+// runBackup is `tuntas-dev backup --data DIR OUT`: a consistent copy of a
+// dev data directory, safe to take while `tuntas-dev dev` runs on it.
+// Starting `tuntas-dev dev --data OUT` restores it.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data", ".tuntas", "dev data directory to copy (running or stopped)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tuntas backup [--data DIR] OUT   (OUT must not exist or be empty)")
+		fmt.Fprintln(stderr, "usage: tuntas-dev backup [--data DIR] OUT   (OUT must not exist or be empty)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -36,6 +36,6 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range files {
 		fmt.Fprintln(stdout, "  "+f)
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s; restore with: tuntas dev --data %s\n", *dir, out, out)
+	fmt.Fprintf(stdout, "backed up %s to %s; restore with: tuntas-dev dev --data %s\n", *dir, out, out)
 	return nil
 }

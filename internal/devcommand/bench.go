@@ -1,4 +1,4 @@
-package main
+package devcommand
 
 import (
 	"context"
@@ -18,10 +18,14 @@ import (
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/server"
 	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
+// runBench is `tuntas-dev bench`: the engine floor and the Tuntas lifecycle,
+// each on a fresh embedded stack, or reads over a seeded read model.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -66,10 +70,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("engine floor: %w", err)
 		}
 	}
-	d, err := startDev(ctx, devConfig{DataDir: *dir, HTTPAddr: "127.0.0.1:0", Deadlines: deadlines,
+	d, err := devsystem.Start(ctx, devsystem.Config{DataDir: *dir, HTTPAddr: "127.0.0.1:0", Deadlines: deadlines,
 		// Errors reach stderr: a bench that fails says why.
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-		Pace:   importPace{Rate: *rate, Concurrency: *concurrency},
+		Pace:   server.ImportPace{Rate: *rate, Concurrency: *concurrency},
 		// The simulated people share a few tokens and the reads are sampled
 		// as fast as the API answers: the bench measures the system, not the
 		// per-person limit.
@@ -147,7 +151,7 @@ func floorOnFreshServer(ctx context.Context, n, concurrency int, gap time.Durati
 		return bench.PhaseReport{}, err
 	}
 	defer os.RemoveAll(dir)
-	d, err := startDev(ctx, devConfig{DataDir: dir, HTTPAddr: "127.0.0.1:0",
+	d, err := devsystem.Start(ctx, devsystem.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		return bench.PhaseReport{}, err

@@ -1,4 +1,4 @@
-package main
+package devcommand
 
 import (
 	"context"
@@ -14,7 +14,9 @@ import (
 	"github.com/tuntas-id/tuntas/internal/chaos"
 )
 
-func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runChaos is `tuntas-dev chaos`; childEnv is added to the environment of
+// the processes it starts from this binary.
+func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer, childEnv []string) error {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg chaos.Config
@@ -40,7 +42,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Exe, cfg.Dir, cfg.Progress, cfg.ChildEnv = exe, *dir, stderr, childEnv
 	rep, err := chaos.Run(ctx, cfg)
-	printChaos(stdout, rep)
+	PrintChaos(stdout, rep)
 	if err != nil {
 		return err
 	}
@@ -56,11 +58,8 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// childEnv is added to the chaos run's children: empty for the tuntas
-// binary; a test binary acting as tuntas sets it to say so.
-var childEnv []string
-
-func printChaos(w io.Writer, r chaos.Report) {
+// PrintChaos prints the chaos run's report as `tuntas-dev chaos` does.
+func PrintChaos(w io.Writer, r chaos.Report) {
 	fmt.Fprintf(w, "Tuntas chaos run: seed %d, %d households, %d people, cuts %s, pauses %s, %d server kills (data and logs in %s)\n",
 		r.Seed, r.Households, r.People, r.Cut, r.Pause, r.ServerKills, r.DataDir)
 	fmt.Fprintf(w, "  mix          %v\n", r.Mix)

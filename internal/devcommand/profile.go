@@ -1,4 +1,4 @@
-package main
+package devcommand
 
 import (
 	"fmt"
@@ -25,7 +25,7 @@ func profileCPU(path string) (stop func(), err error) {
 }
 
 // embeddedGCPercent is the garbage collector's target in a process that
-// runs the embedded stack (tuntas dev, tuntas bench): Temporal, FerretDB,
+// runs the embedded stack (tuntas-dev dev, tuntas-dev bench): Temporal, FerretDB,
 // the worker and the API allocate in one heap, and at Go's default of 100
 // the collector took 12% of the CPU of a bench. At 200 it runs half as
 // often for about 40% more resident memory (the peak RSS is in the

@@ -1,33 +1,25 @@
-package main
+package server
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 )
 
-// temporalTLS are the flags of a TLS connection to Temporal, with a client
-// certificate for clusters that require mutual TLS. MongoDB's TLS is set in
-// its URI (tls=true&tlsCAFile=…&tlsCertificateKeyFile=…), which the driver
-// reads itself.
-type temporalTLS struct {
+// TemporalTLS names the files of a TLS connection to Temporal, with a
+// client certificate for clusters that require mutual TLS. MongoDB's TLS is
+// set in its URI (tls=true&tlsCAFile=…&tlsCertificateKeyFile=…), which the
+// driver reads itself.
+type TemporalTLS struct {
 	CAFile, CertFile, KeyFile, ServerName string
 }
 
-func (t *temporalTLS) register(fs *flag.FlagSet) {
-	fs.StringVar(&t.CAFile, "temporal-tls-ca", envOr("TEMPORAL_TLS_CA", ""), "PEM file of the CA that signed Temporal's certificate (TEMPORAL_TLS_CA)")
-	fs.StringVar(&t.CertFile, "temporal-tls-cert", envOr("TEMPORAL_TLS_CERT", ""), "PEM client certificate for mutual TLS (TEMPORAL_TLS_CERT)")
-	fs.StringVar(&t.KeyFile, "temporal-tls-key", envOr("TEMPORAL_TLS_KEY", ""), "PEM key of the client certificate (TEMPORAL_TLS_KEY)")
-	fs.StringVar(&t.ServerName, "temporal-tls-server-name", envOr("TEMPORAL_TLS_SERVER_NAME", ""), "name expected in Temporal's certificate, when it differs from the address (TEMPORAL_TLS_SERVER_NAME)")
-}
-
-// config returns the TLS configuration, or nil when no TLS flag is set
+// Config returns the TLS configuration, or nil when no file is named
 // (plain gRPC, as on the dev stack's loopback).
-func (t temporalTLS) config() (*tls.Config, error) {
-	if t == (temporalTLS{}) {
+func (t TemporalTLS) Config() (*tls.Config, error) {
+	if t == (TemporalTLS{}) {
 		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}

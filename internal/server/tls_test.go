@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"crypto/ecdsa"
@@ -96,17 +96,17 @@ func TestTemporalTLSFlagsMakeAMutualTLSClient(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		flags   temporalTLS
+		flags   TemporalTLS
 		wantCfg bool
 		dials   bool
 	}{
-		{"no flags: plain gRPC", temporalTLS{}, false, false},
-		{"CA and client certificate", temporalTLS{CAFile: caPath, CertFile: cliCert, KeyFile: cliKey, ServerName: "temporal.internal"}, true, true},
-		{"CA without a client certificate", temporalTLS{CAFile: caPath, ServerName: "temporal.internal"}, true, false},
+		{"no flags: plain gRPC", TemporalTLS{}, false, false},
+		{"CA and client certificate", TemporalTLS{CAFile: caPath, CertFile: cliCert, KeyFile: cliKey, ServerName: "temporal.internal"}, true, true},
+		{"CA without a client certificate", TemporalTLS{CAFile: caPath, ServerName: "temporal.internal"}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := tt.flags.config()
+			cfg, err := tt.flags.Config()
 			if err != nil || (cfg != nil) != tt.wantCfg {
 				t.Fatalf("config() = %v, %v", cfg, err)
 			}
@@ -118,10 +118,10 @@ func TestTemporalTLSFlagsMakeAMutualTLSClient(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (temporalTLS{CertFile: cliCert}).config(); err == nil {
+	if _, err := (TemporalTLS{CertFile: cliCert}).Config(); err == nil {
 		t.Error("a certificate without its key was accepted")
 	}
-	if _, err := (temporalTLS{CAFile: filepath.Join(dir, "missing.pem")}).config(); err == nil {
+	if _, err := (TemporalTLS{CAFile: filepath.Join(dir, "missing.pem")}).Config(); err == nil {
 		t.Error("a missing CA file was accepted")
 	}
 }

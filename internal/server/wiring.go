@@ -1,4 +1,9 @@
-package main
+// Package server wires the processes of Tuntas: it dials Temporal with the
+// payload codec, opens the stores on one MongoDB client, builds the case
+// worker and the HTTP handler (the API with the console beside it), and
+// serves it with a graceful shutdown. Production's api and worker and the
+// one-process dev system are built from the same pieces.
+package server
 
 import (
 	"context"
@@ -8,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -33,8 +39,8 @@ import (
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
-// backend is what both production processes connect to.
-type backend struct {
+// Backend is what the api and worker processes connect to.
+type Backend struct {
 	TemporalAddress string
 	Namespace       string
 	MongoURI        string
@@ -43,7 +49,9 @@ type backend struct {
 	TemporalTLS *tls.Config
 }
 
-func dialTemporal(ctx context.Context, b backend, ring *codec.Keyring, logger *slog.Logger) (client.Client, error) {
+// DialTemporal connects to b's Temporal namespace with the payload codec
+// of ring, logging through logger.
+func DialTemporal(ctx context.Context, b Backend, ring *codec.Keyring, logger *slog.Logger) (client.Client, error) {
 	conn := client.ConnectionOptions{TLS: b.TemporalTLS}
 	if onThisHost(b.TemporalAddress) {
 		// Compressing for a server on the same host only spends CPU: in the
@@ -77,11 +85,11 @@ func onThisHost(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// stores are what a process keeps in MongoDB, on one client: the read
+// Stores are what a process keeps in MongoDB, on one client: the read
 // model, and beside it the write-side state that is not read model (which
 // case holds each person, the imports' rows and progress, the answers
 // kept by Idempotency-Key).
-type stores struct {
+type Stores struct {
 	// Store is the read model; it owns the client the others share.
 	Store       *store.Store
 	Claims      *claims.Store
@@ -89,15 +97,15 @@ type stores struct {
 	Idempotency *idempotency.Store
 }
 
-// openStores connects and creates every collection and index; safe on
+// OpenStores connects and creates every collection and index; safe on
 // every start.
-func openStores(ctx context.Context, b backend) (*stores, error) {
+func OpenStores(ctx context.Context, b Backend) (*Stores, error) {
 	st, err := store.Connect(ctx, b.MongoURI, b.MongoDatabase)
 	if err != nil {
 		return nil, err
 	}
 	db := st.Database()
-	s := &stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db)}
+	s := &Stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db)}
 	for _, ensure := range []func(context.Context) error{st.EnsureIndexes, s.Claims.EnsureCollection, s.Imports.EnsureIndexes, s.Idempotency.EnsureCollection} {
 		if err := ensure(ctx); err != nil {
 			_ = st.Close(context.WithoutCancel(ctx))
@@ -108,11 +116,11 @@ func openStores(ctx context.Context, b backend) (*stores, error) {
 }
 
 // Close disconnects the client the stores share.
-func (s *stores) Close(ctx context.Context) error { return s.Store.Close(ctx) }
+func (s *Stores) Close(ctx context.Context) error { return s.Store.Close(ctx) }
 
-// ensureSearchAttributes registers the case workflow's search attributes
+// EnsureSearchAttributes registers the case workflow's search attributes
 // in the namespace if a cluster lacks them.
-func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
 	ops := c.OperatorService()
 	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
@@ -144,13 +152,25 @@ func (n notesNotifier) Notify(ctx context.Context, x activities.Notification) er
 		Message: x.Message, Agencies: x.Agencies, Key: x.Key, Args: x.Args, HeadName: x.HeadName})
 }
 
-// importPace bounds how fast imports start cases.
-type importPace struct {
+// ImportPace bounds how fast imports start cases.
+type ImportPace struct {
 	Rate        float64
 	Concurrency int
 }
 
-func newWorker(c client.Client, st *stores, persons *pseudonym.Key, cases caseDefaults, pace importPace, logger *slog.Logger) worker.Worker {
+// Import pacing defaults: the embedded Temporal server on two cores
+// completes a few dozen trivial workflows a second, and opening a case is
+// more than that.
+const (
+	DefaultImportRate        = 25
+	DefaultImportConcurrency = 8
+)
+
+// NewWorker is the case worker on c: the case and import workflows and
+// their activities on st, claiming people by persons' pseudonyms, opening
+// imported cases with cases' rules and deadlines at pace. It is not yet
+// started.
+func NewWorker(c client.Client, st *Stores, persons *pseudonym.Key, cases CaseDefaults, pace ImportPace, logger *slog.Logger) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Case)
 	w.RegisterWorkflow(workflows.Import)
@@ -160,16 +180,21 @@ func newWorker(c client.Client, st *stores, persons *pseudonym.Key, cases caseDe
 	return w
 }
 
-// caseDefaults are the rules and deadlines given to every new case.
-type caseDefaults struct {
+// CaseDefaults are the rules and deadlines given to every new case.
+type CaseDefaults struct {
 	Rules     household.Rules
 	Deadlines household.Deadlines
+}
+
+// ServiceCases are the rules and deadlines of cases opened in service.
+func ServiceCases() CaseDefaults {
+	return CaseDefaults{Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines()}
 }
 
 // caseOpener opens imported cases through the case workflow.
 type caseOpener struct {
 	c        client.Client
-	defaults caseDefaults
+	defaults CaseDefaults
 }
 
 var _ activities.CaseOpener = caseOpener{}
@@ -180,8 +205,8 @@ func (o caseOpener) Open(ctx context.Context, in household.OpenInput, by househo
 	return out.Case, out.Created, err
 }
 
-// httpServer is the API's server with timeouts set.
-func httpServer(h http.Handler) *http.Server {
+// HTTPServer is a server of h with timeouts set.
+func HTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -191,16 +216,16 @@ func httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// newAPI is the case work on c, st and idx (lists and dashboards from
+// NewHandler is the case work on c, st and idx (lists and dashboards from
 // memory, the rest from st), served by the API, configured otherwise by
 // cfg, and by the console at / on the same service. devIssuer, given only
-// by `tuntas dev`, lets the console's sign-in mint tokens; deviceSecret
+// by the dev system, lets the console's sign-in mint tokens; deviceSecret
 // seals the field's outboxes (console.Config.DeviceSecret).
-func newAPI(c client.Client, st *stores, idx *store.Index, cases caseDefaults, cfg api.Config, devIssuer *auth.Issuer, deviceSecret []byte) (http.Handler, error) {
+func NewHandler(c client.Client, st *Stores, idx *store.Index, cases CaseDefaults, cfg api.Config, devIssuer *auth.Issuer, deviceSecret []byte) (http.Handler, error) {
 	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Rules: cases.Rules, Deadlines: cases.Deadlines})
 	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)
-	// Only `tuntas dev` gives an issuer, and it alone serves plain HTTP:
+	// Only the dev system gives an issuer, and it alone serves plain HTTP:
 	// everywhere else the console's cookies are Secure and it sends HSTS.
 	con, err := console.New(console.Config{Service: svc, API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: devIssuer,
 		PlainHTTP: devIssuer != nil, Logger: cfg.Logger, DeviceSecret: deviceSecret})
@@ -208,6 +233,16 @@ func newAPI(c client.Client, st *stores, idx *store.Index, cases caseDefaults, c
 		return nil, err
 	}
 	return withConsole(srv.Handler(), con), nil
+}
+
+// DataDirIssuer signs with the dev secret kept in dir (created on first
+// use), which the dev system, `tuntas token` and `tuntas import` share.
+func DataDirIssuer(dir string) (*auth.Issuer, error) {
+	secret, err := auth.LoadOrCreateSecret(filepath.Join(dir, "token.secret"))
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewIssuer(secret)
 }
 
 // apiPaths are served by the API; every other path is the console's.
@@ -226,8 +261,9 @@ func withConsole(apiH, consoleH http.Handler) http.Handler {
 	})
 }
 
-// serveHTTP serves on ln until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener) error {
+// Serve serves srv on ln until ctx ends, then shuts it down gracefully,
+// waiting up to 15 s for the requests in flight.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 // The console in the field (issue 21): a phone with no signal keeps the
 // person's queue and cases, holds what they submit in an outbox and sends
