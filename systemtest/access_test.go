@@ -20,6 +20,7 @@ import (
 // caller's action is answered by the workflow's own rules (409 or 422)
 // without moving the case.
 func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	var c household.Case
@@ -222,6 +223,7 @@ func TestListPagesAreStableAndFiltersApply(t *testing.T) {
 }
 
 func TestAgencySeesOnlyCasesHoldingItsInterventions(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	baznas := sys.token(t, household.RoleAgency, "64.08", household.AgencyBaznas)
 	l := openCase(t, p, nextKK())
@@ -269,6 +271,7 @@ func TestAgencySeesOnlyCasesHoldingItsInterventions(t *testing.T) {
 // the birth date (+40 on the day for women), so a masked view that showed
 // the birth date would give the NIK back.
 func TestMaskedViewsRevealNoBirthDateOrFullNumbers(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	l := openCase(t, p, kk)
@@ -351,6 +354,7 @@ func TestEveryReadOfAHouseholdIsOnItsRecord(t *testing.T) {
 }
 
 func TestADuplicateOpenFromAnotherKecamatanLearnsNothingOfTheCase(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	var c household.Case
@@ -371,6 +375,7 @@ func TestADuplicateOpenFromAnotherKecamatanLearnsNothingOfTheCase(t *testing.T) 
 // stream of them cannot use up the run's limit of updates (2,000) and
 // leave the case unable to act.
 func TestRepeatedOpensOfAFamilyCardLeaveNoTraceOnItsCase(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	var c household.Case

@@ -212,6 +212,7 @@ func TestACaseWhoseWorkflowEndedAbnormallyIsHaltedNotOpenForever(t *testing.T) {
 // The URI `tuntas-dev dev` prints names the database as its path, so that a
 // client pasting it (mongosh, a driver) uses Tuntas's database.
 func TestThePrintedMongoDBURINamesTheDatabaseAClientUses(t *testing.T) {
+	t.Parallel()
 	uri := devsystem.DatabaseURI(sys.Stack.MongoURI, devsystem.Database)
 	cs, err := connstring.ParseAndValidate(uri)
 	if err != nil || cs.Database != devsystem.Database || !strings.Contains(uri, "/"+devsystem.Database+"?") {

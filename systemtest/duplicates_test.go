@@ -90,6 +90,7 @@ func memberCount(t *testing.T, token, id string) int {
 // counts once among the remaining people, and each way of resolving
 // settles both cases.
 func TestAPersonOnTwoFamilyCardsIsFoundOnBothAndCountedOnce(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	t.Run("a real split, the person kept by the second card", func(t *testing.T) {
 		shared := nextNIK()
@@ -164,6 +165,7 @@ func TestAPersonOnTwoFamilyCardsIsFoundOnBothAndCountedOnce(t *testing.T) {
 // surveys sharing one member at the same moment: exactly one case holds
 // the person and each of the nineteen others has one finding naming it.
 func TestTwentyCardsClaimingOnePersonAtOnceNameTheFirst(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	shared := nextNIK()
 	ids := make([]string, 20)
@@ -254,6 +256,7 @@ func TestTwentyCardsClaimingOnePersonAtOnceNameTheFirst(t *testing.T) {
 // anything that names the Bengkal case (issue 26: a finding about a case
 // elsewhere told which NIKs an open case anywhere holds).
 func TestAFindingDoesNotNameACaseOutsideTheReadersRegion(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	shared := nextNIK()
 	here := householdWith(t, p, nextNIK(), shared)
@@ -285,6 +288,7 @@ func TestAFindingDoesNotNameACaseOutsideTheReadersRegion(t *testing.T) {
 // TestTheConsoleOffersTheSupervisorTheDuplicateResolution: the case page
 // lists the finding and, for the supervisor, the form that resolves it.
 func TestTheConsoleOffersTheSupervisorTheDuplicateResolution(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	shared := nextNIK()
 	householdWith(t, p, nextNIK(), shared)

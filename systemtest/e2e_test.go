@@ -122,6 +122,7 @@ func TestOpenCaseThroughTheAPIAndReadItBackAfterARestart(t *testing.T) {
 }
 
 func TestPersonalDataNeverReachesTemporalHistoryInPlainText(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	var c household.Case
@@ -444,6 +445,7 @@ func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []runCounts {
 // TestLookupsByIDUseAnIndexInTheEmbeddedStore checks the plan SQLite makes
 // for FerretDB's lookup by _id once the dev stack has indexed it.
 func TestLookupsByIDUseAnIndexInTheEmbeddedStore(t *testing.T) {
+	t.Parallel()
 	for _, coll := range []string{"cases", "case_summaries"} {
 		plan, err := sys.Stack.IDQueryPlan(context.Background(), devsystem.Database, coll)
 		if err != nil {

@@ -39,6 +39,7 @@ func retentionOf(t *testing.T, c client.Client, namespace string) time.Duration 
 }
 
 func TestDevNamespaceKeepsClosedHistoriesForThirtyDaysByDefault(t *testing.T) {
+	t.Parallel()
 	if got := retentionOf(t, sys.Client, sys.Stack.Namespace); got != 30*24*time.Hour {
 		t.Fatalf("retention of %s = %v, want 720h", sys.Stack.Namespace, got)
 	}

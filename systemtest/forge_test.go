@@ -19,6 +19,7 @@ import (
 // the payload key, close or graduate it as the system actor or as a
 // supervisor of another regency. The case must not move.
 func TestForgedActionsOverTemporalAreRefused(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	var c household.Case

@@ -32,6 +32,7 @@ func postWithKey(t *testing.T, path, token, key string, body any) (int, string, 
 }
 
 func TestRetriedPostsWithAnIdempotencyKeyActOnce(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	l := openCase(t, p, nextKK())
 	id := "/v1/cases/" + l.id
@@ -99,6 +100,7 @@ func loseAnswer(t *testing.T, role household.Role, region, path, key string) {
 // the case (409 "the case is closed" before), the visit that continued
 // it as new (recorded twice before), the opening itself.
 func TestARetriedActionThatLandedGetsItsAnswer(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	kk := nextKK()
 	open := openBody(kk, "64.08.01.2001")

@@ -54,6 +54,7 @@ func (s *testSystem) waitImport(t *testing.T, token, id string) listimport.Repor
 }
 
 func TestImportReportsBadRowsOpensTheRestAndReimportOpensNothing(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	text, bad := synth.CSV(synth.New(42, 11), 100, 33) // 3 bad rows of 100
 	first := sys.upload(t, p.admin, text)
@@ -87,6 +88,7 @@ func TestImportReportsBadRowsOpensTheRestAndReimportOpensNothing(t *testing.T) {
 }
 
 func TestImportTakesAMultipartFileAndOnlyFromAdmin(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	text, _ := synth.CSV(synth.New(43, 12), 3, 0)
 	var body bytes.Buffer
@@ -177,6 +179,7 @@ func TestImportSurvivesARestart(t *testing.T) {
 // progress comes as plain lines without carriage returns, the summary on
 // stdout, the row errors in the --errors file.
 func TestImportCommandPrintsLinesNotFramesWhenRedirected(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	text, bad := synth.CSV(synth.New(45, 14), 10, 5) // rows 6 and 11 spoiled
 	stdout, stderr, errFile := importCommand(t, p.admin, text)
@@ -204,6 +207,7 @@ func TestImportCommandPrintsLinesNotFramesWhenRedirected(t *testing.T) {
 // and the flags come beside the row errors in the summary, the --errors
 // file and GET /v1/imports/{id}, naming lines and cases, never a NIK.
 func TestImportFlagsRepeatedRowsAndHeadsOfAnotherOpenCase(t *testing.T) {
+	t.Parallel()
 	p := tokens(t, sys)
 	// Rudi Hartono, a child in the survey, is then a member of an open
 	// case: this one, or an earlier test's still open that claimed him

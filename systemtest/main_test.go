@@ -73,6 +73,15 @@ const testRunEvents = 60
 
 // sys is shared by the tests that do not restart the system; each test
 // uses its own family-card numbers.
+//
+// A test that only acts on and reads its own cases runs in parallel
+// (t.Parallel; at most GOMAXPROCS at once, go test's default). A test
+// stays serial when it starts a system of its own, runs reconcile over
+// every case, counts what a kecamatan, a village's page, a case's record
+// of reads or a person's queue holds, sets the environment, drives a
+// browser, bursts at the per-person rate limit, or measures. go test runs
+// every serial test before the parallel ones start, so no parallel test
+// disturbs what a serial one counts.
 var sys *testSystem
 
 // asCommand, set in a child's environment, makes the test binary act as
