@@ -35,11 +35,13 @@ type Set struct {
 	// Binary is the name the usage gives the program.
 	Binary   string
 	Commands []Command
+	// Note, when set, ends the usage.
+	Note string
 }
 
 // Production is the set of the tuntas binary: what production runs.
 func Production() Set {
-	return Set{Binary: "tuntas", Commands: []Command{
+	return Set{Binary: "tuntas", Note: "dev, bench, chaos and backup are tuntas-dev's: go run ./cmd/tuntas-dev <command>", Commands: []Command{
 		{"api", "run the HTTP API against Temporal and MongoDB", API},
 		{"worker", "run the case workflow worker against Temporal and MongoDB", Worker},
 		{"token", "print a signed bearer token", Token},
@@ -48,9 +50,9 @@ func Production() Set {
 	}}
 }
 
-// With returns a copy of s under the name binary, in which each of cmds
-// replaces the command of its name or, when s has none, is added at the
-// end.
+// With returns a copy of s under the name binary, without s's note, in
+// which each of cmds replaces the command of its name or, when s has none,
+// is added at the end.
 func (s Set) With(binary string, cmds ...Command) Set {
 	out := Set{Binary: binary, Commands: slices.Clone(s.Commands)}
 	for _, c := range cmds {
@@ -84,6 +86,9 @@ func (s Set) Usage() string {
 		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.Name, c.Summary)
 	}
 	fmt.Fprintf(&b, "\nrun '%s <command> -h' for a command's flags\n", s.Binary)
+	if s.Note != "" {
+		fmt.Fprintln(&b, s.Note)
+	}
 	return b.String()
 }
 

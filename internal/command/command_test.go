@@ -36,7 +36,7 @@ func TestRunWithoutACommandPrintsTheUsage(t *testing.T) {
 			if err == nil || err.Error() != tt.wantErr {
 				t.Fatalf("error %v, want %s", err, tt.wantErr)
 			}
-			for _, want := range []string{"usage: tuntas <command>", "  api        run the HTTP API", "  import     upload", "run 'tuntas <command> -h'"} {
+			for _, want := range []string{"usage: tuntas <command>", "  api        run the HTTP API", "  import     upload", "run 'tuntas <command> -h'", "are tuntas-dev's"} {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("usage lacks %q:\n%s", want, stderr.String())
 				}
@@ -75,8 +75,8 @@ func TestWithReplacesByNameAndAddsTheRest(t *testing.T) {
 			t.Errorf("%s ran %q: %v", name, called, err)
 		}
 	}
-	if !strings.HasPrefix(s.Usage(), "usage: tuntas-dev <command>") {
-		t.Errorf("usage names %q", s.Usage())
+	if u := s.Usage(); !strings.HasPrefix(u, "usage: tuntas-dev <command>") || strings.Contains(u, "are tuntas-dev's") {
+		t.Errorf("usage %q", u)
 	}
 	if c, _ := Production().Lookup("reconcile"); c.Summary == "replaced" {
 		t.Error("With changed the set it was called on")
