@@ -1,4 +1,6 @@
 # One image for both production processes: `tuntas api` and `tuntas worker`.
+# It holds cmd/tuntas alone, which links neither the embedded Temporal
+# server nor FerretDB nor the bench (those are cmd/tuntas-dev's).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./

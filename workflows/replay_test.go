@@ -21,7 +21,7 @@ import (
 // not deterministic against them, or not guarded by workflow.GetVersion,
 // fails here. Each set has the codec key that opens its payloads. Record a
 // set with TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/baseline-N
-// go test ./cmd/tuntas -run ThreeHouseholds, and keep every set recorded
+// go test ./systemtest -run ThreeHouseholds, and keep every set recorded
 // since the baseline while cases it describes may still be running.
 func TestReplayRecordedLifecycle(t *testing.T) {
 	keys, err := filepath.Glob(filepath.Join("testdata", "baseline-*.key"))

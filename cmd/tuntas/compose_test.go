@@ -9,6 +9,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/tuntas-id/tuntas/internal/command"
 )
 
 func loadCompose(t *testing.T, env []string) (*types.Project, error) {
@@ -65,6 +67,8 @@ func TestComposeFileRunsTheProductionTopology(t *testing.T) {
 		}
 		if want := strings.TrimPrefix(name, "tuntas-"); len(svc.Command) != 1 || svc.Command[0] != want {
 			t.Errorf("%s runs %v, want the %q subcommand", name, svc.Command, want)
+		} else if _, ok := command.Production().Lookup(want); !ok {
+			t.Errorf("%s runs %q, which the image's binary (cmd/tuntas) does not have", name, want)
 		}
 		for _, v := range vars {
 			if svc.Environment[v] == nil || *svc.Environment[v] == "" {

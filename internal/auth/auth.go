@@ -74,7 +74,7 @@ func NewIssuer(secret []byte) (*Issuer, error) {
 }
 
 // LoadOrCreateSecret reads the dev signing secret at path, creating a random
-// one (mode 0600) the first time, so tokens survive restarts of `tuntas dev`.
+// one (mode 0600) the first time, so tokens survive restarts of `tuntas-dev dev`.
 func LoadOrCreateSecret(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {

@@ -114,7 +114,7 @@ func phase(n int, d time.Duration) PhaseReport {
 
 // Run imports N synthetic households, drives each through its lifecycle
 // over HTTP, runs the engine floor, and measures reads at the final count.
-// Stage deadlines should lie beyond the run (cmd/tuntas benchDeadlines);
+// Stage deadlines should lie beyond the run (internal/devcommand benchDeadlines);
 // Report.AutoEscalated counts the cases a deadline escalated all the same.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Progress == nil {

@@ -1,6 +1,6 @@
 // Package chaos owns the chaos run: the production topology on one
-// machine (the servers of `tuntas dev --servers-only`, two `tuntas worker`
-// and two `tuntas api` processes configured by environment, and a
+// machine (the servers of `tuntas-dev dev --servers-only`, two `tuntas
+// worker` and two `tuntas api` processes configured by environment, and a
 // fault-injecting proxy in front of Temporal and MongoDB), simulated
 // people driving households through their lifecycle over both APIs, a
 // seeded schedule of faults (kill -9 of a worker, of an API and of the
@@ -37,7 +37,8 @@ import (
 
 // Config sets up a run.
 type Config struct {
-	// Exe is the tuntas binary the run starts its processes from.
+	// Exe is the binary the run starts its processes from: tuntas-dev, which
+	// has both the dev servers and production's api and worker.
 	Exe string
 	// ChildEnv is added to every child's environment (a test binary that
 	// acts as tuntas is told so here).

@@ -82,7 +82,7 @@ func NewKeySpec(id string) (string, error) {
 }
 
 // LoadOrCreate reads the key spec stored at path, creating it with a new key
-// (mode 0600) if the file does not exist. Used by `tuntas dev`.
+// (mode 0600) if the file does not exist. Used by `tuntas-dev dev`.
 func LoadOrCreate(path string) (*Keyring, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

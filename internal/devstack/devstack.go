@@ -1,7 +1,8 @@
 // Package devstack runs the two servers Tuntas depends on inside the current
 // process: a real Temporal server persisted to SQLite and FerretDB (SQLite
-// backend) speaking the MongoDB wire protocol. It backs `tuntas dev` and the
-// integration tests; production runs against a Temporal cluster and MongoDB.
+// backend) speaking the MongoDB wire protocol. It backs `tuntas-dev dev` and
+// the integration tests; production runs against a Temporal cluster and
+// MongoDB; the tuntas binary does not link it.
 // FerretDB itself lives in the ferret subpackage, which tests that need only
 // MongoDB use alone.
 package devstack

@@ -11,7 +11,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(ferrettest.Main(m)) }
 
-// newStore returns the answers of a fresh database, set up as `tuntas dev`
+// newStore returns the answers of a fresh database, set up as `tuntas-dev dev`
 // sets up its own: the collection, then the SQLite _id index.
 func newStore(t *testing.T) *idempotency.Store {
 	t.Helper()

@@ -41,7 +41,7 @@ func NewKeySpec() (string, error) {
 }
 
 // LoadOrCreate reads the dev key at path, creating it (mode 0600) the first
-// time, so pseudonyms stay the same across restarts of `tuntas dev`.
+// time, so pseudonyms stay the same across restarts of `tuntas-dev dev`.
 func LoadOrCreate(path string) (*Key, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {

@@ -18,7 +18,7 @@ import (
 // model is written here as the case workflow's projection would.
 func TestMain(m *testing.M) { os.Exit(ferrettest.Main(m)) }
 
-// newStore returns a store on a fresh database, set up as `tuntas dev`
+// newStore returns a store on a fresh database, set up as `tuntas-dev dev`
 // sets up its own: collections and indexes, then the SQLite _id index.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()

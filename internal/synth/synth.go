@@ -1,5 +1,5 @@
 // Package synth makes synthetic households of Kutai Timur, or of the whole
-// province, for tests and `tuntas bench`: valid KKs and NIKs on real
+// province, for tests and `tuntas-dev bench`: valid KKs and NIKs on real
 // village codes, written as the CSV household list that imports read.
 // Nothing here is a real person.
 package synth

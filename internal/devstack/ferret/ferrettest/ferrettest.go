@@ -1,5 +1,6 @@
 // Package ferrettest gives a package's tests one embedded FerretDB and each
-// test a database of its own on it, set up as `tuntas dev` sets up its own.
+// test a database of its own on it, set up as `tuntas-dev dev` sets up its
+// own.
 package ferrettest
 
 import (
