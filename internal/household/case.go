@@ -76,6 +76,8 @@ type Event struct {
 	Args []Arg  `json:"args,omitempty"`
 	// Ref is the escalation or intervention the event concerns, if any.
 	Ref string `json:"ref,omitempty"`
+	// Evidence is the photo and position a survey or visit carried.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // Event types.

@@ -25,6 +25,8 @@ type Visit struct {
 	Notes              string    `json:"notes,omitempty"`
 	By                 string    `json:"by"`
 	At                 time.Time `json:"at"`
+	// Evidence is the house's photo and the device's position at the visit.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // FollowUpInput is a monitoring visit.
@@ -32,6 +34,9 @@ type FollowUpInput struct {
 	VisitDate          string `json:"visitDate"`
 	MonthlyExpenditure int64  `json:"monthlyExpenditure"`
 	Notes              string `json:"notes,omitempty"`
+	// Evidence is optional: a photo uploaded first (by its ID) and the
+	// device's position.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // CheckFollowUp answers whether a may record the visit.
@@ -88,6 +93,7 @@ func (in FollowUpInput) visitDate(fe *FieldErrors, now time.Time) bool {
 func (in FollowUpInput) rest(fe *FieldErrors) {
 	fe.Money("monthlyExpenditure", in.MonthlyExpenditure)
 	fe.OptionalNote("notes", in.Notes)
+	in.Evidence.check(fe, "evidence.")
 }
 
 // RecordFollowUp records the visit; two consecutive visits above the
@@ -109,7 +115,8 @@ func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event 
 		c.FollowUp.ConsecutiveAbove++
 		c.FollowUp.CountedDate, c.FollowUp.CountedAt = in.VisitDate, now
 	}
-	c.FollowUp.Last = &Visit{VisitDate: in.VisitDate, MonthlyExpenditure: in.MonthlyExpenditure, AboveLine: above, Notes: in.Notes, By: a.Sub, At: now}
+	c.FollowUp.Last = &Visit{VisitDate: in.VisitDate, MonthlyExpenditure: in.MonthlyExpenditure, AboveLine: above, Notes: in.Notes, By: a.Sub, At: now,
+		Evidence: evidenceOf(in.Evidence)}
 	c.FollowUp.NextDue = now.Add(c.Deadlines.Days(c.Deadlines.FollowUpDays))
 	c.Reminded, c.Overdue = false, false
 	var e Event
@@ -119,6 +126,7 @@ func (c *Case) RecordFollowUp(a Actor, in FollowUpInput, now time.Time) []Event 
 	} else {
 		e = c.event(now, a, EventFollowUpRecorded, "visit %d, above line: %t", c.FollowUp.Visits, above)
 	}
+	e.Evidence = evidenceOf(in.Evidence)
 	if c.FollowUp.ConsecutiveAbove >= 2 {
 		g := c.event(now, a, EventGraduated, "two consecutive visits above the line")
 		return c.commit(now, e, g, c.close(now, a, OutcomeGraduated, "two consecutive visits above the line"))

@@ -23,6 +23,8 @@ type Survey struct {
 	Programs []Program `json:"programs,omitempty"`
 	// OtherHealthInsurance is true when the household has health cover other than PBI-JKN.
 	OtherHealthInsurance bool `json:"otherHealthInsurance,omitempty"`
+	// Evidence is the house's photo and the device's position at the survey.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // Member is one person on the family card.
@@ -221,6 +223,7 @@ func (s Survey) Validate(asOf time.Time) error {
 			fe.Add(f, "listed twice")
 		}
 	}
+	s.Evidence.check(&fe, "evidence.")
 	sortFieldErrors(fe)
 	return fe.Err()
 }
@@ -283,9 +286,12 @@ func (c *Case) SubmitSurvey(a Actor, in SurveyInput, now time.Time) []Event {
 	const summary = "%d members, recommendation %s"
 	if in.Draft {
 		c.Drafts++
-		return c.commit(now, c.event(now, a, EventSurveySaved, summary, len(s.Members), rec.Outcome))
+		e := c.event(now, a, EventSurveySaved, summary, len(s.Members), rec.Outcome)
+		e.Evidence = evidenceOf(s.Evidence)
+		return c.commit(now, e)
 	}
 	e := c.event(now, a, EventSurveySubmitted, summary, len(s.Members), rec.Outcome)
+	e.Evidence = evidenceOf(s.Evidence)
 	c.enter(StageVillageReview, now)
 	return c.commit(now, e)
 }
