@@ -84,6 +84,9 @@ func (s *Service) Act(ctx context.Context, who Caller, id string, act household.
 	if err := valid.Validate(s.now().In(region.Zone(cs.VillageCode))); err != nil {
 		return CaseView{}, domainError(err)
 	}
+	if err := s.checkPhoto(ctx, cs.ID, in); err != nil {
+		return CaseView{}, err
+	}
 	if cs.Status == household.StatusHalted {
 		return CaseView{}, errHalted(cs.ID)
 	}

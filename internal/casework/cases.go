@@ -155,10 +155,12 @@ type ReadView struct {
 	Role household.Role `json:"role"`
 	// Route is the API route that read the data; a list page also gives
 	// its filter and how many rows it showed.
-	Route  string    `json:"route"`
-	Filter string    `json:"filter,omitempty"`
-	Rows   int       `json:"rows,omitempty"`
-	At     time.Time `json:"at"`
+	Route  string `json:"route"`
+	Filter string `json:"filter,omitempty"`
+	Rows   int    `json:"rows,omitempty"`
+	// Photo is the photo of the house a view showed.
+	Photo string    `json:"photo,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // Reads are the latest reads of a case's household data, newest first;
@@ -177,7 +179,7 @@ func (s *Service) Reads(ctx context.Context, who Caller, id string) (CaseReads, 
 	}
 	out := CaseReads{CaseID: cs.ID, Reads: make([]ReadView, len(reads))}
 	for i, r := range reads {
-		out.Reads[i] = ReadView{Sub: r.Sub, Role: r.Role, Route: r.Route, Filter: r.Filter, Rows: r.Rows, At: r.At}
+		out.Reads[i] = ReadView{Sub: r.Sub, Role: r.Role, Route: r.Route, Filter: r.Filter, Rows: r.Rows, Photo: r.Photo, At: r.At}
 	}
 	return out, nil
 }

@@ -43,6 +43,8 @@ type Config struct {
 	Imports  ImportStore
 	// Facts reads what reports count; when nil, Store if it reads them.
 	Facts FactsReader
+	// Photos keeps the photos of houses; without it no photo is taken.
+	Photos PhotoStore
 	// Rules and Deadlines are given to every new case; defaults when zero.
 	Rules     household.Rules
 	Deadlines household.Deadlines
@@ -59,6 +61,7 @@ type Service struct {
 	store     ReadModel
 	imports   ImportStore
 	facts     FactsReader
+	photos    PhotoStore
 	rules     household.Rules
 	deadlines household.Deadlines
 	now       func() time.Time
@@ -69,7 +72,7 @@ type Service struct {
 
 // New returns the service of cfg.
 func New(cfg Config) *Service {
-	s := &Service{temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, rules: cfg.Rules,
+	s := &Service{temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, photos: cfg.Photos, rules: cfg.Rules,
 		deadlines: cfg.Deadlines, now: cfg.Now, retries: cfg.UpdateRetries, updates: newGate(maxUpdatesInFlight)}
 	s.facts = cfg.Facts
 	if fr, ok := cfg.Store.(FactsReader); ok && s.facts == nil {

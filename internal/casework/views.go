@@ -63,6 +63,9 @@ type SurveyView struct {
 	Assets               household.Assets    `json:"assets"`
 	Programs             []household.Program `json:"programs,omitempty"`
 	OtherHealthInsurance bool                `json:"otherHealthInsurance,omitempty"`
+	// Evidence is the house's photo (by ID; GET …/photos/{id} shows it)
+	// and the device's position at the survey.
+	Evidence *household.Evidence `json:"evidence,omitempty"`
 }
 
 // MemberView is one member as shown.
@@ -136,6 +139,8 @@ type EventView struct {
 	// household.Msg).
 	Key  string          `json:"key,omitempty"`
 	Args []household.Arg `json:"args,omitempty"`
+	// Evidence is the photo and position a survey or visit carried.
+	Evidence *household.Evidence `json:"evidence,omitempty"`
 }
 
 // CaseList is one page of a case list; NextCursor is empty on the last page.
@@ -206,7 +211,7 @@ func ViewCase(p auth.Principal, c household.Case, now time.Time) CaseView {
 	if s := c.Survey; s != nil {
 		sv := &SurveyView{MonthlyExpenditure: s.MonthlyExpenditure, MonthlyIncome: s.MonthlyIncome,
 			IncomeSources: s.IncomeSources, Housing: s.Housing, Assets: s.Assets, Programs: s.Programs,
-			OtherHealthInsurance: s.OtherHealthInsurance, Members: make([]MemberView, len(s.Members))}
+			OtherHealthInsurance: s.OtherHealthInsurance, Evidence: s.Evidence, Members: make([]MemberView, len(s.Members))}
 		for i, m := range s.Members {
 			mv := MemberView{NIK: m.NIK, Name: m.Name, Relation: m.Relation, BirthDate: m.BirthDate, Age: m.Age(now),
 				Sex: m.Sex, Education: m.Education, Occupation: m.Occupation, Disability: m.Disability}
@@ -273,7 +278,7 @@ func ViewEvents(p auth.Principal, c household.Case, events []household.Event) []
 		}
 		// Numbered among what p sees, so that no gap tells of a hidden one.
 		out = append(out, EventView{CaseID: e.CaseID, Seq: int64(len(out) + 1), At: e.At, Type: e.Type, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Summary: e.Summary, Ref: e.Ref,
-			Key: e.Key, Args: e.Args})
+			Key: e.Key, Args: e.Args, Evidence: e.Evidence})
 	}
 	return out
 }

@@ -327,6 +327,7 @@ var messageTable = []struct{ key, template string }{
 	{"role_endpoint", "your role may not use this endpoint"},
 	{"no_case", "no such case"},
 	{"no_import", "no such import"},
+	{"no_photo", "no such photo"},
 	{"case_closed", "the case is closed (%s)"},
 	{"case_halted", "case %s ended abnormally (its workflow is no longer running); an administrator must look at it before anything more is done for this family card"},
 	{"kk_open_elsewhere", "this family card already has an open case outside your region"},

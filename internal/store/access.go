@@ -23,9 +23,11 @@ type Access struct {
 	CaseID  string   `bson:"caseId,omitempty" json:"caseId,omitempty"`
 	CaseIDs []string `bson:"caseIds,omitempty" json:"-"`
 	// Filter is a list's or report's query; Rows how many rows it gave.
-	Filter string    `bson:"filter,omitempty" json:"filter,omitempty"`
-	Rows   int       `bson:"rows,omitempty" json:"rows,omitempty"`
-	At     time.Time `bson:"at" json:"at"`
+	Filter string `bson:"filter,omitempty" json:"filter,omitempty"`
+	Rows   int    `bson:"rows,omitempty" json:"rows,omitempty"`
+	// Photo is the photo of the house a view showed.
+	Photo string    `bson:"photo,omitempty" json:"photo,omitempty"`
+	At    time.Time `bson:"at" json:"at"`
 }
 
 // RecordAccess keeps one access.
