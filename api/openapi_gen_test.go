@@ -37,7 +37,7 @@ var update = flag.Bool("update", false, "rewrite openapi.schemas.json from the G
 // after its Go type. The import routes' bodies are still written by hand.
 var schemaRoots = []any{
 	casework.CaseView{}, casework.CaseList{}, casework.Timeline{}, casework.CaseReads{}, casework.DuplicateList{},
-	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{}, report.Report{},
+	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{}, report.Report{}, casework.PhotoRef{},
 	Regions{}, Problem{}, Health{}, Readiness{},
 
 	casework.OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},

@@ -180,6 +180,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/cases/:id/interventions", household.ActAssign.Roles(), s.assignInterventions},
 		{http.MethodPost, "/cases/:id/interventions/:iid/status", household.ActIntervention.Roles(), s.interventionStatus},
 		{http.MethodPost, "/cases/:id/follow-ups", household.ActFollowUp.Roles(), s.followUp},
+		{http.MethodPost, "/cases/:id/photos", casework.PhotoRoles(), s.uploadPhoto},
+		{http.MethodGet, "/cases/:id/photos/:pid", anyRole, s.photo},
 		{http.MethodPost, "/cases/:id/escalations", household.ActEscalate.Roles(), s.escalate},
 		{http.MethodPost, "/cases/:id/escalations/:eid/resolution", household.ActResolve.Roles(), s.resolveEscalation},
 		{http.MethodPost, "/cases/:id/close", household.ActClose.Roles(), s.closeCase},

@@ -33,9 +33,9 @@ type PhotoRef struct {
 	Stored bool `json:"stored"`
 }
 
-// photoRoles are the roles that may upload a photo: those who take a
+// PhotoRoles are the roles that may upload a photo: those who take a
 // survey or record a visit.
-func photoRoles() []household.Role {
+func PhotoRoles() []household.Role {
 	rs := slices.Clone(household.ActSurvey.Roles())
 	for _, r := range household.ActFollowUp.Roles() {
 		if !slices.Contains(rs, r) {
@@ -54,7 +54,7 @@ func (s *Service) UploadPhoto(ctx context.Context, who Caller, caseID string, b 
 	if s.photos == nil {
 		return PhotoRef{}, errors.New("upload photo: no photo store configured")
 	}
-	if !who.Can(photoRoles()...) {
+	if !who.Can(PhotoRoles()...) {
 		return PhotoRef{}, errRole()
 	}
 	sum, err := s.readSummary(ctx, who.Principal, caseID)
