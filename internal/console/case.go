@@ -156,7 +156,13 @@ func (c *Console) act(act household.Action) http.HandlerFunc {
 				return casework.EscalationRequest{Level: household.EscalationLevel(f.Get("level")), Reason: f.Get("reason")}, nil
 			})
 		} else {
-			_, err = c.svc.Act(r.Context(), who, id, act, checkedInput(func() (any, error) { return read(f, r.PathValue("ref")) }, who.Region, c.now()))
+			if takesEvidence(act) {
+				// The photo is stored first: the action carries its ID only.
+				err = c.uploadFormPhoto(r, f)
+			}
+			if err == nil {
+				_, err = c.svc.Act(r.Context(), who, id, act, checkedInput(func() (any, error) { return read(f, r.PathValue("ref")) }, who.Region, c.now()))
+			}
 		}
 		if err == nil {
 			c.done(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(act)))
@@ -203,7 +209,8 @@ var formInputs = map[household.Action]func(f url.Values, ref string) (any, error
 	},
 	household.ActFollowUp: func(f url.Values, _ string) (any, error) {
 		var fe household.FieldErrors
-		in := household.FollowUpInput{VisitDate: f.Get("visitDate"), MonthlyExpenditure: money(&fe, f, "monthlyExpenditure"), Notes: f.Get("notes")}
+		in := household.FollowUpInput{VisitDate: f.Get("visitDate"), MonthlyExpenditure: money(&fe, f, "monthlyExpenditure"), Notes: f.Get("notes"),
+			Evidence: evidenceInput(&fe, f)}
 		return in, fe.Err()
 	},
 	household.ActResolve: func(f url.Values, ref string) (any, error) {
@@ -300,6 +307,7 @@ func surveyInput(f url.Values) (household.SurveyInput, error) {
 		s.Programs = append(s.Programs, household.Program(p))
 	}
 	s.OtherHealthInsurance = f.Get("otherHealthInsurance") != ""
+	s.Evidence = evidenceInput(&fe, f)
 	return household.SurveyInput{Survey: s, Draft: f.Get("draft") != ""}.Tidy(), fe.Err()
 }
 
@@ -338,5 +346,6 @@ func surveyForm(s casework.SurveyView) url.Values {
 	if s.OtherHealthInsurance {
 		f.Set("otherHealthInsurance", "on")
 	}
+	evidenceForm(f, s.Evidence)
 	return f
 }

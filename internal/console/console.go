@@ -149,8 +149,14 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /cases/new", c.user(c.openPage))
 	m.HandleFunc("POST /cases", c.user(c.csrf(c.openCase)))
 	m.HandleFunc("GET /cases/{id}", c.user(c.casePage))
+	m.HandleFunc("POST /cases/{id}/photos", c.user(c.csrfWithin(maxEvidenceForm, c.uploadPhoto)))
+	m.HandleFunc("GET /cases/{id}/photos/{pid}", c.user(c.photo))
 	for _, f := range actionForms {
-		m.HandleFunc("POST /cases/{id}/"+f.path, c.user(c.csrf(c.act(f.act))))
+		limit := int64(maxForm)
+		if takesEvidence(f.act) {
+			limit = maxEvidenceForm
+		}
+		m.HandleFunc("POST /cases/{id}/"+f.path, c.user(c.csrfWithin(limit, c.act(f.act))))
 	}
 	m.HandleFunc("GET /imports", c.user(c.importsPage))
 	m.HandleFunc("POST /imports", c.user(c.startImport)) // checks its CSRF token in the multipart body

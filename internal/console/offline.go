@@ -302,7 +302,7 @@ func (c *Console) serviceWorker(w http.ResponseWriter, r *http.Request) {
 		"version":   c.assetVersion,
 		"offlineDB": assetURL("offline-db.js"),
 		"shell": []string{assetURL("app.css"), assetURL("app.js"), assetURL("offline-db.js"),
-			assetURL("outbox.js"), assetURL("icon.svg"), "/icons/192.png" + v, "/offline"},
+			assetURL("outbox.js"), assetURL("evidence.js"), assetURL("icon.svg"), "/icons/192.png" + v, "/offline"},
 	})
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")

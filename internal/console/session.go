@@ -204,9 +204,13 @@ func validCSRF(r *http.Request, posted string) bool {
 }
 
 // csrf refuses a form post without the request's CSRF token.
-func (c *Console) csrf(next http.HandlerFunc) http.HandlerFunc {
+func (c *Console) csrf(next http.HandlerFunc) http.HandlerFunc { return c.csrfWithin(maxForm, next) }
+
+// csrfWithin is csrf for a form of at most limit bytes (one carrying a
+// photo).
+func (c *Console) csrfWithin(limit int64, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := r.ParseForm(); err != nil || !validCSRF(r, r.PostForm.Get(csrfField)) {
 			c.forbidden(w, r)
 			return

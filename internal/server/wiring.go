@@ -34,6 +34,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/idempotency"
 	"github.com/tuntas-id/tuntas/internal/imports"
+	"github.com/tuntas-id/tuntas/internal/photos"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
@@ -88,13 +89,14 @@ func onThisHost(addr string) bool {
 // Stores are what a process keeps in MongoDB, on one client: the read
 // model, and beside it the write-side state that is not read model (which
 // case holds each person, the imports' rows and progress, the answers
-// kept by Idempotency-Key).
+// kept by Idempotency-Key, the photos of houses).
 type Stores struct {
 	// Store is the read model; it owns the client the others share.
 	Store       *store.Store
 	Claims      *claims.Store
 	Imports     *imports.Store
 	Idempotency *idempotency.Store
+	Photos      *photos.Store
 }
 
 // OpenStores connects and creates every collection and index; safe on
@@ -105,8 +107,9 @@ func OpenStores(ctx context.Context, b Backend) (*Stores, error) {
 		return nil, err
 	}
 	db := st.Database()
-	s := &Stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db)}
-	for _, ensure := range []func(context.Context) error{st.EnsureIndexes, s.Claims.EnsureCollection, s.Imports.EnsureIndexes, s.Idempotency.EnsureCollection} {
+	s := &Stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db), Photos: photos.New(db)}
+	for _, ensure := range []func(context.Context) error{st.EnsureIndexes, s.Claims.EnsureCollection, s.Imports.EnsureIndexes,
+		s.Idempotency.EnsureCollection, s.Photos.EnsureCollection} {
 		if err := ensure(ctx); err != nil {
 			_ = st.Close(context.WithoutCancel(ctx))
 			return nil, err
@@ -238,7 +241,8 @@ func HTTPServer(h http.Handler) *http.Server {
 // by the dev system, lets the console's sign-in mint tokens; deviceSecret
 // seals the field's outboxes (console.Config.DeviceSecret).
 func NewHandler(c client.Client, st *Stores, idx *store.Index, cases CaseDefaults, cfg api.Config, devIssuer *auth.Issuer, deviceSecret []byte) (http.Handler, error) {
-	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Rules: cases.Rules, Deadlines: cases.Deadlines})
+	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Photos: st.Photos,
+		Rules: cases.Rules, Deadlines: cases.Deadlines})
 	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)
 	// Only the dev system gives an issuer, and it alone serves plain HTTP:

@@ -160,7 +160,7 @@
       return o ? o.textContent.trim() : v;
     }
     return d.fields.filter(function (f) {
-      return f[0] !== "csrf" && f[0] !== "nonce" && f[0] !== "draft" && String(f[1]).trim() !== "";
+      return f[0] !== "csrf" && f[0] !== "nonce" && f[0] !== "draft" && f[0] !== "photoData" && String(f[1]).trim() !== "";
     }).map(function (f) { return label(f[0]) + ": " + shown(f[0], f[1]); }).join("\n");
   }
 
@@ -378,6 +378,27 @@
     }, function () { return null; });
   }
 
+  // withPhoto uploads the photo an item holds (photoData) before the form
+  // that names it, and puts the photo's ID in the form in its place: the
+  // form then carries no bytes. It answers null to go on with the form, or
+  // the upload's own answer when it did not succeed (refused, no signal).
+  function withPhoto(d, body) {
+    var data = body.get("photoData");
+    if (!data) return Promise.resolve(null);
+    var up = new URLSearchParams();
+    up.set("csrf", body.get("csrf"));
+    up.set("photoData", data);
+    return postItem(d.back + "/photos", up).then(function (a) {
+      if (a && a.state === "sent" && a.photo) {
+        body.delete("photoData");
+        body.set("evidence.photo", a.photo);
+        return null;
+      }
+      if (a && a.state === "refused") a.fields = a.fields || { photo: a.message };
+      return a;
+    });
+  }
+
   // sendAll sends the person's waiting forms, oldest first, until one
   // cannot go now (no signal, no session, a busy server); refused and
   // conflicting ones keep what was typed and are shown.
@@ -402,7 +423,9 @@
                 var body = new URLSearchParams();
                 d.fields.forEach(function (f) { if (f[0] !== "csrf") body.append(f[0], f[1]); });
                 body.set("csrf", info.csrf);
-                return postItem(d.path, body).then(function (a) {
+                return withPhoto(d, body).then(function (refused) {
+                  return refused || postItem(d.path, body);
+                }).then(function (a) {
                   if (a && a.state === "csrf") {
                     return deviceInfo().then(function (again) {
                       if (!again) return a;
