@@ -24,8 +24,9 @@ const (
 )
 
 // maxEvidenceForm bounds a survey or visit form that carries its photo:
-// the photo in base64 and the form itself.
-const maxEvidenceForm = maxForm + (household.MaxPhotoBytes+2)/3*4 + 1<<10
+// the form itself and the photo in base64, form-encoded (its + and /
+// become three characters each), with room to spare.
+const maxEvidenceForm = maxForm + 2*household.MaxPhotoBytes
 
 // evidenceInput reads the evidence fields of a form; nil when it carries
 // none. A position that is not a number is refused beside its field with
