@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -18,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/photos"
 )
 
 // cameraPhoto writes a photo as a phone's camera leaves it: 2400×1800,
@@ -171,5 +174,19 @@ func TestFieldSurveyOfflineWithAPhotoAndALocationIsSentAndThePhotoShownOnTheCase
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the photo to another kecamatan: %d", resp.StatusCode)
+	}
+}
+
+// TestPhotosAreReadByAnIndexInTheEmbeddedStore: a photo is read by its
+// _id, which the dev stack's SQLite index answers without parsing every
+// photo (the reason photos are one document each, not GridFS chunks read
+// by files_id).
+func TestPhotosAreReadByAnIndexInTheEmbeddedStore(t *testing.T) {
+	plan, err := sys.Stack.IDQueryPlan(context.Background(), devDatabase, photos.Collection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "USING INDEX") || !strings.Contains(plan, "tuntas_id_path") {
+		t.Errorf("a photo's lookup by _id scans: %s", plan)
 	}
 }
