@@ -103,6 +103,8 @@ func TestFieldSurveyOfflineWithAPhotoAndALocationIsSentAndThePhotoShownOnTheCase
 	if got := b.text(`#form-survey [data-evidence-location-status]`); got != "Lokasi: 0.50512, 117.55431 (± 14 m)" {
 		t.Errorf("the form says %q", got)
 	}
+	b.do(chromedp.ScrollIntoView(chromedp.CSS(`#form-survey fieldset[data-evidence]`)))
+	b.shot("evidence-form-360.png")
 	b.follow("#survey-submit")
 	b.until("the survey waiting", attrIs("data-outbox", "1"))
 	if c, _ := caseNow(t, fp.cw, id); c.Stage != household.StageCollecting {
@@ -150,6 +152,11 @@ func TestFieldSurveyOfflineWithAPhotoAndALocationIsSentAndThePhotoShownOnTheCase
 	if got := b.text(".evidence-view figcaption"); got != "Lokasi: 0.50512, 117.55431 (± 14 m)" {
 		t.Errorf("the case page says %q", got)
 	}
+	if w := eval[int](b.browser, `document.documentElement.scrollWidth`); w > 360 {
+		t.Errorf("the case page with its photo is %d px wide at 360 px", w)
+	}
+	b.do(chromedp.ScrollIntoView(chromedp.CSS(".evidence-view")))
+	b.shot("evidence-case-360.png")
 
 	// Each view is on the audit record, with the photo it showed.
 	var reads casework.CaseReads
