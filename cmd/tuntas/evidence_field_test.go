@@ -57,6 +57,7 @@ func cameraPhoto(t *testing.T) string {
 	if len(photo) <= household.MaxPhotoBytes {
 		t.Fatalf("the camera's photo is only %d bytes", len(photo))
 	}
+	t.Logf("the camera's photo: %d bytes", len(photo))
 	path := filepath.Join(t.TempDir(), "rumah.jpg")
 	if err := os.WriteFile(path, photo, 0o644); err != nil {
 		t.Fatal(err)
@@ -125,6 +126,16 @@ func TestFieldSurveyOfflineWithAPhotoAndALocationIsSentAndThePhotoShownOnTheCase
 	}
 	if l := ev.Location; math.Abs(l.Lat-lat) > 1e-5 || math.Abs(l.Lon-lon) > 1e-5 || l.AccuracyM != acc {
 		t.Errorf("the survey's position is %+v", *l)
+	}
+
+	var tl casework.Timeline
+	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+id+"/timeline", fp.cw, nil, &tl)
+	onTimeline := false
+	for _, e := range tl.Events {
+		onTimeline = onTimeline || (e.Type == household.EventSurveySubmitted && e.Evidence != nil && e.Evidence.Photo == ev.Photo)
+	}
+	if !onTimeline {
+		t.Error("the survey's event does not carry its evidence")
 	}
 
 	// The photo as stored: the phone's JPEG, no camera metadata.
