@@ -9,7 +9,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -17,6 +19,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,5 +209,79 @@ func TestPhotosAreReadByAnIndexInTheEmbeddedStore(t *testing.T) {
 	}
 	if !strings.Contains(plan, "USING INDEX") || !strings.Contains(plan, "tuntas_id_path") {
 		t.Errorf("a photo's lookup by _id scans: %s", plan)
+	}
+}
+
+// postPhotoForm sends a form as the outbox does and reads the answer with
+// the photo's ID.
+func (c *consoleHTTP) postPhotoForm(t *testing.T, path string, form url.Values) (int, outboxAnswer, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, sys.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Tuntas-Outbox", "1")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var a outboxAnswer
+	var p struct{ Photo string }
+	if json.Unmarshal(body, &a) != nil || json.Unmarshal(body, &p) != nil {
+		t.Fatalf("POST %s answered %d: %s", path, resp.StatusCode, body)
+	}
+	return resp.StatusCode, a, p.Photo
+}
+
+func TestFieldPhotoIsStoredBeforeTheFormThatNamesItAndRefusedBesideItsField(t *testing.T) {
+	fp := fieldTokens(t)
+	id, headNIK := fieldCase(t, fp.cw)
+	c := consoleClient(t, fp.cw)
+	var small bytes.Buffer
+	if err := jpeg.Encode(&small, image.NewGray(image.Rect(0, 0, 64, 48)), nil); err != nil {
+		t.Fatal(err)
+	}
+	data := base64.StdEncoding.EncodeToString(small.Bytes())
+
+	// The outbox's upload: refused beside its field when it is no photo.
+	status, a, _ := c.postPhotoForm(t, "/cases/"+id+"/photos", url.Values{"csrf": {c.csrf}, "photoData": {base64.StdEncoding.EncodeToString([]byte("bukan foto"))}})
+	if status != http.StatusUnprocessableEntity || a.State != "refused" || a.Fields["photo"] != "harus foto JPEG" {
+		t.Fatalf("no photo: %d %+v", status, a)
+	}
+	status, a, photoID := c.postPhotoForm(t, "/cases/"+id+"/photos", url.Values{"csrf": {c.csrf}, "photoData": {data}})
+	if status != http.StatusOK || a.State != "sent" || !household.ValidPhotoID(photoID) {
+		t.Fatalf("the photo: %d %+v %q", status, a, photoID)
+	}
+
+	survey := url.Values{"csrf": {c.csrf}, "nonce": {"e-1"},
+		"members[0].nik": {headNIK}, "members[0].name": {"Sri Wahyuni"}, "members[0].relation": {"head"}, "members[0].birthDate": {"1985-01-01"},
+		"members[0].sex": {"F"}, "members[0].education": {"sd"}, "members[0].occupation": {"farmer"},
+		"monthlyExpenditure": {"600.000"}, "monthlyIncome": {"450000"}, "housing.floor": {"earth"}, "housing.wall": {"bamboo"},
+		"housing.roof": {"zinc"}, "housing.water": {"unprotected"}, "housing.sanitation": {"none"}, "housing.electricity": {"pln_450"},
+		"assets.landAreaM2": {"150"}, "assets.motorbikes": {"1"}, "assets.cars": {"0"}, "assets.livestock": {"3"},
+		"evidence.location.lat": {"0.5"}, "evidence.location.lon": {"117.5"}, "evidence.location.accuracyM": {"20"}}
+
+	// A photo the case does not hold is refused before the survey is sent.
+	named := url.Values{}
+	for k, v := range survey {
+		named[k] = v
+	}
+	named.Set("evidence.photo", strings.Repeat("0", 64))
+	if status, a, _ = c.postPhotoForm(t, "/cases/"+id+"/survey", named); status != http.StatusUnprocessableEntity || a.Fields["evidence.photo"] == "" {
+		t.Fatalf("a photo not uploaded: %d %+v", status, a)
+	}
+	// A form that carries its photo (sent online, not through the outbox's
+	// upload): stored first, the survey names it; the same bytes are the
+	// same photo.
+	survey.Set("photoData", data)
+	if status, a, _ = c.postPhotoForm(t, "/cases/"+id+"/survey", survey); status != http.StatusOK || a.State != "sent" {
+		t.Fatalf("the survey with its photo: %d %+v", status, a)
+	}
+	cs, _ := caseNow(t, fp.cw, id)
+	if ev := cs.Survey.Evidence; ev == nil || ev.Photo != photoID || ev.Location == nil || ev.Location.AccuracyM != 20 {
+		t.Fatalf("the survey's evidence: %+v", ev)
 	}
 }
