@@ -166,6 +166,10 @@ func TestFieldSurveyOfflineWithAPhotoAndALocationIsSentAndThePhotoShownOnTheCase
 	if got := b.text(".evidence-view figcaption"); got != "Lokasi: 0.50512, 117.55431 (± 14 m)" {
 		t.Errorf("the case page says %q", got)
 	}
+	// Every survey's and visit's photo stays reachable from the timeline.
+	if n := eval[int](b.browser, `document.querySelectorAll('.timeline a.evidence-link[href="/cases/`+id+`/photos/`+ev.Photo+`"]').length`); n != 1 {
+		t.Errorf("the timeline links the survey's photo %d times", n)
+	}
 	if w := eval[int](b.browser, `document.documentElement.scrollWidth`); w > 360 {
 		t.Errorf("the case page with its photo is %d px wide at 360 px", w)
 	}
