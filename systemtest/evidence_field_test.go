@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 // Evidence in the field (issue 21): a survey taken with no signal carries
 // a photo of the house, shrunk on the phone, and the phone's position; the
@@ -30,6 +30,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tuntas-id/tuntas/internal/casework"
+	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/photos"
 )
@@ -207,7 +208,8 @@ func TestFieldSurveyOfflineWithAPhotoAndALocationIsSentAndThePhotoShownOnTheCase
 // photo (the reason photos are one document each, not GridFS chunks read
 // by files_id).
 func TestPhotosAreReadByAnIndexInTheEmbeddedStore(t *testing.T) {
-	plan, err := sys.Stack.IDQueryPlan(context.Background(), devDatabase, photos.Collection)
+	t.Parallel()
+	plan, err := sys.Stack.IDQueryPlan(context.Background(), devsystem.Database, photos.Collection)
 	if err != nil {
 		t.Fatal(err)
 	}
