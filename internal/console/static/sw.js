@@ -41,10 +41,24 @@ self.addEventListener("fetch", function (e) {
     e.respondWith(caches.match(req, { cacheName: SHELL }).then(function (hit) { return hit || fetch(req); }));
   } else if (req.method === "GET" && req.mode === "navigate" && matches(PAGES, path)) {
     e.respondWith(page(e, req, url));
-  } else if (req.method === "POST" && req.mode === "navigate" && matches(OUTBOX_FORMS, path)) {
+  } else if (req.method === "POST" && req.mode === "navigate" && matches(OUTBOX_FORMS, path) && fromHere(req)) {
     e.respondWith(post(req, path));
   }
 });
+
+// fromHere is whether a form was posted from one of the console's own
+// pages. Only such a form may go into the outbox: the outbox sends its
+// items later as the person, with a fresh CSRF token, so a form another
+// site posted while the phone had no signal would otherwise be sent as the
+// person's own. The console's pages send a same-origin referrer
+// (Referrer-Policy: same-origin); another site cannot forge one.
+function fromHere(req) {
+  try {
+    return !!req.referrer && new URL(req.referrer).origin === self.location.origin;
+  } catch (err) {
+    return false;
+  }
+}
 
 // page answers from the network, keeping a copy of the person's page; with
 // no network, the copy kept for the person this phone holds the key of.
