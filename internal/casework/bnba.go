@@ -113,7 +113,10 @@ func (s *Service) VillageList(ctx context.Context, who Caller, q BNBAQuery) (BNB
 				return BNBA{}, fmt.Errorf("village list, case %s: %w", sum.ID, err)
 			}
 			view := ViewCase(p, c, s.now())
-			row := BNBARow{CaseID: c.ID, KK: view.KK, HeadNIK: view.HeadNIK, HeadName: view.HeadName, Address: view.Address,
+			// The list is printed and read out at a village meeting: KK and
+			// NIK are masked whoever prints it (UU 27/2022: no more personal
+			// data than the meeting needs to know the household).
+			row := BNBARow{CaseID: c.ID, KK: household.MaskNIK(view.KK), HeadNIK: household.MaskNIK(view.HeadNIK), HeadName: view.HeadName, Address: view.Address,
 				RT: rtOf(view.Address), Stage: view.Stage}
 			if view.Survey != nil {
 				row.Members = len(view.Survey.Members)

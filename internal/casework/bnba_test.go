@@ -72,7 +72,7 @@ func TestVillageListIsOrderedByRTMaskedForTheRoleAndRecorded(t *testing.T) {
 		wantKK    string
 		wantCases string
 	}{
-		{household.RoleVillageOfficer, "64.08.01.2001", "6408010101200001", "c-5 c-2 c-4 c-1 c-3"},
+		{household.RoleVillageOfficer, "64.08.01.2001", household.MaskNIK("6408010101200001"), "c-5 c-2 c-4 c-1 c-3"},
 		{household.RoleSupervisor, "64.08", household.MaskNIK("6408010101200001"), "c-5 c-2 c-4 c-1 c-3"},
 	} {
 		who := Caller{Principal: auth.Principal{Sub: "p", Role: tt.role, Region: tt.region}, Route: "test"}

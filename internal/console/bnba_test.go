@@ -66,10 +66,13 @@ func TestBNBAPagePrintsTheVillagesHouseholdsByRTWithSignatureLines(t *testing.T)
 	if rudi < 0 || siti < 0 || rudi > siti {
 		t.Errorf("RT 02 (Rudi) must come before RT 07 (Siti)")
 	}
-	for _, want := range []string{"Senyiur", "Muara Ancalong", "Kepala Desa", "Berita Acara Musyawarah Desa", "/static/report.css", "6408010101010001"} {
+	for _, want := range []string{"Senyiur", "Muara Ancalong", "Kepala Desa", "Berita Acara Musyawarah Desa", "/static/report.css", "640801********01"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "6408010101010001") {
+		t.Error("the printed list shows a whole KK or NIK")
 	}
 	if len(reads.accesses) != 1 || reads.accesses[0].Route != "console GET /villages/bnba" || len(reads.accesses[0].CaseIDs) != 2 {
 		t.Errorf("recorded %+v", reads.accesses)

@@ -92,8 +92,11 @@ func ValidPhotoID(id string) bool {
 // Photo limits. A phone shrinks the photo to at most MaxPhotoBytes before
 // it is kept in the outbox; the server holds it to the same.
 const (
-	MaxPhotoBytes  = 200 << 10
-	MaxPhotoPixels = 4096
+	MaxPhotoBytes = 200 << 10
+	// MaxPhotoPixels bounds each side. Decoding allocates for every pixel
+	// the frame claims (a progressive 4096×4096 picture of a few KB takes
+	// about 240 MiB), and a phone sends at most 1280.
+	MaxPhotoPixels = 2048
 )
 
 // Photo is a photo of the house as it is stored: a JPEG with nothing but
@@ -144,16 +147,22 @@ func ParsePhoto(b []byte) (Photo, error) {
 // JPEG markers.
 const (
 	markerSOI   = 0xD8
+	markerEOI   = 0xD9
 	markerSOS   = 0xDA
+	markerRST0  = 0xD0
+	markerRST7  = 0xD7
 	markerAPP0  = 0xE0
 	markerAPP14 = 0xEE
 	markerAPP15 = 0xEF
 	markerCOM   = 0xFE
 )
 
-// stripJPEG copies a JPEG's segments up to its scan, leaving out metadata
-// (see ParsePhoto), and the scan and what follows as they are. It reports
-// false when b is not a sequence of JPEG segments.
+// stripJPEG copies a JPEG's segments and scans up to its EOI, leaving out
+// metadata (see ParsePhoto) wherever it stands: before the first scan,
+// between the scans of a progressive picture, and anything after EOI (a
+// second picture with its own EXIF, a maker's trailer). APP0 is kept only
+// as JFIF and APP14 only as Adobe's. It reports false when b is not a
+// sequence of JPEG segments ending in EOI.
 func stripJPEG(b []byte) ([]byte, bool) {
 	if len(b) < 4 || b[0] != 0xFF || b[1] != markerSOI {
 		return nil, false
@@ -162,26 +171,57 @@ func stripJPEG(b []byte) ([]byte, bool) {
 	out = append(out, b[:2]...)
 	i := 2
 	for {
-		if i+4 > len(b) || b[i] != 0xFF {
+		if i+2 > len(b) || b[i] != 0xFF {
 			return nil, false
 		}
 		m := b[i+1]
-		if m == 0xFF { // fill byte
+		switch {
+		case m == 0xFF: // fill byte
 			i++
 			continue
+		case m == markerEOI:
+			return append(out, 0xFF, markerEOI), true
+		}
+		if i+4 > len(b) {
+			return nil, false
 		}
 		n := int(b[i+2])<<8 | int(b[i+3])
 		if n < 2 || i+2+n > len(b) {
 			return nil, false
 		}
-		seg := b[i : i+2+n]
+		seg, payload := b[i:i+2+n], b[i+4:i+2+n]
+		i += 2 + n
 		if m == markerSOS {
-			return append(out, b[i:]...), true
+			// The entropy-coded data runs to the next marker that is not a
+			// stuffed 0xFF00 or a restart.
+			j := i
+			for j+1 < len(b) && (b[j] != 0xFF || b[j+1] == 0x00 || (b[j+1] >= markerRST0 && b[j+1] <= markerRST7)) {
+				j++
+			}
+			if j+1 >= len(b) {
+				return nil, false
+			}
+			out = append(append(out, seg...), b[i:j]...)
+			i = j
+			continue
 		}
-		metadata := m == markerCOM || (m > markerAPP0 && m <= markerAPP15 && m != markerAPP14)
-		if !metadata {
+		if !metadata(m, payload) {
 			out = append(out, seg...)
 		}
-		i += 2 + n
 	}
+}
+
+// metadata is whether a segment carries data about the picture rather than
+// the picture: comments and application segments, but JFIF's APP0 and
+// Adobe's APP14 (its colour transform decides how the picture decodes).
+func metadata(m byte, payload []byte) bool {
+	switch {
+	case m == markerCOM:
+		return true
+	case m == markerAPP0:
+		return !bytes.HasPrefix(payload, []byte("JFIF\x00"))
+	case m == markerAPP14:
+		return !bytes.HasPrefix(payload, []byte("Adobe"))
+	}
+	return m > markerAPP0 && m <= markerAPP15
 }

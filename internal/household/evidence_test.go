@@ -73,6 +73,33 @@ func TestParsePhotoKeepsThePictureAndDropsItsMetadata(t *testing.T) {
 	}
 }
 
+// Metadata where a naive copy of the scan keeps it: a segment after the
+// scan data (as between the scans of a progressive picture), and a second
+// picture with its own EXIF after EOI.
+func TestParsePhotoDropsMetadataAfterTheScanAndAfterTheEnd(t *testing.T) {
+	plain := testJPEG(t, 64, 48)
+	eoi := len(plain) - 2
+	afterScan := append(append(append([]byte{}, plain[:eoi]...), 0xFF, 0xE1, 0x00, 0x16), "Exif\x00\x00GPS -0.5,117.1"...)
+	afterScan = append(afterScan, plain[eoi:]...)
+	trailer := append(append([]byte{}, plain...), append([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x10}, "Exif\x00\x00Samsung"...)...)
+	for name, in := range map[string][]byte{"a segment after the scan": afterScan, "a picture after EOI": trailer} {
+		t.Run(name, func(t *testing.T) {
+			p, err := household.ParsePhoto(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(p.Bytes, plain) {
+				t.Errorf("stored %d bytes, want the %d of the picture alone", len(p.Bytes), len(plain))
+			}
+			for _, s := range []string{"Exif", "GPS", "Samsung"} {
+				if bytes.Contains(p.Bytes, []byte(s)) {
+					t.Errorf("stored photo still holds %q", s)
+				}
+			}
+		})
+	}
+}
+
 func TestParsePhotoRefusesWhatIsNotASmallJPEG(t *testing.T) {
 	var pngBytes bytes.Buffer
 	_ = png.Encode(&pngBytes, image.NewGray(image.Rect(0, 0, 8, 8)))
@@ -92,7 +119,7 @@ func TestParsePhotoRefusesWhatIsNotASmallJPEG(t *testing.T) {
 		{"a PNG", "must be a JPEG photo", pngBytes.Bytes()},
 		{"a truncated JPEG", "must be a JPEG photo", j[:len(j)/2]},
 		{"a JPEG header and garbage", "must be a JPEG photo", append([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0, 0}, bytes.Repeat([]byte{0xAB}, 100)...)},
-		{"too many pixels", "must be at most 4096 pixels on each side", huge},
+		{"too many pixels", "must be at most 2048 pixels on each side", huge},
 		{"over 200 KB", "the photo is larger than 200 KB", big},
 	}
 	for _, tt := range tests {
