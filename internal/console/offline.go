@@ -46,8 +46,8 @@ const (
 )
 
 // fieldHeader marks the pages of a person who works in the field (a
-// caseworker, a village officer): the service worker keeps every case
-// their work queue links to, not only the pages they open.
+// caseworker, a village officer): the service worker keeps only their
+// pages on the device, and every case their work queue links to.
 const fieldHeader = "X-Tuntas-Field"
 
 // offlineHeaders tell the service worker whose page this is, and whether

@@ -65,9 +65,12 @@ function fromHere(req) {
 function page(e, req, url) {
   return fetch(req).then(function (resp) {
     var person = resp.headers.get("X-Tuntas-Person");
-    if (resp.status === 200 && person && !url.search) {
+    // Only a person who works in the field (a caseworker, a village
+    // officer) has pages kept on the device: a supervisor's or an admin's
+    // pages on an office computer stay off it.
+    var field = resp.headers.get("X-Tuntas-Field") === "1";
+    if (resp.status === 200 && person && field && !url.search) {
       var copy = resp.clone();
-      var field = resp.headers.get("X-Tuntas-Field") === "1";
       var html = url.pathname === "/" && field ? resp.clone().text() : null;
       e.waitUntil(keep(person, url.pathname, copy).then(function () {
         if (html) return html.then(function (h) { return refresh(person, h, false); });
