@@ -16,18 +16,24 @@ import (
 )
 
 // TestQuarterlyReportCountsCasesWhereTheyStoodAtTheEnd builds three cases
-// in Sangkulirang (64.08.05), a kecamatan no other test uses, takes a cut,
+// in Muara Muntai (64.02.01, Kutai Kartanegara), a regency no other test
+// of the shared system uses (imports spread synthetic households over every
+// kecamatan of Kutai Timur, and run beside this test), takes a cut,
 // then moves two of them on: the report as at the cut counts them where
 // they stood, the report of the whole day where they stand now. Both equal
 // a count made here from the cases' timelines, the second also the
 // dashboard, and the workbook holds the JSON's numbers.
 func TestQuarterlyReportCountsCasesWhereTheyStoodAtTheEnd(t *testing.T) {
+	const district, village = "64.02.01", "64.02.01.2001"
 	p := tokens(t, sys)
-	p.cw = sys.token(t, household.RoleCaseworker, "64.08.05", "")
-	p.village = sys.token(t, household.RoleVillageOfficer, "64.08.05.2001", "")
+	p.cw = sys.token(t, household.RoleCaseworker, district, "")
+	p.village = sys.token(t, household.RoleVillageOfficer, village, "")
+	p.verifier = sys.token(t, household.RoleVerifier, "64.02", "")
+	p.supervisor = sys.token(t, household.RoleSupervisor, "64.02", "")
+	p.dinsos = sys.token(t, household.RoleAgency, "64.02", household.AgencyDinsos)
 	open := func() *lifecycle {
 		var c household.Case
-		body := openBody(nextKK(), "64.08.05.2001")
+		body := openBody(nextKK(), village)
 		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, body, &c)
 		return &lifecycle{t: t, s: sys, p: p, id: c.ID}
 	}
@@ -49,13 +55,13 @@ func TestQuarterlyReportCountsCasesWhereTheyStoodAtTheEnd(t *testing.T) {
 	waiting := open()
 	ids := []string{helped.id, excluded.id, waiting.id}
 
-	sangkulirang := func() store.Tally {
+	muntai := func() store.Tally {
 		var d store.Dashboard
-		sys.must(t, http.StatusOK, http.MethodGet, "/v1/dashboard?district=64.08.05", p.supervisor, nil, &d)
+		sys.must(t, http.StatusOK, http.MethodGet, "/v1/dashboard?district="+district, p.supervisor, nil, &d)
 		return d.Totals
 	}
 	eventually(t, 30*time.Second, func() bool {
-		d := sangkulirang()
+		d := muntai()
 		return d.Cases == 3 && d.ExcludedNotPoor == 1 && d.ExtremePoorOpen == 1
 	})
 	cut := time.Now()
@@ -67,13 +73,13 @@ func TestQuarterlyReportCountsCasesWhereTheyStoodAtTheEnd(t *testing.T) {
 	helped.do(p.verifier, "/graduation", map[string]any{"notes": "usaha warung berjalan"})
 	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+waiting.id+"/escalations", p.supervisor, map[string]any{"level": "regency", "reason": "survey blocked by flooding"}, nil)
 	eventually(t, 30*time.Second, func() bool {
-		d := sangkulirang()
+		d := muntai()
 		return d.Graduated == 1 && d.Escalated == 1
 	})
 
 	quarterly := func(query string) report.Report {
 		var r report.Report
-		sys.must(t, http.StatusOK, http.MethodGet, "/v1/reports/quarterly?region=64.08.05&"+query, p.supervisor, nil, &r)
+		sys.must(t, http.StatusOK, http.MethodGet, "/v1/reports/quarterly?region="+district+"&"+query, p.supervisor, nil, &r)
 		return r
 	}
 	counts := func(r report.Report) map[report.Measure]report.Count {
@@ -156,14 +162,14 @@ func TestQuarterlyReportCountsCasesWhereTheyStoodAtTheEnd(t *testing.T) {
 	}
 	whole := quarterly("from=" + today + "&to=" + today)
 	check("the whole day", whole, byTimelines(time.Now().Add(time.Hour)))
-	d := sangkulirang()
+	d := muntai()
 	c := counts(whole)
 	if c[report.Listed].Households != d.Cases || c[report.InProcess].Households != d.Open || c[report.Graduated].Households != d.Graduated ||
 		c[report.Escalated].Households != d.Escalated || c[report.ExcludedNotPoor].Households != d.ExcludedNotPoor || c[report.GraduatedPeriod].Households != 1 {
 		t.Errorf("the day's report %+v disagrees with the dashboard %+v", c, d)
 	}
 
-	raw := sys.must(t, http.StatusOK, http.MethodGet, "/v1/reports/quarterly?region=64.08.05&format=xlsx&from="+today+"&to="+today, p.supervisor, nil, nil)
+	raw := sys.must(t, http.StatusOK, http.MethodGet, "/v1/reports/quarterly?region="+district+"&format=xlsx&from="+today+"&to="+today, p.supervisor, nil, nil)
 	x, err := excelize.OpenReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
