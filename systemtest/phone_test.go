@@ -676,7 +676,18 @@ func fieldWalk(t *testing.T, p people, village string) {
 
 	// Then the signal goes and comes back, as it does many times a day on
 	// the river: the service worker keeps the queue's pages fresh again.
-	// One case changed since it last did (the visit).
+	// One case changed since it last did (the visit). First the worker's
+	// first saving of the queue ends (on slow 3G it may outlast the walk).
+	allSaved := `window.TuntasOutbox.device().then(d => d && caches.open("pages-" + d.person)).then(c => c && c.match("/").then(r => r ? r.text() : "").then(h => {
+		const ps = [...new Set([...h.matchAll(/href="(\/cases\/[A-Za-z0-9._~%-]+)"/g)].map(m => m[1]))];
+		return Promise.all(ps.map(p => c.match(p))).then(rs => ps.length > 0 && rs.every(Boolean));
+	}))`
+	for deadline := time.Now().Add(time.Minute); !eval[bool](cw.browser, allSaved); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Log("the caseworker's phone does not hold every page its queue links to a minute after the walk")
+			break
+		}
+	}
 	before, beforeCases := proxy.bytes.Load(), proxy.caseFetches()
 	cw.refreshed(func() {
 		cw.offline()
@@ -687,12 +698,13 @@ func fieldWalk(t *testing.T, p people, village string) {
 }
 
 // refreshed runs do (which brings the signal back) and waits until the
-// service worker has refreshed the person's saved pages after it (its
-// "kept" message to the page).
+// service worker has refreshed the person's saved pages after it: its
+// "kept" message to the page, of a refresh begun since (at), not the
+// report of an earlier one.
 func (b *fieldBrowser) refreshed(do func()) {
 	b.t.Helper()
 	b.until("the page knows what the phone holds", `document.documentElement.hasAttribute("data-offline-ready")`)
-	eval[bool](b.browser, `window.__kept = false; navigator.serviceWorker.addEventListener("message", e => { if (e.data && e.data.type === "kept") window.__kept = true; }); true`)
+	eval[bool](b.browser, `window.__kept = false; window.__since = Date.now(); navigator.serviceWorker.addEventListener("message", e => { if (e.data && e.data.type === "kept" && e.data.at >= window.__since) window.__kept = true; }); true`)
 	do()
 	b.untilWithin(3*time.Minute, "the saved pages refreshed", `window.__kept === true`)
 }
