@@ -873,6 +873,12 @@ func TestFieldDeviceCasesListsTheQueuesVersionsToItsPersonOnly(t *testing.T) {
 	if _, ok := od.Versions[path]; ok || od.Person == d.Person || od.Context == d.Context {
 		t.Fatalf("another kecamatan's caseworker is told %+v", od)
 	}
+	// Only a field person's pages are kept on a device: a supervisor is
+	// given no list.
+	spv := consoleClient(t, fp.supervisor)
+	if status, h, body := spv.getHeaders(t, "/device/cases"); status != http.StatusForbidden || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("/device/cases for a supervisor: %d, Cache-Control %q: %s", status, h.Get("Cache-Control"), body)
+	}
 }
 
 // A case page on the phone is fetched again only when its case changed:

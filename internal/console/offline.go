@@ -152,7 +152,8 @@ func (c *Console) pageContext(p auth.Principal, lang string) string {
 // case of their work queue as they see it (the read model's summary). The
 // service worker fetches a saved case page again only when its version or
 // context moved (or it is missing, or a day old). The list is personal
-// data of the queue: never cached; 401 (JSON) without a session.
+// data of the queue: never cached; 401 (JSON) without a session, 403 to
+// anyone who does not work in the field (their pages are not kept).
 func (c *Console) deviceCases(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p, err := c.session(r)
@@ -168,6 +169,11 @@ func (c *Console) deviceCases(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait := c.api.Throttle(p.Sub); wait > 0 {
 		writeJSON(w, http.StatusTooManyRequests, outboxAnswer{State: stateRetry, Status: http.StatusTooManyRequests})
+		return
+	}
+	if p.Role != household.RoleCaseworker && p.Role != household.RoleVillageOfficer {
+		// Only a field person's pages are kept on a device (fieldHeader).
+		writeJSON(w, http.StatusForbidden, outboxAnswer{State: stateRefused, Status: http.StatusForbidden})
 		return
 	}
 	who := casework.Caller{Principal: p, Route: "console " + r.Pattern}
