@@ -10,10 +10,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -775,5 +777,190 @@ func TestFieldShellAndSavedPagesStaySmall(t *testing.T) {
 		shell, queue, open, survey, visit)
 	if shell > 100_000 {
 		t.Errorf("the service worker and its shell are %d bytes; a slow 3G link brings 50 KB a second", shell)
+	}
+}
+
+// deviceCases is GET /device/cases: what the service worker compares its
+// saved pages with.
+type deviceCases struct {
+	Person, Context string
+	Versions        map[string]int64
+}
+
+// getHeaders is a GET through the console's session, with the answer's
+// headers.
+func (c *consoleHTTP) getHeaders(t *testing.T, path string) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := c.client.Get(sys.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// The list of versions the service worker keeps saved pages by is the
+// person's own: never cached, refused without a session, naming only
+// their queue's cases, each with the version and context its case page
+// carries, and a case's version moves when the case does.
+func TestFieldDeviceCasesListsTheQueuesVersionsToItsPersonOnly(t *testing.T) {
+	fp := fieldTokens(t)
+	id, headNIK := fieldCase(t, fp.cw)
+	path := "/cases/" + id
+
+	resp, err := http.Get(sys.URL + "/device/cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("without a session /device/cases answers %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+
+	c := consoleClient(t, fp.cw)
+	list := func() deviceCases {
+		t.Helper()
+		status, h, body := c.getHeaders(t, "/device/cases")
+		if status != http.StatusOK || h.Get("Cache-Control") != "no-store" {
+			t.Fatalf("/device/cases answers %d, Cache-Control %q: %s", status, h.Get("Cache-Control"), body)
+		}
+		var d deviceCases
+		if err := json.Unmarshal(body, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	page := func() http.Header {
+		t.Helper()
+		status, h, _ := c.getHeaders(t, path)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d", path, status)
+		}
+		return h
+	}
+	d, h := list(), page()
+	v, ok := d.Versions[path]
+	if !ok {
+		t.Fatalf("the caseworker's list does not name %s: %+v", path, d.Versions)
+	}
+	if d.Person != h.Get("X-Tuntas-Person") || d.Context == "" || d.Context != h.Get("X-Tuntas-Context") || h.Get("X-Tuntas-Version") != strconv.FormatInt(v, 10) {
+		t.Fatalf("the list (person %s, context %s, version %d) and the case page (person %s, context %s, version %s) disagree",
+			d.Person, d.Context, v, h.Get("X-Tuntas-Person"), h.Get("X-Tuntas-Context"), h.Get("X-Tuntas-Version"))
+	}
+
+	// A draft keeps the case in the queue and moves its version, in the
+	// list and on the page alike.
+	draft := fieldSurvey(headNIK, 500_000)
+	draft["draft"] = true
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+id+"/survey", fp.cw, draft, nil)
+	for deadline := time.Now().Add(30 * time.Second); list().Versions[path] == v && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	d, h = list(), page()
+	if d.Versions[path] <= v || h.Get("X-Tuntas-Version") != strconv.FormatInt(d.Versions[path], 10) {
+		t.Fatalf("after a draft the list says version %d (was %d), the page %s", d.Versions[path], v, h.Get("X-Tuntas-Version"))
+	}
+
+	// Another person: another ID and context, and a caseworker of another
+	// kecamatan is not told of the case.
+	other := consoleClient(t, sys.token(t, household.RoleCaseworker, "64.08.06", ""))
+	status, _, body := other.getHeaders(t, "/device/cases")
+	var od deviceCases
+	if status != http.StatusOK || json.Unmarshal(body, &od) != nil {
+		t.Fatalf("/device/cases for another person: %d %s", status, body)
+	}
+	if _, ok := od.Versions[path]; ok || od.Person == d.Person || od.Context == d.Context {
+		t.Fatalf("another kecamatan's caseworker is told %+v", od)
+	}
+	// Only a field person's pages are kept on a device: a supervisor is
+	// given no list.
+	spv := consoleClient(t, fp.supervisor)
+	if status, h, body := spv.getHeaders(t, "/device/cases"); status != http.StatusForbidden || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("/device/cases for a supervisor: %d, Cache-Control %q: %s", status, h.Get("Cache-Control"), body)
+	}
+}
+
+// A case page on the phone is fetched again only when its case changed:
+// the signal going and coming back with no case changed costs no case
+// page; a case that changed (a survey draft saved from elsewhere) is
+// fetched again, and only it, and its saved copy shows the change.
+func TestFieldSavedCasePageIsFetchedAgainOnlyWhenItsCaseChanged(t *testing.T) {
+	// Busang, where no other test opens cases: the queue is this test's.
+	const district, village = "64.08.06", "64.08.06.2001"
+	tok, err := sys.Issuer.Issue(auth.Principal{Sub: fmt.Sprintf("yusuf-%d", fieldSeq.Add(1)), Role: household.RoleCaseworker, Region: district},
+		time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, niks []string
+	for range 3 {
+		nik := fmt.Sprintf("640806410185%04d", 5000+fieldSeq.Add(1))
+		body := openBody(nextKK(), village)
+		body["headNik"] = nik
+		var c household.Case
+		sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", tok, body, &c)
+		ids, niks = append(ids, c.ID), append(niks, nik)
+	}
+	proxy := newCountingProxy(t)
+	b := signedInBrowser(t, tok, proxy.URL)
+	b.open("/")
+	b.kept("/", "/cases/"+ids[0], "/cases/"+ids[1], "/cases/"+ids[2])
+	b.until("the first refresh done", `document.documentElement.hasAttribute("data-offline-ready")`)
+	for _, id := range ids {
+		if n := proxy.casePages()["/cases/"+id]; n != 1 {
+			t.Fatalf("keeping the queue asked for /cases/%s %d times", id, n)
+		}
+	}
+
+	again := func() (map[string]int, int) {
+		t.Helper()
+		before, lists := proxy.casePages(), proxy.got("/device/cases")
+		b.refreshed(func() {
+			b.offline()
+			b.online()
+		})
+		fetched := map[string]int{}
+		for p, n := range proxy.casePages() {
+			if n > before[p] {
+				fetched[p] = n - before[p]
+			}
+		}
+		return fetched, proxy.got("/device/cases") - lists
+	}
+
+	// The signal goes and comes back; nothing changed.
+	if fetched, lists := again(); len(fetched) != 0 || lists != 1 {
+		t.Fatalf("with no case changed the service worker asked for the list %d times and for case pages %v", lists, fetched)
+	}
+
+	// A draft of the second case's survey is saved from elsewhere (and
+	// the read model has it).
+	con := consoleClient(t, tok)
+	version := func() int64 {
+		_, _, body := con.getHeaders(t, "/device/cases")
+		var d deviceCases
+		_ = json.Unmarshal(body, &d)
+		return d.Versions["/cases/"+ids[1]]
+	}
+	was := version()
+	draft := fieldSurvey(niks[1], 500_000)
+	draft["draft"] = true
+	sys.must(t, http.StatusOK, http.MethodPost, "/v1/cases/"+ids[1]+"/survey", tok, draft, nil)
+	for deadline := time.Now().Add(30 * time.Second); version() == was; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the draft did not move the case's version in the list")
+		}
+	}
+	if fetched, _ := again(); len(fetched) != 1 || fetched["/cases/"+ids[1]] != 1 {
+		t.Fatalf("after one case changed the service worker asked for case pages %v", fetched)
+	}
+
+	// Offline, the changed case's saved copy shows the draft.
+	b.offline()
+	b.open("/cases/" + ids[1])
+	b.until("the saved copy", `document.documentElement.hasAttribute("data-saved-at")`)
+	if got := eval[string](b.browser, `(document.getElementById("f-members[0].nik") || {}).value || ""`); got != niks[1] {
+		t.Fatalf("the saved copy's survey form holds %q, not the draft's %q", got, niks[1])
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -426,6 +427,40 @@ func (b *browser) usable(path string) (usable, loaded time.Duration) {
 type countingProxy struct {
 	URL   string
 	bytes atomic.Int64
+	mu    sync.Mutex
+	gets  map[string]int // GET requests by path
+}
+
+// casePage is the path of a case page (not the opening form's).
+var casePage = regexp.MustCompile(`^/cases/[^/]+$`)
+
+// casePages is how many times each case page was asked for.
+func (c *countingProxy) casePages() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for p, n := range c.gets {
+		if casePage.MatchString(p) && p != "/cases/new" {
+			out[p] = n
+		}
+	}
+	return out
+}
+
+// got is how many times path was asked for.
+func (c *countingProxy) got(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gets[path]
+}
+
+// caseFetches is how many case pages were asked for in all.
+func (c *countingProxy) caseFetches() int {
+	n := 0
+	for _, k := range c.casePages() {
+		n += k
+	}
+	return n
 }
 
 func newCountingProxy(t *testing.T) *countingProxy {
@@ -435,8 +470,13 @@ func newCountingProxy(t *testing.T) *countingProxy {
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
-	p := &countingProxy{}
+	p := &countingProxy{gets: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			p.mu.Lock()
+			p.gets[r.URL.Path]++
+			p.mu.Unlock()
+		}
 		rp.ServeHTTP(&countingWriter{ResponseWriter: w, n: &p.bytes}, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -513,16 +553,18 @@ const slow3GQueueEnv = "TUNTAS_SLOW3G_QUEUE"
 // on the same link); then the whole field walk (open a case, survey, the
 // village's confirmation, a visit) with the bytes it transferred: those
 // the pages received (DevTools) and all the browser received, its service
-// worker's included (a counting proxy). The caseworker works in a
+// worker's included (a counting proxy), and the case pages the browsers
+// asked for; then what the caseworker's browser receives when the signal
+// goes and comes back after the walk. The caseworker works in a
 // kecamatan of their own (Sangkulirang, 64.08.05) where a queue of
 // TUNTAS_SLOW3G_QUEUE households waits. It logs the figures and asserts
 // none of them (a benchmark in a test's clothes, so that it can use the
 // browser helpers):
 //
-//	TUNTAS_SLOW3G=1 go test -run TestPhoneOnSlow3G -v ./cmd/tuntas/
+//	TUNTAS_SLOW3G=1 go test -run TestPhoneOnSlow3G -v ./systemtest/
 func TestPhoneOnSlow3G(t *testing.T) {
 	if os.Getenv(slow3GEnv) != "1" {
-		t.Skipf("a measure, not a check: run it with %s=1 go test -run TestPhoneOnSlow3G -v ./cmd/tuntas/", slow3GEnv)
+		t.Skipf("a measure, not a check: run it with %s=1 go test -run TestPhoneOnSlow3G -v ./systemtest/", slow3GEnv)
 	}
 	queue := 20
 	if n, err := strconv.Atoi(os.Getenv(slow3GQueueEnv)); err == nil && n >= 0 {
@@ -627,7 +669,42 @@ func fieldWalk(t *testing.T, p people, village string) {
 	pages := tr.bytes.Load() + vtr.bytes.Load()
 	all := proxy.bytes.Load() + vproxy.bytes.Load()
 	t.Logf("field walk: the pages received %d bytes (caseworker %d: open and survey %d, visit %d; village officer %d); "+
-		"the browsers received %d bytes, service workers included (caseworker %d: until the survey %d; village officer %d)",
+		"the browsers received %d bytes, service workers included (caseworker %d: until the survey %d; village officer %d); "+
+		"case pages asked for: %d by the caseworker's browser, %d by the village officer's",
 		pages, tr.bytes.Load(), cwSurvey, tr.bytes.Load()-cwSurvey, vtr.bytes.Load(),
-		all, proxy.bytes.Load(), allSurvey, vproxy.bytes.Load())
+		all, proxy.bytes.Load(), allSurvey, vproxy.bytes.Load(), proxy.caseFetches(), vproxy.caseFetches())
+
+	// Then the signal goes and comes back, as it does many times a day on
+	// the river: the service worker keeps the queue's pages fresh again.
+	// One case changed since it last did (the visit). First the worker's
+	// first saving of the queue ends (on slow 3G it may outlast the walk).
+	allSaved := `window.TuntasOutbox.device().then(d => d && caches.open("pages-" + d.person)).then(c => c && c.match("/").then(r => r ? r.text() : "").then(h => {
+		const ps = [...new Set([...h.matchAll(/href="(\/cases\/[A-Za-z0-9._~%-]+)"/g)].map(m => m[1]))];
+		return Promise.all(ps.map(p => c.match(p))).then(rs => ps.length > 0 && rs.every(Boolean));
+	}))`
+	for deadline := time.Now().Add(time.Minute); !eval[bool](cw.browser, allSaved); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Log("the caseworker's phone does not hold every page its queue links to a minute after the walk")
+			break
+		}
+	}
+	before, beforeCases := proxy.bytes.Load(), proxy.caseFetches()
+	cw.refreshed(func() {
+		cw.offline()
+		cw.emulate(slow3G, true)
+	})
+	t.Logf("the signal comes back after the walk: the caseworker's browser received %d bytes, %d case pages",
+		proxy.bytes.Load()-before, proxy.caseFetches()-beforeCases)
+}
+
+// refreshed runs do (which brings the signal back) and waits until the
+// service worker has refreshed the person's saved pages after it: its
+// "kept" message to the page, of a refresh begun since (at), not the
+// report of an earlier one.
+func (b *fieldBrowser) refreshed(do func()) {
+	b.t.Helper()
+	b.until("the page knows what the phone holds", `document.documentElement.hasAttribute("data-offline-ready")`)
+	eval[bool](b.browser, `window.__kept = false; window.__since = Date.now(); navigator.serviceWorker.addEventListener("message", e => { if (e.data && e.data.type === "kept" && e.data.at >= window.__since) window.__kept = true; }); true`)
+	do()
+	b.untilWithin(3*time.Minute, "the saved pages refreshed", `window.__kept === true`)
 }

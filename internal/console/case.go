@@ -84,6 +84,9 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, ac
 	if p.Form["addMember"] != nil && d.Members < household.MaxMembers {
 		d.Members++
 	}
+	// The service worker keeps a saved copy of this page until the case's
+	// version moves (sw.js; GET /device/cases lists the queue's versions).
+	w.Header().Set(versionHeader, strconv.FormatInt(v.Version, 10))
 	p.L = p.L.In(v.VillageCode) // the case's dates on its region's clock
 	p.Title = v.HeadName + " — " + p.L.T("case.title")
 	p.Nav = "cases"

@@ -88,7 +88,11 @@ type Console struct {
 	// assetVersion changes with the embedded assets, so browsers may keep
 	// them for a long time.
 	assetVersion string
-	mux          *http.ServeMux
+	// pageBuild changes with anything a page is made of (templates,
+	// catalogues, static files): a page a phone saved under another build
+	// is stale (pageContext).
+	pageBuild string
+	mux       *http.ServeMux
 	// deviceSecret derives device IDs and outbox keys (offline.go).
 	deviceSecret []byte
 	// handler is mux behind the cross-origin check and gzip.
@@ -127,6 +131,17 @@ func New(cfg Config) (*Console, error) {
 		return nil
 	})
 	c.assetVersion = hex.EncodeToString(h.Sum(nil))[:10]
+	for _, f := range []fs.FS{templateFS, localeFS} {
+		_ = fs.WalkDir(f, ".", func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := fs.ReadFile(f, path)
+				h.Write([]byte(path))
+				h.Write(b)
+			}
+			return nil
+		})
+	}
+	c.pageBuild = hex.EncodeToString(h.Sum(nil))[:10]
 	c.routes()
 	return c, nil
 }
@@ -298,7 +313,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p 
 	// out clears what the browser kept (Clear-Site-Data).
 	h.Set("Cache-Control", "private, no-cache")
 	h.Add("Vary", "Cookie")
-	offlineHeaders(w, p)
+	c.offlineHeaders(w, p)
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
 	h.Set("ETag", etag)

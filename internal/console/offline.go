@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tuntas-id/tuntas/internal/auth"
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
@@ -50,13 +52,25 @@ const (
 // pages on the device, and every case their work queue links to.
 const fieldHeader = "X-Tuntas-Field"
 
-// offlineHeaders tell the service worker whose page this is, and whether
-// its person works in the field.
-func offlineHeaders(w http.ResponseWriter, p *page) {
+// What a saved page was made from, for the service worker to tell a stale
+// copy from a good one without fetching the page again (a case page is
+// never a 304: each of its forms carries a fresh nonce).
+const (
+	// contextHeader is the page's context (pageContext).
+	contextHeader = "X-Tuntas-Context"
+	// versionHeader is, on a case page, the case's version as the person
+	// sees it (casework.CaseView.Version).
+	versionHeader = "X-Tuntas-Version"
+)
+
+// offlineHeaders tell the service worker whose page this is, whether its
+// person works in the field, and in what context it was rendered.
+func (c *Console) offlineHeaders(w http.ResponseWriter, p *page) {
 	if p.Person == "" || p.User == nil {
 		return
 	}
 	w.Header().Set(personHeader, p.Person)
+	w.Header().Set(contextHeader, c.pageContext(*p.User, p.L.Code))
 	if p.User.Role == household.RoleCaseworker || p.User.Role == household.RoleVillageOfficer {
 		w.Header().Set(fieldHeader, "1")
 	}
@@ -120,6 +134,71 @@ func (c *Console) device(w http.ResponseWriter, r *http.Request) {
 		"key":    base64.RawURLEncoding.EncodeToString(c.deviceKey(p.Sub)),
 		"csrf":   c.csrfToken(w, r),
 	})
+}
+
+// pageContext names what a person's page depends on besides its case:
+// this build's templates, catalogues and static files, the person, what
+// they may see and do (role, region, agency) and their language. A page
+// saved on a phone in another context is stale whatever its case did. It
+// is opaque (HMAC under the device secret) and tells nothing of the person.
+func (c *Console) pageContext(p auth.Principal, lang string) string {
+	return base64.RawURLEncoding.EncodeToString(
+		c.mac("tuntas page context v1", c.pageBuild, p.Sub, string(p.Role), p.Region, p.Agency, lang)[:12])
+}
+
+// deviceCases answers the signed-in person, and no one else, what their
+// phone needs to keep its saved pages fresh without fetching them again:
+// the context their pages are rendered in now, and the version of each
+// case of their work queue as they see it (the read model's summary). The
+// service worker fetches a saved case page again only when its version or
+// context moved (or it is missing, or a day old). The list is personal
+// data of the queue: never cached; 401 (JSON) without a session, 403 to
+// anyone who does not work in the field (their pages are not kept).
+func (c *Console) deviceCases(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	p, err := c.session(r)
+	if errors.Is(err, errNoSession) {
+		writeJSON(w, http.StatusUnauthorized, outboxAnswer{State: stateSignin, Status: http.StatusUnauthorized,
+			SigninURL: "/signin?next=%2F"})
+		return
+	}
+	if err != nil {
+		c.logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "error", err)
+		writeJSON(w, http.StatusInternalServerError, outboxAnswer{State: stateRetry, Status: http.StatusInternalServerError})
+		return
+	}
+	if wait := c.api.Throttle(p.Sub); wait > 0 {
+		writeJSON(w, http.StatusTooManyRequests, outboxAnswer{State: stateRetry, Status: http.StatusTooManyRequests})
+		return
+	}
+	if p.Role != household.RoleCaseworker && p.Role != household.RoleVillageOfficer {
+		// Only a field person's pages are kept on a device (fieldHeader).
+		writeJSON(w, http.StatusForbidden, outboxAnswer{State: stateRefused, Status: http.StatusForbidden})
+		return
+	}
+	who := casework.Caller{Principal: p, Route: "console " + r.Pattern}
+	versions := map[string]int64{}
+	for _, k := range workKinds[p.Role] {
+		l, err := c.svc.ListCases(r.Context(), who, k.Filter)
+		if err != nil {
+			c.logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "error", err)
+			writeJSON(w, http.StatusInternalServerError, outboxAnswer{State: stateRetry, Status: http.StatusInternalServerError})
+			return
+		}
+		for _, it := range l.Items {
+			versions["/cases/"+url.PathEscape(it.ID)] = it.Version
+		}
+	}
+	writeJSON(w, http.StatusOK, deviceCasesAnswer{Person: c.personID(p.Sub), Context: c.pageContext(p, c.locale(r).Code),
+		Versions: versions})
+}
+
+// deviceCasesAnswer is GET /device/cases: versions maps the path of each
+// case page of the person's work queue to the case's version.
+type deviceCasesAnswer struct {
+	Person   string           `json:"person"`
+	Context  string           `json:"context"`
+	Versions map[string]int64 `json:"versions"`
 }
 
 // The states an outbox item ends a send in.
@@ -370,6 +449,7 @@ func (c *Console) offlineRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /manifest.webmanifest", c.manifest)
 	m.HandleFunc("GET /icons/{file}", c.icon)
 	m.HandleFunc("GET /device", c.device)
+	m.HandleFunc("GET /device/cases", c.deviceCases)
 	m.HandleFunc("GET /offline", c.offlinePage)
 }
 

@@ -72,7 +72,7 @@
   function keepFresh(force) {
     if (!me || !navigator.onLine || !("serviceWorker" in navigator)) return;
     navigator.serviceWorker.ready.then(function (reg) {
-      if (reg.active) reg.active.postMessage({ type: "keep", force: !!force });
+      if (reg.active) reg.active.postMessage({ type: "keep", force: !!force, person: me });
     });
   }
 
@@ -468,6 +468,8 @@
         status(t("offline"));
       }
       reopenHere(rows || []);
+      // What was sent moved its cases: their saved pages are fetched again.
+      if (sent.length) keepFresh(true);
       // Sent from a saved copy of its case's page: show the case as it now
       // is, unless the person has started typing on it.
       var here = sent.some(function (u) { return u.split("?")[0] === location.pathname; });

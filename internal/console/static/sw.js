@@ -4,7 +4,9 @@
 // - Pages are fetched from the network first and kept, per person, to be
 //   shown from the phone when there is no network, marked as a saved copy;
 //   for a field person (X-Tuntas-Field) every case page their work queue
-//   links to, and the opening form, are kept fresh too.
+//   links to, and the opening form, are kept fresh too: fetched again only
+//   when their case's version, or the context they were rendered in,
+//   moved (GET /device/cases), or their copy is a day old.
 // - A form the field can fill offline (open a case, survey, village
 //   confirmation, visit) that cannot reach the server, or reaches it after
 //   the session has ended, goes into the person's outbox (offline-db.js)
@@ -42,7 +44,7 @@ self.addEventListener("fetch", function (e) {
   } else if (req.method === "GET" && req.mode === "navigate" && matches(PAGES, path)) {
     e.respondWith(page(e, req, url));
   } else if (req.method === "POST" && req.mode === "navigate" && matches(OUTBOX_FORMS, path) && fromHere(req)) {
-    e.respondWith(post(req, path));
+    e.respondWith(post(e, req, path));
   }
 });
 
@@ -133,12 +135,16 @@ var lastRefresh = {};
 // A field person's queue is a few dozen households; past this many, the
 // rest are kept as they are opened.
 var MAX_KEPT = 150;
+// A saved page older than this is fetched again whatever its case did
+// (an overdue mark, ages: what the clock changes without a new version).
+var MAX_AGE = 24 * 3600 * 1000;
 
-// refresh fetches every case page a field person's work queue links to
-// (and the opening form), three at a time, keeps them for the person, and forgets case pages
-// no longer linked that were saved more than a day ago. It stops at the
-// first page that is not the person's (signed out, someone else signed in)
-// or does not come.
+// refresh keeps the case pages a field person's work queue links to (and
+// the opening form) on the phone, three at a time, fetching only those
+// whose saved copy is stale (see stale), and forgets case pages no longer
+// linked that were saved more than a day ago. It stops at the first page
+// that is not the person's (signed out, someone else signed in) or does
+// not come.
 function refresh(person, html, force) {
   return O.device().then(function (dev) {
     // Not before the phone holds the person's key (the page asks again then).
@@ -146,26 +152,76 @@ function refresh(person, html, force) {
   });
 }
 
+// throttled is whether the person's pages were refreshed in the last five
+// minutes (a page that loads asks every time; the signal's return forces).
+function throttled(person) {
+  return !!lastRefresh[person] && Date.now() - lastRefresh[person] < 5 * 60 * 1000;
+}
+
+// versions is what the console says the person's saved pages should be
+// (GET /device/cases: the context pages are rendered in now and each
+// queued case's version), or null from a console that does not say it
+// (every page is then fetched, as before); it fails when the person is no
+// longer signed in, or someone else is.
+function versions(person) {
+  return fetch("/device/cases", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } }).then(function (r) {
+    if (r.status === 401) throw new Error("signed out");
+    if (r.status !== 200) return null;
+    return r.json().then(function (v) {
+      if (!v || v.person !== person) throw new Error("not theirs");
+      return v;
+    });
+  });
+}
+
+// stale is whether the saved copy of path must be fetched again: it is
+// missing or a day old, it was rendered in another context (another
+// build, another role, region or language: X-Tuntas-Context), or its
+// case's version moved (X-Tuntas-Version). A case page is never a 304 (its
+// forms carry fresh nonces): this is what spares a queue of fifty
+// households fifty pages at every return of the signal.
+function stale(c, path, v, now) {
+  if (!v || !c) return Promise.resolve(true);
+  return c.match(path).then(function (hit) {
+    if (!hit) return true;
+    var h = hit.headers;
+    if (!(now - Date.parse(h.get("X-Tuntas-Saved") || "") < MAX_AGE)) return true;
+    if (h.get("X-Tuntas-Context") !== v.context) return true;
+    var want = v.versions && v.versions[path];
+    // A case outside the queue (a notification's) has no version listed:
+    // its copy is kept a day.
+    return want !== undefined && h.get("X-Tuntas-Version") !== String(want);
+  });
+}
+
 function refreshAll(person, html, force) {
   var now = Date.now();
-  if (!force && lastRefresh[person] && now - lastRefresh[person] < 5 * 60 * 1000) return report(person);
+  if (!force && throttled(person)) return report(person);
   lastRefresh[person] = now;
   var paths = [], seen = {};
   var re = /href="(\/cases\/[A-Za-z0-9._~%-]+)"/g, m;
   while ((m = re.exec(html)) && paths.length < MAX_KEPT) {
     if (!seen[m[1]]) { seen[m[1]] = true; paths.push(m[1]); }
   }
-  // Three at a time: on a slow link the latency, not the bytes, is the cost.
-  var i = 0, complete = true;
-  function next() {
-    if (i >= paths.length || !complete) return Promise.resolve();
-    var p = paths[i++];
-    return fetch(p, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
-      if (resp.status !== 200 || resp.headers.get("X-Tuntas-Person") !== person) { complete = false; return; }
-      return keep(person, p, resp).then(next);
-    }, function () { complete = false; });
-  }
-  return Promise.all([next(), next(), next()]).then(function () {
+  var complete = true;
+  return versions(person).then(function (v) {
+    return pagesOf(person).then(function (c) {
+      return Promise.all(paths.map(function (p) { return stale(c, p, v, now); }));
+    }).then(function (old) {
+      var todo = paths.filter(function (p, i) { return old[i]; });
+      // Three at a time: on a slow link the latency, not the bytes, is the cost.
+      var i = 0;
+      function next() {
+        if (i >= todo.length || !complete) return Promise.resolve();
+        var p = todo[i++];
+        return fetch(p, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
+          if (resp.status !== 200 || resp.headers.get("X-Tuntas-Person") !== person) { complete = false; return; }
+          return keep(person, p, resp).then(next);
+        }, function () { complete = false; });
+      }
+      return Promise.all([next(), next(), next()]);
+    });
+  }).catch(function () { complete = false; }).then(function () {
     if (!complete) return;
     return pagesOf(person).then(function (c) {
       return c && c.keys().then(function (reqs) {
@@ -174,7 +230,7 @@ function refreshAll(person, html, force) {
           if (p === "/" || seen[p]) return null;
           return c.match(r).then(function (hit) {
             var at = Date.parse(hit && hit.headers.get("X-Tuntas-Saved") || "");
-            if (!(now - at < 24 * 3600 * 1000)) return c.delete(r);
+            if (!(now - at < MAX_AGE)) return c.delete(r);
           });
         }));
       });
@@ -196,6 +252,8 @@ function report(person) {
 self.addEventListener("message", function (e) {
   var msg = e.data || {};
   if (msg.type !== "keep") return;
+  // Refreshed a moment ago: the pages are as fresh as a queue would make them.
+  if (!msg.force && msg.person && throttled(msg.person)) { e.waitUntil(report(msg.person)); return; }
   e.waitUntil(fetch("/", { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (resp) {
     var person = resp.headers.get("X-Tuntas-Person");
     if (resp.status !== 200 || !person || resp.headers.get("X-Tuntas-Field") !== "1") return;
@@ -207,10 +265,13 @@ self.addEventListener("message", function (e) {
 // post sends a form; if it cannot reach the server, or the session has
 // ended, the form goes into the outbox of the person this phone holds the
 // key of, and the person is taken back to the page (or to sign in).
-function post(req, path) {
-  var copy = req.clone();
+function post(e, req, path) {
+  var copy = req.clone(), sent = req.clone();
   return fetch(req).then(function (resp) { return resp; }, function () { return null; }).then(function (resp) {
-    if (resp && resp.headers.get("X-Tuntas-Signin") !== "required") return resp;
+    if (resp && resp.headers.get("X-Tuntas-Signin") !== "required") {
+      e.waitUntil(spent(sent, path));
+      return resp;
+    }
     return copy.text().then(function (text) {
       var form = new URLSearchParams(text);
       if (form.has("addMember")) return resp || offline();
@@ -234,6 +295,18 @@ function post(req, path) {
       return resp || offline();
     });
   });
+}
+
+// spent notes that a form posted with a signal reached the server: its
+// nonce is used. The saved copy of its page (kept until its case changes)
+// may still carry that nonce; a form kept from it in the outbox then gets
+// a new one (offline-db.js, enqueue) instead of naming the form already
+// taken, which the server would answer as done and drop.
+function spent(req, path) {
+  return Promise.all([O.device(), req.text()]).then(function (r) {
+    var dev = r[0], form = new URLSearchParams(r[1]), nonce = form.get("nonce");
+    if (dev && nonce && !form.has("addMember")) return O.markUsed(dev.person, path, nonce);
+  }).catch(function () {});
 }
 
 function offline() {
