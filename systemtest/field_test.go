@@ -886,8 +886,10 @@ func TestFieldDeviceCasesListsTheQueuesVersionsToItsPersonOnly(t *testing.T) {
 // page; a case that changed (a survey draft saved from elsewhere) is
 // fetched again, and only it, and its saved copy shows the change.
 func TestFieldSavedCasePageIsFetchedAgainOnlyWhenItsCaseChanged(t *testing.T) {
-	// Busang, where no other test opens cases: the queue is this test's.
-	const district, village = "64.08.06", "64.08.06.2001"
+	// Loa Kulu (Kutai Kartanegara), where no other test opens cases: the
+	// queue is this test's. (Imports beside it spread synthetic households
+	// over every kecamatan of Kutai Timur, and one there grew the queue.)
+	const district, village = "64.02.02", "64.02.02.2001"
 	tok, err := sys.Issuer.Issue(auth.Principal{Sub: fmt.Sprintf("yusuf-%d", fieldSeq.Add(1)), Role: household.RoleCaseworker, Region: district},
 		time.Hour, time.Now())
 	if err != nil {
@@ -895,7 +897,7 @@ func TestFieldSavedCasePageIsFetchedAgainOnlyWhenItsCaseChanged(t *testing.T) {
 	}
 	var ids, niks []string
 	for range 3 {
-		nik := fmt.Sprintf("640806410185%04d", 5000+fieldSeq.Add(1))
+		nik := fmt.Sprintf("640202410185%04d", 5000+fieldSeq.Add(1))
 		body := openBody(nextKK(), village)
 		body["headNik"] = nik
 		var c household.Case
