@@ -63,6 +63,12 @@ const (
 	versionHeader = "X-Tuntas-Version"
 )
 
+// worksInField is whether a role works in the field: a caseworker, a
+// village officer.
+func worksInField(r household.Role) bool {
+	return r == household.RoleCaseworker || r == household.RoleVillageOfficer
+}
+
 // offlineHeaders tell the service worker whose page this is, whether its
 // person works in the field, and in what context it was rendered.
 func (c *Console) offlineHeaders(w http.ResponseWriter, p *page) {
@@ -71,7 +77,7 @@ func (c *Console) offlineHeaders(w http.ResponseWriter, p *page) {
 	}
 	w.Header().Set(personHeader, p.Person)
 	w.Header().Set(contextHeader, c.pageContext(*p.User, p.L.Code))
-	if p.User.Role == household.RoleCaseworker || p.User.Role == household.RoleVillageOfficer {
+	if worksInField(p.User.Role) {
 		w.Header().Set(fieldHeader, "1")
 	}
 }
@@ -109,24 +115,35 @@ func (c *Console) personID(sub string) string {
 // in the outbox then stays on the phone, sealed, until they sign in again.
 func (c *Console) deviceKey(sub string) []byte { return c.mac("tuntas device key v1", sub) }
 
-// device answers the signed-in person's device ID, outbox key and the
-// CSRF token the outbox sends forms with; 401 (JSON) to anyone else. It is
-// never cached.
-func (c *Console) device(w http.ResponseWriter, r *http.Request) {
+// deviceSession is the signed-in person of a request from the service
+// worker or the outbox, its answer never cached; without a session, or
+// past the person's pace, it answers in JSON itself and reports false.
+func (c *Console) deviceSession(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	p, err := c.session(r)
 	if errors.Is(err, errNoSession) {
 		writeJSON(w, http.StatusUnauthorized, outboxAnswer{State: stateSignin, Status: http.StatusUnauthorized,
 			SigninURL: "/signin?next=%2F"})
-		return
+		return auth.Principal{}, false
 	}
 	if err != nil {
 		c.logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "error", err)
 		writeJSON(w, http.StatusInternalServerError, outboxAnswer{State: stateRetry, Status: http.StatusInternalServerError})
-		return
+		return auth.Principal{}, false
 	}
 	if wait := c.api.Throttle(p.Sub); wait > 0 {
 		writeJSON(w, http.StatusTooManyRequests, outboxAnswer{State: stateRetry, Status: http.StatusTooManyRequests})
+		return auth.Principal{}, false
+	}
+	return p, true
+}
+
+// device answers the signed-in person's device ID, outbox key and the
+// CSRF token the outbox sends forms with; 401 (JSON) to anyone else. It is
+// never cached.
+func (c *Console) device(w http.ResponseWriter, r *http.Request) {
+	p, ok := c.deviceSession(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{
@@ -155,23 +172,11 @@ func (c *Console) pageContext(p auth.Principal, lang string) string {
 // data of the queue: never cached; 401 (JSON) without a session, 403 to
 // anyone who does not work in the field (their pages are not kept).
 func (c *Console) deviceCases(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	p, err := c.session(r)
-	if errors.Is(err, errNoSession) {
-		writeJSON(w, http.StatusUnauthorized, outboxAnswer{State: stateSignin, Status: http.StatusUnauthorized,
-			SigninURL: "/signin?next=%2F"})
+	p, ok := c.deviceSession(w, r)
+	if !ok {
 		return
 	}
-	if err != nil {
-		c.logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "error", err)
-		writeJSON(w, http.StatusInternalServerError, outboxAnswer{State: stateRetry, Status: http.StatusInternalServerError})
-		return
-	}
-	if wait := c.api.Throttle(p.Sub); wait > 0 {
-		writeJSON(w, http.StatusTooManyRequests, outboxAnswer{State: stateRetry, Status: http.StatusTooManyRequests})
-		return
-	}
-	if p.Role != household.RoleCaseworker && p.Role != household.RoleVillageOfficer {
+	if !worksInField(p.Role) {
 		// Only a field person's pages are kept on a device (fieldHeader).
 		writeJSON(w, http.StatusForbidden, outboxAnswer{State: stateRefused, Status: http.StatusForbidden})
 		return
