@@ -60,13 +60,8 @@ type Projection struct {
 // must not stop the case, whose projection is written by then; one that
 // may recover is retried with the projection.
 func (a *Activities) Project(ctx context.Context, p Projection) error {
-	if len(p.Events) > 0 {
-		if err := a.Store.AppendEvents(ctx, p.Events); err != nil {
-			return fmt.Errorf("project case %s events: %w", p.Case.ID, err)
-		}
-	}
-	if err := a.Store.SaveCase(ctx, p.Case); err != nil {
-		return fmt.Errorf("project case %s v%d: %w", p.Case.ID, p.Case.Version, err)
+	if err := a.save(ctx, p); err != nil {
+		return err
 	}
 	for _, n := range p.Notifications {
 		err := a.Notify(ctx, n)
@@ -80,6 +75,32 @@ func (a *Activities) Project(ctx context.Context, p Projection) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ProjectionStore is a CaseStore that writes a projection's events and
+// snapshot in one call, sparing writes the two calls would repeat (the
+// read model's store does: internal/store).
+type ProjectionStore interface {
+	SaveProjection(ctx context.Context, c household.Case, events []household.Event) error
+}
+
+// save writes the projection's events, then its snapshot.
+func (a *Activities) save(ctx context.Context, p Projection) error {
+	if ps, ok := a.Store.(ProjectionStore); ok {
+		if err := ps.SaveProjection(ctx, p.Case, p.Events); err != nil {
+			return fmt.Errorf("project case %s v%d: %w", p.Case.ID, p.Case.Version, err)
+		}
+		return nil
+	}
+	if len(p.Events) > 0 {
+		if err := a.Store.AppendEvents(ctx, p.Events); err != nil {
+			return fmt.Errorf("project case %s events: %w", p.Case.ID, err)
+		}
+	}
+	if err := a.Store.SaveCase(ctx, p.Case); err != nil {
+		return fmt.Errorf("project case %s v%d: %w", p.Case.ID, p.Case.Version, err)
 	}
 	return nil
 }

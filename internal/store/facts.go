@@ -32,9 +32,14 @@ type factsDoc struct {
 // a dotted $set path names a field of a document on every server.
 func markKey(seq int64) string { return fmt.Sprintf("s%08d", seq) }
 
-// setFactsOfCase writes the case's part of its facts.
-func (s *Store) setFactsOfCase(ctx context.Context, c household.Case, regions []string) error {
+// setFactsOfCase writes the case's part of its facts, and the marks of
+// events of the same case in the same write (a projection's own events:
+// one update of the document, not one for the marks and one for the case).
+func (s *Store) setFactsOfCase(ctx context.Context, c household.Case, regions []string, events []household.Event) error {
 	set := bson.D{{Key: "regions", Value: regions}, {Key: "case", Value: household.FactsOf(c)}}
+	for _, e := range events {
+		set = append(set, bson.E{Key: "marks." + markKey(e.Seq), Value: household.MarkOf(e)})
+	}
 	_, err := s.db.Collection(CaseFacts).UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}},
 		bson.D{{Key: "$set", Value: set}}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
@@ -110,7 +115,7 @@ func (s *Store) RebuildFacts(ctx context.Context) (int, error) {
 			_ = cur.Close(ctx)
 			return n, fmt.Errorf("store: rebuild facts: %w", err)
 		}
-		if err := s.setFactsOfCase(ctx, d.Case, newSummary(d.Case).Regions); err != nil {
+		if err := s.setFactsOfCase(ctx, d.Case, newSummary(d.Case).Regions, nil); err != nil {
 			_ = cur.Close(ctx)
 			return n, err
 		}

@@ -122,3 +122,58 @@ func TestTheIndexAnswersFactsFromMemoryAndFollowsTheFeed(t *testing.T) {
 		t.Fatalf("the index missed the verification or the new case: %+v", got)
 	}
 }
+
+// TestSaveProjectionWritesWhatAppendAndSaveWrite: the projection's one
+// call leaves the same facts, timeline and snapshot as AppendEvents and
+// SaveCase, step by step, retried, and late with an older snapshot.
+func TestSaveProjectionWritesWhatAppendAndSaveWrite(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	b := open(t, "case-a", senyiur, t0)
+	var older household.Case
+	done := 0
+	for i, step := range []func() *built{
+		func() *built { return b },
+		func() *built { return b.surveyed(300_000) },
+		func() *built { return b.confirmed() },
+		func() *built { return b.verified(household.ExtremePoor) },
+	} {
+		step()
+		if err := st.SaveProjection(ctx, *b.c, b.events[done:]); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			older = *b.c
+		}
+		done = len(b.events)
+	}
+	// A retry of the last step, and a late write of an older snapshot
+	// with an event it carried, change nothing.
+	if err := st.SaveProjection(ctx, *b.c, b.events[len(b.events)-1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveProjection(ctx, older, b.events[:1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Facts(ctx, "64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalized(got), normalized([]household.Facts{factsOf(b)})) {
+		t.Fatalf("facts after projections:\n%+v\nwant\n%+v", got, factsOf(b))
+	}
+	c, err := st.Case(ctx, "case-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version != b.c.Version || c.Stage != b.c.Stage {
+		t.Fatalf("snapshot v%d at %s, want v%d at %s", c.Version, c.Stage, b.c.Version, b.c.Stage)
+	}
+	tl, err := st.Timeline(ctx, "case-a", int64(len(b.events)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl) != len(b.events) {
+		t.Fatalf("timeline has %d events, want %d", len(tl), len(b.events))
+	}
+}

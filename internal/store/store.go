@@ -238,18 +238,53 @@ func agencyWork(agency string, status household.InterventionStatus) string {
 // and projects one version at a time; a late duplicate of an older attempt
 // finds the newer version and changes nothing.
 func (s *Store) SaveCase(ctx context.Context, c household.Case) error {
+	newer, err := s.storedNewer(ctx, c)
+	if err != nil || newer {
+		return err
+	}
+	return s.replaceCase(ctx, c, nil)
+}
+
+// storedNewer says whether the stored snapshot of c has a higher version.
+func (s *Store) storedNewer(ctx context.Context, c household.Case) (bool, error) {
 	var stored struct {
 		Version int64 `bson:"version"`
 	}
 	err := s.db.Collection(CaseSummaries).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&stored)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("store: save case: %w", err)
-	case stored.Version > c.Version:
-		return nil
+		return false, fmt.Errorf("store: save case: %w", err)
 	}
-	return s.ReplaceCase(ctx, c)
+	return stored.Version > c.Version, nil
+}
+
+// SaveProjection writes one step of a case's read model: its events, then
+// its snapshot (unless a newer one is stored), as AppendEvents and
+// SaveCase would, but with the events' marks and the case's part of its
+// facts in one write of the facts document instead of two. It is as
+// idempotent as they are.
+func (s *Store) SaveProjection(ctx context.Context, c household.Case, events []household.Event) error {
+	for _, e := range events {
+		if e.CaseID != c.ID { // not one case's step: the general path
+			if err := s.AppendEvents(ctx, events); err != nil {
+				return err
+			}
+			return s.SaveCase(ctx, c)
+		}
+	}
+	if err := s.insertEvents(ctx, events); err != nil {
+		return err
+	}
+	newer, err := s.storedNewer(ctx, c)
+	if err != nil {
+		return err
+	}
+	if newer {
+		return s.setMarks(ctx, events)
+	}
+	return s.replaceCase(ctx, c, events)
 }
 
 // eventDoc is a timeline event as stored; its _id names the case and the
@@ -268,12 +303,21 @@ func (s *Store) AppendEvents(ctx context.Context, events []household.Event) erro
 	if len(events) == 0 {
 		return nil
 	}
+	if err := s.setMarks(ctx, events); err != nil {
+		return err
+	}
+	return s.insertEvents(ctx, events)
+}
+
+// insertEvents inserts events into the timeline; one whose sequence is
+// stored replaces it.
+func (s *Store) insertEvents(ctx context.Context, events []household.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
 	docs := make([]any, len(events))
 	for i, e := range events {
 		docs[i] = eventDoc{ID: eventID(e.CaseID, e.Seq), Event: e}
-	}
-	if err := s.setMarks(ctx, events); err != nil {
-		return err
 	}
 	_, err := s.db.Collection(CaseEvents).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
@@ -524,6 +568,12 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 // version: SaveCase after its check, and reconciliation to repair a
 // snapshot that diverged.
 func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
+	return s.replaceCase(ctx, c, nil)
+}
+
+// replaceCase is ReplaceCase, writing the marks of events of c (if any)
+// with its facts.
+func (s *Store) replaceCase(ctx context.Context, c household.Case, events []household.Event) error {
 	byID := bson.D{{Key: "_id", Value: c.ID}}
 	upsert := options.Replace().SetUpsert(true)
 	// The summary first: SaveCase reads the version there.
@@ -534,7 +584,7 @@ func (s *Store) ReplaceCase(ctx context.Context, c household.Case) error {
 	if _, err := s.db.Collection(Cases).ReplaceOne(ctx, byID, newCaseDoc(c), upsert); err != nil {
 		return fmt.Errorf("store: replace case: %w", err)
 	}
-	if err := s.setFactsOfCase(ctx, c, sum.Regions); err != nil {
+	if err := s.setFactsOfCase(ctx, c, sum.Regions, events); err != nil {
 		return err
 	}
 	return s.publish(ctx, sum)
