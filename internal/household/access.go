@@ -26,10 +26,20 @@ func stageErr(c *Case, action act) error {
 	return Errorf(CodeConflict, "%s is not possible while the case is %s", action, c.Stage)
 }
 
-// may checks the actor's role and region scope. The system actor is
+// may checks the actor's role and region scope, and that a pending
+// transfer does not hold the action back (see stays). The system actor is
 // refused like any unknown role: the deadline rules never come through a
 // message, so a message that claims to be the system is forged.
 func (c *Case) may(a Actor, action act, roles ...Role) error {
+	if err := c.mayHere(a, action, roles...); err != nil {
+		return err
+	}
+	return c.stays(a, action)
+}
+
+// mayHere is may without the pending transfer: the actor's role and
+// region scope alone.
+func (c *Case) mayHere(a Actor, action act, roles ...Role) error {
 	if a.Role != RoleAdmin && !OneOf(a.Role, roles) {
 		return Errorf(CodeForbidden, "%s needs role %v", action, roles)
 	}

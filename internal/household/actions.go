@@ -18,11 +18,17 @@ const (
 	ActResolve             Action = "resolve"
 	ActClose               Action = "close"
 	ActDuplicateResolution Action = "duplicate-resolution"
+	// ActTransfer asks to move the case to another village,
+	// ActTransferAnswer is the receiving region's answer (Ref: the
+	// transfer), ActTransferCancel withdraws it (Ref: the transfer).
+	ActTransfer       Action = "transfer"
+	ActTransferAnswer Action = "transfer-answer"
+	ActTransferCancel Action = "transfer-cancel"
 )
 
 // Actions lists every action.
 var Actions = []Action{ActSurvey, ActVillage, ActVerification, ActGraduate, ActAssign, ActIntervention,
-	ActFollowUp, ActEscalate, ActResolve, ActClose, ActDuplicateResolution}
+	ActFollowUp, ActEscalate, ActResolve, ActClose, ActDuplicateResolution, ActTransfer, ActTransferAnswer, ActTransferCancel}
 
 // actionRoles are the roles (besides admin) that may take each action, in
 // the order a refusal names them.
@@ -38,6 +44,9 @@ var actionRoles = map[Action][]Role{
 	ActResolve:             {RoleProvince, RoleSupervisor},
 	ActClose:               {RoleSupervisor},
 	ActDuplicateResolution: {RoleSupervisor},
+	ActTransfer:            {RoleSupervisor},
+	ActTransferAnswer:      {RoleSupervisor},
+	ActTransferCancel:      {RoleSupervisor},
 }
 
 // Roles are the roles that may take the action; admin may take every
@@ -47,8 +56,8 @@ func (a Action) Roles() []Role { return actionRoles[a] }
 // Permit is an action a person may take on a case now. Ref names what it
 // is taken on when the action concerns one item of the case: an
 // intervention and the status it may move to ("iv-1/delivered"), an
-// escalation to answer, a possible duplicate to resolve, or the level an
-// escalation may go to.
+// escalation to answer, a possible duplicate to resolve, the level an
+// escalation may go to, or the pending transfer to answer or cancel.
 type Permit struct {
 	Action Action
 	Ref    string
@@ -106,6 +115,11 @@ func (c *Case) Allowed(a Actor) []Permit {
 				add(ActDuplicateResolution, d.ID, nil)
 			}
 		}
+	}
+	add(ActTransfer, "", c.gateTransfer(a))
+	if t, ok := c.PendingTransfer(); ok {
+		add(ActTransferAnswer, t.ID, c.gateTransferAnswer(a))
+		add(ActTransferCancel, t.ID, c.gateTransferCancel(a))
 	}
 	return out
 }

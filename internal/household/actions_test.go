@@ -24,7 +24,8 @@ func probe(c *household.Case, a household.Actor, now time.Time) []string {
 		household.ActAssign: {household.RoleSupervisor}, household.ActIntervention: {household.RoleAgency},
 		household.ActFollowUp: {household.RoleCaseworker}, household.ActEscalate: {household.RoleSupervisor, household.RoleProvince},
 		household.ActResolve: {household.RoleProvince, household.RoleSupervisor}, household.ActClose: {household.RoleSupervisor},
-		household.ActDuplicateResolution: {household.RoleSupervisor},
+		household.ActDuplicateResolution: {household.RoleSupervisor}, household.ActTransfer: {household.RoleSupervisor},
+		household.ActTransferAnswer: {household.RoleSupervisor}, household.ActTransferCancel: {household.RoleSupervisor},
 	}
 	var out []string
 	mark := func(act household.Action, ref string, err error) {
@@ -64,6 +65,13 @@ func probe(c *household.Case, a household.Actor, now time.Time) []string {
 	for _, d := range c.Duplicates {
 		if d.Open {
 			mark(household.ActDuplicateResolution, d.ID, c.CheckDuplicateResolution(a, household.DuplicateResolutionInput{ID: d.ID}, now))
+		}
+	}
+	mark(household.ActTransfer, "", c.CheckTransfer(a, household.TransferInput{}, now))
+	for _, tr := range c.Transfers {
+		if tr.Status == household.TransferPending {
+			mark(household.ActTransferAnswer, tr.ID, c.CheckTransferAnswer(a, household.TransferAnswerInput{ID: tr.ID}, now))
+			mark(household.ActTransferCancel, tr.ID, c.CheckTransferCancel(a, household.TransferCancelInput{ID: tr.ID}, now))
 		}
 	}
 	return keys(out)
@@ -121,6 +129,20 @@ func TestAllowedIsWhatTheChecksAcceptInputAside(t *testing.T) {
 			}
 			c.Duplicates = []household.Duplicate{{ID: "dup-1", Open: true, OtherVillage: "64.08.03.2001"}, {ID: "dup-2", OtherVillage: "64.08.01.2001"}}
 		}},
+		// A move pending to another kecamatan of the regency, and one to
+		// another regency: the people who would lose the case wait.
+		{"moving to Muara Bengkal", func(c *household.Case) {
+			c.Transfers = []household.Transfer{{ID: "tr-1", Status: household.TransferRefused, ToVillage: "64.08.03.2001"},
+				{ID: "tr-2", Status: household.TransferPending, FromVillage: c.VillageCode, ToVillage: "64.08.03.2001"}}
+			c.Interventions = []household.Intervention{{ID: "iv-1", Program: household.ProgramPKH, Agency: household.AgencyDinsos, Status: household.InterventionAssigned}}
+			c.Escalations = []household.Escalation{{ID: "esc-r", Level: household.EscalateRegency, Open: true}}
+		}},
+		{"moving to Paser", func(c *household.Case) {
+			c.Transfers = []household.Transfer{{ID: "tr-1", Status: household.TransferPending, FromVillage: c.VillageCode, ToVillage: "64.01.01.2009"}}
+			c.Interventions = []household.Intervention{{ID: "iv-1", Program: household.ProgramPKH, Agency: household.AgencyDinsos, Status: household.InterventionAcknowledged}}
+			c.Escalations = []household.Escalation{{ID: "esc-p", Level: household.EscalateProvince, Open: true}}
+			c.Duplicates = []household.Duplicate{{ID: "dup-1", Open: true, OtherVillage: "64.08.01.2001"}}
+		}},
 	}
 	limits := []variant{
 		{"room", func(*household.Case) {}},
@@ -144,10 +166,15 @@ func TestAllowedIsWhatTheChecksAcceptInputAside(t *testing.T) {
 			}
 		}},
 		{"past the last event", func(c *household.Case) { c.Seq = household.MaxEvents }},
+		{"transferred the most", func(c *household.Case) {
+			for i := len(c.Transfers); i < household.MaxTransfers; i++ {
+				c.Transfers = append(c.Transfers, household.Transfer{ID: fmt.Sprintf("tr-x%d", i), Status: household.TransferCancelled, ToVillage: "64.08.03.2001"})
+			}
+		}},
 	}
 	var actors []household.Actor
 	for _, role := range append(slices.Clone(household.Roles), household.RoleSystem, "stranger") {
-		for _, region := range []string{"64", "64.08", "64.08.01", "64.08.01.2001", "64.08.03", "64.08.03.2001", "64.01"} {
+		for _, region := range []string{"64", "64.08", "64.08.01", "64.08.01.2001", "64.08.03", "64.08.03.2001", "64.01", "64.01.01"} {
 			for _, agency := range []string{"", household.AgencyDinsos, household.AgencyBaznas} {
 				actors = append(actors, household.Actor{Sub: "someone", Role: role, Region: region, Agency: agency})
 			}

@@ -16,7 +16,8 @@ const (
 	// at most one per level is open at a time.
 	MaxEscalations = 20
 	// MaxInterventions is the most interventions a case holds, declined
-	// ones included (each program may be assigned again after a decline).
+	// and moved ones included (each program may be assigned again after a
+	// decline or a move that ended it).
 	MaxInterventions = 3 * 7
 )
 

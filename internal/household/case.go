@@ -51,6 +51,9 @@ type Case struct {
 	Escalated      bool            `json:"escalated"`
 	// Duplicates are the possible duplicates found for its people.
 	Duplicates []Duplicate `json:"duplicates,omitempty"`
+	// Transfers are the household's moves to another village, asked for
+	// and answered; at most one is pending.
+	Transfers []Transfer `json:"transfers,omitempty"`
 
 	// Version grows with every change; Seq numbers the events.
 	Version   int64     `json:"version"`
@@ -96,6 +99,10 @@ const (
 	EventEscalationResolved    = "escalation_resolved"
 	EventReminder              = "reminder"
 	EventClosed                = "closed"
+	EventTransferRequested     = "transfer_requested"
+	EventTransferAccepted      = "transfer_accepted"
+	EventTransferRefused       = "transfer_refused"
+	EventTransferCancelled     = "transfer_cancelled"
 )
 
 // Open starts a case at collecting.
@@ -135,6 +142,7 @@ func (c *Case) enter(s Stage, now time.Time) {
 func (c *Case) close(now time.Time, by Actor, o Outcome, note string) Event {
 	c.Stage, c.Status, c.Outcome, c.CloseNote, c.ClosedAt, c.StageSince = StageClosed, StatusClosed, o, note, now, now
 	c.setDeadline(now, 0)
+	c.endTransfer(by, now)
 	c.FollowUp.NextDue = time.Time{}
 	return c.event(now, by, EventClosed, "closed: %s", o)
 }

@@ -21,6 +21,10 @@ type Deadlines struct {
 	// VisitGapDays is how far apart two visits must be for both to count
 	// toward graduation.
 	VisitGapDays int `json:"visitGapDays,omitempty"`
+	// TransferDays is the receiving region's time to answer a transfer;
+	// zero (a case opened before transfers existed) is
+	// DefaultTransferDays.
+	TransferDays int `json:"transferDays,omitempty"`
 	// DayLength is how long one deadline day lasts: 24h in service; `tuntas
 	// bench` and demos shorten it by configuration. Zero means 24h.
 	DayLength time.Duration `json:"dayLength,omitempty"`
@@ -36,10 +40,11 @@ func (d Deadlines) Days(n int) time.Duration {
 }
 
 // DefaultDeadlines are 14/14/21/14 days, visits every 30 days with 14
-// days' grace, and visits at least 21 days apart to count toward graduation.
+// days' grace, visits at least 21 days apart to count toward graduation,
+// and 14 days to answer a transfer.
 func DefaultDeadlines() Deadlines {
 	return Deadlines{CollectingDays: 14, VillageReviewDays: 14, VerificationDays: 21, AssignDays: 14,
-		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14, VisitGapDays: 21}
+		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14, VisitGapDays: 21, TransferDays: DefaultTransferDays}
 }
 
 // shortDays reports whether days are shortened (a demo or the bench): then
@@ -83,6 +88,9 @@ func (c *Case) NextWake() time.Time {
 			consider(c.followUpOverdueAt())
 		}
 	}
+	remind, escalate := c.transferWake()
+	consider(remind)
+	consider(escalate)
 	return next
 }
 
@@ -95,7 +103,8 @@ func (c *Case) followUpOverdueAt() time.Time {
 
 // Tick applies the deadline rules at now: a reminder once the deadline has
 // passed, and at twice the deadline an automatic escalation to the regency.
-// In follow-up, a missed visit reminds, then marks the case overdue.
+// In follow-up, a missed visit reminds, then marks the case overdue. A
+// pending transfer's answer has its own deadline (see tickTransfer).
 func (c *Case) Tick(now time.Time) []Event {
 	if c.Status != StatusOpen {
 		return nil
@@ -137,6 +146,7 @@ func (c *Case) Tick(now time.Time) []Event {
 			record(EventReminder, "", "follow-up visit overdue")
 		}
 	}
+	c.tickTransfer(now, quiet, record)
 	if len(events) == 0 {
 		return nil
 	}
@@ -158,7 +168,7 @@ func (c *Case) PendingActionsShowing(show func(Duplicate) bool) []string {
 			dups = append(dups, "supervisor: resolve possible duplicate "+d.ID)
 		}
 	}
-	return append(dups, c.stagePendingActions()...)
+	return append(append(dups, c.transferPendingActions()...), c.stagePendingActions()...)
 }
 
 func (c *Case) stagePendingActions() []string {

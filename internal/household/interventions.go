@@ -41,7 +41,7 @@ func (c *Case) CheckAssign(a Actor, in AssignInput, _ time.Time) error {
 	if len(in.Interventions) <= len(Programs) {
 		for i, as := range in.Interventions {
 			for _, iv := range c.Interventions {
-				if iv.Program == as.Program && iv.Status != InterventionDeclined {
+				if iv.Program == as.Program && iv.Status != InterventionDeclined && iv.Status != InterventionMoved {
 					fe.Add(fmt.Sprintf("interventions[%d].program", i), "%s is already assigned to %s", as.Program, agencyName(iv.Agency))
 				}
 			}
@@ -213,10 +213,11 @@ func (c *Case) AwaitingAgencies() []string {
 }
 
 // HasAgency reports whether agency holds one of the case's interventions,
-// in any status: the only cases an agency may read.
+// in any status but moved (one the household's move took from it): the
+// only cases an agency may read.
 func (c *Case) HasAgency(agency string) bool {
 	for _, iv := range c.Interventions {
-		if iv.Agency == agency {
+		if iv.Agency == agency && iv.Status != InterventionMoved {
 			return true
 		}
 	}

@@ -135,12 +135,16 @@ const (
 	InterventionAcknowledged InterventionStatus = "acknowledged"
 	InterventionDelivered    InterventionStatus = "delivered"
 	InterventionDeclined     InterventionStatus = "declined"
+	// InterventionMoved is an intervention the household's move ended:
+	// its agency does not serve the village the household moved to, and
+	// a supervisor assigns the program again.
+	InterventionMoved InterventionStatus = "moved"
 )
 
 // InterventionStatuses lists every intervention status; ReportedStatuses
 // are those an agency reports (assigned is where an assignment starts).
 var (
-	InterventionStatuses = []InterventionStatus{InterventionAssigned, InterventionAcknowledged, InterventionDelivered, InterventionDeclined}
+	InterventionStatuses = []InterventionStatus{InterventionAssigned, InterventionAcknowledged, InterventionDelivered, InterventionDeclined, InterventionMoved}
 	ReportedStatuses     = []InterventionStatus{InterventionAcknowledged, InterventionDelivered, InterventionDeclined}
 )
 

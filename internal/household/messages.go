@@ -107,7 +107,7 @@ func (as assignments) String() string {
 // actions are the actions a rejection may name.
 var actions = []act{"survey", "village confirmation", "verification", "graduation", "assigning interventions",
 	"intervention status", "follow-up visit", "escalation", "resolving an escalation", "closing",
-	"resolving a possible duplicate", "reminder"}
+	"resolving a possible duplicate", "reminder", "transfer", "answering a transfer", "cancelling a transfer"}
 
 // enumKinds name the enumerations by their Go types.
 var enumKinds = map[reflect.Type]string{
@@ -127,6 +127,9 @@ var enumKinds = map[reflect.Type]string{
 	reflect.TypeFor[Program]():             "program",
 	reflect.TypeFor[DuplicateDecision]():   "dupdecision",
 	reflect.TypeFor[Keep]():                "keep",
+	reflect.TypeFor[TransferStatus]():      "transferstatus",
+	reflect.TypeFor[TransferDecision]():    "transferdecision",
+	reflect.TypeFor[TransferDirection]():   "transferdirection",
 	reflect.TypeFor[act]():                 "action",
 	reflect.TypeFor[agencyName]():          "agency",
 	reflect.TypeFor[region.Level]():        "regionlevel",
@@ -146,6 +149,7 @@ func Enumerations() map[string][]string {
 		"ivstatus": strs(InterventionStatuses), "role": strs(append(Roles[:len(Roles):len(Roles)], RoleSystem)),
 		"relation": strs(Relations), "sex": strs(Sexes), "education": strs(Educations), "occupation": strs(Occupations),
 		"program": strs(Programs), "dupdecision": strs(DuplicateDecisions), "keep": strs(Keeps), "action": strs(actions),
+		"transferstatus": strs(TransferStatuses), "transferdecision": strs(TransferDecisions), "transferdirection": strs(TransferDirections),
 		"agency": Agencies, "regionlevel": strs([]region.Level{region.Province, region.Regency, region.District, region.Village}),
 		"floor": Floors, "wall": Walls, "roof": Roofs, "water": Waters, "sanitation": Sanitations, "electricity": Electricities,
 	}
@@ -280,6 +284,15 @@ var messageTable = []struct{ key, template string }{
 	{"no_intervention_agency", "no intervention %q for agency %s in this case"},
 	{"intervention_transition", "intervention %s cannot go from %s to %s"},
 	{"drafts_limit", "the survey has been saved as a draft %d times; submit it"},
+	// Transfers (pindah domisili).
+	{"moving_away", "%s waits while the household's move to %s is pending"},
+	{"same_village", "is the village the case is in already"},
+	{"transfer_pending", "transfer %s to %s is pending; it must be answered or cancelled first"},
+	{"transfers_limit", "the case has been transferred %d times, the most it records"},
+	{"no_pending_transfer", "no transfer of this case is pending"},
+	{"moves_outside_region", "the household moves to a village outside region %s"},
+	{"transfer_answered", "transfer %s is already %s"},
+	{"no_transfer", "no transfer %q in this case"},
 	// Timeline summaries and notifications.
 	{"ev_opened", "case opened from %s"},
 	{"ev_closed", "closed: %s"},
@@ -304,6 +317,13 @@ var messageTable = []struct{ key, template string }{
 	{"ev_visit_due", "follow-up visit due %s"},
 	{"ev_visit_overdue", "follow-up visit overdue"},
 	{"auto_escalation_reason", "%s is twice past its deadline"},
+	{"ev_transfer_requested", "%s: move to %s requested"},
+	{"ev_transfer_accepted", "%s accepted: the case moves from %s to %s"},
+	{"ev_transfer_refused", "%s refused: %s"},
+	{"ev_transfer_cancelled", "%s cancelled"},
+	{"ev_transfer_due", "%s: the answer to the move to %s was due %s"},
+	{"ev_transfer_escalated", "%s to %s: a transfer unanswered twice over its deadline"},
+	{"transfer_escalation_reason", "%s is twice past its deadline for an answer"},
 	// The API's service.
 	{"registry_code", "must be a %s code of the registry"},
 	{"true_false", "must be true or false"},
