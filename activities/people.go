@@ -16,6 +16,9 @@ type ClaimStore interface {
 	ClaimPerson(ctx context.Context, c claims.Claim) (claims.Claim, error)
 	AssignPerson(ctx context.Context, c claims.Claim) error
 	ReleasePeople(ctx context.Context, caseID string, persons []string) error
+	// MovePeople sets the village of the people the case holds among
+	// persons (the case moved there).
+	MovePeople(ctx context.Context, caseID, village string, persons []string) error
 }
 
 // Pseudonymizer turns a NIK into the keyed pseudonym stored in its place.
@@ -100,6 +103,27 @@ func (p *People) ReleasePeople(ctx context.Context, in ReleaseInput) error {
 	}
 	if err := p.Claims.ReleasePeople(ctx, in.CaseID, persons); err != nil {
 		return fmt.Errorf("release the people of case %s: %w", in.CaseID, err)
+	}
+	return nil
+}
+
+// MoveInput takes a case's people to the village it moved to.
+type MoveInput struct {
+	CaseID  string   `json:"caseId"`
+	Village string   `json:"village"`
+	NIKs    []string `json:"niks"`
+}
+
+// MovePeople records that the people the case holds among NIKs now live
+// in its new village, so that a case meeting one of them names it by
+// where it now lies.
+func (p *People) MovePeople(ctx context.Context, in MoveInput) error {
+	persons := make([]string, len(in.NIKs))
+	for i, nik := range in.NIKs {
+		persons[i] = p.Key.Of(nik)
+	}
+	if err := p.Claims.MovePeople(ctx, in.CaseID, in.Village, persons); err != nil {
+		return fmt.Errorf("move the people of case %s: %w", in.CaseID, err)
 	}
 	return nil
 }

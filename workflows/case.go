@@ -11,6 +11,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 )
 
 // a is the typed nil through which the workflow names its activities, so
@@ -61,8 +62,9 @@ type caseWorkflow struct {
 	// the read model holds.
 	pending   []household.Event
 	projected int64
-	// attrs is the stage and escalation last set as search attributes.
-	attrs     [2]string
+	// attrs is the stage, escalation, kecamatan and village last set as
+	// search attributes.
+	attrs     [4]string
 	requestID string
 	// closing is set once the run has decided to end (closed, or continuing
 	// as new): an update validated after that would be accepted by a run
@@ -78,6 +80,10 @@ type caseWorkflow struct {
 	// draft is whether the survey just recorded was a draft.
 	draft    bool
 	resolved household.DuplicateResolutionInput
+	// transfer is the run's version of ChangeTransfer, known once a
+	// transfer action came; moved is set when an answer moved the case.
+	transfer workflow.Version
+	moved    bool
 
 	// earlier are the IDs of updates applied by the previous runs; applied
 	// those applied by this one too, the last RememberedUpdates carried on.
@@ -112,12 +118,12 @@ func newCaseWorkflow(ctx workflow.Context, in CaseInput) *caseWorkflow {
 // attributes are the search-attribute values the case should have. The
 // starter sets them at start and continue-as-new carries them over, so a
 // run upserts only what changes.
-func (w *caseWorkflow) attributes() [2]string {
+func (w *caseWorkflow) attributes() [4]string {
 	esc := "false"
 	if w.c.Escalated {
 		esc = "true"
 	}
-	return [2]string{string(w.c.Stage), esc}
+	return [4]string{string(w.c.Stage), esc, w.c.DistrictCode, w.c.VillageCode}
 }
 
 // setup registers the case's query and updates. Every actor's action is
@@ -140,6 +146,14 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		register(ctx, w, UpdateResolve, cs.CheckResolve, cs.ResolveEscalation),
 		register(ctx, w, UpdateClose, cs.CheckClose, cs.Close),
 		register(ctx, w, UpdateDuplicateResolution, cs.CheckDuplicateResolution, w.recordResolution, w.settleResolution),
+		// A transfer is an action of the case, not a workflow of its own:
+		// the case is the one writer of its state, so a transfer and any
+		// action competing with it are ordered in this history, and each
+		// is checked (its validator, then again as it applies) against
+		// what the other left.
+		register(ctx, w, UpdateTransfer, cs.CheckTransfer, cs.RequestTransfer, w.transferChange),
+		register(ctx, w, UpdateTransferAnswer, cs.CheckTransferAnswer, w.recordAnswer, w.transferChange, w.settleMove),
+		register(ctx, w, UpdateTransferCancel, cs.CheckTransferCancel, cs.CancelTransfer, w.transferChange),
 	)
 }
 
@@ -426,6 +440,11 @@ func (w *caseWorkflow) notification(e household.Event) (activities.Notification,
 		HeadName: w.c.HeadName}
 	switch e.Type {
 	case household.EventReminder:
+		if t, ok := w.c.Transfer(e.Ref); ok {
+			// The answer to a transfer is late: the receiving supervisor's.
+			n.To, n.Region = household.RoleSupervisor, region.Ancestor(t.ToVillage, region.Regency)
+			break
+		}
 		n.To, n.Region = stageOwner(e.Stage, w.c)
 		if n.To == household.RoleAgency {
 			// Addressed to the agencies that hold an intervention not yet
@@ -440,6 +459,14 @@ func (w *caseWorkflow) notification(e household.Event) (activities.Notification,
 		if esc, _ := w.c.Escalation(e.Ref); esc.Level == household.EscalateProvince {
 			n.To, n.Region = household.RoleProvince, w.c.RegencyCode[:2]
 		}
+	case household.EventTransferRequested, household.EventTransferCancelled:
+		// "Perpindahan masuk": the receiving region's supervisors.
+		t, _ := w.c.Transfer(e.Ref)
+		n.To, n.Region = household.RoleSupervisor, region.Ancestor(t.ToVillage, region.Regency)
+	case household.EventTransferAccepted, household.EventTransferRefused:
+		// The answer goes back to the sending region's supervisors.
+		t, _ := w.c.Transfer(e.Ref)
+		n.To, n.Region = household.RoleSupervisor, region.Ancestor(t.FromVillage, region.Regency)
 	default:
 		return n, false
 	}
@@ -465,11 +492,16 @@ func (w *caseWorkflow) upsertAttributes(ctx workflow.Context) error {
 	if attrs == w.attrs {
 		return nil
 	}
+	var set []temporal.SearchAttributeUpdate
+	if attrs[0] != w.attrs[0] || attrs[1] != w.attrs[1] {
+		set = append(set, AttrStage.ValueSet(string(w.c.Stage)), AttrEscalated.ValueSet(w.c.Escalated))
+	}
+	if attrs[2] != w.attrs[2] || attrs[3] != w.attrs[3] {
+		// Only an accepted transfer moves a case (see settleMove).
+		set = append(set, AttrDistrict.ValueSet(w.c.DistrictCode), AttrVillage.ValueSet(w.c.VillageCode))
+	}
 	w.attrs = attrs
-	return workflow.UpsertTypedSearchAttributes(ctx,
-		AttrStage.ValueSet(string(w.c.Stage)),
-		AttrEscalated.ValueSet(w.c.Escalated),
-	)
+	return workflow.UpsertTypedSearchAttributes(ctx, set...)
 }
 
 // deadlineTimer is the one timer of a run, set for the case's next wake. workflow.AwaitWithTimeout leaves its timer running when the

@@ -120,6 +120,18 @@ func (m *memStore) ReleasePeople(_ context.Context, caseID string, persons []str
 	return nil
 }
 
+func (m *memStore) MovePeople(_ context.Context, caseID, village string, persons []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range persons {
+		if c, ok := m.claims[p]; ok && c.CaseID == caseID {
+			c.Village = village
+			m.claims[p] = c
+		}
+	}
+	return nil
+}
+
 // plainKey is a pseudonymizer for tests: the person is the NIK, marked.
 type plainKey struct{}
 

@@ -37,6 +37,26 @@ const (
 	UpdateClose        = "close"
 	// UpdateDuplicateResolution resolves a possible duplicate.
 	UpdateDuplicateResolution = "duplicate-resolution"
+	// UpdateTransfer asks to move the household to another village,
+	// UpdateTransferAnswer is the receiving region's answer and
+	// UpdateTransferCancel the sender's withdrawal (see ChangeTransfer).
+	UpdateTransfer       = "transfer-request"
+	UpdateTransferAnswer = "transfer-answer"
+	UpdateTransferCancel = "transfer-cancel"
+)
+
+// ChangeTransfer is the workflow.GetVersion change ID of transfers, the
+// first change to the case workflow after the baseline: three updates and
+// what an accepted move does besides the case's own state (its kecamatan
+// and village search attributes, its people's claims). A history recorded
+// before the change holds no transfer, since an update the worker has no
+// handler for is refused before anything is written, so every baseline
+// history replays as it ran (TestReplayRecordedLifecycle); a run records
+// the version marker at its first transfer action, and a case that never
+// moves records none. TransferVersion is the version the code runs.
+const (
+	ChangeTransfer  = "transfer"
+	TransferVersion = 1
 )
 
 // ErrTypeRunEnding is the type of the rejection of an update that reached

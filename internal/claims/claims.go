@@ -143,3 +143,33 @@ func (s *Store) restoreClaim(ctx context.Context, c Claim) error {
 	}
 	return fmt.Errorf("claims: release person: restore %s's claim: %w", c.CaseID, err)
 }
+
+// MovePeople sets the village of the people caseID holds among persons to
+// village: the case moved there (a transfer), and a case that meets one
+// of them later names it by where it now lies. A claim another case holds
+// is left as it is.
+//
+// Each person is one update by _id (see ReleasePeople): the village is
+// set, and the claim as it was is returned; a claim that turns out to be
+// another case's (a supervisor gave the person to it before this move)
+// gets its own village back.
+func (s *Store) MovePeople(ctx context.Context, caseID, village string, persons []string) error {
+	for _, p := range persons {
+		byID := bson.D{{Key: "_id", Value: p}}
+		var before Claim
+		err := s.coll.FindOneAndUpdate(ctx, byID, bson.D{{Key: "$set", Value: bson.D{{Key: "village", Value: village}}}}).Decode(&before)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("claims: move person: %w", err)
+		}
+		if before.CaseID == caseID || before.Village == village {
+			continue
+		}
+		if _, err := s.coll.UpdateOne(context.WithoutCancel(ctx), byID, bson.D{{Key: "$set", Value: bson.D{{Key: "village", Value: before.Village}}}}); err != nil {
+			return fmt.Errorf("claims: move person: restore %s's village: %w", before.CaseID, err)
+		}
+	}
+	return nil
+}

@@ -51,3 +51,37 @@ func TestReleasePeopleLetsGoOfTheCasesOwnPeopleOnly(t *testing.T) {
 		}
 	}
 }
+
+// A case that moves takes its own people's claims to its new village, and
+// leaves another case's as they were.
+func TestMovePeopleMovesTheCasesOwnClaimsOnly(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	claim := func(person, caseID, village string) claims.Claim {
+		return claims.Claim{Person: person, CaseID: caseID, KK: "6408010101000001", Village: village, At: at}
+	}
+	for _, c := range []claims.Claim{claim("p-own", "case-a", "64.08.01.2001"), claim("p-other", "case-b", "64.08.01.2002")} {
+		if _, err := st.ClaimPerson(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.MovePeople(ctx, "case-a", "64.08.03.2004", []string{"p-own", "p-other", "p-never-claimed"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ person, caseID, village string }{
+		{"p-own", "case-a", "64.08.03.2004"},
+		{"p-other", "case-b", "64.08.01.2002"},
+	} {
+		got, err := st.ClaimPerson(ctx, claim(tt.person, "case-new", "64.08.05.2001"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CaseID != tt.caseID || got.Village != tt.village {
+			t.Errorf("%s after case-a moved: held by %s in %s, want %s in %s", tt.person, got.CaseID, got.Village, tt.caseID, tt.village)
+		}
+	}
+	if got, err := st.ClaimPerson(ctx, claim("p-never-claimed", "case-new", "64.08.05.2001")); err != nil || got.CaseID != "case-new" {
+		t.Errorf("a person nobody held was claimed by the move: %+v %v", got, err)
+	}
+}

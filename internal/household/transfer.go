@@ -166,6 +166,16 @@ func (c *Case) PendingTransfer() (Transfer, bool) {
 	return Transfer{}, false
 }
 
+// Transfer returns the transfer with that ID.
+func (c *Case) Transfer(id string) (Transfer, bool) {
+	for _, t := range c.Transfers {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Transfer{}, false
+}
+
 // pendingTransfer is the index of the pending transfer, or -1.
 func (c *Case) pendingTransfer() int {
 	for i := range c.Transfers {
