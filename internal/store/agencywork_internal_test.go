@@ -13,6 +13,8 @@ func TestAnAgencyListsTheCasesOfItsInterventionsStillToAcknowledgeOrDeliver(t *t
 		{ID: "iv-2", Program: household.ProgramJobTraining, Agency: household.AgencyDisnakertrans, Status: household.InterventionAcknowledged},
 		{ID: "iv-3", Program: household.ProgramRTLH, Agency: household.AgencyDisperkim, Status: household.InterventionAssigned},
 		{ID: "iv-4", Program: household.ProgramCSR, Agency: household.AgencyCSR, Status: household.InterventionDeclined},
+		// Ended by the household's move: no longer Baznas's case.
+		{ID: "iv-5", Program: household.ProgramSembako, Agency: household.AgencyBaznas, Status: household.InterventionMoved},
 	}
 	s := SummaryOf(c)
 	tests := []struct {

@@ -244,6 +244,25 @@ func (b *built) overdue() *built {
 	return b
 }
 
+// transferred is a transfer asked for by the case's supervisor, to village.
+func (b *built) transferred(village string) *built {
+	in := household.TransferInput{ToVillage: village, Address: "RT 01", Reason: "pindah"}
+	sup := actor(household.RoleSupervisor, b.c.VillageCode)
+	return b.then(
+		func(at time.Time) error { return b.c.CheckTransfer(sup, in, at) },
+		func(at time.Time) []household.Event { return b.c.RequestTransfer(sup, in, at) })
+}
+
+// accepted is the receiving region's supervisor accepting the pending transfer.
+func (b *built) accepted() *built {
+	t, _ := b.c.PendingTransfer()
+	in := household.TransferAnswerInput{ID: t.ID, Decision: household.TransferAccept}
+	sup := actor(household.RoleSupervisor, t.ToVillage)
+	return b.then(
+		func(at time.Time) error { return b.c.CheckTransferAnswer(sup, in, at) },
+		func(at time.Time) []household.Event { return b.c.AnswerTransfer(sup, in, at) })
+}
+
 // save writes the snapshot and its events as the projection does.
 func (b *built) save(st *store.Store) *built {
 	b.t.Helper()

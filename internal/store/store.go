@@ -121,6 +121,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
 		{CaseFacts, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "transferRegions", Value: 1}}, Options: options.Index().SetName("transferRegions")}},
 		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
 		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
@@ -184,22 +185,35 @@ type Summary struct {
 	// the version tells them a person is held elsewhere.
 	Surveyed       int   `bson:"surveyed" json:"-"`
 	FindingCommits int64 `bson:"findingCommits" json:"-"`
+	// TransferTo is the village a pending transfer would move the case
+	// to, and TransferRegions its region path: the receiving region's
+	// supervisors list the case by it ("Perpindahan masuk").
+	// TransferDeadline is when their answer is due.
+	TransferTo       string    `bson:"transferTo,omitempty" json:"transferTo,omitempty"`
+	TransferRegions  []string  `bson:"transferRegions,omitempty" json:"-"`
+	TransferDeadline time.Time `json:"transferDeadline,omitzero"`
 }
 
 // SummaryOf is the summary the store keeps of c.
 func SummaryOf(c household.Case) Summary { return newSummary(c) }
 
-func newSummary(c household.Case) Summary {
+// regionPath is a region's path, province to code.
+func regionPath(code string) []string {
 	var path []string
-	for code := c.VillageCode; code != ""; code = region.ParentCode(code) {
+	for ; code != ""; code = region.ParentCode(code) {
 		path = append([]string{code}, path...)
 	}
+	return path
+}
+
+func newSummary(c household.Case) Summary {
+	path := regionPath(c.VillageCode)
 	// People, not members: a person another case holds is counted there,
 	// so the remaining people count each person once.
 	members := c.People()
 	var agencies, work []string
 	for _, iv := range c.Interventions {
-		if !slices.Contains(agencies, iv.Agency) {
+		if iv.Status != household.InterventionMoved && !slices.Contains(agencies, iv.Agency) {
 			agencies = append(agencies, iv.Agency)
 		}
 		if iv.Status == household.InterventionAssigned || iv.Status == household.InterventionAcknowledged {
@@ -212,7 +226,15 @@ func newSummary(c household.Case) Summary {
 	if c.Survey != nil {
 		surveyed = len(c.Survey.Members)
 	}
-	return Summary{Agencies: agencies, AgencyWork: work, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+	var to string
+	var toPath []string
+	var due time.Time
+	if to = c.IncomingTo(); to != "" {
+		toPath = regionPath(to)
+		t, _ := c.PendingTransfer()
+		due = t.Deadline
+	}
+	return Summary{TransferTo: to, TransferRegions: toPath, TransferDeadline: due, Agencies: agencies, AgencyWork: work, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
 		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
 		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
@@ -414,15 +436,21 @@ type Filter struct {
 	Intervention household.InterventionStatus
 	// Duplicates lists only cases with possible duplicates to resolve.
 	Duplicates bool
-	District   string
-	Village    string
-	Stage      household.Stage
-	Status     household.Status
-	Outcome    household.Outcome
-	Escalated  *bool
-	Overdue    *bool
-	Limit      int
-	Cursor     string
+	// Transfer, when set, lists only cases with a transfer pending: into
+	// Scope (incoming) or out of the cases within it (outgoing). An
+	// incoming case that lies outside Scope is listed only when
+	// SeesIncoming is set (the receiving region's supervisors).
+	Transfer     household.TransferDirection
+	SeesIncoming bool
+	District     string
+	Village      string
+	Stage        household.Stage
+	Status       household.Status
+	Outcome      household.Outcome
+	Escalated    *bool
+	Overdue      *bool
+	Limit        int
+	Cursor       string
 }
 
 type cursor struct {
@@ -462,9 +490,23 @@ func listOrder(a, b Summary) int {
 // matches reports whether s passes every filter of f but the cursor and
 // limit, as List's query selects.
 func (f Filter) matches(s Summary) bool {
+	inScope := slices.Contains(s.Regions, f.Scope)
+	switch f.Transfer {
+	case household.TransferIncoming:
+		if !slices.Contains(s.TransferRegions, f.Scope) || !(inScope || f.SeesIncoming) {
+			return false
+		}
+	case household.TransferOutgoing:
+		if !inScope || s.TransferTo == "" {
+			return false
+		}
+	default:
+		if !inScope {
+			return false
+		}
+	}
 	switch {
-	case !slices.Contains(s.Regions, f.Scope),
-		f.Agency != "" && !slices.Contains(s.Agencies, f.Agency),
+	case f.Agency != "" && !slices.Contains(s.Agencies, f.Agency),
 		f.Agency != "" && f.Intervention != "" && !slices.Contains(s.AgencyWork, agencyWork(f.Agency, f.Intervention)),
 		f.Duplicates && s.OpenDuplicates <= 0,
 		f.District != "" && s.DistrictCode != f.District,
@@ -513,8 +555,20 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 		return Page{}, err
 	}
 	asOf := time.Now()
-	q := bson.D{{Key: "regions", Value: f.Scope}}
+	var q bson.D
 	add := func(key string, v any) { q = append(q, bson.E{Key: key, Value: v}) }
+	switch f.Transfer {
+	case household.TransferIncoming:
+		add("transferRegions", f.Scope)
+		if !f.SeesIncoming {
+			add("regions", f.Scope)
+		}
+	case household.TransferOutgoing:
+		add("regions", f.Scope)
+		add("transferTo", bson.D{{Key: "$exists", Value: true}})
+	default:
+		add("regions", f.Scope)
+	}
 	if f.Agency != "" {
 		add("agencies", f.Agency)
 		if f.Intervention != "" {

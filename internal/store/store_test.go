@@ -226,6 +226,54 @@ func TestListFilters(t *testing.T) {
 	})
 }
 
+// TestListTransfersInAndOut: a case moving from Muara Ancalong to Paser is
+// listed as incoming to Paser's supervisors (it lies outside their scope
+// until they accept it) and as outgoing in Kutai Timur; one moving within
+// Kutai Timur is both; an accepted move lies in its new region only.
+func TestListTransfersInAndOut(t *testing.T) {
+	st := newStore(t)
+	rms := newReadModels(t, st)
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	open(t, "to-paser", senyiur, at(1)).transferred(samurangau).save(st)
+	open(t, "to-bengkal", kelinjauIlir, at(2)).surveyed(600_000).transferred(senambah).save(st)
+	open(t, "moved", kelinjauUlu, at(3)).transferred(senambah).accepted().save(st)
+	open(t, "staying", senyiur, at(4)).save(st)
+	in, out := household.TransferIncoming, household.TransferOutgoing
+	tests := []struct {
+		name string
+		f    store.Filter
+		want []string
+	}{
+		{"incoming to Paser's supervisors", store.Filter{Scope: "64.01", Transfer: in, SeesIncoming: true}, []string{"to-paser"}},
+		{"incoming to Paser, for who may not see it", store.Filter{Scope: "64.01", Transfer: in}, []string{}},
+		{"Paser's own list", store.Filter{Scope: "64.01"}, []string{}},
+		{"incoming within Kutai Timur", store.Filter{Scope: "64.08", Transfer: in, SeesIncoming: true}, []string{"to-bengkal"}},
+		{"incoming to Muara Bengkal's kecamatan, not seen", store.Filter{Scope: "64.08.03", Transfer: in}, []string{}},
+		{"outgoing from Kutai Timur", store.Filter{Scope: "64.08", Transfer: out}, []string{"to-bengkal", "to-paser"}},
+		{"Muara Bengkal's own list holds the accepted move", store.Filter{Scope: "64.08.03"}, []string{"moved"}},
+		{"Muara Ancalong's list no longer does", store.Filter{Scope: "64.08.01"}, []string{"staying", "to-bengkal", "to-paser"}},
+		{"the province's incoming", store.Filter{Scope: "64", Transfer: in}, []string{"to-bengkal", "to-paser"}},
+	}
+	rms.each(func(t *testing.T, rm readModel) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				tt.f.Limit = 50
+				got, _ := listed(t, rm, tt.f)
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("List = %v, want %v", got, tt.want)
+				}
+			})
+		}
+	})
+	sum, err := st.Summary(context.Background(), "to-bengkal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.TransferTo != senambah || sum.TransferDeadline.IsZero() {
+		t.Fatalf("summary of a pending transfer: to %q due %v", sum.TransferTo, sum.TransferDeadline)
+	}
+}
+
 // TestListPagesAreStable pages through a village newest first, ties on
 // the opening time broken by ID, while cases are opened and updated
 // between pages: every case present at the start is seen once, in order.
