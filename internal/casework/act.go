@@ -39,6 +39,9 @@ var updates = map[household.Action]update{
 	household.ActResolve:             {workflows.UpdateResolve, takes[household.ResolveInput]},
 	household.ActClose:               {workflows.UpdateClose, takes[household.CloseInput]},
 	household.ActDuplicateResolution: {workflows.UpdateDuplicateResolution, takes[household.DuplicateResolutionInput]},
+	household.ActTransfer:            {workflows.UpdateTransfer, takes[household.TransferInput]},
+	household.ActTransferAnswer:      {workflows.UpdateTransferAnswer, takes[household.TransferAnswerInput]},
+	household.ActTransferCancel:      {workflows.UpdateTransferCancel, takes[household.TransferCancelInput]},
 }
 
 // actionInput is the input of an action sent as an update: it checks what

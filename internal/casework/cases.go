@@ -15,18 +15,27 @@ import (
 // mayRead is the one rule of which cases a caller may read: those in
 // their region, and for an agency only those holding one of its
 // interventions (a CSR partner has no business with other households).
+// A case with a transfer pending is also read by those who answer it in
+// the region it would move to (its supervisors), so that they may judge
+// it; once a transfer is accepted the case lies in its new region alone,
+// and the region it left reads it no more (docs/transfer.md).
 func mayRead(p auth.Principal, cs household.Case) bool {
-	return maySee(p, cs.VillageCode, cs.HasAgency(p.Agency))
+	return maySee(p, cs.VillageCode, cs.HasAgency(p.Agency), cs.IncomingTo())
 }
 
-// maySee is mayRead on what it needs: the case's village, and whether the
-// caller's agency holds an intervention of it.
-func maySee(p auth.Principal, village string, agencyHolds bool) bool {
+// maySee is mayRead on what it needs: the case's village, whether the
+// caller's agency holds an intervention of it, and the village a pending
+// transfer would move it to ("" for none).
+func maySee(p auth.Principal, village string, agencyHolds bool, incoming string) bool {
 	if p.Role == household.RoleAgency && !agencyHolds {
 		return false
 	}
-	return p.Sees(village)
+	return p.Sees(village) || (incoming != "" && answersTransfers(p) && p.Sees(incoming))
 }
+
+// answersTransfers reports whether p answers the transfers into their
+// region.
+func answersTransfers(p auth.Principal) bool { return p.Can(household.ActTransferAnswer.Roles()...) }
 
 // errNoCase is the answer for a case that is missing or that the caller
 // may not see, alike.
@@ -53,7 +62,7 @@ func (s *Service) readCase(ctx context.Context, p auth.Principal, id string) (ho
 // in a tenth of the bytes.
 func (s *Service) readSummary(ctx context.Context, p auth.Principal, id string) (store.Summary, error) {
 	return readScoped(ctx, id, s.store.Summary, func(sum store.Summary) bool {
-		return maySee(p, sum.VillageCode, slices.Contains(sum.Agencies, p.Agency))
+		return maySee(p, sum.VillageCode, slices.Contains(sum.Agencies, p.Agency), sum.TransferTo)
 	}, "load case summary")
 }
 

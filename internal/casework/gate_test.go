@@ -26,6 +26,9 @@ var (
 	_ actionInput = household.ResolveInput{}
 	_ actionInput = household.CloseInput{}
 	_ actionInput = household.DuplicateResolutionInput{}
+	_ actionInput = household.TransferInput{}
+	_ actionInput = household.TransferAnswerInput{}
+	_ actionInput = household.TransferCancelInput{}
 )
 
 // The worker's answer to a workflow task carries every update delivered

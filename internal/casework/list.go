@@ -39,6 +39,10 @@ type Filter struct {
 	// not (false).
 	Escalated *bool
 	Overdue   *bool
+	// Transfer selects the cases with a transfer pending into the
+	// caller's region (incoming: "Perpindahan masuk"; for a supervisor,
+	// cases from outside their region too) or out of it (outgoing).
+	Transfer household.TransferDirection
 	// Intervention, for an agency, selects the cases holding one of its
 	// interventions in this status: assigned (to acknowledge) or
 	// acknowledged (to deliver). The work queue sets it; it is no query
@@ -52,18 +56,19 @@ type Filter struct {
 
 // filterParams are the query parameters of a Filter, in the order its
 // checks name them.
-var filterParams = []string{"district", "village", "stage", "status", "outcome", "escalated", "overdue", "limit", "cursor"}
+var filterParams = []string{"district", "village", "stage", "status", "outcome", "escalated", "overdue", "transfer", "limit", "cursor"}
 
 // ParseFilter reads a Filter from query parameters named as its fields
-// (district, village, stage, status, outcome, escalated, overdue, limit,
-// cursor), as GET /v1/cases and the console's list take them, for a caller
+// (district, village, stage, status, outcome, escalated, overdue,
+// transfer, limit, cursor), as GET /v1/cases and the console's list take them, for a caller
 // whose region is scope. Every parameter that is not of its type (a
 // boolean other than true or false, a limit that is no whole number from 1
 // to MaxLimit) and every value Validate refuses is a field error, all of
 // them in one answer, in the order above. Other parameters are ignored.
 func ParseFilter(q url.Values, scope string) (Filter, error) {
 	f := Filter{District: q.Get("district"), Village: q.Get("village"), Stage: household.Stage(q.Get("stage")),
-		Status: household.Status(q.Get("status")), Outcome: household.Outcome(q.Get("outcome")), Cursor: q.Get("cursor")}
+		Status: household.Status(q.Get("status")), Outcome: household.Outcome(q.Get("outcome")),
+		Transfer: household.TransferDirection(q.Get("transfer")), Cursor: q.Get("cursor")}
 	malformed := map[string]household.FieldError{}
 	boolean := func(name string) *bool {
 		v := q.Get(name)
@@ -140,6 +145,10 @@ func (f Filter) check(scope string, malformed map[string]household.FieldError) h
 			if f.Outcome != "" {
 				household.Enum(&fe, name, f.Outcome, household.Outcomes)
 			}
+		case "transfer":
+			if f.Transfer != "" {
+				household.Enum(&fe, name, f.Transfer, household.TransferDirections)
+			}
 		case "limit":
 			if f.Limit < 0 || f.Limit > MaxLimit {
 				fe.Add(name, "must be a whole number from 1 to %d", MaxLimit)
@@ -179,6 +188,7 @@ func (f Filter) Query() string {
 	add("outcome", string(f.Outcome))
 	add("escalated", boolean(f.Escalated))
 	add("overdue", boolean(f.Overdue))
+	add("transfer", string(f.Transfer))
 	if f.Limit != 0 {
 		add("limit", strconv.Itoa(f.Limit))
 	}
@@ -189,7 +199,8 @@ func (f Filter) Query() string {
 // storeFilter is f within p's scope, for the store.
 func (f Filter) storeFilter(p auth.Principal) store.Filter {
 	sf := store.Filter{Scope: p.Region, District: f.District, Village: f.Village, Stage: f.Stage, Status: f.Status,
-		Outcome: f.Outcome, Escalated: f.Escalated, Overdue: f.Overdue, Limit: f.Limit, Cursor: f.Cursor}
+		Outcome: f.Outcome, Escalated: f.Escalated, Overdue: f.Overdue, Transfer: f.Transfer, SeesIncoming: answersTransfers(p),
+		Limit: f.Limit, Cursor: f.Cursor}
 	if sf.Limit == 0 {
 		sf.Limit = DefaultLimit
 	}

@@ -14,7 +14,7 @@ import (
 // parameter that is not of its type and every value the scope or the
 // domain refuses, in the parameters' order.
 func TestParseFilterNamesEveryBadParameterInOrder(t *testing.T) {
-	q, _ := url.ParseQuery("limit=ten&overdue=TRUE&outcome=rich&stage=done&district=64.01.01&escalated=1&village=64.08.01.2001")
+	q, _ := url.ParseQuery("limit=ten&overdue=TRUE&outcome=rich&stage=done&district=64.01.01&escalated=1&village=64.08.01.2001&transfer=inbound")
 	_, err := ParseFilter(q, "64.08")
 	var fe household.FieldErrors
 	if !asFieldErrors(err, &fe) {
@@ -24,7 +24,7 @@ func TestParseFilterNamesEveryBadParameterInOrder(t *testing.T) {
 	for _, e := range fe {
 		fields = append(fields, e.Field)
 	}
-	if want := []string{"district", "stage", "outcome", "escalated", "overdue", "limit"}; !slices.Equal(fields, want) {
+	if want := []string{"district", "stage", "outcome", "escalated", "overdue", "transfer", "limit"}; !slices.Equal(fields, want) {
 		t.Fatalf("fields %v, want %v", fields, want)
 	}
 }
@@ -40,8 +40,8 @@ func TestAFilterReadsBackFromItsQuery(t *testing.T) {
 		{Filter{}, ""},
 		{Filter{Village: "64.08.01.2001", Limit: 5}, "village=64.08.01.2001&limit=5"},
 		{Filter{District: "64.08.01", Village: "64.08.01.2001", Stage: household.StageCollecting, Status: household.StatusOpen,
-			Outcome: household.OutcomeGraduated, Escalated: &no, Overdue: &yes, Limit: 200, Cursor: "a+b/c"},
-			"district=64.08.01&village=64.08.01.2001&stage=collecting&status=open&outcome=graduated&escalated=false&overdue=true&limit=200&cursor=a%2Bb%2Fc"},
+			Outcome: household.OutcomeGraduated, Escalated: &no, Overdue: &yes, Transfer: household.TransferIncoming, Limit: 200, Cursor: "a+b/c"},
+			"district=64.08.01&village=64.08.01.2001&stage=collecting&status=open&outcome=graduated&escalated=false&overdue=true&transfer=incoming&limit=200&cursor=a%2Bb%2Fc"},
 	}
 	for _, tt := range tests {
 		if got := tt.f.Query(); got != tt.query {
@@ -71,6 +71,8 @@ func TestValidateChecksATypedFilterAsParseFilterDoes(t *testing.T) {
 		{Filter{Stage: "done"}, "stage"},
 		{Filter{District: "64.08.03"}, "district"}, // outside a caseworker's kecamatan
 		{Filter{Village: "64.08.01"}, "village"},
+		{Filter{Transfer: household.TransferOutgoing}, ""},
+		{Filter{Transfer: "sideways"}, "transfer"},
 	}
 	for _, tt := range tests {
 		err := tt.f.Validate("64.08.01")

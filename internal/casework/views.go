@@ -47,10 +47,13 @@ type CaseView struct {
 	Escalated            bool                   `json:"escalated"`
 	// Duplicates are its possible duplicates: people another open case
 	// also holds.
-	Duplicates     []DuplicateView `json:"duplicates,omitempty"`
-	PendingActions []string        `json:"pendingActions"`
-	Version        int64           `json:"version"`
-	UpdatedAt      time.Time       `json:"updatedAt"`
+	Duplicates []DuplicateView `json:"duplicates,omitempty"`
+	// Transfers are the household's moves to another village, asked for
+	// and answered; at most one is pending.
+	Transfers      []household.Transfer `json:"transfers,omitempty"`
+	PendingActions []string             `json:"pendingActions"`
+	Version        int64                `json:"version"`
+	UpdatedAt      time.Time            `json:"updatedAt"`
 }
 
 // SurveyView is the household survey as shown.
@@ -105,6 +108,10 @@ type SummaryView struct {
 	// OpenDuplicates counts the possible duplicates awaiting a supervisor.
 	OpenDuplicates int   `json:"openDuplicates"`
 	Version        int64 `json:"version"`
+	// TransferTo is the village a pending transfer would move the case
+	// to, and TransferDeadline when its answer is due.
+	TransferTo       string    `json:"transferTo,omitempty"`
+	TransferDeadline time.Time `json:"transferDeadline,omitzero"`
 }
 
 // DuplicateView is a possible duplicate as shown: the shared person's NIK
@@ -180,7 +187,7 @@ func ViewCase(p auth.Principal, c household.Case, now time.Time) CaseView {
 		Stage: c.Stage, Status: c.Status, Outcome: c.Outcome, CloseNote: c.CloseNote, ClosedAt: c.ClosedAt,
 		StageSince: c.StageSince, Deadline: c.Deadline, EscalateAt: c.EscalateAt, Overdue: c.Overdue,
 		Recommendation: c.Recommendation, Village: c.Village, Verification: c.Verification,
-		Interventions: c.Interventions, FollowUp: c.FollowUp, Escalations: c.Escalations, Escalated: c.Escalated,
+		Interventions: c.Interventions, FollowUp: c.FollowUp, Escalations: c.Escalations, Escalated: c.Escalated, Transfers: c.Transfers,
 		PendingActions: c.PendingActionsShowing(func(d household.Duplicate) bool { return showsDuplicate(p, d) }), Version: c.Version, UpdatedAt: c.UpdatedAt,
 		NextCountableVisitAt: c.NextCountable(),
 	}
@@ -254,6 +261,7 @@ func ViewSummary(p auth.Principal, s store.Summary) SummaryView {
 		Source: s.Source, Stage: s.Stage, Status: s.Status, Outcome: s.Outcome, Overdue: s.Overdue,
 		Escalated: s.Escalated, OpenedAt: s.OpenedAt, UpdatedAt: s.UpdatedAt, Deadline: s.Deadline,
 		MemberCount: s.MemberCount, OpenDuplicates: s.OpenDuplicates, Version: s.Version,
+		TransferTo: s.TransferTo, TransferDeadline: s.TransferDeadline,
 	}
 	if !p.Can(household.RoleSupervisor) {
 		// The summary does not say where each finding's other case lies:
