@@ -104,6 +104,44 @@ func (s *Server) closeCase(c *gin.Context) {
 	s.update(c, household.ActClose, body[household.CloseInput](c))
 }
 
+// transferAnswerRequest is the body of the receiving region's answer to a
+// transfer; the transfer's ID comes from the path.
+type transferAnswerRequest struct {
+	Decision household.TransferDecision `json:"decision"`
+	// Reason is required to refuse.
+	Reason string `json:"reason,omitempty"`
+}
+
+// transferCancelRequest is the body of the sender's withdrawal of a
+// transfer; the transfer's ID comes from the path.
+type transferCancelRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+func (s *Server) transfer(c *gin.Context) {
+	s.update(c, household.ActTransfer, body[household.TransferInput](c))
+}
+
+func (s *Server) transferAnswer(c *gin.Context) {
+	s.update(c, household.ActTransferAnswer, func() (any, error) {
+		var req transferAnswerRequest
+		if err := decode(c, &req); err != nil {
+			return nil, err
+		}
+		return household.TransferAnswerInput{ID: c.Param("tid"), Decision: req.Decision, Reason: req.Reason}, nil
+	})
+}
+
+func (s *Server) transferCancel(c *gin.Context) {
+	s.update(c, household.ActTransferCancel, func() (any, error) {
+		var req transferCancelRequest
+		if err := decode(c, &req); err != nil {
+			return nil, err
+		}
+		return household.TransferCancelInput{ID: c.Param("tid"), Reason: req.Reason}, nil
+	})
+}
+
 // escalate raises the case in the path (see casework.Service.Escalate);
 // the request's Idempotency-Key names the escalation.
 func (s *Server) escalate(c *gin.Context) {

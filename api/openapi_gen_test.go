@@ -43,6 +43,7 @@ var schemaRoots = []any{
 	casework.OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
 	household.GraduateInput{}, household.AssignInput{}, statusRequest{}, household.FollowUpInput{},
 	resolutionRequest{}, casework.EscalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
+	household.TransferInput{}, transferAnswerRequest{}, transferCancelRequest{},
 }
 
 // enumList is a Go list that an enum of the document is taken from.
@@ -89,6 +90,9 @@ var typeEnums = map[reflect.Type]enumList{
 	reflect.TypeFor[report.Measure]():                listOf("report.Measures", report.Measures),
 	reflect.TypeFor[household.DuplicateDecision]():   listOf("household.DuplicateDecisions", household.DuplicateDecisions),
 	reflect.TypeFor[household.Keep]():                listOf("household.Keeps", household.Keeps),
+	reflect.TypeFor[household.TransferStatus]():      listOf("household.TransferStatuses", household.TransferStatuses),
+	reflect.TypeFor[household.TransferDecision]():    listOf("household.TransferDecisions", household.TransferDecisions),
+	reflect.TypeFor[household.TransferDirection]():   listOf("household.TransferDirections", household.TransferDirections),
 	// An event's role may be the system's: the deadline rules act too.
 	reflect.TypeFor[household.Role](): listOf("household.Roles and RoleSystem", append(slices.Clone(household.Roles), household.RoleSystem)),
 }
@@ -164,6 +168,10 @@ var fieldRules = map[schemaField]func(*openapi3.Schema){
 	fieldOf[resolutionRequest]("resolution"):               maxChars(household.MaxNote),
 	fieldOf[casework.EscalationRequest]("reason"):          maxChars(household.MaxNote),
 	fieldOf[household.CloseInput]("notes"):                 maxChars(household.MaxNote),
+	fieldOf[household.TransferInput]("address"):            maxChars(household.MaxAddress),
+	fieldOf[household.TransferInput]("reason"):             maxChars(household.MaxNote),
+	fieldOf[transferAnswerRequest]("reason"):               maxChars(household.MaxNote),
+	fieldOf[transferCancelRequest]("reason"):               maxChars(household.MaxNote),
 }
 
 func digits16(s *openapi3.Schema) { s.Pattern = "^[0-9]{16}$" }

@@ -361,7 +361,16 @@ func TestCaseViewsMatchTheDocumentThroughTheLifecycle(t *testing.T) {
 	snapshots := []household.Case{*c}
 	step := func(evs []household.Event) {
 		events = append(events, evs...)
-		snapshots = append(snapshots, *c)
+		// A copy of its own: the case's lists change in place.
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var snap household.Case
+		if err := json.Unmarshal(b, &snap); err != nil {
+			t.Fatal(err)
+		}
+		snapshots = append(snapshots, snap)
 	}
 	step(c.Escalate(household.EscalateInput{ID: "esc-1", Level: household.EscalateProvince, Reason: "flooded road", Actor: sup}, next()))
 	step(c.SubmitSurvey(cw, survey, next()))
@@ -370,6 +379,15 @@ func TestCaseViewsMatchTheDocumentThroughTheLifecycle(t *testing.T) {
 	step(c.RecordVerification(ver, household.VerificationInput{Outcome: household.ExtremePoor, Notes: "seen"}, next()))
 	step(c.AssignInterventions(sup, household.AssignInput{Interventions: []household.Assignment{{Program: household.ProgramPKH, Agency: household.AgencyDinsos}}}, next()))
 	step(c.UpdateIntervention(dinsos, household.InterventionInput{ID: "iv-1", Status: household.InterventionAcknowledged, Notes: "enrolled"}, next()))
+	// A move refused, and one to Muara Bengkal accepted (the village's own
+	// program ends as moved).
+	to := household.TransferInput{ToVillage: "64.08.03.2004", Address: "RT 05, Muara Bengkal Ulu", Reason: "moved in with her parents"}
+	step(c.RequestTransfer(sup, to, next()))
+	step(c.AnswerTransfer(sup, household.TransferAnswerInput{ID: "tr-1", Decision: household.TransferRefuse, Reason: "not found there"}, next()))
+	step(c.AssignInterventions(sup, household.AssignInput{Interventions: []household.Assignment{{Program: household.ProgramBLTDanaDesa, Agency: household.AgencyPemdes}}}, next()))
+	step(c.RequestTransfer(sup, to, next()))
+	step(c.AnswerTransfer(sup, household.TransferAnswerInput{ID: "tr-2", Decision: household.TransferAccept}, next()))
+	cw = household.Actor{Sub: "cw-2", Role: household.RoleCaseworker, Region: "64.08.03"}
 	step(c.Tick(at.Add(400 * 24 * time.Hour))) // overdue, reminded, escalated by the system
 	step(c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: "2026-12-01", MonthlyExpenditure: 900_000}, next()))
 	step(c.RecordFollowUp(cw, household.FollowUpInput{VisitDate: "2027-01-01", MonthlyExpenditure: 950_000, Notes: "works"}, next()))
@@ -402,12 +420,17 @@ func TestCaseViewsMatchTheDocumentThroughTheLifecycle(t *testing.T) {
 			check("CaseList", casework.CaseList{Items: []casework.SummaryView{casework.ViewSummary(p, store.Summary{ID: snap.ID, KK: snap.KK, HeadNIK: snap.HeadNIK,
 				Stage: snap.Stage, Status: snap.Status, Outcome: snap.Outcome, Source: snap.Source, OpenedAt: snap.OpenedAt,
 				UpdatedAt: snap.UpdatedAt, Deadline: snap.Deadline, MemberCount: 2})}, NextCursor: ""})
+			check("CaseList", casework.CaseList{Items: []casework.SummaryView{casework.ViewSummary(p, store.SummaryOf(snap))}})
 		}
 		check("EscalationCreated", casework.EscalationCreated{EscalationID: "esc-1", Case: casework.ViewCase(p, snapshots[1], time.Now())})
 	}
 	check("Timeline", casework.Timeline{CaseID: c.ID, Events: casework.ViewEvents(auth.Principal{Sub: "someone", Role: household.RoleAdmin, Region: "64"}, *c, events)})
 	if !slices.ContainsFunc(events, func(e household.Event) bool { return e.Role == household.RoleSystem }) {
 		t.Fatal("no event of the system was checked")
+	}
+	if !slices.ContainsFunc(snapshots, func(c household.Case) bool { _, ok := c.PendingTransfer(); return ok }) ||
+		c.VillageCode != "64.08.03.2004" || c.Interventions[1].Status != household.InterventionMoved {
+		t.Fatalf("no pending transfer, accepted move or moved intervention was checked: %s %+v", c.VillageCode, c.Interventions)
 	}
 }
 

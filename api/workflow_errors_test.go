@@ -113,6 +113,9 @@ func TestActionsAreUpdatesOfTheCasesWorkflow(t *testing.T) {
 		{"/follow-ups", household.RoleCaseworker, "64.08.01", "", map[string]any{"visitDate": "2026-01-05", "monthlyExpenditure": 1}, workflows.UpdateFollowUp},
 		{"/escalations/esc-1/resolution", household.RoleProvince, "64", "", map[string]any{"resolution": "done"}, workflows.UpdateResolve},
 		{"/close", household.RoleSupervisor, "64.08", "", map[string]any{"reason": "moved"}, workflows.UpdateClose},
+		{"/transfers", household.RoleSupervisor, "64.08", "", map[string]any{"toVillage": "64.08.03.2004", "address": "RT 05", "reason": "pindah"}, workflows.UpdateTransfer},
+		{"/transfers/tr-1/answer", household.RoleSupervisor, "64.08", "", map[string]any{"decision": "accepted"}, workflows.UpdateTransferAnswer},
+		{"/transfers/tr-1/cancel", household.RoleSupervisor, "64.08", "", map[string]any{}, workflows.UpdateTransferCancel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.update, func(t *testing.T) {
@@ -144,8 +147,8 @@ func TestActionsAreUpdatesOfTheCasesWorkflow(t *testing.T) {
 	}
 }
 
-// TestItemIDsComeFromThePath: the intervention or escalation an action
-// concerns is the one named in the path, whatever the body says.
+// TestItemIDsComeFromThePath: the intervention, escalation or transfer an
+// action concerns is the one named in the path, whatever the body says.
 func TestItemIDsComeFromThePath(t *testing.T) {
 	ht := newHandlerTest(t, surveyedCase("run-1"))
 	ht.temporal.answer = surveyedCase("run-1")
@@ -153,9 +156,14 @@ func TestItemIDsComeFromThePath(t *testing.T) {
 		map[string]any{"status": "delivered"})
 	ht.do(http.MethodPost, "/v1/cases/run-1/escalations/esc-7/resolution", ht.token(household.RoleSupervisor, "64.08"),
 		map[string]any{"resolution": "answered"})
+	ht.do(http.MethodPost, "/v1/cases/run-1/transfers/tr-3/answer", ht.token(household.RoleSupervisor, "64.08"),
+		map[string]any{"decision": "refused", "reason": "tidak ditemukan"})
 	sent := ht.temporal.sent()
-	if len(sent) != 2 {
-		t.Fatalf("sent %+v, want two updates", sent)
+	if len(sent) != 3 {
+		t.Fatalf("sent %+v, want three updates", sent)
+	}
+	if in, ok := sent[2].args[1].(household.TransferAnswerInput); !ok || in.ID != "tr-3" || in.Decision != household.TransferRefuse {
+		t.Errorf("transfer answer carries %+v, want tr-3 refused", sent[2].args[1])
 	}
 	if in, ok := sent[0].args[1].(household.InterventionInput); !ok || in.ID != "iv-2" || in.Status != household.InterventionDelivered {
 		t.Errorf("intervention update carries %+v, want iv-2 delivered", sent[0].args[1])
