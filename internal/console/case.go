@@ -12,6 +12,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 )
 
 // casePage shows a case as the person may see it, the actions they may
@@ -41,6 +42,9 @@ var flashes = map[string]string{
 	string(household.ActResolve):             "done.resolve",
 	string(household.ActClose):               "done.close",
 	string(household.ActDuplicateResolution): "done.duplicate-resolution",
+	string(household.ActTransfer):            "done.transfer",
+	string(household.ActTransferAnswer):      "done.transfer-answer",
+	string(household.ActTransferCancel):      "done.transfer-cancel",
 }
 
 // caseData is what the case page shows.
@@ -54,6 +58,11 @@ type caseData struct {
 	Members int
 	Nonce   string
 	Enums   map[string]any
+	// Pending is the transfer awaiting its answer, if any; Villages are
+	// the villages the transfer form offers (those of the case's regency;
+	// another regency's is typed by its code).
+	Pending  *household.Transfer
+	Villages []region.Region
 }
 
 // May reports whether the person may take the action (on ref) now; the
@@ -73,6 +82,20 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, ac
 		return
 	}
 	d := caseData{Case: v, Permits: permits, Timeline: tl, Action: action, Nonce: nonce(), Enums: enums}
+	for i := range v.Transfers {
+		if v.Transfers[i].Status == household.TransferPending {
+			d.Pending = &v.Transfers[i]
+		}
+	}
+	if permits.May(household.ActTransfer, "") {
+		for _, k := range region.Children(v.RegencyCode) {
+			for _, vil := range region.Children(k.Code) {
+				if vil.Code != v.VillageCode {
+					d.Villages = append(d.Villages, vil)
+				}
+			}
+		}
+	}
 	p.act = string(action)
 	if action != household.ActSurvey && v.Survey != nil && permits.May(household.ActSurvey, "") {
 		// The draft comes back into the form for the caseworker to finish.
@@ -103,6 +126,7 @@ var enums = map[string]any{
 	"Rejections": household.RejectionReasons, "Outcomes": household.VerificationOutcomes,
 	"CloseReasons": household.CloseReasons, "Levels": household.EscalationLevels,
 	"DefaultAgency": household.DefaultAgency, "Statuses": household.ReportedStatuses,
+	"TransferDecisions": household.TransferDecisions,
 }
 
 func nonce() string {
@@ -129,6 +153,9 @@ var actionForms = []struct {
 	{"escalations/{ref}/resolution", household.ActResolve},
 	{"close", household.ActClose},
 	{"duplicate-resolution", household.ActDuplicateResolution},
+	{"transfers", household.ActTransfer},
+	{"transfers/{ref}/answer", household.ActTransferAnswer},
+	{"transfers/{ref}/cancel", household.ActTransferCancel},
 }
 
 // act is the handler of the form of one action: it runs the posted form
@@ -221,6 +248,15 @@ var formInputs = map[household.Action]func(f url.Values, ref string) (any, error
 	},
 	household.ActClose: func(f url.Values, _ string) (any, error) {
 		return household.CloseInput{Reason: household.Outcome(f.Get("reason")), Notes: f.Get("notes")}, nil
+	},
+	household.ActTransfer: func(f url.Values, _ string) (any, error) {
+		return household.TransferInput{ToVillage: strings.TrimSpace(f.Get("toVillage")), Address: f.Get("address"), Reason: f.Get("reason")}, nil
+	},
+	household.ActTransferAnswer: func(f url.Values, ref string) (any, error) {
+		return household.TransferAnswerInput{ID: ref, Decision: household.TransferDecision(f.Get("decision")), Reason: f.Get("reason")}, nil
+	},
+	household.ActTransferCancel: func(f url.Values, ref string) (any, error) {
+		return household.TransferCancelInput{ID: ref, Reason: f.Get("reason")}, nil
 	},
 	// One choice on the form stands for the decision and, for a split, the
 	// case that keeps the person.

@@ -13,7 +13,7 @@ import (
 )
 
 // listParams are the query parameters of the case list, as in GET /v1/cases.
-var listParams = []string{"district", "village", "stage", "status", "outcome", "escalated", "overdue", "limit", "cursor"}
+var listParams = []string{"district", "village", "stage", "status", "outcome", "escalated", "overdue", "transfer", "limit", "cursor"}
 
 // listPage is the case list with the API's filters and paging, masked as
 // the API masks it.
@@ -54,7 +54,7 @@ func (c *Console) listPage(w http.ResponseWriter, r *http.Request) {
 	}
 	u, _ := userFrom(r.Context())
 	p.Data = map[string]any{"Items": l.Items, "Next": next, "Stages": household.Stages, "Outcomes": household.Outcomes,
-		"Districts": region.Children(regencyOf(u.Region))}
+		"Transfers": household.TransferDirections, "Districts": region.Children(regencyOf(u.Region))}
 	c.render(w, r, "list", p)
 }
 

@@ -38,7 +38,10 @@ var workKinds = map[household.Role][]workKind{
 	household.RoleCaseworker:     {{"survey", inStage(household.StageCollecting)}, {"visit", inStage(household.StageFollowUp)}},
 	household.RoleVillageOfficer: {{"musdes", inStage(household.StageVillageReview)}},
 	household.RoleVerifier:       {{"verification", inStage(household.StageVerification)}},
-	household.RoleSupervisor:     {{"assign", inStage(household.StageIntervention)}, {"escalation", escalatedOpen}},
+	// "Perpindahan masuk": households moving into the supervisor's
+	// region, to accept or refuse (docs/transfer.md).
+	household.RoleSupervisor: {{"transfer-in", waiting(casework.Filter{Transfer: household.TransferIncoming})},
+		{"assign", inStage(household.StageIntervention)}, {"escalation", escalatedOpen}},
 	// An agency's work is its own interventions, whatever the case's stage:
 	// another agency's acknowledgement moves the case on before it has
 	// acknowledged its own, and what it delivered is done.
@@ -74,7 +77,11 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
-		slices.SortStableFunc(l.Items, urgency)
+		if k.Filter.Transfer == household.TransferIncoming {
+			slices.SortStableFunc(l.Items, answerDue)
+		} else {
+			slices.SortStableFunc(l.Items, urgency)
+		}
 		groups = append(groups, workGroup{Key: k.Key, Items: l.Items, More: l.NextCursor != ""})
 	}
 	notes, err := c.notes.NotificationsFor(ctx, who.Role, who.Region, who.Agency, 50)
@@ -122,6 +129,9 @@ func urgency(a, b casework.SummaryView) int {
 	}
 	return 1
 }
+
+// answerDue orders incoming transfers by when their answer is due.
+func answerDue(a, b casework.SummaryView) int { return a.TransferDeadline.Compare(b.TransferDeadline) }
 
 // markRead marks every notification shown so far as read.
 func (c *Console) markRead(w http.ResponseWriter, r *http.Request) {

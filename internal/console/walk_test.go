@@ -102,7 +102,13 @@ func (w *walkWorld) List(_ context.Context, f store.Filter) (store.Page, error) 
 	defer w.mu.Unlock()
 	page := store.Page{Items: []store.Summary{}}
 	for _, c := range w.cases {
-		if region.Within(c.VillageCode, f.Scope) && (f.Stage == "" || c.Stage == f.Stage) {
+		in := region.Within(c.VillageCode, f.Scope)
+		if f.Transfer == household.TransferIncoming {
+			// Households moving into the scope, as the store lists them.
+			to := c.IncomingTo()
+			in = to != "" && region.Within(to, f.Scope) && (in || f.SeesIncoming)
+		}
+		if in && (f.Stage == "" || c.Stage == f.Stage) {
 			page.Items = append(page.Items, store.SummaryOf(*c))
 		}
 	}
@@ -338,6 +344,40 @@ func walkCases(t *testing.T, w *walkWorld, start time.Time) {
 	evs = append(evs, c.Graduate(walkVerifier, household.GraduateInput{Notes: "x"}, next(time.Hour))...) // refused by stage: no event
 	w.keep(c, evs...)
 
+	// Transfers (pindah domisili): a household of Senyiur moving to Paser
+	// (an earlier move cancelled), with the old caseworker's survey held
+	// back; one of Paser moving into Muara Bengkal, for Kutai Timur's
+	// supervisor to answer; and one that moved from Senyiur to Muara
+	// Bengkal after a refusal, its answer late (a reminder, then an
+	// escalation) and the village's own program ended by the move.
+	toBengkal := household.TransferInput{ToVillage: "64.08.03.2004", Address: "RT 05, Muara Bengkal Ulu", Reason: "pindah ke rumah orang tua"}
+	c, evs = open("c-moving", "6408010101200012", next(time.Hour))
+	evs = append(evs, c.RequestTransfer(walkSup, toBengkal, next(time.Hour))...)
+	evs = append(evs, c.CancelTransfer(walkSup, household.TransferCancelInput{ID: "tr-1", Reason: "salah desa"}, next(time.Hour))...)
+	evs = append(evs, c.RequestTransfer(walkSup, household.TransferInput{ToVillage: "64.01.01.2009", Address: "RT 02, Samurangau", Reason: "bekerja di kebun sawit"}, next(time.Hour))...)
+	w.keep(c, evs...)
+
+	paserCW := household.Actor{Sub: "hadi", Role: household.RoleCaseworker, Region: "64.01.01"}
+	paserSup := household.Actor{Sub: "indah", Role: household.RoleSupervisor, Region: "64.01"}
+	c, evs = household.Open(household.OpenInput{ID: "c-moving-in", KK: "6401010101200013", HeadNIK: "6401014101850001", HeadName: "Siti Aminah moving-in",
+		VillageCode: "64.01.01.2009", Address: "RT 02, Samurangau", Source: household.SourceP3KE},
+		paserCW, household.DefaultRules(), household.DefaultDeadlines(), next(time.Hour))
+	evs = append(evs, c.RequestTransfer(paserSup, toBengkal, next(time.Hour))...)
+	w.keep(c, evs...)
+
+	c, evs = open("c-moved", "6408010101200014", next(time.Hour))
+	evs = append(evs, to(c, household.StageFollowUp)...)
+	evs = append(evs, c.AssignInterventions(walkSup, household.AssignInput{Interventions: []household.Assignment{
+		{Program: household.ProgramBLTDanaDesa, Agency: household.AgencyPemdes}}}, next(time.Hour))...)
+	evs = append(evs, c.RequestTransfer(walkSup, toBengkal, next(time.Hour))...)
+	evs = append(evs, c.AnswerTransfer(walkSup, household.TransferAnswerInput{ID: "tr-1", Decision: household.TransferRefuse, Reason: "tidak ditemukan di alamat itu"}, next(time.Hour))...)
+	evs = append(evs, c.RequestTransfer(walkSup, toBengkal, next(time.Hour))...)
+	tr, _ := c.PendingTransfer()
+	evs = append(evs, c.Tick(tr.Deadline)...)
+	evs = append(evs, c.Tick(tr.EscalateAt)...)
+	evs = append(evs, c.AnswerTransfer(walkSup, household.TransferAnswerInput{ID: "tr-2", Decision: household.TransferAccept}, tr.EscalateAt.Add(time.Hour))...)
+	w.keep(c, evs...)
+
 	c, evs = open("c-halted", "6408010101200010", next(time.Hour))
 	c.Status = household.StatusHalted
 	w.keep(c, evs...)
@@ -520,6 +560,8 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 		visit(c.who, c.c, "/no/such/page", http.StatusNotFound)
 	}
 	visit("caseworker", cw, "/cases/new", http.StatusOK)
+	visit("supervisor", sup, "/cases?transfer=incoming", http.StatusOK)
+	visit("supervisor", sup, "/cases?transfer=sideways", http.StatusUnprocessableEntity)
 	visit("supervisor", sup, "/dashboard", http.StatusOK)
 	visit("province", prov, "/province", http.StatusOK)
 	visit("admin", admin, "/imports", http.StatusOK)
@@ -540,6 +582,32 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 	for _, want := range []string{"Siti Aminah assign: Dieskalasi ke kabupaten", "Siti Aminah follow: Ke Provinsi: banjir di Kelinjau"} {
 		if !strings.Contains(readable(queue), want) {
 			t.Errorf("the supervisor's queue lacks %q:\n%s", want, readable(queue))
+		}
+	}
+	// Households moving in are the supervisor's to answer, first in the
+	// queue; a moved case tells its story in Indonesian.
+	if !strings.Contains(readable(queue), "Perpindahan masuk") || !strings.Contains(readable(queue), "Siti Aminah moving-in") {
+		t.Errorf("the supervisor's queue lacks the household moving in:\n%s", readable(queue))
+	}
+	if page := visit("supervisor", sup, "/cases/c-moving-in", http.StatusOK); !strings.Contains(page, `id="form-transfer-answer"`) {
+		t.Errorf("the receiving supervisor is not offered the answer:\n%s", readable(page))
+	}
+	if page := visit("supervisor", sup, "/cases/c-moving", http.StatusOK); !strings.Contains(page, `id="form-transfer-cancel"`) ||
+		strings.Contains(page, `id="form-transfer-answer"`) || strings.Contains(page, `id="form-transfer"`) {
+		t.Errorf("the sending supervisor is offered the wrong transfer forms:\n%s", readable(page))
+	}
+	if page := visit("supervisor", sup, "/cases/c-collect", http.StatusOK); !strings.Contains(page, `id="form-transfer"`) || !strings.Contains(page, "Muara Bengkal Ulu") {
+		t.Errorf("the supervisor is not offered the transfer form with the regency's villages:\n%s", readable(page))
+	}
+	if page := visit("caseworker", cw, "/cases/c-moving", http.StatusOK); strings.Contains(page, `id="form-survey"`) || !strings.Contains(page, `id="case-moving"`) {
+		t.Errorf("the caseworker the move takes the case from may survey, or is not told of the move:\n%s", readable(page))
+	}
+	visit("caseworker", cw, "/cases/c-moved", http.StatusNotFound)
+	moved := readable(visit("admin", admin, "/cases/c-moved", http.StatusOK))
+	for _, want := range []string{"Ditolak: tidak ditemukan di alamat itu", "Diterima: kasus pindah dari Senyiur", "Berakhir karena pindah",
+		"Jawaban atas kepindahan ke Muara Bengkal Ulu", "perpindahan belum dijawab sampai dua kali lipat tenggatnya", "Perpindahan diajukan"} {
+		if !strings.Contains(moved, want) {
+			t.Errorf("the moved case's page lacks %q:\n%s", want, moved)
 		}
 	}
 	follow := readable(visit("caseworker", cw, "/cases/c-follow", http.StatusOK))
@@ -628,6 +696,28 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 		{who: "supervisor", c: sup, path: "/cases/c-graduated/close", form: url.Values{"reason": {"moved"}}, reject: serviceerror.NewNotFound("gone"), status: 409},
 		{who: "supervisor", c: sup, path: "/cases/c-halted/close", form: url.Values{"reason": {"moved"}}, status: 409},
 		{who: "caseworker", c: cw, path: "/cases/c-village/village-confirmation", form: url.Values{"decision": {"confirmed"}}, status: 403},
+		// Transfers.
+		{who: "supervisor", c: sup, path: "/cases/c-collect/transfers", form: url.Values{"toVillage": {"64.08.03"}, "address": {""}, "reason": {""}},
+			status: 422, fields: []string{"toVillage", "address", "reason"}},
+		{who: "supervisor", c: sup, path: "/cases/c-collect/transfers", form: url.Values{"toVillage": {"64.08.01.2001"}, "address": {"RT 1"}, "reason": {"pindah"}},
+			reject: caseOf("c-collect").CheckTransfer(walkSup, household.TransferInput{ToVillage: "64.08.01.2001", Address: "RT 1", Reason: "pindah"}, at),
+			status: 422, fields: []string{"toVillage"}},
+		{who: "supervisor", c: sup, path: "/cases/c-moving-in/transfers", form: url.Values{"toVillage": {"64.08.03.2001"}, "address": {"RT 1"}, "reason": {"pindah"}},
+			reject: caseOf("c-moving").CheckTransfer(walkSup, household.TransferInput{ToVillage: "64.08.03.2001", Address: "RT 1", Reason: "pindah"}, at), status: 409},
+		{who: "supervisor", c: sup, path: "/cases/c-moving-in/transfers/tr-1/answer", form: url.Values{"decision": {"refused"}, "reason": {""}},
+			status: 422, fields: []string{"reason"}},
+		{who: "supervisor", c: sup, path: "/cases/c-moving-in/transfers/tr-1/answer", form: url.Values{"decision": {"mungkin"}},
+			status: 422, fields: []string{"decision"}},
+		{who: "supervisor", c: sup, path: "/cases/c-moving/transfers/tr-2/answer", form: url.Values{"decision": {"accepted"}},
+			reject: caseOf("c-moving").CheckTransferAnswer(walkSup, household.TransferAnswerInput{ID: "tr-2", Decision: household.TransferAccept}, at), status: 403},
+		{who: "admin", c: admin, path: "/cases/c-moving/transfers/tr-1/answer", form: url.Values{"decision": {"accepted"}},
+			reject: caseOf("c-moving").CheckTransferAnswer(walkAdmin, household.TransferAnswerInput{ID: "tr-1", Decision: household.TransferAccept}, at), status: 409},
+		{who: "supervisor", c: sup, path: "/cases/c-moved/transfers/tr-2/cancel", form: url.Values{},
+			reject: caseOf("c-moved").CheckTransferCancel(walkSup, household.TransferCancelInput{ID: "tr-2"}, at), status: 409},
+		{who: "caseworker", c: cw, path: "/cases/c-moving/survey", form: surveyForm(casework.SurveyView{Members: []casework.MemberView{{NIK: "6408014101850001",
+			Name: "Siti", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Female, Education: household.EduPrimary, Occupation: household.OccFarmer}},
+			MonthlyExpenditure: 1, Housing: walkSurvey.Survey.Housing}), reject: caseOf("c-moving").CheckSurvey(walkCW, walkSurvey, at), status: 409},
+		{who: "caseworker", c: cw, path: "/cases/c-moving/transfers/tr-2/cancel", form: url.Values{}, status: 403},
 	}
 	for _, r := range refusals {
 		w.mu.Lock()
