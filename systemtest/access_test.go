@@ -67,6 +67,11 @@ func TestAccessMatrix(t *testing.T) {
 		{"POST", id + "/escalations", func() any { return map[string]any{"level": "nation", "reason": "r"} }, []household.Role{sup, pr}, true, 422, 0},
 		{"POST", id + "/escalations/" + esc.EscalationID + "/resolution", func() any { return map[string]any{"resolution": ""} }, []household.Role{pr, sup}, true, 422, 0},
 		{"POST", id + "/close", func() any { return map[string]any{"reason": "bored"} }, []household.Role{sup}, true, 422, 0},
+		// Transfers: a kecamatan is no village; nothing is pending to answer
+		// or cancel (TestTransferAccessMatrix has a move pending and done).
+		{"POST", id + "/transfers", func() any { return map[string]any{"toVillage": "64.08.03", "address": "RT 1", "reason": "r"} }, []household.Role{sup}, true, 422, 0},
+		{"POST", id + "/transfers/tr-1/answer", func() any { return map[string]any{"decision": "accepted"} }, []household.Role{sup}, true, 409, 0},
+		{"POST", id + "/transfers/tr-1/cancel", func() any { return map[string]any{} }, []household.Role{sup}, true, 409, 0},
 		{"GET", "/v1/dashboard", nil, []household.Role{sup, pr}, false, 200, 200},
 		{"GET", "/v1/reports/province", nil, []household.Role{pr}, false, 200, 200},
 		{"GET", "/v1/regions?parent=64.08", nil, all, false, 200, 200},

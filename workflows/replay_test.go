@@ -16,17 +16,25 @@ import (
 )
 
 // TestReplayRecordedLifecycle replays the recorded histories of the
-// workflow baseline: full lifecycles (open to graduated, across runs that
-// Temporal asked to continue as new). A change to the workflow that is
-// not deterministic against them, or not guarded by workflow.GetVersion,
-// fails here. Each set has the codec key that opens its payloads. Record a
-// set with TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/baseline-N
-// go test ./systemtest -run ThreeHouseholds, and keep every set recorded
-// since the baseline while cases it describes may still be running.
+// workflow baseline and of each change since: full lifecycles (open to
+// graduated, across runs that Temporal asked to continue as new). A change
+// to the workflow that is not deterministic against them, or not guarded
+// by workflow.GetVersion, fails here. Each set has the codec key that
+// opens its payloads. Record a set with
+// TUNTAS_RECORD_HISTORY=$PWD/workflows/testdata/baseline-N go test
+// ./systemtest -run ThreeHouseholds; the transfer change's (a household
+// that moves, ChangeTransfer) with
+// TUNTAS_RECORD_TRANSFER_HISTORY=$PWD/workflows/testdata/transfer-N go test
+// ./systemtest -run MovesFromMuaraAncalong. Keep every set recorded since
+// the baseline while cases it describes may still be running.
 func TestReplayRecordedLifecycle(t *testing.T) {
-	keys, err := filepath.Glob(filepath.Join("testdata", "baseline-*.key"))
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("recorded histories: %v %v", keys, err)
+	var keys []string
+	for _, set := range []string{"baseline-*.key", "transfer-*.key"} {
+		found, err := filepath.Glob(filepath.Join("testdata", set))
+		if err != nil || len(found) == 0 {
+			t.Fatalf("recorded histories %s: %v %v", set, found, err)
+		}
+		keys = append(keys, found...)
 	}
 	for _, keyFile := range keys {
 		tag := strings.TrimSuffix(keyFile, ".key")
