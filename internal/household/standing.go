@@ -195,7 +195,11 @@ func (f Facts) At(t time.Time) Standing {
 		case EventGraduated:
 			s.Graduated = true
 		case EventReminder:
-			reminders++
+			// A late answer to a transfer (Ref names it) is no reminder of
+			// the stage's: the stage is not overdue for it.
+			if m.Ref == "" {
+				reminders++
+			}
 		case EventEscalated:
 			escalations[m.Ref] = true
 		case EventEscalationResolved:

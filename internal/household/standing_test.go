@@ -144,3 +144,65 @@ func TestAgeGroupOnCountsWholeYears(t *testing.T) {
 		}
 	}
 }
+
+// TestStandingOfAMovedCase: a transfer's late answer reminds and escalates
+// without making the stage overdue, and an intervention the move ended
+// stands as moved, at every moment as the live case stood.
+func TestStandingOfAMovedCase(t *testing.T) {
+	c, events := household.Open(household.OpenInput{ID: "case-1", KK: "6408010101200001", HeadNIK: "6408014101850001",
+		HeadName: "Siti Aminah", VillageCode: "64.08.01.2001", Address: "RT 03", Source: household.SourceP3KE},
+		caseworker, household.DefaultRules(), household.DefaultDeadlines(), opened)
+	type kept struct {
+		at    time.Time
+		state household.Standing
+	}
+	var steps []kept
+	now := opened
+	step := func(at time.Time, do func(time.Time) []household.Event) {
+		t.Helper()
+		now = at
+		evs := do(now)
+		if len(evs) == 0 {
+			t.Fatalf("step at %s changed nothing", now)
+		}
+		events = append(events, evs...)
+		steps = append(steps, kept{now, snapshotStanding(c)})
+	}
+	hour := func() time.Time { return now.Add(time.Hour) }
+	step(hour(), func(at time.Time) []household.Event { return c.SubmitSurvey(caseworker, validSurvey, at) })
+	step(hour(), func(at time.Time) []household.Event { return c.ConfirmByVillage(officer, confirmed, at) })
+	// In verification (21 days) a move's answer is late after 14: the
+	// stage is not overdue for it. The move is refused.
+	step(hour(), func(at time.Time) []household.Event { return c.RequestTransfer(supervisor, toBengkal, at) })
+	first, _ := c.PendingTransfer()
+	step(first.Deadline, func(at time.Time) []household.Event { return c.Tick(at) })
+	step(hour(), func(at time.Time) []household.Event {
+		return c.AnswerTransfer(supervisor, household.TransferAnswerInput{ID: "tr-1", Decision: household.TransferRefuse, Reason: "r"}, at)
+	})
+	step(hour(), func(at time.Time) []household.Event { return c.RecordVerification(verifier, extremePoor, at) })
+	step(hour(), func(at time.Time) []household.Event {
+		return c.AssignInterventions(supervisor, household.AssignInput{Interventions: []household.Assignment{
+			{Program: household.ProgramPKH, Agency: household.AgencyDinsos}, {Program: household.ProgramBLTDanaDesa, Agency: household.AgencyPemdes}}}, at)
+	})
+	step(hour(), func(at time.Time) []household.Event { return c.UpdateIntervention(dinsos, ackPKH, at) })
+	step(hour(), func(at time.Time) []household.Event { return c.RequestTransfer(supervisor, toBengkal, at) })
+	tr, _ := c.PendingTransfer()
+	tick := func(at time.Time) []household.Event { return c.Tick(at) }
+	step(tr.Deadline, tick) // the answer is late: reminded
+	step(tr.EscalateAt, tick)
+	step(hour(), func(at time.Time) []household.Event {
+		return c.AnswerTransfer(supervisor, household.TransferAnswerInput{ID: "tr-2", Decision: household.TransferAccept}, at)
+	})
+	if c.Overdue || steps[3].state.Overdue || steps[3].state.Stage != household.StageVerification || !steps[10].state.Escalated || c.Interventions[1].Status != household.InterventionMoved || c.Stage != household.StageFollowUp {
+		t.Fatalf("the walk no longer tests a late transfer in follow-up and a moved intervention: overdue %t, %+v", c.Overdue, c.Interventions)
+	}
+	f := household.FactsOf(*c)
+	for _, e := range events {
+		f.Marks = append(f.Marks, household.MarkOf(e))
+	}
+	for i, k := range steps {
+		if got := f.At(k.at.Add(time.Nanosecond)); !reflect.DeepEqual(got, k.state) {
+			t.Errorf("step %d (%s): standing\n%+v\nwant\n%+v", i, k.at.Sub(opened), got, k.state)
+		}
+	}
+}
