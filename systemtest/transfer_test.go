@@ -21,19 +21,19 @@ import (
 // Sopang in Paser (64.01), another regency. Each test acts on and reads
 // its own cases only: imports beside it spread households over every
 // kecamatan of Kutai Timur.
-const (
-	kelinjauUlu = "64.08.01.2003" // Muara Ancalong
-	bengkalUlu  = "64.08.03.2004" // Muara Bengkal
-	senambah    = "64.08.03.2001" // Muara Bengkal
-	samurangau  = "64.01.01.2009" // Batu Sopang, Paser
-)
+var moves = struct{ kelinjauUlu, bengkalUlu, senambah, samurangau string }{
+	kelinjauUlu: "64.08.01.2003", // Muara Ancalong
+	bengkalUlu:  "64.08.03.2004", // Muara Bengkal
+	senambah:    "64.08.03.2001", // Muara Bengkal
+	samurangau:  "64.01.01.2009", // Batu Sopang, Paser
+}
 
 func transferBody(village string) map[string]any {
 	return map[string]any{"toVillage": village, "address": "RT 05, dekat masjid", "reason": "pindah ke rumah orang tua"}
 }
 
-// listed reports whether a list answers the case.
-func listed(t *testing.T, s *testSystem, query, token, id string) bool {
+// listsCase reports whether a list answers the case.
+func listsCase(t *testing.T, s *testSystem, query, token, id string) bool {
 	t.Helper()
 	var list struct {
 		Items []household.Case `json:"items"`
@@ -59,11 +59,11 @@ func TestTransferAccessMatrix(t *testing.T) {
 		newSup  = sys.token(t, household.RoleSupervisor, "64.01", "")
 		newVer  = sys.token(t, household.RoleVerifier, "64.01", "")
 		farSup  = sys.token(t, household.RoleSupervisor, "64.02", "")
-		village = sys.token(t, household.RoleVillageOfficer, kelinjauUlu, "")
+		village = sys.token(t, household.RoleVillageOfficer, moves.kelinjauUlu, "")
 		admin   = sys.token(t, household.RoleAdmin, "64", "")
 	)
 	var c household.Case
-	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", oldCW, openBody(nextKK(), kelinjauUlu), &c)
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", oldCW, openBody(nextKK(), moves.kelinjauUlu), &c)
 	id := "/v1/cases/" + c.ID
 	sys.must(t, http.StatusOK, http.MethodPost, id+"/survey", oldCW, surveyBody(600_000), nil)
 	sys.must(t, http.StatusOK, http.MethodPost, id+"/village-confirmation", village,
@@ -90,11 +90,11 @@ func TestTransferAccessMatrix(t *testing.T) {
 	}
 	answer := map[string]any{"decision": "accepted"}
 	run("before", []cell{
-		{"another regency's supervisor", farSup, "POST", id + "/transfers", transferBody(samurangau), 404},
-		{"the caseworker", oldCW, "POST", id + "/transfers", transferBody(samurangau), 403},
+		{"another regency's supervisor", farSup, "POST", id + "/transfers", transferBody(moves.samurangau), 404},
+		{"the caseworker", oldCW, "POST", id + "/transfers", transferBody(moves.samurangau), 403},
 		{"the receiving supervisor", newSup, "GET", id, nil, 404},
 	})
-	sys.must(t, http.StatusOK, http.MethodPost, id+"/transfers", oldSup, transferBody(samurangau), nil)
+	sys.must(t, http.StatusOK, http.MethodPost, id+"/transfers", oldSup, transferBody(moves.samurangau), nil)
 	run("pending", []cell{
 		{"the receiving supervisor", newSup, "GET", id, nil, 200},
 		{"the receiving supervisor", newSup, "GET", id + "/timeline", nil, 200},
@@ -107,13 +107,13 @@ func TestTransferAccessMatrix(t *testing.T) {
 		{"another regency's supervisor", farSup, "GET", id, nil, 404},
 		{"another regency's supervisor", farSup, "POST", id + "/transfers/tr-1/answer", answer, 404},
 		{"the sending supervisor", oldSup, "POST", id + "/transfers/tr-1/answer", answer, 403},
-		{"the sending supervisor", oldSup, "POST", id + "/transfers", transferBody(bengkalUlu), 409},
+		{"the sending supervisor", oldSup, "POST", id + "/transfers", transferBody(moves.bengkalUlu), 409},
 		{"the sending supervisor", oldSup, "POST", id + "/close", map[string]any{"reason": "moved"}, 409},
 		{"the old verifier", oldVer, "POST", id + "/verification", map[string]any{"outcome": "extreme_poor"}, 409},
 		{"the old caseworker", oldCW, "GET", id, nil, 200},
 	})
-	if !listed(t, sys, "transfer=incoming&limit=200", newSup, c.ID) || listed(t, sys, "transfer=incoming&limit=200", newCW, c.ID) ||
-		listed(t, sys, "limit=200", newSup, c.ID) || !listed(t, sys, "transfer=outgoing&limit=200", oldSup, c.ID) {
+	if !listsCase(t, sys, "transfer=incoming&limit=200", newSup, c.ID) || listsCase(t, sys, "transfer=incoming&limit=200", newCW, c.ID) ||
+		listsCase(t, sys, "limit=200", newSup, c.ID) || !listsCase(t, sys, "transfer=outgoing&limit=200", oldSup, c.ID) {
 		t.Fatal("the incoming list is not the receiving supervisor's alone, or the outgoing list lacks the case")
 	}
 	sys.must(t, http.StatusOK, http.MethodPost, id+"/transfers/tr-1/answer", newSup, answer, nil)
@@ -121,7 +121,7 @@ func TestTransferAccessMatrix(t *testing.T) {
 		{"the old caseworker", oldCW, "GET", id, nil, 404},
 		{"the old verifier", oldVer, "POST", id + "/verification", map[string]any{"outcome": "extreme_poor"}, 404},
 		{"the old supervisor", oldSup, "GET", id + "/timeline", nil, 404},
-		{"the old supervisor", oldSup, "POST", id + "/transfers", transferBody(kelinjauUlu), 404},
+		{"the old supervisor", oldSup, "POST", id + "/transfers", transferBody(moves.kelinjauUlu), 404},
 		{"the old village's officer", village, "GET", id, nil, 404},
 		{"the receiving supervisor", newSup, "POST", id + "/transfers/tr-1/answer", answer, 409},
 		{"the new caseworker", newCW, "GET", id, nil, 200},
@@ -198,19 +198,19 @@ func TestAHouseholdMovesFromMuaraAncalongToMuaraBengkalAndGraduatesThere(t *test
 
 	// The move: asked for, held back for the caseworker who will lose the
 	// case, listed as incoming to Kutai Timur's supervisors, accepted.
-	c = step(p.supervisor, "/transfers", transferBody(bengkalUlu))
-	if tr, ok := c.PendingTransfer(); !ok || tr.ToVillage != bengkalUlu || c.VillageCode != "64.08.01.2001" {
+	c = step(p.supervisor, "/transfers", transferBody(moves.bengkalUlu))
+	if tr, ok := c.PendingTransfer(); !ok || tr.ToVillage != moves.bengkalUlu || c.VillageCode != "64.08.01.2001" {
 		t.Fatalf("after the request: %+v in %s", c.Transfers, c.VillageCode)
 	}
 	if got, raw := sys.call(t, http.MethodPost, id+"/follow-ups", ancalong, map[string]any{"visitDate": today, "monthlyExpenditure": 700_000}, nil); got != http.StatusConflict {
 		t.Fatalf("the old caseworker's visit while the move is pending: %d %s", got, raw)
 	}
-	if !listed(t, sys, "transfer=incoming&limit=200", p.supervisor, l.id) {
+	if !listsCase(t, sys, "transfer=incoming&limit=200", p.supervisor, l.id) {
 		t.Fatal("the move is not in the supervisor's incoming list")
 	}
 	c = step(p.supervisor, "/transfers/tr-1/answer", map[string]any{"decision": "accepted", "reason": "dikunjungi pendamping Muara Bengkal"})
 	mover = ancalong
-	if c.VillageCode != bengkalUlu || c.DistrictCode != "64.08.03" || c.Stage != household.StageFollowUp || c.FollowUp.Visits != 1 ||
+	if c.VillageCode != moves.bengkalUlu || c.DistrictCode != "64.08.03" || c.Stage != household.StageFollowUp || c.FollowUp.Visits != 1 ||
 		c.Interventions[0].Status != household.InterventionAcknowledged || c.Interventions[1].Status != household.InterventionMoved {
 		t.Fatalf("after acceptance: %s %s %s, visits %d, interventions %+v", c.VillageCode, c.DistrictCode, c.Stage, c.FollowUp.Visits, c.Interventions)
 	}
@@ -219,13 +219,13 @@ func TestAHouseholdMovesFromMuaraAncalongToMuaraBengkalAndGraduatesThere(t *test
 		t.Fatal(err)
 	}
 	indexed := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
-	for attr, want := range map[string]string{workflows.AttrVillage.GetName(): `"` + bengkalUlu + `"`, workflows.AttrDistrict.GetName(): `"64.08.03"`} {
+	for attr, want := range map[string]string{workflows.AttrVillage.GetName(): `"` + moves.bengkalUlu + `"`, workflows.AttrDistrict.GetName(): `"64.08.03"`} {
 		if got := string(indexed[attr].GetData()); got != want {
 			t.Errorf("search attribute %s = %s, want %s", attr, got, want)
 		}
 	}
-	if listed(t, sys, "transfer=incoming&limit=200", p.supervisor, l.id) || !listed(t, sys, "district=64.08.03&limit=200", bengkal, l.id) ||
-		listed(t, sys, "limit=200", ancalong, l.id) {
+	if listsCase(t, sys, "transfer=incoming&limit=200", p.supervisor, l.id) || !listsCase(t, sys, "district=64.08.03&limit=200", bengkal, l.id) ||
+		listsCase(t, sys, "limit=200", ancalong, l.id) {
 		t.Fatal("after acceptance the case is not listed where it now lies, only")
 	}
 
@@ -235,7 +235,7 @@ func TestAHouseholdMovesFromMuaraAncalongToMuaraBengkalAndGraduatesThere(t *test
 	step(pemdes, "/interventions/iv-3/status", map[string]any{"status": "acknowledged"})
 	caseworkerStep("/follow-ups", map[string]any{"visitDate": today, "monthlyExpenditure": 950_000})
 	c = step(p.verifier, "/graduation", map[string]any{"notes": "usaha warung di Muara Bengkal stabil"})
-	if c.Outcome != household.OutcomeGraduated || c.VillageCode != bengkalUlu || c.FollowUp.Visits != 2 {
+	if c.Outcome != household.OutcomeGraduated || c.VillageCode != moves.bengkalUlu || c.FollowUp.Visits != 2 {
 		t.Fatalf("ended %s/%s in %s after %d visits", c.Status, c.Outcome, c.VillageCode, c.FollowUp.Visits)
 	}
 	var tl struct {
@@ -269,9 +269,9 @@ func TestARefusedTransferLeavesTheCaseWhereItWas(t *testing.T) {
 	p := tokens(t, sys)
 	bengkal := sys.token(t, household.RoleCaseworker, "64.08.03", "")
 	var c household.Case
-	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), kelinjauUlu), &c)
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), moves.kelinjauUlu), &c)
 	id := "/v1/cases/" + c.ID
-	sys.must(t, http.StatusOK, http.MethodPost, id+"/transfers", p.supervisor, transferBody(senambah), nil)
+	sys.must(t, http.StatusOK, http.MethodPost, id+"/transfers", p.supervisor, transferBody(moves.senambah), nil)
 	if got, raw := sys.call(t, http.MethodPost, id+"/survey", p.cw, surveyBody(600_000), nil); got != http.StatusConflict {
 		t.Fatalf("the survey while the move is pending: %d %s", got, raw)
 	}
@@ -282,7 +282,7 @@ func TestARefusedTransferLeavesTheCaseWhereItWas(t *testing.T) {
 	var after household.Case
 	sys.must(t, http.StatusOK, http.MethodPost, id+"/transfers/tr-1/answer", p.supervisor,
 		map[string]any{"decision": "refused", "reason": "rumah tangga tidak ditemukan di Senambah"}, &after)
-	if after.VillageCode != kelinjauUlu || after.Transfers[0].Status != household.TransferRefused {
+	if after.VillageCode != moves.kelinjauUlu || after.Transfers[0].Status != household.TransferRefused {
 		t.Fatalf("after the refusal: %s %+v", after.VillageCode, after.Transfers)
 	}
 	sys.must(t, http.StatusOK, http.MethodPost, id+"/survey", p.cw, surveyBody(600_000), nil)
@@ -312,10 +312,10 @@ func TestAnUnansweredTransferRemindsAndEscalatesOnTheCasesClock(t *testing.T) {
 	p := tokens(t, s)
 	paserSup := s.token(t, household.RoleSupervisor, "64.01", "")
 	var c household.Case
-	s.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), kelinjauUlu), &c)
+	s.must(t, http.StatusCreated, http.MethodPost, "/v1/cases", p.cw, openBody(nextKK(), moves.kelinjauUlu), &c)
 	id := "/v1/cases/" + c.ID
 	asked := time.Now()
-	s.must(t, http.StatusOK, http.MethodPost, id+"/transfers", p.supervisor, transferBody(samurangau), nil)
+	s.must(t, http.StatusOK, http.MethodPost, id+"/transfers", p.supervisor, transferBody(moves.samurangau), nil)
 	var late household.Case
 	eventually(t, 30*time.Second, func() bool {
 		s.must(t, http.StatusOK, http.MethodGet, id, paserSup, nil, &late)
