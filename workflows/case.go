@@ -496,9 +496,14 @@ func (w *caseWorkflow) upsertAttributes(ctx workflow.Context) error {
 	if attrs[0] != w.attrs[0] || attrs[1] != w.attrs[1] {
 		set = append(set, AttrStage.ValueSet(string(w.c.Stage)), AttrEscalated.ValueSet(w.c.Escalated))
 	}
-	if attrs[2] != w.attrs[2] || attrs[3] != w.attrs[3] {
-		// Only an accepted transfer moves a case (see settleMove).
+	if w.transfer >= TransferVersion && (attrs[2] != w.attrs[2] || attrs[3] != w.attrs[3]) {
+		// Only an accepted transfer moves a case (see settleMove), in a
+		// run that recorded ChangeTransfer at the answer.
 		set = append(set, AttrDistrict.ValueSet(w.c.DistrictCode), AttrVillage.ValueSet(w.c.VillageCode))
+	}
+	if len(set) == 0 {
+		w.attrs = attrs
+		return nil
 	}
 	w.attrs = attrs
 	return workflow.UpsertTypedSearchAttributes(ctx, set...)
