@@ -407,12 +407,14 @@ type client struct {
 
 var _ op.Client = client{}
 
-func (c client) GetID() string                        { return c.ID }
-func (c client) RedirectURIs() []string               { return c.Client.RedirectURIs }
-func (c client) PostLogoutRedirectURIs() []string     { return c.PostLogoutURIs }
-func (c client) ApplicationType() op.ApplicationType  { return op.ApplicationTypeWeb }
-func (c client) AuthMethod() oidc.AuthMethod          { return oidc.AuthMethodBasic }
-func (c client) ResponseTypes() []oidc.ResponseType   { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c client) GetID() string                       { return c.ID }
+func (c client) RedirectURIs() []string              { return c.Client.RedirectURIs }
+func (c client) PostLogoutRedirectURIs() []string    { return c.PostLogoutURIs }
+func (c client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
+func (c client) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }
+func (c client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 func (c client) GrantTypes() []oidc.GrantType         { return []oidc.GrantType{oidc.GrantTypeCode} }
 func (c client) LoginURL(id string) string            { return "/login?authRequestID=" + id }
 func (c client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeBearer }
