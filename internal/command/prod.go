@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,10 +80,13 @@ func jsonLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// signInFlags say how `tuntas api` authenticates its callers.
+// signInFlags say how `tuntas api` authenticates its callers, and how its
+// console signs people in at the provider.
 type signInFlags struct {
 	TokenSecret string
 	OIDC        auth.OIDCConfig
+	Console     auth.SigninConfig
+	scopes      string
 }
 
 func (s *signInFlags) register(fs *flag.FlagSet) {
@@ -93,6 +97,29 @@ func (s *signInFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.OIDC.RoleClaim, "oidc-role-claim", envOr("TUNTAS_OIDC_ROLE_CLAIM", "role"), "claim holding the role, dotted for nested ones, e.g. realm_access.roles (TUNTAS_OIDC_ROLE_CLAIM)")
 	fs.StringVar(&s.OIDC.RegionClaim, "oidc-region-claim", envOr("TUNTAS_OIDC_REGION_CLAIM", "region"), "claim holding the region code (TUNTAS_OIDC_REGION_CLAIM)")
 	fs.StringVar(&s.OIDC.AgencyClaim, "oidc-agency-claim", envOr("TUNTAS_OIDC_AGENCY_CLAIM", "agency"), "claim holding the agency code (TUNTAS_OIDC_AGENCY_CLAIM)")
+	fs.StringVar(&s.Console.ClientID, "oidc-client-id", envOr("TUNTAS_OIDC_CLIENT_ID", ""), "the console's client ID at the provider; with it the console signs people in there (authorization code + PKCE) (TUNTAS_OIDC_CLIENT_ID)")
+	fs.StringVar(&s.Console.ClientSecret, "oidc-client-secret", envOr("TUNTAS_OIDC_CLIENT_SECRET", ""), "the console's client secret at the provider (TUNTAS_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&s.Console.RedirectURL, "oidc-redirect-url", envOr("TUNTAS_OIDC_REDIRECT_URL", ""), "the console's callback as registered at the provider: https://<host>"+auth.CallbackPath+" (TUNTAS_OIDC_REDIRECT_URL)")
+	fs.StringVar(&s.Console.PostLogoutURL, "oidc-post-logout-url", envOr("TUNTAS_OIDC_POST_LOGOUT_URL", ""), "where the provider sends people it signed out (default: the redirect URL's origin + "+auth.SignedOutPath+") (TUNTAS_OIDC_POST_LOGOUT_URL)")
+	fs.StringVar(&s.scopes, "oidc-scopes", envOr("TUNTAS_OIDC_SCOPES", "profile"), "scopes the console asks for besides openid, separated by spaces or commas (TUNTAS_OIDC_SCOPES)")
+}
+
+// consoleSignin is how the console signs people in at the provider: nil
+// without an issuer and a client ID, when people paste tokens instead.
+func (s *signInFlags) consoleSignin(ctx context.Context, logger *slog.Logger) (*auth.Signin, error) {
+	if s.Console.ClientID == "" {
+		if s.OIDC.Issuer != "" {
+			logger.Warn("TUNTAS_OIDC_CLIENT_ID is not set: the console signs nobody in at the provider, only pasted tokens")
+		}
+		return nil, nil
+	}
+	if s.OIDC.Issuer == "" {
+		return nil, errors.New("TUNTAS_OIDC_CLIENT_ID needs TUNTAS_OIDC_ISSUER (or --oidc-issuer)")
+	}
+	cfg := s.Console
+	cfg.OIDC = s.OIDC
+	cfg.Scopes = strings.FieldsFunc(s.scopes, func(r rune) bool { return r == ',' || r == ' ' })
+	return auth.NewSignin(ctx, cfg)
 }
 
 // verifier is how the API checks bearer tokens. An OIDC issuer, when set, is
@@ -138,9 +165,13 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("TUNTAS_DEVICE_SECRET (or --device-secret) must be at least 32 bytes")
 	}
 	if *deviceSecret == "" {
-		logger.Warn("TUNTAS_DEVICE_SECRET is not set: forms waiting in a phone's outbox cannot be sent after this process restarts or through another api process")
+		logger.Warn("TUNTAS_DEVICE_SECRET is not set: forms waiting in a phone's outbox cannot be sent after this process restarts or through another api process, nor can a sign-in at the provider end there")
 	}
 	verifier, err := si.verifier(ctx, logger)
+	if err != nil {
+		return err
+	}
+	provider, err := si.consoleSignin(ctx, logger)
 	if err != nil {
 		return err
 	}
@@ -176,7 +207,8 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	idx := store.NewIndex(st.Store, logger)
 	defer idx.Close()
-	h, err := server.NewHandler(c, st, idx, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil, []byte(*deviceSecret))
+	h, err := server.NewHandler(c, st, idx, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger},
+		server.ConsoleSignin{DeviceSecret: []byte(*deviceSecret), Provider: provider})
 	if err != nil {
 		return err
 	}

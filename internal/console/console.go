@@ -59,7 +59,10 @@ type Config struct {
 	// DevIssuer, set only by `tuntas dev`, lets the sign-in page mint a
 	// token for any role and region; production leaves it nil.
 	DevIssuer *auth.Issuer
-	Logger    *slog.Logger
+	// Signin, when set, signs people in at the office's OpenID provider
+	// ("Masuk" on the sign-in page) and out of it again (signin.go).
+	Signin *auth.Signin
+	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DeviceSecret derives each person's opaque device ID and the key that
@@ -81,10 +84,13 @@ type Console struct {
 	pruned    atomic.Int64
 	verifier  auth.Verifier
 	devIssuer *auth.Issuer
-	logger    *slog.Logger
-	now       func() time.Time
-	pages     map[string]*template.Template
-	locales   map[string]*Locale
+	provider  *auth.Signin
+	// csp is the Content-Security-Policy every answer carries.
+	csp     string
+	logger  *slog.Logger
+	now     func() time.Time
+	pages   map[string]*template.Template
+	locales map[string]*Locale
 	// assetVersion changes with the embedded assets, so browsers may keep
 	// them for a long time.
 	assetVersion string
@@ -105,7 +111,7 @@ func New(cfg Config) (*Console, error) {
 		return nil, errors.New("console: Config.Sessions is required")
 	}
 	c := &Console{svc: cfg.Service, api: cfg.API, notes: cfg.Notes, sessions: cfg.Sessions, plainHTTP: cfg.PlainHTTP,
-		verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer, deviceSecret: cfg.DeviceSecret, logger: cfg.Logger, now: cfg.Now}
+		verifier: cfg.API.Verifier(), devIssuer: cfg.DevIssuer, provider: cfg.Signin, deviceSecret: cfg.DeviceSecret, logger: cfg.Logger, now: cfg.Now}
 	if len(c.deviceSecret) == 0 {
 		c.deviceSecret = newDeviceSecret()
 	}
@@ -115,6 +121,7 @@ func New(cfg Config) (*Console, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.csp = contentSecurityPolicy + "; " + formAction(c.provider)
 	var err error
 	if c.locales, err = loadLocales(); err != nil {
 		return nil, err
@@ -152,6 +159,9 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /signin", c.signinPage)
 	m.HandleFunc("POST /signin", c.csrf(c.signin))
 	m.HandleFunc("POST /signin/dev", c.csrf(c.signinDev))
+	m.HandleFunc("POST /signin/oidc", c.csrf(c.startSignin))
+	m.HandleFunc("GET "+auth.CallbackPath, c.callback)
+	m.HandleFunc("GET "+auth.SignedOutPath, c.signedOutPage)
 	m.HandleFunc("POST /signout", c.csrf(c.signout))
 	m.HandleFunc("GET /lang/{code}", c.language)
 	c.offlineRoutes(m)
@@ -191,8 +201,10 @@ func (c *Console) routes() {
 
 // contentSecurityPolicy allows only the console's own scripts, styles,
 // images, manifest and service worker: no inline script, no other origin.
+// Its form-action (formAction) adds the provider's origins, where signing
+// in and out lead.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // strictTransportSecurity tells a browser to come back over HTTPS only,
 // for a year, so a session cookie is never offered to a plain-HTTP page.
@@ -202,7 +214,7 @@ const strictTransportSecurity = "max-age=31536000"
 // carries; cross-origin form posts are refused before any handler runs.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", c.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
@@ -235,6 +247,8 @@ type page struct {
 	Status int
 	// Person is the signed-in person's opaque device ID (offline.go).
 	Person string
+	// Refresh, when set, is where the page moves on to at once.
+	Refresh string
 	// act is the case form Form and Errs belong to ("" for none): the
 	// other forms of the page are shown without them (For).
 	act string
@@ -310,8 +324,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p 
 	// A page is the person's own and may change at any moment: the
 	// browser keeps it only to ask whether it changed (ETag), and a page
 	// that did not change costs a round trip without its body. Signing
-	// out clears what the browser kept (Clear-Site-Data).
-	h.Set("Cache-Control", "private, no-cache")
+	// out clears what the browser kept (Clear-Site-Data). A page its
+	// handler marked no-store (signing in) is not kept at all.
+	if h.Get("Cache-Control") != "no-store" {
+		h.Set("Cache-Control", "private, no-cache")
+	}
 	h.Add("Vary", "Cookie")
 	c.offlineHeaders(w, p)
 	sum := sha256.Sum256(body)

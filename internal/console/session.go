@@ -112,14 +112,18 @@ func sessionKey(id string) string {
 // startSession signs p in until expires (the token's expiry; at most
 // auth.MaxTokenLifetime from now): the session goes to the store under a
 // hash of a new random ID, and the ID to an HttpOnly, SameSite=Strict,
-// Secure cookie that expires with it.
-func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p auth.Principal, expires time.Time) error {
+// Secure cookie that expires with it. idToken, for a person signed in at
+// the provider, is kept sealed for the sign-out (idTokenKey).
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p auth.Principal, expires time.Time, idToken string) error {
 	now := c.now()
 	if limit := now.Add(auth.MaxTokenLifetime); expires.IsZero() || expires.After(limit) {
 		expires = limit
 	}
 	id := rand.Text()
 	s := store.Session{Key: sessionKey(id), Sub: p.Sub, Role: p.Role, Region: p.Region, Agency: p.Agency, Expires: expires}
+	if idToken != "" {
+		s.IDToken = seal(idTokenKey(id), []byte(idToken), nil)
+	}
 	if err := c.sessions.CreateSession(r.Context(), s); err != nil {
 		return fmt.Errorf("console: start session: %w", err)
 	}
@@ -238,12 +242,26 @@ func (c *Console) forbidden(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, "error", p)
 }
 
-// signinPage offers the token field, and in dev the role picker.
+// signinPage offers the provider's sign-in when one is configured, the
+// token field, and in dev the role picker.
 func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, "signin", c.signinForm(w, r))
+}
+
+// signinForm is the sign-in page's data, coming back to the query's next.
+func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) *page {
 	p := c.newPage(w, r, "signin.title")
 	p.Form["next"] = []string{r.URL.Query().Get("next")}
-	p.Data = devPicker()
-	c.render(w, r, "signin", p)
+	p.Data = c.signinChoices()
+	return p
+}
+
+// signinChoices are the ways in the sign-in page offers: the provider
+// (when configured) and, in dev, the role picker's people.
+func (c *Console) signinChoices() map[string]any {
+	d := devPicker()
+	d["Provider"] = c.provider != nil
+	return d
 }
 
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
@@ -254,11 +272,11 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		p.Status = http.StatusUnauthorized
 		p.Errs["token"] = p.L.T("signin.invalid")
 		p.Form = r.PostForm
-		p.Data = devPicker()
+		p.Data = c.signinChoices()
 		c.render(w, r, "signin", p)
 		return
 	}
-	if err := c.startSession(w, r, who, tokenExpiry(token)); err != nil {
+	if err := c.startSession(w, r, who, tokenExpiry(token), ""); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -285,11 +303,11 @@ func (c *Console) signinDev(w http.ResponseWriter, r *http.Request) {
 		p.Status = http.StatusUnprocessableEntity
 		p.Errs["dev"] = err.Error()
 		p.Form = f
-		p.Data = devPicker()
+		p.Data = c.signinChoices()
 		c.render(w, r, "signin", p)
 		return
 	}
-	if err := c.startSession(w, r, pr, now.Add(ttl)); err != nil {
+	if err := c.startSession(w, r, pr, now.Add(ttl), ""); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -299,10 +317,24 @@ func (c *Console) signinDev(w http.ResponseWriter, r *http.Request) {
 // signout ends the session in the store, so its cookie opens nothing
 // even if it was copied, and clears the cookie. A store that cannot delete
 // it says so instead of pretending the person is out.
+//
+// A session begun at the provider goes on to sign out there too
+// (signoutTarget), so that the next person on a shared phone is asked for
+// their own password rather than let in as the last one.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
 	c.clearCookie(w, sessionCookie)
+	target := "/signin"
 	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
-		if err := c.sessions.DeleteSession(r.Context(), sessionKey(ck.Value)); err != nil {
+		key := sessionKey(ck.Value)
+		if c.provider != nil {
+			s, err := c.sessions.Session(r.Context(), key, c.now())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				c.fail(w, r, fmt.Errorf("console: sign out: %w", err))
+				return
+			}
+			target = c.signoutTarget(ck.Value, s.IDToken)
+		}
+		if err := c.sessions.DeleteSession(r.Context(), key); err != nil {
 			c.fail(w, r, fmt.Errorf("console: sign out: %w", err))
 			return
 		}
@@ -311,7 +343,8 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
 	// shared phone the next person must not reach them with Back. The
 	// service worker's copies and the outbox (storage) are its own affair.
 	w.Header().Set("Clear-Site-Data", `"cache"`)
-	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 // localPath is next when it is a path of this console, re-serialised from

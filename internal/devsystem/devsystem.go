@@ -129,7 +129,8 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := server.NewHandler(d.Client, d.Stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, issuer, deviceSecret)
+	h, err := server.NewHandler(d.Client, d.Stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit},
+		server.ConsoleSignin{DevIssuer: issuer, DeviceSecret: deviceSecret})
 	if err != nil {
 		return nil, err
 	}

@@ -235,20 +235,31 @@ func HTTPServer(h http.Handler) *http.Server {
 	}
 }
 
+// ConsoleSignin is how the console signs people in besides a pasted token.
+type ConsoleSignin struct {
+	// DevIssuer, given only by the dev system, lets the console's sign-in
+	// mint tokens.
+	DevIssuer *auth.Issuer
+	// DeviceSecret seals the field's outboxes and the sign-in flows
+	// (console.Config.DeviceSecret).
+	DeviceSecret []byte
+	// Provider, when set, signs people in at the office's OpenID provider.
+	Provider *auth.Signin
+}
+
 // NewHandler is the case work on c, st and idx (lists and dashboards from
 // memory, the rest from st), served by the API, configured otherwise by
-// cfg, and by the console at / on the same service. devIssuer, given only
-// by the dev system, lets the console's sign-in mint tokens; deviceSecret
-// seals the field's outboxes (console.Config.DeviceSecret).
-func NewHandler(c client.Client, st *Stores, idx *store.Index, cases CaseDefaults, cfg api.Config, devIssuer *auth.Issuer, deviceSecret []byte) (http.Handler, error) {
+// cfg, and by the console at / on the same service, signing people in as
+// si says.
+func NewHandler(c client.Client, st *Stores, idx *store.Index, cases CaseDefaults, cfg api.Config, si ConsoleSignin) (http.Handler, error) {
 	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Photos: st.Photos,
 		Rules: cases.Rules, Deadlines: cases.Deadlines})
 	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)
 	// Only the dev system gives an issuer, and it alone serves plain HTTP:
 	// everywhere else the console's cookies are Secure and it sends HSTS.
-	con, err := console.New(console.Config{Service: svc, API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: devIssuer,
-		PlainHTTP: devIssuer != nil, Logger: cfg.Logger, DeviceSecret: deviceSecret})
+	con, err := console.New(console.Config{Service: svc, API: srv, Notes: st.Store, Sessions: st.Store, DevIssuer: si.DevIssuer,
+		PlainHTTP: si.DevIssuer != nil, Logger: cfg.Logger, DeviceSecret: si.DeviceSecret, Signin: si.Provider})
 	if err != nil {
 		return nil, err
 	}

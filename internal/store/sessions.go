@@ -29,6 +29,11 @@ type Session struct {
 	Region  string         `bson:"region"`
 	Agency  string         `bson:"agency,omitempty"`
 	Expires time.Time      `bson:"expires"`
+	// IDToken is, for a person signed in at an OpenID provider, their ID
+	// token sealed under a key derived from the session ID (which only
+	// the cookie holds): the sign-out hands it back to the provider, and a
+	// copy of this collection cannot read it.
+	IDToken []byte `bson:"idToken,omitempty"`
 }
 
 // CreateSession stores s.

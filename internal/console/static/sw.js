@@ -39,6 +39,9 @@ self.addEventListener("fetch", function (e) {
   var req = e.request, url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   var path = url.pathname;
+  // Signing in and out (the provider's callback among them) goes to the
+  // network untouched, and nothing of it is kept on the phone.
+  if (path === "/signin" || path.indexOf("/signin/") === 0 || path === "/signout" || path === "/signedout") return;
   if (req.method === "GET" && (path.indexOf("/static/") === 0 || path.indexOf("/icons/") === 0)) {
     e.respondWith(caches.match(req, { cacheName: SHELL }).then(function (hit) { return hit || fetch(req); }));
   } else if (req.method === "GET" && req.mode === "navigate" && matches(PAGES, path)) {

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -156,8 +157,10 @@ func (p *Provider) SignedOut(username string) int { return p.store.signedOut(use
 // Server is a provider listening on an address of its own.
 type Server struct {
 	*Provider
-	srv  *http.Server
-	done chan error
+	srv   *http.Server
+	done  chan error
+	close sync.Once
+	err   error
 }
 
 // Listen serves a provider on addr (host:port; port 0 picks a free one).
@@ -188,13 +191,15 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server.
+// Close stops the server; closing it again does nothing.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	s.close.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.err = s.srv.Shutdown(ctx)
+		if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) && s.err == nil {
+			s.err = serr
+		}
+	})
+	return s.err
 }
