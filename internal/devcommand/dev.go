@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/tuntas-id/tuntas/internal/devstack"
+	"github.com/tuntas-id/tuntas/internal/devstack/oidcprovider"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/server"
@@ -30,6 +31,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&cfg.Pace.Rate, "import-rate", server.DefaultImportRate, "cases an import starts per second at most")
 	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", server.DefaultImportConcurrency, "cases an import starts at once at most")
 	withDemo := fs.Bool("demo", false, "fill the read model with a year of Kutai Timur's list (5,900 households, read-only) and take its monthly progress snapshots")
+	fs.StringVar(&cfg.ProviderAddr, "oidc-provider", "", "also start the development OpenID provider on this address (localhost:9096), one person for each role, password "+oidcprovider.DevPassword+"; the console's Masuk signs in there")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole process (servers, worker, API) to this file until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,9 +64,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   Temporal gRPC %s   namespace %s   (temporal workflow list --address %s)
   MongoDB URI   %s
   Token         go run ./cmd/tuntas token --data %s --sub ani --role caseworker --region 64.08.01
-Press Ctrl-C to stop.
 `, cfg.DataDir, d.URL, d.URL, d.URL, d.URL, d.URL, d.Stack.TemporalAddress, d.Stack.Namespace, d.Stack.TemporalAddress,
 		devsystem.DatabaseURI(d.Stack.MongoURI, devsystem.Database), cfg.DataDir)
+	if d.Provider != nil {
+		fmt.Fprintf(stdout, "  Sign-in       %s   (Masuk on the console: ani, budi, citra, dewi, eka, fajar or gita; password %s)\n",
+			d.Provider.Issuer(), oidcprovider.DevPassword)
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	if err := d.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

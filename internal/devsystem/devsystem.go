@@ -21,6 +21,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/devstack"
+	"github.com/tuntas-id/tuntas/internal/devstack/oidcprovider"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/server"
@@ -43,6 +44,10 @@ type Config struct {
 	Logger                    *slog.Logger
 	// RateLimit is the API's per-person limit; api.DefaultRateLimit when zero.
 	RateLimit api.RateLimit
+	// ProviderAddr, when set (localhost:9096), starts the development
+	// OpenID provider there, with one person for each role
+	// (oidcprovider.People), and the console signs people in at it.
+	ProviderAddr string
 }
 
 // System is Tuntas in one process: embedded Temporal and FerretDB, the
@@ -58,6 +63,9 @@ type System struct {
 	Issuer *auth.Issuer
 	Ring   *codec.Keyring
 	URL    string
+	// Provider is the development OpenID provider (Config.ProviderAddr),
+	// or nil.
+	Provider *oidcprovider.Server
 
 	worker worker.Worker
 	srv    *http.Server
@@ -129,13 +137,35 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := server.NewHandler(d.Client, d.Stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit},
-		server.ConsoleSignin{DevIssuer: issuer, DeviceSecret: deviceSecret})
+	si := server.ConsoleSignin{DevIssuer: issuer, DeviceSecret: deviceSecret}
+	if cfg.ProviderAddr != "" {
+		if si.Provider, err = d.startProvider(ctx, cfg.ProviderAddr); err != nil {
+			return nil, err
+		}
+	}
+	h, err := server.NewHandler(d.Client, d.Stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, si)
 	if err != nil {
 		return nil, err
 	}
 	d.srv = server.HTTPServer(h)
 	return d, nil
+}
+
+// ProviderClient is the console's registration at the development
+// provider.
+const ProviderClient = "tuntas-dev"
+
+// startProvider starts the development OpenID provider on addr with the
+// console registered, and returns the console's sign-in at it.
+func (d *System) startProvider(ctx context.Context, addr string) (*auth.Signin, error) {
+	var err error
+	if d.Provider, err = oidcprovider.Listen(addr, oidcprovider.Config{}); err != nil {
+		return nil, err
+	}
+	d.Provider.Register(oidcprovider.Client{ID: ProviderClient, Secret: ProviderClient,
+		RedirectURIs: []string{d.URL + auth.CallbackPath}, PostLogoutURIs: []string{d.URL + auth.SignedOutPath}})
+	return auth.NewSignin(ctx, auth.SigninConfig{OIDC: auth.OIDCConfig{Issuer: d.Provider.Issuer()},
+		ClientID: ProviderClient, ClientSecret: ProviderClient, RedirectURL: d.URL + auth.CallbackPath})
 }
 
 // Serve answers HTTP until ctx ends, then shuts the server down gracefully.
@@ -145,6 +175,9 @@ func (d *System) Serve(ctx context.Context) error { return server.Serve(ctx, d.s
 func (d *System) Close() {
 	if d.ln != nil {
 		_ = d.ln.Close()
+	}
+	if d.Provider != nil {
+		_ = d.Provider.Close()
 	}
 	if d.worker != nil {
 		d.worker.Stop()

@@ -164,18 +164,19 @@ type Server struct {
 }
 
 // Listen serves a provider on addr (host:port; port 0 picks a free one).
-// When cfg.Issuer is empty it is http://<addr as listened>, with host
-// "localhost" for a loopback address: the console on 127.0.0.1 and the
-// provider on localhost are then different sites to a browser, as they
-// are in production.
+// When cfg.Issuer is empty it is http://<addr's host>:<the port listened
+// on>: listening on localhost:0 makes the issuer http://localhost:<port>,
+// another site to a browser than a console on 127.0.0.1, as a provider is
+// in production.
 func Listen(addr string, cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("oidcprovider: listen %s: %w", addr, err)
 	}
 	if cfg.Issuer == "" {
-		host, port, _ := net.SplitHostPort(ln.Addr().String())
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		host, _, _ := net.SplitHostPort(addr)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		if host == "" {
 			host = "localhost"
 		}
 		cfg.Issuer = "http://" + net.JoinHostPort(host, port)
