@@ -86,7 +86,7 @@ func TestConsoleSignsPeopleInThroughTheProvidersLoginPage(t *testing.T) {
 		"MONGODB_URI": sys.Stack.MongoURI, "MONGODB_DATABASE": devsystem.Database, "TUNTAS_HTTP_ADDR": addr,
 		"TUNTAS_METRICS_ADDR": "", "TUNTAS_TOKEN_SECRET": "", "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)),
 		"TUNTAS_DEVICE_SECRET": strings.Repeat("d", 32),
-		"TUNTAS_OIDC_ISSUER": prov.Issuer(), "TUNTAS_OIDC_AUDIENCE": "tuntas-api", "TUNTAS_OIDC_JWKS_URL": "",
+		"TUNTAS_OIDC_ISSUER":   prov.Issuer(), "TUNTAS_OIDC_AUDIENCE": "tuntas-api", "TUNTAS_OIDC_JWKS_URL": "",
 		"TUNTAS_OIDC_ROLE_CLAIM": "", "TUNTAS_OIDC_REGION_CLAIM": "", "TUNTAS_OIDC_AGENCY_CLAIM": "",
 		"TUNTAS_OIDC_CLIENT_ID": "tuntas-console", "TUNTAS_OIDC_CLIENT_SECRET": "rahasia-konsol",
 		"TUNTAS_OIDC_REDIRECT_URL": base + auth.CallbackPath, "TUNTAS_OIDC_POST_LOGOUT_URL": "", "TUNTAS_OIDC_SCOPES": "",
