@@ -22,6 +22,8 @@ type Case struct {
 	Desil        int       `json:"desil,omitempty"`
 	OpenedBy     string    `json:"openedBy"`
 	OpenedAt     time.Time `json:"openedAt"`
+	// Proposal is the village proposal the case was opened from, if any.
+	Proposal string `json:"proposal,omitempty"`
 
 	Stage      Stage     `json:"stage"`
 	Status     Status    `json:"status"`
@@ -54,6 +56,9 @@ type Case struct {
 	// Transfers are the household's moves to another village, asked for
 	// and answered; at most one is pending.
 	Transfers []Transfer `json:"transfers,omitempty"`
+	// Objections are the objections (sanggah) upheld against the
+	// household, each of which sent it to verification again.
+	Objections []ObjectionRef `json:"objections,omitempty"`
 
 	// Version grows with every change; Seq numbers the events.
 	Version   int64     `json:"version"`
@@ -103,6 +108,9 @@ const (
 	EventTransferAccepted      = "transfer_accepted"
 	EventTransferRefused       = "transfer_refused"
 	EventTransferCancelled     = "transfer_cancelled"
+	// EventObjectionUpheld: an objection against the household was upheld
+	// (by Dinsos, or by its deadline); Ref is the objection.
+	EventObjectionUpheld = "objection_upheld"
 )
 
 // Open starts a case at collecting.
@@ -111,7 +119,7 @@ func Open(in OpenInput, by Actor, rules Rules, deadlines Deadlines, now time.Tim
 	c := &Case{
 		ID: in.ID, KK: in.KK, HeadNIK: in.HeadNIK, HeadName: in.HeadName,
 		VillageCode: in.VillageCode, Address: in.Address, Source: in.Source, Desil: in.Desil,
-		OpenedBy: by.Sub, OpenedAt: now, Status: StatusOpen, Rules: rules, Deadlines: deadlines,
+		OpenedBy: by.Sub, OpenedAt: now, Status: StatusOpen, Rules: rules, Deadlines: deadlines, Proposal: in.Proposal,
 	}
 	if len(parts) == 4 {
 		c.RegencyCode = strings.Join(parts[:2], ".")
@@ -119,6 +127,11 @@ func Open(in OpenInput, by Actor, rules Rules, deadlines Deadlines, now time.Tim
 	}
 	c.enter(StageCollecting, now)
 	c.Version, c.UpdatedAt = 1, now
+	if in.Proposal != "" {
+		e := c.event(now, by, EventOpened, "case opened from village proposal %s", in.Proposal)
+		e.Ref = in.Proposal
+		return c, []Event{e}
+	}
 	return c, []Event{c.event(now, by, EventOpened, "case opened from %s", in.Source)}
 }
 

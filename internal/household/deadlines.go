@@ -25,6 +25,11 @@ type Deadlines struct {
 	// zero (a case opened before transfers existed) is
 	// DefaultTransferDays.
 	TransferDays int `json:"transferDays,omitempty"`
+	// ScreeningDays is Dinsos's time to screen a village's proposal, and
+	// ObjectionDays its time to answer an objection, after which the
+	// objection is upheld by its deadline (docs/living-list.md).
+	ScreeningDays int `json:"screeningDays,omitempty"`
+	ObjectionDays int `json:"objectionDays,omitempty"`
 	// DayLength is how long one deadline day lasts: 24h in service; `tuntas
 	// bench` and demos shorten it by configuration. Zero means 24h.
 	DayLength time.Duration `json:"dayLength,omitempty"`
@@ -41,10 +46,12 @@ func (d Deadlines) Days(n int) time.Duration {
 
 // DefaultDeadlines are 14/14/21/14 days, visits every 30 days with 14
 // days' grace, visits at least 21 days apart to count toward graduation,
-// and 14 days to answer a transfer.
+// 14 days to answer a transfer, and 14 days to screen a village's
+// proposal and to answer an objection.
 func DefaultDeadlines() Deadlines {
 	return Deadlines{CollectingDays: 14, VillageReviewDays: 14, VerificationDays: 21, AssignDays: 14,
-		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14, VisitGapDays: 21, TransferDays: DefaultTransferDays}
+		AcknowledgeDays: 14, FollowUpDays: 30, FollowUpGraceDays: 14, VisitGapDays: 21, TransferDays: DefaultTransferDays,
+		ScreeningDays: 14, ObjectionDays: 14}
 }
 
 // shortDays reports whether days are shortened (a demo or the bench): then

@@ -62,10 +62,18 @@ const (
 	SourceDTSEN    Source = "dtsen"
 	SourceReferral Source = "referral"
 	SourceWalkIn   Source = "walk_in"
+	// SourceVillageProposal is a household the village proposed (usulan
+	// desa) and Dinsos accepted: only an accepted proposal opens a case
+	// from it (see OpenInput.Proposal).
+	SourceVillageProposal Source = "village_proposal"
 )
 
 // Sources lists every source.
-var Sources = []Source{SourceP3KE, SourceDTSEN, SourceReferral, SourceWalkIn}
+var Sources = []Source{SourceP3KE, SourceDTSEN, SourceReferral, SourceWalkIn, SourceVillageProposal}
+
+// OpenSources are the sources a person or an import opens a case from;
+// a village proposal opens its case through its screening alone.
+var OpenSources = []Source{SourceP3KE, SourceDTSEN, SourceReferral, SourceWalkIn}
 
 // VillageDecision is the village's answer after musdes.
 type VillageDecision string

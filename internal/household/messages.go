@@ -107,7 +107,8 @@ func (as assignments) String() string {
 // actions are the actions a rejection may name.
 var actions = []act{"survey", "village confirmation", "verification", "graduation", "assigning interventions",
 	"intervention status", "follow-up visit", "escalation", "resolving an escalation", "closing",
-	"resolving a possible duplicate", "reminder", "transfer", "answering a transfer", "cancelling a transfer"}
+	"resolving a possible duplicate", "reminder", "transfer", "answering a transfer", "cancelling a transfer",
+	"screening a proposal", "recording an objection", "answering an objection", "upholding an objection"}
 
 // enumKinds name the enumerations by their Go types.
 var enumKinds = map[reflect.Type]string{
@@ -133,6 +134,13 @@ var enumKinds = map[reflect.Type]string{
 	reflect.TypeFor[act]():                 "action",
 	reflect.TypeFor[agencyName]():          "agency",
 	reflect.TypeFor[region.Level]():        "regionlevel",
+	reflect.TypeFor[ProposalStatus]():      "proposalstatus",
+	reflect.TypeFor[ScreenDecision]():      "screendecision",
+	reflect.TypeFor[HeldBy]():              "heldby",
+	reflect.TypeFor[ObjectionReason]():     "objectionreason",
+	reflect.TypeFor[ObjectorRelation]():    "objector",
+	reflect.TypeFor[ObjectionStatus]():     "objectionstatus",
+	reflect.TypeFor[AnswerDecision]():      "answerdecision",
 }
 
 // fieldKinds are the enumerations held as plain strings, named by the
@@ -152,6 +160,9 @@ func Enumerations() map[string][]string {
 		"transferstatus": strs(TransferStatuses), "transferdecision": strs(TransferDecisions), "transferdirection": strs(TransferDirections),
 		"agency": Agencies, "regionlevel": strs([]region.Level{region.Province, region.Regency, region.District, region.Village}),
 		"floor": Floors, "wall": Walls, "roof": Roofs, "water": Waters, "sanitation": Sanitations, "electricity": Electricities,
+		"proposalstatus": strs(ProposalStatuses), "screendecision": strs(ScreenDecisions), "heldby": strs(HeldBys),
+		"objectionreason": strs(ObjectionReasons), "objector": strs(ObjectorRelations), "objectionstatus": strs(ObjectionStatuses),
+		"answerdecision": strs(AnswerDecisions),
 	}
 }
 
@@ -324,6 +335,33 @@ var messageTable = []struct{ key, template string }{
 	{"ev_transfer_due", "%s: the answer to the move to %s was due %s"},
 	{"ev_transfer_escalated", "%s to %s: a transfer unanswered twice over its deadline"},
 	{"transfer_escalation_reason", "%s is twice past its deadline for an answer"},
+	// The living list: village proposals and objections (issue 24).
+	{"ev_opened_proposal", "case opened from village proposal %s"},
+	{"ev_proposed", "proposed by the village, musdes %s"},
+	{"ev_proposal_rejected", "rejected by Dinsos: %s"},
+	{"ev_proposal_accepted", "accepted; case %s opened"},
+	{"ev_proposal_refused", "refused: the %s is already in an open case"},
+	{"ev_screening_deadline", "screening deadline %s passed"},
+	{"ev_screening_escalated", "screening is twice past its deadline"},
+	{"proposal_outside_region", "the proposal lies outside region %s"},
+	{"proposal_answered", "the proposal is already answered (%s)"},
+	{"ev_objected", "objection recorded: %s (objector: %s)"},
+	{"ev_objection_answered", "answered by Dinsos: %s"},
+	{"ev_objection_lapsed", "unanswered by its deadline %s: upheld"},
+	{"ev_objection_case_closed", "the case had closed; nothing to verify again"},
+	{"ev_objection_case_stage", "the case is now %s"},
+	{"ev_objection_reverify", "objection %s upheld (%s): the household is verified again"},
+	{"ev_objection_weighed", "objection %s upheld (%s): verification will weigh it"},
+	{"objection_outside_region", "the objection lies outside region %s"},
+	{"objection_answered", "the objection is already answered (%s)"},
+	{"objection_not_due", "objection %s is not yet past its deadline"},
+	{"objection_attached", "objection %s is already upheld on this case"},
+	{"objections_limit", "the case holds %d upheld objections, the most it records"},
+	{"list_not_published", "the village's list is not open for objections; publish it first"},
+	{"publication_until", "must be a day from today to %d days ahead"},
+	{"no_proposal", "no such proposal"},
+	{"no_objection", "no such objection"},
+	{"lists_unavailable", "village proposals and objections are not available on this server"},
 	// The API's service.
 	{"registry_code", "must be a %s code of the registry"},
 	{"true_false", "must be true or false"},

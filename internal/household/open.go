@@ -15,6 +15,9 @@ type OpenInput struct {
 	Source      Source `json:"source"`
 	// Desil is the welfare decile 1–10, or 0 when the list gives none.
 	Desil int `json:"desil,omitempty"`
+	// Proposal is the village proposal whose acceptance opens the case
+	// (its source is then SourceVillageProposal); "" for any other.
+	Proposal string `json:"proposal,omitempty"`
 }
 
 // Validate checks a case opened by an actor whose region is scope. Every
@@ -44,7 +47,14 @@ func (in OpenInput) Validate(scope string) error {
 		fe.Add("villageCode", "lies outside your region %s", scope)
 	}
 	fe.Lines("address", in.Address, MaxAddress)
-	Enum(&fe, "source", in.Source, Sources)
+	if in.Proposal == "" {
+		Enum(&fe, "source", in.Source, OpenSources)
+	} else {
+		Enum(&fe, "source", in.Source, []Source{SourceVillageProposal})
+		if err := validID("proposal", in.Proposal); err != nil {
+			fe = append(fe, err.(FieldErrors)...)
+		}
+	}
 	if in.Desil < 0 || in.Desil > 10 {
 		fe.Add("desil", "must be a decile from 1 to 10")
 	}

@@ -48,6 +48,10 @@ type Facts struct {
 	// once and is verified once, so the timeline says when, these say what.
 	Outcome      Outcome             `json:"outcome,omitempty"`
 	Verification VerificationOutcome `json:"verification,omitempty"`
+	// Reverified are the findings of earlier verifications that upheld
+	// objections set aside, in order: the k-th verification event found
+	// Reverified[k-1], the last one Verification.
+	Reverified []VerificationOutcome `json:"reverified,omitempty"`
 	// People are the surveyed members (counted from the survey's
 	// submission on).
 	People        []Person           `json:"people,omitempty"`
@@ -91,6 +95,11 @@ func FactsOf(c Case) Facts {
 	f := Facts{ID: c.ID, VillageCode: c.VillageCode, DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Outcome: c.Outcome}
 	if c.Verification != nil {
 		f.Verification = c.Verification.Outcome
+	}
+	for _, o := range c.Objections {
+		if o.Reverified != "" {
+			f.Reverified = append(f.Reverified, o.Reverified)
+		}
 	}
 	if c.Survey != nil {
 		for _, m := range c.Survey.Members {
@@ -156,7 +165,7 @@ func (f Facts) At(t time.Time) Standing {
 		}
 	}
 	escalations := map[string]bool{}
-	reminders := 0
+	reminders, verified := 0, 0
 	enter := func(st Stage) {
 		if st != s.Stage {
 			reminders = 0
@@ -177,9 +186,19 @@ func (f Facts) At(t time.Time) Standing {
 		case EventVillageConfirmed:
 			enter(StageVerification)
 		case EventVerified:
+			verified++
 			s.Verified = f.Verification
-			if f.Verification == ExtremePoor {
+			if verified <= len(f.Reverified) {
+				s.Verified = f.Reverified[verified-1]
+			}
+			if s.Verified == ExtremePoor {
 				enter(StageIntervention)
+			}
+		case EventObjectionUpheld:
+			// As Case.UpholdObjection: a verified case is verified again.
+			if s.Stage == StageIntervention || s.Stage == StageFollowUp {
+				s.Verified = ""
+				enter(StageVerification)
 			}
 		case EventInterventionsAssigned:
 			if s.Stage == StageIntervention {
