@@ -173,3 +173,17 @@ func (s *Store) MovePeople(ctx context.Context, caseID, village string, persons 
 	}
 	return nil
 }
+
+// Holder is the claim on person, if an open case holds them; it claims
+// nothing (a village proposal asks before any case exists).
+func (s *Store) Holder(ctx context.Context, person string) (Claim, bool, error) {
+	var c Claim
+	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: person}}).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Claim{}, false, nil
+	}
+	if err != nil {
+		return Claim{}, false, fmt.Errorf("claims: holder: %w", err)
+	}
+	return c, true, nil
+}

@@ -85,3 +85,23 @@ func TestMovePeopleMovesTheCasesOwnClaimsOnly(t *testing.T) {
 		t.Errorf("a person nobody held was claimed by the move: %+v %v", got, err)
 	}
 }
+
+// Asking who holds a person claims nobody.
+func TestHolderAsksWithoutClaiming(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	c := claims.Claim{Person: "p-held", CaseID: "case-a", KK: "6408010101000001", Village: "64.08.01.2001", At: time.Now().UTC().Truncate(time.Millisecond)}
+	if _, err := st.ClaimPerson(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := st.Holder(ctx, "p-held"); err != nil || !ok || got.CaseID != "case-a" || got.Village != c.Village {
+		t.Fatalf("holder of p-held: %+v %t %v", got, ok, err)
+	}
+	if _, ok, err := st.Holder(ctx, "p-free"); err != nil || ok {
+		t.Fatalf("holder of p-free: %t %v", ok, err)
+	}
+	// Asked, p-free is still free to be claimed by the first case.
+	if got, err := st.ClaimPerson(ctx, claims.Claim{Person: "p-free", CaseID: "case-b"}); err != nil || got.CaseID != "case-b" {
+		t.Fatalf("claim after asking: %+v %v", got, err)
+	}
+}
