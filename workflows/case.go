@@ -154,6 +154,9 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		register(ctx, w, UpdateTransfer, cs.CheckTransfer, cs.RequestTransfer, w.transferChange),
 		register(ctx, w, UpdateTransferAnswer, cs.CheckTransferAnswer, w.recordAnswer, w.transferChange, w.settleMove),
 		register(ctx, w, UpdateTransferCancel, cs.CheckTransferCancel, cs.CancelTransfer, w.transferChange),
+		// An upheld objection (sanggah), sent by its own workflow; see
+		// ChangeObjections.
+		registerSince(ctx, w, ChangeObjections, UpdateUpholdObjection, cs.CheckUphold, cs.UpholdObjection),
 	)
 }
 
@@ -225,7 +228,17 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 	apply func(*household.Case, household.Actor, In, time.Time) []household.Event,
 	then ...func(workflow.Context) error,
 ) error {
-	validate := func(ctx workflow.Context, by household.Actor, in In) error {
+	validate, handle := updateHandlers(w, check, apply, then...)
+	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
+}
+
+// updateHandlers are the validator and handler register gives an action.
+func updateHandlers[In any](w *caseWorkflow,
+	check func(*household.Case, household.Actor, In, time.Time) error,
+	apply func(*household.Case, household.Actor, In, time.Time) []household.Event,
+	then ...func(workflow.Context) error,
+) (validate func(workflow.Context, household.Actor, In) error, handle func(workflow.Context, household.Actor, In) (household.Case, error)) {
+	validate = func(ctx workflow.Context, by household.Actor, in In) error {
 		if err := w.open(); err != nil {
 			return err
 		}
@@ -238,7 +251,7 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 		}
 		return rejection(check(w.c, by, in, workflow.Now(ctx)))
 	}
-	handle := func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
+	handle = func(ctx workflow.Context, by household.Actor, in In) (household.Case, error) {
 		id := workflow.GetCurrentUpdateInfo(ctx).ID
 		if w.earlier[id] {
 			// Applied before this run began (a follow-up visit continued the
@@ -255,7 +268,7 @@ func register[In any](ctx workflow.Context, w *caseWorkflow, name string,
 		}
 		return c, err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
+	return validate, handle
 }
 
 // act applies one accepted action. The check runs again because two

@@ -348,7 +348,6 @@ var messageTable = []struct{ key, template string }{
 	{"ev_objected", "objection recorded: %s (objector: %s)"},
 	{"ev_objection_answered", "answered by Dinsos: %s"},
 	{"ev_objection_lapsed", "unanswered by its deadline %s: upheld"},
-	{"ev_objection_case_closed", "the case had closed; nothing to verify again"},
 	{"ev_objection_case_stage", "the case is now %s"},
 	{"ev_objection_reverify", "objection %s upheld (%s): the household is verified again"},
 	{"ev_objection_weighed", "objection %s upheld (%s): verification will weigh it"},

@@ -160,9 +160,9 @@ type Objection struct {
 	AnsweredAt time.Time `json:"answeredAt,omitzero"`
 	Answer     string    `json:"answer,omitempty"`
 	// CaseStage is the case's stage once an upheld objection reached it;
-	// CaseClosed that the case had closed before it could.
-	CaseStage  Stage `json:"caseStage,omitempty"`
-	CaseClosed bool  `json:"caseClosed,omitempty"`
+	// CaseRefused that the case could not take it (it had closed).
+	CaseStage   Stage `json:"caseStage,omitempty"`
+	CaseRefused bool  `json:"caseRefused,omitempty"`
 
 	Events    []Event   `json:"events"`
 	Version   int64     `json:"version"`
@@ -268,13 +268,20 @@ func (o *Objection) Uphold() (Actor, UpholdInput) {
 }
 
 // Reached records what the upheld objection did to its case: the stage it
-// left the case in, or that the case had closed before.
-func (o *Objection) Reached(stage Stage, closed bool, now time.Time) []Event {
-	o.CaseStage, o.CaseClosed = stage, closed
-	if closed {
-		return o.commit(now, o.event(now, System, EventObjectionReachedCase, "the case had closed; nothing to verify again"))
-	}
+// left the case in.
+func (o *Objection) Reached(stage Stage, now time.Time) []Event {
+	o.CaseStage = stage
 	return o.commit(now, o.event(now, System, EventObjectionReachedCase, "the case is now %s", stage))
+}
+
+// Refused records that the case did not take the upheld objection, in the
+// case's own words (it had closed, say).
+func (o *Objection) Refused(why Error, now time.Time) []Event {
+	o.CaseRefused = true
+	o.Seq++
+	e := Event{CaseID: o.ID, Seq: o.Seq, At: now, Type: EventObjectionReachedCase, Actor: System.Sub, Role: System.Role,
+		Summary: why.Message, Key: why.Key, Args: why.Args}
+	return o.commit(now, e)
 }
 
 // NextWake is the objection's deadline while it is open, else zero.

@@ -209,6 +209,12 @@ func Propose(id string, in ProposalInput, a Actor, d Deadlines, now time.Time) (
 	return p, p.commit(now, p.event(now, a, EventProposed, "proposed by the village, musdes %s", in.MusdesMinutes))
 }
 
+// Opening is the case the accepted proposal opens.
+func (p *Proposal) Opening() OpenInput {
+	return OpenInput{KK: p.KK, HeadNIK: p.HeadNIK, HeadName: p.HeadName, VillageCode: p.VillageCode, Address: p.Address,
+		Source: SourceVillageProposal, Proposal: p.ID}
+}
+
 // Local is t on the proposal's village clock.
 func (p *Proposal) Local(t time.Time) time.Time { return t.In(region.Zone(p.VillageCode)) }
 

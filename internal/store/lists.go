@@ -10,7 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/tuntas-id/tuntas/internal/household"
-	"github.com/tuntas-id/tuntas/internal/region"
 )
 
 // Collections of the living list: one document per village proposal and
@@ -55,15 +54,6 @@ type ListFilter struct {
 
 // MaxListItems bounds one answer of Proposals or Objections.
 const MaxListItems = 500
-
-// regionPath is code's path, province first.
-func regionPath(code string) []string {
-	var path []string
-	for c := code; c != ""; c = region.ParentCode(c) {
-		path = append([]string{c}, path...)
-	}
-	return path
-}
 
 // saveVersioned replaces the document id of coll with doc unless the
 // stored one has a higher version; a retried write of the same version
