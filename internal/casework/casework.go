@@ -45,6 +45,11 @@ type Config struct {
 	Facts FactsReader
 	// Photos keeps the photos of houses; without it no photo is taken.
 	Photos PhotoStore
+	// Lists reads village proposals and objections, Publications keeps
+	// which village lists are posted for objection; without them neither
+	// is served.
+	Lists        Lists
+	Publications PublicationStore
 	// Rules and Deadlines are given to every new case; defaults when zero.
 	Rules     household.Rules
 	Deadlines household.Deadlines
@@ -62,6 +67,8 @@ type Service struct {
 	imports   ImportStore
 	facts     FactsReader
 	photos    PhotoStore
+	lists     Lists
+	posted    PublicationStore
 	rules     household.Rules
 	deadlines household.Deadlines
 	now       func() time.Time
@@ -72,7 +79,8 @@ type Service struct {
 
 // New returns the service of cfg.
 func New(cfg Config) *Service {
-	s := &Service{temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, photos: cfg.Photos, rules: cfg.Rules,
+	s := &Service{temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, photos: cfg.Photos, lists: cfg.Lists,
+		posted: cfg.Publications, rules: cfg.Rules,
 		deadlines: cfg.Deadlines, now: cfg.Now, retries: cfg.UpdateRetries, updates: newGate(maxUpdatesInFlight)}
 	s.facts = cfg.Facts
 	if fr, ok := cfg.Store.(FactsReader); ok && s.facts == nil {

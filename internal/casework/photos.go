@@ -34,10 +34,10 @@ type PhotoRef struct {
 }
 
 // PhotoRoles are the roles that may upload a photo: those who take a
-// survey or record a visit.
+// survey, record a visit or record an objection.
 func PhotoRoles() []household.Role {
 	rs := slices.Clone(household.ActSurvey.Roles())
-	for _, r := range household.ActFollowUp.Roles() {
+	for _, r := range slices.Concat(household.ActFollowUp.Roles(), household.ObjectRoles) {
 		if !slices.Contains(rs, r) {
 			rs = append(rs, r)
 		}
@@ -112,6 +112,8 @@ func (s *Service) checkPhoto(ctx context.Context, caseID string, in any) error {
 	case household.SurveyInput:
 		ev = x.Survey.Evidence
 	case household.FollowUpInput:
+		ev = x.Evidence
+	case household.ObjectionInput:
 		ev = x.Evidence
 	}
 	if ev == nil || ev.Photo == "" {

@@ -109,7 +109,7 @@ func codeOf(err error) household.Code {
 	return ""
 }
 
-func TestAPhotoIsUploadedByWhoSurveysOrVisitsAnOpenCaseTheySee(t *testing.T) {
+func TestAPhotoIsUploadedByWhoSurveysVisitsOrObjectsOnAnOpenCaseTheySee(t *testing.T) {
 	ctx := context.Background()
 	jpg := houseJPEG(t)
 	var pngBytes bytes.Buffer
@@ -125,7 +125,8 @@ func TestAPhotoIsUploadedByWhoSurveysOrVisitsAnOpenCaseTheySee(t *testing.T) {
 		{"the admin", who("admin", household.RoleAdmin, "64", ""), "c-open", jpg, ""},
 		{"a caseworker of another kecamatan", cwBengkal, "c-open", jpg, household.CodeNotFound},
 		{"a missing case", cwAncalong, "c-missing", jpg, household.CodeNotFound},
-		{"the village officer", officer, "c-open", jpg, household.CodeForbidden},
+		// The village officer records objections, with a photo of the house.
+		{"the village officer", officer, "c-open", jpg, ""},
 		{"the supervisor", supervisor, "c-open", jpg, household.CodeForbidden},
 		{"a closed case", cwAncalong, "c-closed", jpg, household.CodeConflict},
 		{"a PNG", cwAncalong, "c-open", pngBytes.Bytes(), household.CodeInvalid},

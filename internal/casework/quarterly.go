@@ -92,6 +92,14 @@ func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQu
 		return report.Report{}, err
 	}
 	r := report.Build(scope, period, facts, s.now())
+	if s.lists != nil {
+		ps, err := s.lists.Proposals(ctx, store.ListFilter{Scope: scope, Limit: store.AllItems})
+		if err != nil {
+			return report.Report{}, err
+		}
+		counts := report.CountProposals(period, ps)
+		r.Proposals = &counts
+	}
 	if err := s.record(ctx, who, store.Access{Filter: q.query(), Rows: len(r.Areas)}); err != nil {
 		return report.Report{}, err
 	}

@@ -50,10 +50,14 @@ type CaseView struct {
 	Duplicates []DuplicateView `json:"duplicates,omitempty"`
 	// Transfers are the household's moves to another village, asked for
 	// and answered; at most one is pending.
-	Transfers      []household.Transfer `json:"transfers,omitempty"`
-	PendingActions []string             `json:"pendingActions"`
-	Version        int64                `json:"version"`
-	UpdatedAt      time.Time            `json:"updatedAt"`
+	Transfers []household.Transfer `json:"transfers,omitempty"`
+	// Proposal is the village proposal the case was opened from;
+	// Objections the objections upheld against the household.
+	Proposal       string                   `json:"proposal,omitempty"`
+	Objections     []household.ObjectionRef `json:"objections,omitempty"`
+	PendingActions []string                 `json:"pendingActions"`
+	Version        int64                    `json:"version"`
+	UpdatedAt      time.Time                `json:"updatedAt"`
 }
 
 // SurveyView is the household survey as shown.
@@ -189,7 +193,7 @@ func ViewCase(p auth.Principal, c household.Case, now time.Time) CaseView {
 		Recommendation: c.Recommendation, Village: c.Village, Verification: c.Verification,
 		Interventions: c.Interventions, FollowUp: c.FollowUp, Escalations: c.Escalations, Escalated: c.Escalated, Transfers: c.Transfers,
 		PendingActions: c.PendingActionsShowing(func(d household.Duplicate) bool { return showsDuplicate(p, d) }), Version: c.Version, UpdatedAt: c.UpdatedAt,
-		NextCountableVisitAt: c.NextCountable(),
+		NextCountableVisitAt: c.NextCountable(), Proposal: c.Proposal, Objections: c.Objections,
 	}
 	if v.PendingActions == nil {
 		v.PendingActions = []string{}

@@ -116,7 +116,7 @@ func (r Report) Tables() []Table {
 		}
 		areas.Rows = append(areas.Rows, append(row, a.StillExtremePeople))
 	}
-	return []Table{hh, people, programs, strategies, areas}
+	return append([]Table{hh, people, programs, strategies, areas}, r.proposalTable()...)
 }
 
 // Heading are the lines that name the report: the title, the area, the

@@ -234,6 +234,9 @@ type Report struct {
 	// under a kecamatan, regencies under the province.
 	AreaLevel region.Level `json:"areaLevel,omitempty"`
 	Areas     []Area       `json:"areas"`
+	// Proposals are the village proposals of the period, when the server
+	// keeps them (see CountProposals).
+	Proposals *VillageProposals `json:"proposals,omitempty"`
 }
 
 // hh is one household as the report counts it.

@@ -44,7 +44,8 @@ type objectionDoc struct {
 
 // ListFilter selects proposals or objections: within Scope (a region code
 // at any level), of one Status and, for objections, of one case; a zero
-// field selects all. Limit bounds the answer (0: MaxListItems).
+// field selects all. Limit bounds the answer (0: MaxListItems; AllItems:
+// none, for a report's count).
 type ListFilter struct {
 	Scope  string
 	Status string
@@ -52,8 +53,12 @@ type ListFilter struct {
 	Limit  int
 }
 
-// MaxListItems bounds one answer of Proposals or Objections.
+// MaxListItems bounds one answer of Proposals or Objections that a
+// person reads.
 const MaxListItems = 500
+
+// AllItems is the Limit of a list every item of which is counted.
+const AllItems = -1
 
 // saveVersioned replaces the document id of coll with doc unless the
 // stored one has a higher version; a retried write of the same version
@@ -155,11 +160,15 @@ func (s *Store) findList(ctx context.Context, coll string, f ListFilter, newest 
 	if f.CaseID != "" {
 		q = append(q, bson.E{Key: "caseId", Value: f.CaseID})
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > MaxListItems {
-		limit = MaxListItems
+	opts := options.Find().SetSort(bson.D{{Key: newest, Value: -1}, {Key: "_id", Value: 1}})
+	switch {
+	case f.Limit == AllItems:
+	case f.Limit <= 0 || f.Limit > MaxListItems:
+		opts.SetLimit(MaxListItems)
+	default:
+		opts.SetLimit(int64(f.Limit))
 	}
-	cur, err := s.db.Collection(coll).Find(ctx, q, options.Find().SetSort(bson.D{{Key: newest, Value: -1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	cur, err := s.db.Collection(coll).Find(ctx, q, opts)
 	if err != nil {
 		return fmt.Errorf("store: list %s: %w", coll, err)
 	}
