@@ -44,6 +44,11 @@ var schemaRoots = []any{
 	household.GraduateInput{}, household.AssignInput{}, statusRequest{}, household.FollowUpInput{},
 	resolutionRequest{}, casework.EscalationRequest{}, household.CloseInput{}, household.DuplicateResolutionInput{},
 	household.TransferInput{}, transferAnswerRequest{}, transferCancelRequest{},
+
+	// The living list (docs/living-list.md).
+	casework.ProposalView{}, casework.ProposalList{}, casework.ObjectionView{}, casework.ObjectionList{},
+	casework.Publication{}, casework.PublishedList{},
+	household.ProposalInput{}, household.ScreenInput{}, household.ObjectionInput{}, household.AnswerInput{}, casework.PublishRequest{},
 }
 
 // enumList is a Go list that an enum of the document is taken from.
@@ -93,6 +98,13 @@ var typeEnums = map[reflect.Type]enumList{
 	reflect.TypeFor[household.TransferStatus]():      listOf("household.TransferStatuses", household.TransferStatuses),
 	reflect.TypeFor[household.TransferDecision]():    listOf("household.TransferDecisions", household.TransferDecisions),
 	reflect.TypeFor[household.TransferDirection]():   listOf("household.TransferDirections", household.TransferDirections),
+	reflect.TypeFor[household.ProposalStatus]():      listOf("household.ProposalStatuses", household.ProposalStatuses),
+	reflect.TypeFor[household.ScreenDecision]():      listOf("household.ScreenDecisions", household.ScreenDecisions),
+	reflect.TypeFor[household.HeldBy]():              listOf("household.HeldBys", household.HeldBys),
+	reflect.TypeFor[household.ObjectionReason]():     listOf("household.ObjectionReasons", household.ObjectionReasons),
+	reflect.TypeFor[household.ObjectorRelation]():    listOf("household.ObjectorRelations", household.ObjectorRelations),
+	reflect.TypeFor[household.ObjectionStatus]():     listOf("household.ObjectionStatuses", household.ObjectionStatuses),
+	reflect.TypeFor[household.AnswerDecision]():      listOf("household.AnswerDecisions", household.AnswerDecisions),
 	// An event's role may be the system's: the deadline rules act too.
 	reflect.TypeFor[household.Role](): listOf("household.Roles and RoleSystem", append(slices.Clone(household.Roles), household.RoleSystem)),
 }
@@ -124,6 +136,7 @@ var fieldEnums = map[schemaField]enumList{
 	fieldOf[household.VillageReview]("reason"): listOf("household.RejectionReasons", household.RejectionReasons),
 	fieldOf[household.Survey]("programs"):      listOf("household.ReceivablePrograms", household.ReceivablePrograms),
 	fieldOf[statusRequest]("status"):           listOf("household.ReportedStatuses", household.ReportedStatuses),
+	fieldOf[casework.OpenRequest]("source"):    listOf("household.OpenSources", household.OpenSources),
 }
 
 // handWrittenEnums are the lists behind enums of openapi.json itself.
@@ -172,6 +185,18 @@ var fieldRules = map[schemaField]func(*openapi3.Schema){
 	fieldOf[household.TransferInput]("reason"):             maxChars(household.MaxNote),
 	fieldOf[transferAnswerRequest]("reason"):               maxChars(household.MaxNote),
 	fieldOf[transferCancelRequest]("reason"):               maxChars(household.MaxNote),
+	fieldOf[household.ProposalInput]("kk"):                 digits16,
+	fieldOf[household.ProposalInput]("headNik"):            digits16,
+	fieldOf[household.ProposalInput]("headName"):           maxChars(household.MaxName),
+	fieldOf[household.ProposalInput]("address"):            maxChars(household.MaxAddress),
+	fieldOf[household.ProposalInput]("musdesDate"):         date,
+	fieldOf[household.ProposalInput]("musdesMinutes"):      maxChars(household.MaxMinutes),
+	fieldOf[household.ProposalInput]("notes"):              maxChars(household.MaxNote),
+	fieldOf[household.ScreenInput]("reason"):               maxChars(household.MaxNote),
+	fieldOf[household.ObjectionInput]("notes"):             maxChars(household.MaxNote),
+	fieldOf[household.AnswerInput]("note"):                 maxChars(household.MaxNote),
+	fieldOf[casework.PublishRequest]("until"):              date,
+	fieldOf[casework.ProposalView]("musdesDate"):           date,
 }
 
 func digits16(s *openapi3.Schema) { s.Pattern = "^[0-9]{16}$" }

@@ -196,6 +196,17 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/regions", anyRole, s.regions},
 		{http.MethodPost, "/imports", nil, s.startImport},
 		{http.MethodGet, "/imports/:id", nil, s.getImport},
+		// The living list (docs/living-list.md).
+		{http.MethodPost, "/proposals", household.ProposeRoles, s.propose},
+		{http.MethodGet, "/proposals", casework.ListReaders(), s.proposals},
+		{http.MethodGet, "/proposals/:id", casework.ListReaders(), s.proposal},
+		{http.MethodPost, "/proposals/:id/screening", household.ScreenRoles, s.screen},
+		{http.MethodPost, "/cases/:id/objections", household.ObjectRoles, s.object},
+		{http.MethodGet, "/objections", casework.ListReaders(), s.objections},
+		{http.MethodGet, "/objections/:id", casework.ListReaders(), s.objection},
+		{http.MethodPost, "/objections/:id/answer", household.AnswerRoles, s.answerObjection},
+		{http.MethodPost, "/villages/:code/publication", casework.PublishRoles(), s.publish},
+		{http.MethodGet, "/villages/:code/posted-list", casework.PrintRoles(), s.postedList},
 	}
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/photos"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
+	"github.com/tuntas-id/tuntas/internal/publications"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -97,6 +98,8 @@ type Stores struct {
 	Imports     *imports.Store
 	Idempotency *idempotency.Store
 	Photos      *photos.Store
+	// Publications are the village lists posted for objection.
+	Publications *publications.Store
 }
 
 // OpenStores connects and creates every collection and index; safe on
@@ -107,9 +110,10 @@ func OpenStores(ctx context.Context, b Backend) (*Stores, error) {
 		return nil, err
 	}
 	db := st.Database()
-	s := &Stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db), Photos: photos.New(db)}
+	s := &Stores{Store: st, Claims: claims.New(db), Imports: imports.New(db), Idempotency: idempotency.New(db), Photos: photos.New(db),
+		Publications: publications.New(db)}
 	for _, ensure := range []func(context.Context) error{st.EnsureIndexes, s.Claims.EnsureCollection, s.Imports.EnsureIndexes,
-		s.Idempotency.EnsureCollection, s.Photos.EnsureCollection} {
+		s.Idempotency.EnsureCollection, s.Photos.EnsureCollection, s.Publications.EnsureCollection} {
 		if err := ensure(ctx); err != nil {
 			_ = st.Close(context.WithoutCancel(ctx))
 			return nil, err
@@ -182,6 +186,11 @@ func NewWorker(c client.Client, st *Stores, persons *pseudonym.Key, cases CaseDe
 	w.RegisterActivity(&activities.Activities{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}}})
 	w.RegisterActivity(&activities.People{Claims: st.Claims, Key: persons})
 	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st.Imports, Rate: pace.Rate, Concurrency: pace.Concurrency})
+	// The living list: village proposals and objections (docs/living-list.md).
+	w.RegisterWorkflow(workflows.Proposal)
+	w.RegisterWorkflow(workflows.Objection)
+	w.RegisterActivity(&activities.LivingList{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}},
+		Cases: caseOpener{c: c, defaults: cases}, Claims: st.Claims, Key: persons})
 	return w
 }
 
@@ -216,12 +225,20 @@ type caseOpener struct {
 	defaults CaseDefaults
 }
 
-var _ activities.CaseOpener = caseOpener{}
+var _ activities.CaseWorkflows = caseOpener{}
 
 func (o caseOpener) Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (household.Case, bool, error) {
 	out, err := workflows.Open(ctx, o.c, workflows.CaseInput{Open: in, Actor: by,
 		Rules: o.defaults.Rules, Deadlines: o.defaults.Deadlines, RequestID: requestID})
 	return out.Case, out.Created, err
+}
+
+func (o caseOpener) HeldCase(ctx context.Context, kk string) (string, string, bool, error) {
+	return workflows.HeldCase(ctx, o.c, kk)
+}
+
+func (o caseOpener) Uphold(ctx context.Context, kk, caseID string, by household.Actor, in household.UpholdInput, updateID string) (household.Case, *household.Error, error) {
+	return workflows.Uphold(ctx, o.c, kk, caseID, by, in, updateID)
 }
 
 // HTTPServer is a server of h with timeouts set.
@@ -253,7 +270,7 @@ type ConsoleSignin struct {
 // si says.
 func NewHandler(c client.Client, st *Stores, idx *store.Index, cases CaseDefaults, cfg api.Config, si ConsoleSignin) (http.Handler, error) {
 	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Photos: st.Photos,
-		Rules: cases.Rules, Deadlines: cases.Deadlines})
+		Lists: st.Store, Publications: st.Publications, Rules: cases.Rules, Deadlines: cases.Deadlines})
 	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)
 	// Only the dev system gives an issuer, and it alone serves plain HTTP:
