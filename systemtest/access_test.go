@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/workflows"
 )
 
@@ -29,6 +32,21 @@ func TestAccessMatrix(t *testing.T) {
 		EscalationID string `json:"escalationId"`
 	}
 	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+c.ID+"/escalations", p.supervisor, map[string]any{"level": "regency", "reason": "matrix"}, &esc)
+
+	// The living list's items in the case's village: a proposal, and an
+	// objection against the case on its posted list.
+	const village = "64.08.01.2001"
+	proposalBody := func() any {
+		n := livingSeq.Add(1)
+		return map[string]any{"kk": fmt.Sprintf("640801010122%04d", n), "headNik": fmt.Sprintf("640801410186%04d", n), "headName": "Wati",
+			"villageCode": village, "address": "RT 01", "musdesDate": region.Today(village, time.Now()), "musdesMinutes": "1/M"}
+	}
+	var prop casework.ProposalView
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/proposals", p.village, proposalBody(), &prop)
+	postList(t, sys, p.supervisor, village)
+	var ob casework.ObjectionView
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+c.ID+"/objections", p.village, map[string]any{"relation": "neighbour", "reason": "moved"}, &ob)
+	until := time.Now().In(region.Zone(village)).AddDate(0, 0, 14).Format(time.DateOnly)
 
 	const (
 		cw  = household.RoleCaseworker
@@ -78,6 +96,19 @@ func TestAccessMatrix(t *testing.T) {
 		// Imports are admin's alone; a JSON body is not a household list.
 		{"POST", "/v1/imports", func() any { return map[string]any{"rows": 1} }, nil, false, 415, 0},
 		{"GET", "/v1/imports/imp-none", nil, nil, false, 404, 0},
+		// The living list: proposals and objections are read by whoever
+		// proposes, records, screens, answers or verifies in the region;
+		// a village's list is posted and printed for its village.
+		{"POST", "/v1/proposals", proposalBody, []household.Role{vo}, false, 201, 422},
+		{"GET", "/v1/proposals", nil, []household.Role{cw, vo, ver, sup, pr}, false, 200, 200},
+		{"GET", "/v1/proposals/" + prop.ID, nil, []household.Role{cw, vo, ver, sup, pr}, true, 200, 0},
+		{"POST", "/v1/proposals/" + prop.ID + "/screening", func() any { return map[string]any{"decision": "maybe"} }, []household.Role{sup}, true, 422, 0},
+		{"POST", id + "/objections", func() any { return map[string]any{"relation": "enemy", "reason": "moved"} }, []household.Role{vo, cw}, true, 422, 0},
+		{"GET", "/v1/objections", nil, []household.Role{cw, vo, ver, sup, pr}, false, 200, 200},
+		{"GET", "/v1/objections/" + ob.ID, nil, []household.Role{cw, vo, ver, sup, pr}, true, 200, 0},
+		{"POST", "/v1/objections/" + ob.ID + "/answer", func() any { return map[string]any{"decision": "maybe", "note": "x"} }, []household.Role{sup}, true, 422, 0},
+		{"POST", "/v1/villages/" + village + "/publication", func() any { return map[string]any{"until": until} }, []household.Role{vo, sup}, false, 201, 422},
+		{"GET", "/v1/villages/" + village + "/posted-list", nil, []household.Role{vo, cw, sup}, false, 200, 422},
 	}
 	callers := []struct {
 		role   household.Role
@@ -102,7 +133,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			return rt.body()
 		}
-		name := rt.method + " " + strings.Replace(rt.path, c.ID, "{id}", 1)
+		name := rt.method + " " + strings.NewReplacer(c.ID, "{id}", prop.ID, "{pid}", ob.ID, "{oid}").Replace(rt.path)
 		for _, bad := range []struct{ label, token string }{{"no token", ""}, {"forged token", forged}} {
 			t.Run(name+"/"+bad.label, func(t *testing.T) {
 				if got, raw := sys.call(t, rt.method, rt.path, bad.token, body(), nil); got != http.StatusUnauthorized {

@@ -49,6 +49,36 @@ func TestReplayRecordedLifecycle(t *testing.T) {
 	}
 }
 
+// TestReplayAHistoryThatTookAnObjection replays the recorded life of a
+// case that took an upheld objection (the change ChangeObjections, the
+// first after the baseline): open, walked to follow-up, sent back to
+// verification by the objection, excluded as not poor. Record it with
+// TUNTAS_RECORD_OBJECTION_HISTORY=$PWD/workflows/testdata/objection-1
+// go test ./systemtest -run TestAnUpheldObjection.
+func TestReplayAHistoryThatTookAnObjection(t *testing.T) {
+	ring := readKeyring(t, filepath.Join("testdata", "objection-1.key"))
+	files, err := filepath.Glob(filepath.Join("testdata", "objection-1-run*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("recorded runs %v %v", files, err)
+	}
+	var updates, markers int
+	for _, f := range files {
+		h := readHistory(t, f)
+		for _, e := range h.GetEvents() {
+			if e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName() == workflows.UpdateUpholdObjection {
+				updates++
+			}
+			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "Version" {
+				markers++
+			}
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) { replay(t, f, ring) })
+	}
+	if updates != 1 || markers != 1 {
+		t.Fatalf("the recorded histories hold %d objection updates and %d version markers, want one of each", updates, markers)
+	}
+}
+
 // TestAHistoryFromBeforeTheBaselineIsRefusedWithItsCause replays a run
 // recorded during the prototype's development, before the baseline: the
 // worker refuses it with a message that names the cause and the remedy,
