@@ -396,3 +396,18 @@ func (s *Service) VillagePosting(ctx context.Context, who Caller, village string
 	}
 	return out, nil
 }
+
+// MayObject reports whether who may record an objection against the case
+// v now: their role may, the case is open and in their region, and its
+// village's list is posted for objection today.
+func (s *Service) MayObject(ctx context.Context, who Caller, v CaseView) (bool, error) {
+	p := who.Principal
+	if s.posted == nil || !p.Can(household.ObjectRoles...) || v.Status != household.StatusOpen || !p.Sees(v.VillageCode) {
+		return false, nil
+	}
+	pub, ok, err := s.posted.Publication(ctx, v.VillageCode)
+	if err != nil {
+		return false, err
+	}
+	return ok && pub.Open(region.Today(v.VillageCode, s.now()), region.Zone(v.VillageCode)), nil
+}

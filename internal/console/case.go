@@ -63,6 +63,9 @@ type caseData struct {
 	// another regency's is typed by its code).
 	Pending  *household.Transfer
 	Villages []region.Region
+	// MayObject is whether the person may record an objection against the
+	// household now (its village's list is posted).
+	MayObject bool
 }
 
 // May reports whether the person may take the action (on ref) now; the
@@ -96,6 +99,10 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, p *page, ac
 			}
 		}
 	}
+	if d.MayObject, err = c.svc.MayObject(ctx, who, v); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	p.act = string(action)
 	if action != household.ActSurvey && v.Survey != nil && permits.May(household.ActSurvey, "") {
 		// The draft comes back into the form for the caseworker to finish.
@@ -127,6 +134,7 @@ var enums = map[string]any{
 	"CloseReasons": household.CloseReasons, "Levels": household.EscalationLevels,
 	"DefaultAgency": household.DefaultAgency, "Statuses": household.ReportedStatuses,
 	"TransferDecisions": household.TransferDecisions,
+	"ObjectorRelations": household.ObjectorRelations, "ObjectionReasons": household.ObjectionReasons,
 }
 
 func nonce() string {

@@ -194,6 +194,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /reports/quarterly.csv", c.user(c.quarterlyCSV))
 	m.HandleFunc("GET /reports/quarterly.xlsx", c.user(c.quarterlyXLSX))
 	m.HandleFunc("GET /villages/bnba", c.user(c.bnbaPage))
+	c.livingRoutes(m)
 	m.HandleFunc("/", c.notFound)
 	c.mux = m
 	c.handler = withGzip(crossOrigin.Handler(m))

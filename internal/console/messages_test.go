@@ -41,6 +41,8 @@ var templateCalls = []templateCall{
 	{name: "NewFieldError", arg: 1, in: "../household"},
 	{recv: "household", name: "NewFieldError", arg: 1},
 	{recv: "c", name: "event", arg: 3, in: "../household"},
+	{recv: "p", name: "event", arg: 3, in: "../household"},
+	{recv: "o", name: "event", arg: 3, in: "../household"},
 	{name: "record", arg: 2, in: "../household"},
 	{name: "headerError", arg: 0, in: "../listimport"},
 	{name: "newProblem", arg: 1, in: "../../api"},

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"time"
 
+	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -84,6 +86,11 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 		}
 		groups = append(groups, workGroup{Key: k.Key, Items: l.Items, More: l.NextCursor != ""})
 	}
+	living, err := c.livingWork(ctx, who)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	notes, err := c.notes.NotificationsFor(ctx, who.Role, who.Region, who.Agency, 50)
 	if err != nil {
 		c.fail(w, r, err)
@@ -104,7 +111,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := c.newPage(w, r, "queue.title")
 	p.Nav = "queue"
-	p.Data = map[string]any{"Groups": groups, "Notes": views, "Unread": unread}
+	p.Data = map[string]any{"Groups": groups, "Notes": views, "Unread": unread, "Living": living}
 	c.render(w, r, "queue", p)
 }
 
@@ -141,4 +148,47 @@ func (c *Console) markRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/#notes", http.StatusSeeOther)
+}
+
+// livingQueue is the living list's work waiting on a person: village
+// proposals to screen ("Usulan desa") and objections to answer
+// ("Sanggah"), oldest deadline first.
+type livingQueue struct {
+	Proposals  []casework.ProposalView
+	Objections []casework.ObjectionView
+	Shown      bool
+}
+
+// livingWork is the living list's work of who, when the server keeps it.
+func (c *Console) livingWork(ctx context.Context, who casework.Caller) (livingQueue, error) {
+	var q livingQueue
+	if who.Can(household.ScreenRoles...) {
+		l, err := c.svc.Proposals(ctx, who, casework.ListQuery{Status: string(household.ProposalScreening)})
+		if unavailable(err) {
+			return q, nil
+		}
+		if err != nil {
+			return q, err
+		}
+		q.Proposals, q.Shown = l.Items, true
+		slices.SortStableFunc(q.Proposals, func(a, b casework.ProposalView) int { return a.Deadline.Compare(b.Deadline) })
+	}
+	if who.Can(household.AnswerRoles...) {
+		l, err := c.svc.Objections(ctx, who, casework.ListQuery{Status: string(household.ObjectionOpen)})
+		if unavailable(err) {
+			return q, nil
+		}
+		if err != nil {
+			return q, err
+		}
+		q.Objections, q.Shown = l.Items, true
+		slices.SortStableFunc(q.Objections, func(a, b casework.ObjectionView) int { return a.DueAt.Compare(b.DueAt) })
+	}
+	return q, nil
+}
+
+// unavailable reports whether err says the server keeps no such thing.
+func unavailable(err error) bool {
+	pr, ok := api.ProblemOf(err)
+	return ok && pr.Status == http.StatusServiceUnavailable
 }

@@ -36,6 +36,17 @@ var funcs = template.FuncMap{
 		}
 		return out
 	},
+	// noteHref is the page of what a notification is about: a case, or a
+	// village proposal (usl-…) or an objection (sgh-…).
+	"noteHref": func(id string) string {
+		switch {
+		case strings.HasPrefix(id, "usl-"):
+			return "/proposals/" + id
+		case strings.HasPrefix(id, "sgh-"):
+			return "/objections/" + id
+		}
+		return "/cases/" + id
+	},
 	"join":      strings.Join,
 	"hasPrefix": strings.HasPrefix,
 	"inc":       func(i int) int { return i + 1 },

@@ -29,6 +29,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
+	"github.com/tuntas-id/tuntas/internal/publications"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
@@ -57,10 +58,63 @@ type walkWorld struct {
 	reject   error
 	openKK   string
 	openCase household.Case
+
+	proposals  []household.Proposal
+	objections []household.Objection
+	posted     map[string]publications.Publication
 }
 
 func newWalkWorld() *walkWorld {
-	return &walkWorld{cases: map[string]*household.Case{}, events: map[string][]household.Event{}}
+	return &walkWorld{cases: map[string]*household.Case{}, events: map[string][]household.Event{}, posted: map[string]publications.Publication{}}
+}
+
+// The living list's read model and the posted lists.
+func (w *walkWorld) Proposal(_ context.Context, id string) (household.Proposal, error) {
+	for _, p := range w.proposals {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return household.Proposal{}, store.ErrNotFound
+}
+
+func (w *walkWorld) Proposals(_ context.Context, f store.ListFilter) ([]household.Proposal, error) {
+	var out []household.Proposal
+	for _, p := range w.proposals {
+		if region.Within(p.VillageCode, f.Scope) && (f.Status == "" || string(p.Status) == f.Status) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (w *walkWorld) Objection(_ context.Context, id string) (household.Objection, error) {
+	for _, o := range w.objections {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return household.Objection{}, store.ErrNotFound
+}
+
+func (w *walkWorld) Objections(_ context.Context, f store.ListFilter) ([]household.Objection, error) {
+	var out []household.Objection
+	for _, o := range w.objections {
+		if region.Within(o.VillageCode, f.Scope) && (f.Status == "" || string(o.Status) == f.Status) && (f.CaseID == "" || o.CaseID == f.CaseID) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func (w *walkWorld) Publish(_ context.Context, p publications.Publication) error {
+	w.posted[p.Village] = p
+	return nil
+}
+
+func (w *walkWorld) Publication(_ context.Context, village string) (publications.Publication, bool, error) {
+	p, ok := w.posted[village]
+	return p, ok, nil
 }
 
 // keep stores a case and its events, and the notifications its
@@ -386,6 +440,73 @@ func walkCases(t *testing.T, w *walkWorld, start time.Time) {
 	w.keep(c, evs...)
 }
 
+// walkLiving puts the living list in the world through the domain: village
+// proposals in every status, objections in every status against the
+// walked cases, a case opened from a proposal and one an upheld objection
+// sent back to verification, and Senyiur's list posted for objection.
+func walkLiving(t *testing.T, w *walkWorld, start time.Time) {
+	t.Helper()
+	at := start.Add(30 * 24 * time.Hour)
+	next := func() time.Time { at = at.Add(time.Hour); return at }
+	day := region.Today("64.08.01.2001", start)
+	in := func(kk string) household.ProposalInput {
+		return household.ProposalInput{KK: kk, HeadNIK: "6408015506800003", HeadName: "Wati " + kk[12:], VillageCode: "64.08.01.2001",
+			Address: "RT 05, Senyiur", MusdesDate: day, MusdesMinutes: "7/MUSDES/XI/2026", Notes: "janda, tiga anak"}
+	}
+	d := household.DefaultDeadlines()
+	waiting, _ := household.Propose("usl-wait", in("6408010101209001"), walkOfficer, d, next())
+	waiting.Tick(waiting.Deadline)
+	waiting.Tick(waiting.EscalateAt)
+	accepted, _ := household.Propose("usl-acc", in("6408010101209002"), walkOfficer, d, next())
+	accepted.Accept(walkSup, "c-proposed", next())
+	rejected, _ := household.Propose("usl-rej", in("6408010101209003"), walkOfficer, d, next())
+	rejected.Reject(walkSup, household.ScreenInput{Decision: household.ScreenReject, Reason: "memiliki usaha toko"}, next())
+	refused, _ := household.Propose("usl-dup", in("6408010101209004"), walkOfficer, d, next())
+	refused.Refuse(walkOfficer, household.ProposalFinding{By: household.HeldHead, CaseID: "c-other", VillageCode: "64.08.01.2002"}, next())
+	w.proposals = []household.Proposal{*waiting, *accepted, *rejected, *refused}
+
+	c, evs := household.Open(accepted.Opening(), walkSup, household.DefaultRules(), d, next())
+	c.ID = "c-proposed"
+	for i := range evs {
+		evs[i].CaseID = c.ID
+	}
+	w.keep(c, evs...)
+
+	follow := *w.cases["c-follow"]
+	record := func(id string, reason household.ObjectionReason) *household.Objection {
+		o, _ := household.NewObjection(id, follow, walkOfficer, household.ObjectionInput{Relation: household.ObjectorNeighbour, Reason: reason,
+			Notes: "membuka toko", Evidence: &household.Evidence{Location: &household.Location{Lat: 0.98, Lon: 116.97, AccuracyM: 12}}}, d, next())
+		return o
+	}
+	open := record("sgh-open", household.ObjectNotPoor)
+	upheld := record("sgh-upheld", household.ObjectNotPoor)
+	upheld.AnswerWith(walkSup, household.AnswerInput{Decision: household.AnswerUphold, Note: "benar, dua mobil"}, next())
+	upheld.Reached(household.StageVerification, next())
+	lapsed := record("sgh-lapsed", household.ObjectMoved)
+	lapsed.Lapse(lapsed.DueAt)
+	lapsed.Reached(household.StageVerification, lapsed.DueAt.Add(time.Minute))
+	dismissed := record("sgh-dismissed", household.ObjectDeceased)
+	dismissed.AnswerWith(walkSup, household.AnswerInput{Decision: household.AnswerDismiss, Note: "masih tinggal di sini"}, next())
+	gone := record("sgh-refused", household.ObjectDuplicate)
+	gone.AnswerWith(walkSup, household.AnswerInput{Decision: household.AnswerUphold, Note: "benar"}, next())
+	m := household.Msgf("the case is no longer running")
+	gone.Refused(household.Error{Code: household.CodeConflict, Message: m.Text, Key: m.Key}, next())
+	w.objections = []household.Objection{*open, *upheld, *lapsed, *dismissed, *gone}
+
+	// A case in follow-up sent back to verification by an upheld objection.
+	objected := *w.cases["c-graduated"]
+	objected.ID, objected.Status, objected.Stage, objected.Outcome = "c-objected", household.StatusOpen, household.StageFollowUp, ""
+	by, up := upheld.Uphold()
+	w.keep(&objected, objected.UpholdObjection(by, up, next())...)
+
+	// A case whose village's list is not posted.
+	c, evs = household.Open(household.OpenInput{ID: "c-unposted", KK: "6408010101200099", HeadNIK: "6408014101850001", HeadName: "Siti Aminah unposted",
+		VillageCode: "64.08.01.2002", Address: "RT 01", Source: household.SourceP3KE}, walkCW, household.DefaultRules(), d, next())
+	w.keep(c, evs...)
+	w.posted["64.08.01.2001"] = publications.Publication{Village: "64.08.01.2001", From: time.Now().Add(-time.Hour),
+		Until: time.Now().In(region.WITA).AddDate(0, 0, 14).Format(time.DateOnly), By: walkOfficer.Sub}
+}
+
 // englishFragments are the words of every template of the domain's table
 // long enough to be told apart from Indonesian: an Indonesian page must
 // show none of them.
@@ -487,6 +608,7 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 	w := newWalkWorld()
 	start := time.Now().Add(-90 * 24 * time.Hour)
 	walkCases(t, w, start)
+	walkLiving(t, w, start)
 
 	// The import's row errors, from the real reader and ingest.
 	list := "kk,head_nik,head_name,village_code,address,desil,source\n" +
@@ -508,7 +630,7 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := casework.New(casework.Config{Store: w, Imports: w, Temporal: w})
+	svc := casework.New(casework.Config{Store: w, Imports: w, Temporal: w, Lists: w, Publications: w})
 	srv := api.NewServer(api.Config{Service: svc, Verifier: issuer.Verifier(), RateLimit: api.RateLimit{PerSecond: -1}})
 	cons, err := New(Config{Service: svc, API: srv, Notes: w, Sessions: newMemSessions()})
 	if err != nil {
@@ -558,6 +680,57 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 			pages++
 		}
 		visit(c.who, c.c, "/no/such/page", http.StatusNotFound)
+	}
+	// The living list's pages, as each person reaches them.
+	for _, c := range []struct {
+		who string
+		c   walkClient
+	}{{"caseworker", cw}, {"village officer", officer}, {"verifier", verifier}, {"supervisor", sup}, {"province", prov}, {"admin", admin}} {
+		visit(c.who, c.c, "/proposals", http.StatusOK)
+		visit(c.who, c.c, "/objections", http.StatusOK)
+		for _, p := range w.proposals {
+			visit(c.who, c.c, "/proposals/"+p.ID, http.StatusOK)
+		}
+		for _, o := range w.objections {
+			visit(c.who, c.c, "/objections/"+o.ID, http.StatusOK)
+		}
+	}
+	for _, c := range []struct {
+		who string
+		c   walkClient
+	}{{"caseworker", cw}, {"village officer", officer}, {"supervisor", sup}, {"admin", admin}} {
+		visit(c.who, c.c, "/villages/posting?village=64.08.01.2001", http.StatusOK)
+	}
+	visit("village officer", officer, "/proposals/new", http.StatusOK)
+	visit("village officer", officer, "/proposals?done=proposed&status=screening", http.StatusOK)
+	visit("supervisor", sup, "/objections?case=c-follow&status=open", http.StatusOK)
+	visit("village officer", officer, "/proposals/usl-acc?done=proposed", http.StatusOK)
+	visit("supervisor", sup, "/objections/sgh-open?done=answered", http.StatusOK)
+	visit("village officer", officer, "/villages/posting?done=published", http.StatusOK)
+	visit("caseworker", cw, "/villages/posting?village=64.08.01.2002", http.StatusOK)
+	visit("caseworker", cw, "/proposals/new", http.StatusForbidden)
+	visit("agency", dinsos, "/proposals", http.StatusForbidden)
+	visit("agency", dinsos, "/villages/posting", http.StatusForbidden)
+	visit("supervisor", sup, "/proposals?status=bogus&region=64.99", http.StatusUnprocessableEntity)
+	visit("supervisor", sup, "/objections?status=bogus", http.StatusUnprocessableEntity)
+	visit("village officer", officer, "/villages/posting?village=64.08.03.2001", http.StatusUnprocessableEntity)
+	visit("village officer", officer, "/proposals/usl-none", http.StatusNotFound)
+	visit("supervisor", sup, "/objections/sgh-none", http.StatusNotFound)
+	living := readable(visit("supervisor", sup, "/", http.StatusOK))
+	for _, want := range []string{"Usulan desa untuk disaring", "Sanggah untuk dijawab", "Wati 9001"} {
+		if !strings.Contains(living, want) {
+			t.Errorf("the supervisor's queue lacks %q:\n%s", want, living)
+		}
+	}
+	objectedPage := readable(visit("caseworker", cw, "/cases/c-objected", http.StatusOK))
+	for _, want := range []string{"Sanggahan yang diterima", "Sanggahan sgh-upheld diterima (Tidak miskin): rumah tangga diverifikasi ulang", "Catat sanggahan"} {
+		if !strings.Contains(objectedPage, want) {
+			t.Errorf("the objected case's page lacks %q:\n%s", want, objectedPage)
+		}
+	}
+	posting := visit("village officer", officer, "/villages/posting", http.StatusOK)
+	if strings.Contains(posting, "6408010101200001") || strings.Contains(posting, "640801******") || !strings.Contains(posting, "…0001") {
+		t.Errorf("the posted list shows more than the KK's last four digits:\n%s", readable(posting))
 	}
 	visit("caseworker", cw, "/cases/new", http.StatusOK)
 	visit("supervisor", sup, "/cases?transfer=incoming", http.StatusOK)
@@ -718,6 +891,33 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 			Name: "Siti", Relation: household.RelationHead, BirthDate: "1985-01-01", Sex: household.Female, Education: household.EduPrimary, Occupation: household.OccFarmer}},
 			MonthlyExpenditure: 1, Housing: walkSurvey.Survey.Housing}), reject: caseOf("c-moving").CheckSurvey(walkCW, walkSurvey, at), status: 409},
 		{who: "caseworker", c: cw, path: "/cases/c-moving/transfers/tr-2/cancel", form: url.Values{}, status: 403},
+		// The living list's forms.
+		{who: "village officer", c: officer, path: "/proposals", form: url.Values{"kk": {"12345"}, "headNik": {"6408 0155 0680 00x3"}, "headName": {""},
+			"villageCode": {"64.08.01.2001"}, "address": {"RT 5"}, "musdesDate": {future}, "musdesMinutes": {""}},
+			status: 422, fields: []string{"kk", "headNik", "headName", "musdesDate", "musdesMinutes"}},
+		{who: "caseworker", c: cw, path: "/proposals", form: url.Values{"kk": {"6408010101209009"}}, status: 403},
+		{who: "supervisor", c: sup, path: "/proposals/usl-wait/screening", form: url.Values{"decision": {"reject"}, "reason": {""}},
+			status: 422, fields: []string{"reason"}},
+		{who: "supervisor", c: sup, path: "/proposals/usl-acc/screening", form: url.Values{"decision": {"accept"}},
+			reject: func() error {
+				p := w.proposals[1]
+				return p.CheckScreen(walkSup, household.ScreenInput{Decision: household.ScreenAccept}, at)
+			}(), status: 409},
+		{who: "village officer", c: officer, path: "/proposals/usl-wait/screening", form: url.Values{"decision": {"accept"}}, status: 403},
+		{who: "village officer", c: officer, path: "/cases/c-follow/objections", form: url.Values{"relation": {"musuh"}, "reason": {"other"}, "notes": {""},
+			"evidence.location.lat": {"utara"}}, status: 422, fields: []string{"evidence.location.lat"}},
+		{who: "village officer", c: officer, path: "/cases/c-follow/objections", form: url.Values{"relation": {"musuh"}, "reason": {"other"}, "notes": {""}},
+			status: 422, fields: []string{"relation", "notes"}},
+		{who: "caseworker", c: cw, path: "/cases/c-unposted/objections", form: url.Values{"relation": {"neighbour"}, "reason": {"moved"}}, status: 409},
+		{who: "supervisor", c: sup, path: "/cases/c-follow/objections", form: url.Values{"relation": {"neighbour"}, "reason": {"moved"}}, status: 403},
+		{who: "supervisor", c: sup, path: "/objections/sgh-open/answer", form: url.Values{"decision": {"uphold"}, "note": {""}}, status: 422, fields: []string{"note"}},
+		{who: "supervisor", c: sup, path: "/objections/sgh-upheld/answer", form: url.Values{"decision": {"dismiss"}, "note": {"x"}},
+			reject: func() error {
+				o := w.objections[1]
+				return o.CheckAnswer(walkSup, household.AnswerInput{Decision: household.AnswerDismiss, Note: "x"}, at)
+			}(), status: 409},
+		{who: "village officer", c: officer, path: "/villages/posting", form: url.Values{"village": {"64.08.01.2001"}, "until": {"2000-01-01"}}, status: 422, fields: []string{"until"}},
+		{who: "caseworker", c: cw, path: "/villages/posting", form: url.Values{"village": {"64.08.01.2001"}}, status: 403},
 	}
 	for _, r := range refusals {
 		w.mu.Lock()
