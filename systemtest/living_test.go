@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 
 	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
@@ -329,4 +333,86 @@ func TestAnUnansweredObjectionIsUpheldAtDay14(t *testing.T) {
 	}
 	t.Logf("figures: objection recorded %s, upheld by its deadline %s (%v later; 14 days of %v)",
 		o.RecordedAt.Format(time.RFC3339Nano), o.AnsweredAt.Format(time.RFC3339Nano), o.AnsweredAt.Sub(o.RecordedAt), d.DayLength)
+}
+
+// TestLivingListPagesPassAxeAtPhoneWidth opens the living list's pages as
+// each person who uses them, at 360 px in chromium: no serious or critical
+// axe violation, nothing scrolls sideways, tap targets of 44 px, no
+// repeated ids; refused forms show their field messages. With
+// TUNTAS_SCREENSHOTS=dir it keeps the posted list as printed on A4
+// (dir/posting-a4.png).
+func TestLivingListPagesPassAxeAtPhoneWidth(t *testing.T) {
+	const village = "64.02.16.2001" // Manunggal Jaya, Tenggarong Seberang
+	p := peopleOf(t, sys, village)
+	l := openIn(t, sys, p, village)
+	l.toIntervention(l.head, l.child)
+	kk, head, _ := livingNumbers()
+	var pr casework.ProposalView
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/proposals", p.village, map[string]any{"kk": kk, "headNik": head, "headName": "Wati",
+		"villageCode": village, "address": "RT 04", "musdesDate": region.Today(village, time.Now()), "musdesMinutes": "2/MUSDES/2026"}, &pr)
+	postList(t, sys, p.village, village)
+	var o casework.ObjectionView
+	sys.must(t, http.StatusCreated, http.MethodPost, "/v1/cases/"+l.id+"/objections", p.village, map[string]any{"relation": "neighbour", "reason": "not_poor"}, &o)
+
+	axe := axeCore(t)
+	b := newBrowser(t, sys.URL)
+	b.atWidth(360)
+	pages := []phonePage{
+		{"village proposals", p.village, "/proposals", "", nil},
+		{"village proposal form", p.village, "/proposals/new", "", nil},
+		{"village refused proposal", p.village, "/proposals/new", "#form-propose button[type=submit]", map[string]string{
+			"f-kk": "6402", "f-headNik": "12", "f-headName": "Wati", "f-address": "RT 04", "f-musdesDate": "2099-01-01", "f-musdesMinutes": "1"}},
+		{"village proposal", p.village, "/proposals/" + pr.ID, "", nil},
+		{"village posted list", p.village, "/villages/posting", "", nil},
+		{"village case: objection form", p.village, "/cases/" + l.id, "", nil},
+		{"village case: refused objection", p.village, "/cases/" + l.id, "#objection-submit", map[string]string{
+			"f-objection-relation": "neighbour", "f-objection-reason": "other"}},
+		{"supervisor queue", p.supervisor, "/", "", nil},
+		{"supervisor proposal: screening", p.supervisor, "/proposals/" + pr.ID, "", nil},
+		{"supervisor refused screening", p.supervisor, "/proposals/" + pr.ID, "#form-screen button[type=submit]", map[string]string{"f-decision": "reject"}},
+		{"supervisor objections", p.supervisor, "/objections", "", nil},
+		{"supervisor objection: answer", p.supervisor, "/objections/" + o.ID, "", nil},
+		{"supervisor refused answer", p.supervisor, "/objections/" + o.ID, "#form-answer button[type=submit]", map[string]string{"f-decision": "uphold"}},
+	}
+	var current string
+	for _, pg := range pages {
+		b.as(pg.token, current)
+		current = pg.token
+		b.open(pg.path)
+		if pg.post != "" {
+			b.fill(pg.fill)
+			b.submit(pg.post)
+			if n := get(b, chromedp.Evaluate[int](`document.querySelectorAll(".field-error").length`)); n == 0 {
+				t.Errorf("%s: the form was not refused (no field message)", pg.name)
+			}
+		}
+		b.do(chromedp.Evaluate[chromedp.Void](axe))
+		got := get(b, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+		for _, v := range got {
+			t.Errorf("%s (%s): axe %s %s: %s\n\t%s", pg.name, pg.path, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n\t"))
+		}
+		if over := get(b, chromedp.Evaluate[[]string](overflowing)); len(over) > 0 {
+			t.Errorf("%s (%s) scrolls sideways at 360 px:\n\t%s", pg.name, pg.path, strings.Join(over, "\n\t"))
+		}
+		if small := get(b, chromedp.Evaluate[[]string](smallTargets)); len(small) > 0 {
+			t.Errorf("%s (%s) has tap targets under 44 px at 360 px:\n\t%s", pg.name, pg.path, strings.Join(small, "\n\t"))
+		}
+		if dup := get(b, chromedp.Evaluate[[]string](duplicateIDs)); len(dup) > 0 {
+			t.Errorf("%s (%s) repeats ids %v", pg.name, pg.path, dup)
+		}
+		t.Logf("%-36s %-48s axe: %d serious or critical", pg.name, pg.path, len(got))
+	}
+	if dir := os.Getenv("TUNTAS_SCREENSHOTS"); dir != "" {
+		// A4 at 96 dpi, as the browser prints it (the print rules apply).
+		b.as(p.village, current)
+		b.do(chromedp.EmulateViewport(794, 1123))
+		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+			t.Fatalf("print media: %v", err)
+		}
+		b.open("/villages/posting")
+		png := get(b, chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join(dir, "posting-a4.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
