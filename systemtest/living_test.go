@@ -13,11 +13,15 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
+	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // The living list over HTTP (issue 24): a village's proposal becomes a
@@ -197,6 +201,38 @@ func TestAVillageProposalBecomesACaseAndGraduates(t *testing.T) {
 	if len(list.Items) != 1 || list.Items[0].ID != pr.ID {
 		t.Fatalf("the village's accepted proposals: %+v", list.Items)
 	}
+	if prefix := os.Getenv("TUNTAS_RECORD_LIVING_HISTORY"); prefix != "" {
+		recordWorkflow(t, workflows.ProposalWorkflowID(pr.ID), prefix+"-proposal.json")
+	}
+}
+
+// recordWorkflow writes the history of a one-run workflow to file, and the
+// codec key that opens its payloads beside it (the replay tests').
+func recordWorkflow(t *testing.T, workflowID, file string) {
+	t.Helper()
+	it := sys.Client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	b, err := protojson.MarshalOptions{Indent: " "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(sys.dataDir, "codec.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(file), "living-1.key"), key, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // postList posts village's list for objection through the API.
@@ -278,6 +314,9 @@ func TestAnUpheldObjectionSendsTheCaseBackToVerificationAndItEndsExcluded(t *tes
 	}
 	if prefix := os.Getenv("TUNTAS_RECORD_OBJECTION_HISTORY"); prefix != "" {
 		recordHistories(t, ctx, l.lifecycle, prefix)
+	}
+	if prefix := os.Getenv("TUNTAS_RECORD_LIVING_HISTORY"); prefix != "" {
+		recordWorkflow(t, workflows.ObjectionWorkflowID(o.ID), prefix+"-objection.json")
 	}
 }
 

@@ -135,3 +135,31 @@ func replayHistory(h *historypb.History, dc converter.DataConverter) error {
 	replayer.RegisterWorkflow(workflows.Case)
 	return replayer.ReplayWorkflowHistory(nil, h)
 }
+
+// TestReplayTheLivingListsWorkflows replays the recorded life of a village
+// proposal (proposed, accepted, its case opened) and of an objection
+// (recorded, upheld, handed to its case): from their first deployment on,
+// a change to either workflow is versioned like the case's. Record them
+// with TUNTAS_RECORD_LIVING_HISTORY=$PWD/workflows/testdata/living-1
+// go test ./systemtest -run 'TestAVillageProposalBecomesACase|TestAnUpheldObjection'.
+func TestReplayTheLivingListsWorkflows(t *testing.T) {
+	ring := readKeyring(t, filepath.Join("testdata", "living-1.key"))
+	for _, tt := range []struct {
+		file     string
+		workflow any
+	}{
+		{"living-1-proposal.json", workflows.Proposal},
+		{"living-1-objection.json", workflows.Objection},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(ring)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replayer.RegisterWorkflow(tt.workflow)
+			if err := replayer.ReplayWorkflowHistory(nil, readHistory(t, filepath.Join("testdata", tt.file))); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+		})
+	}
+}

@@ -186,8 +186,13 @@ func TestAnObjectionIsRecordedByTheVillageOrACaseworkerAndAnsweredByTheSuperviso
 		t.Fatalf("answered: %+v", o)
 	}
 	by, up := o.Uphold()
-	if by.Role != household.RoleSupervisor || by.Sub != supervisor.Sub || up.Lapsed {
+	if by != (household.Actor{Sub: supervisor.Sub, Role: household.RoleSupervisor, Region: supervisor.Region}) || up.Lapsed {
 		t.Errorf("an answered objection is upheld by %+v lapsed=%t", by, up.Lapsed)
+	}
+	_, byAdmin, _ := objectionAt(t, household.StageFollowUp)
+	byAdmin.AnswerWith(admin, uphold, now)
+	if by, _ := byAdmin.Uphold(); by.Role != household.RoleAdmin || by.Sub != admin.Sub {
+		t.Errorf("an objection upheld by the admin reaches the case as %+v", by)
 	}
 }
 

@@ -159,6 +159,9 @@ type Objection struct {
 	AnsweredBy string    `json:"answeredBy,omitempty"`
 	AnsweredAt time.Time `json:"answeredAt,omitzero"`
 	Answer     string    `json:"answer,omitempty"`
+	// Answerer is who answered, as the case is told (their role and
+	// region too).
+	Answerer Actor `json:"answerer,omitzero"`
 	// CaseStage is the case's stage once an upheld objection reached it;
 	// CaseRefused that the case could not take it (it had closed).
 	CaseStage   Stage `json:"caseStage,omitempty"`
@@ -241,6 +244,7 @@ func (o *Objection) AnswerWith(a Actor, in AnswerInput, now time.Time) []Event {
 		o.Status = ObjectionUpheld
 	}
 	o.AnsweredBy, o.AnsweredAt, o.Answer = a.Sub, now, in.Note
+	o.Answerer = Actor{Sub: a.Sub, Role: a.Role, Region: a.Region}
 	return o.commit(now, o.event(now, a, EventObjectionAnswered, "answered by Dinsos: %s", o.Status))
 }
 
@@ -264,7 +268,7 @@ func (o *Objection) Uphold() (Actor, UpholdInput) {
 	if in.Lapsed {
 		return o.Recorder, in
 	}
-	return Actor{Sub: o.AnsweredBy, Role: RoleSupervisor, Region: o.RegencyCode}, in
+	return o.Answerer, in
 }
 
 // Reached records what the upheld objection did to its case: the stage it
