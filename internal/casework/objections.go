@@ -402,7 +402,9 @@ func (s *Service) VillagePosting(ctx context.Context, who Caller, village string
 // village's list is posted for objection today.
 func (s *Service) MayObject(ctx context.Context, who Caller, v CaseView) (bool, error) {
 	p := who.Principal
-	if s.posted == nil || !p.Can(household.ObjectRoles...) || v.Status != household.StatusOpen || !p.Sees(v.VillageCode) {
+	// The domain's rule, on what it reads of the case: its village and status.
+	c := household.Case{VillageCode: v.VillageCode, Status: v.Status}
+	if s.posted == nil || !c.MayObject(actor(p)) {
 		return false, nil
 	}
 	pub, ok, err := s.posted.Publication(ctx, v.VillageCode)

@@ -83,7 +83,7 @@ func (c *Console) renderOpen(w http.ResponseWriter, r *http.Request, p *page, ex
 	for _, d := range scopeDistricts(u.Region) {
 		villages = append(villages, region.Children(d)...)
 	}
-	p.Data = map[string]any{"Villages": villages, "Sources": household.Sources, "CaseID": existing, "Nonce": nonce()}
+	p.Data = map[string]any{"Villages": villages, "Sources": household.OpenSources, "CaseID": existing, "Nonce": nonce()}
 	c.render(w, r, "open", p)
 }
 
