@@ -131,10 +131,14 @@ func (b *browser) fill(fields map[string]string) {
 	}
 }
 
-// submit clicks a button or link and waits for the next page.
+// submit clicks a button or link and waits for the next page: the page
+// it leaves carries a mark that no new page has, so the wait ends on the
+// next document, however long the server takes, not after a guess.
 func (b *browser) submit(sel string) {
 	b.t.Helper()
-	b.do(chromedp.Click(chromedp.CSS(sel)), chromedp.Sleep(100*time.Millisecond), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.Evaluate[chromedp.Void](`window.tuntasLeaving = true`), chromedp.Click(chromedp.CSS(sel)))
+	b.until("the page after "+sel, `window.tuntasLeaving !== true && document.readyState !== "loading"`)
+	b.do(chromedp.WaitReady(chromedp.CSS("main")))
 }
 
 // signIn signs in with a token through the sign-in form, as a person who

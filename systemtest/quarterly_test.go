@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -64,8 +65,12 @@ func TestQuarterlyReportCountsCasesWhereTheyStoodAtTheEnd(t *testing.T) {
 		d := muntai()
 		return d.Cases == 3 && d.ExcludedNotPoor == 1 && d.ExtremePoorOpen == 1
 	})
-	cut := time.Now()
-	time.Sleep(10 * time.Millisecond) // the moves below happen strictly after the cut
+	// The store keeps times to the millisecond: the cut is one, and the
+	// moves below start in a later one, so they fall strictly after it.
+	cut := time.Now().Truncate(time.Millisecond)
+	for !time.Now().Truncate(time.Millisecond).After(cut) {
+		runtime.Gosched()
+	}
 
 	helped.do(p.supervisor, "/interventions", map[string]any{"interventions": []map[string]any{{"program": "pkh", "agency": "dinsos"}}})
 	helped.do(p.dinsos, "/interventions/iv-1/status", map[string]any{"status": "acknowledged"})
