@@ -51,8 +51,9 @@ type Projection struct {
 	Notifications []Notification    `json:"notifications,omitempty"`
 }
 
-// Project writes the events, then the snapshot, so that a reader who sees
-// the snapshot also finds its timeline, then hands the notifications to
+// Project writes the events, then the snapshot (with the ID of the
+// workflow it runs for), so that a reader who sees the snapshot also
+// finds its timeline, then hands the notifications to
 // the notifier. A retry writes all of it again: the store's writes are
 // idempotent, and a notifier must be idempotent per case and seq (see
 // Notifier). A notifier that fails for good (a non-retryable error, say a
@@ -60,6 +61,13 @@ type Projection struct {
 // must not stop the case, whose projection is written by then; one that
 // may recover is retried with the projection.
 func (a *Activities) Project(ctx context.Context, p Projection) error {
+	if activity.IsActivity(ctx) {
+		// The workflow's state does not know where it lives; the read
+		// model records it, so that actions reach the case by the ID it
+		// was opened under (a pseudonym, or the KK of a case opened before
+		// workflow IDs were pseudonyms).
+		p.Case.WorkflowID = activity.GetInfo(ctx).WorkflowExecution.ID
+	}
 	if err := a.save(ctx, p); err != nil {
 		return err
 	}

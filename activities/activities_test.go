@@ -6,16 +6,22 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/internal/household"
 )
 
-// savedCases records the snapshots written.
-type savedCases struct{ saved []int64 }
+// savedCases records the snapshots written: their versions, and the
+// workflow IDs they name.
+type savedCases struct {
+	saved     []int64
+	workflows []string
+}
 
 func (s *savedCases) SaveCase(_ context.Context, c household.Case) error {
 	s.saved = append(s.saved, c.Version)
+	s.workflows = append(s.workflows, c.WorkflowID)
 	return nil
 }
 
@@ -60,5 +66,21 @@ func TestProjectPassesOverANotificationRefusedForGood(t *testing.T) {
 				t.Errorf("notifications tried %d, want %d", notifier.tried, tt.tried)
 			}
 		})
+	}
+}
+
+// The snapshot names the workflow whose projection wrote it (its state
+// does not know its own ID), so that actions reach the case by it.
+func TestProjectRecordsTheWorkflowItRunsFor(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	store := &savedCases{}
+	a := &activities.Activities{Store: store, Notifier: &refusing{}}
+	env.RegisterActivity(a)
+	if _, err := env.ExecuteActivity(a.Project, activities.Projection{Case: household.Case{ID: "c1", Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.workflows) != 1 || store.workflows[0] != "default-test-workflow-id" {
+		t.Fatalf("snapshots named workflows %q, want the test environment's", store.workflows)
 	}
 }

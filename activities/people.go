@@ -21,9 +21,11 @@ type ClaimStore interface {
 	MovePeople(ctx context.Context, caseID, village string, persons []string) error
 }
 
-// Pseudonymizer turns a NIK into the keyed pseudonym stored in its place.
+// Pseudonymizer turns a NIK into the keyed pseudonym stored in its place,
+// and a KK into the pseudonym its case's workflow ID is made of.
 type Pseudonymizer interface {
 	Of(nik string) string
+	Household(kk string) string
 }
 
 // People are the side effects that keep one person in one open case,
@@ -133,4 +135,11 @@ func (p *People) now() time.Time {
 		return p.Now()
 	}
 	return time.Now()
+}
+
+// HouseholdPseudonym is the keyed pseudonym of family card kk, of which
+// its case's workflow ID is made: a case telling another about a shared
+// person learns it here, since the workflow holds no key.
+func (p *People) HouseholdPseudonym(_ context.Context, kk string) (string, error) {
+	return p.Key.Household(kk), nil
 }

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -24,6 +27,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/imports"
 	"github.com/tuntas-id/tuntas/internal/listimport"
+	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -45,6 +49,10 @@ type fakeTemporal struct {
 	rejection error
 	// endingRuns answers the first updates as a run that is ending does.
 	endingRuns int
+	// described are the workflows a describe finds, by ID; any other is
+	// not found (a family card without a case opened before workflow IDs
+	// were pseudonyms).
+	described map[string]*workflowpb.WorkflowExecutionInfo
 
 	mu    sync.Mutex
 	calls []call
@@ -86,6 +94,21 @@ func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkf
 		return &fakeUpdate{workflowID: opts.WorkflowID, rejection: temporal.NewApplicationError("the case is starting its next run; retry", workflows.ErrTypeRunEnding)}, nil
 	}
 	return &fakeUpdate{workflowID: opts.WorkflowID, answer: f.answer, rejection: f.rejection}, nil
+}
+
+// DescribeWorkflowExecution answers from described; it records no call:
+// the calls are what the API asked the cases to do.
+func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	if f.rpcErr != nil {
+		return nil, f.rpcErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	info, ok := f.described[workflowID]
+	if !ok {
+		return nil, serviceerror.NewNotFound("workflow not found")
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: info}, nil
 }
 
 func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg any) error {
@@ -391,7 +414,7 @@ func newHandlerTestWith(t *testing.T, set func(*casework.Config), cases ...house
 		t.Fatal(err)
 	}
 	ht := &handlerTest{t: t, temporal: &fakeTemporal{}, reads: newReadModel(cases...), imports: newImports(), issuer: issuer}
-	cfg := casework.Config{Temporal: ht.temporal, Store: ht.reads, Imports: ht.imports, Now: func() time.Time { return now }}
+	cfg := casework.Config{Temporal: ht.temporal, Households: testKeys, Store: ht.reads, Imports: ht.imports, Now: func() time.Time { return now }}
 	set(&cfg)
 	ht.svc = casework.New(cfg)
 	ht.h = New(Config{Service: ht.svc, Temporal: ht.temporal, Store: ht.reads, Verifier: issuer.Verifier(),
@@ -452,12 +475,23 @@ const (
 	childNIK = "6408010203100002"
 )
 
-// openCase is a case in collecting, as the read model holds it.
+// testKeys key the pseudonyms of the tests' family cards.
+var testKeys = func() *pseudonym.Key {
+	k, err := pseudonym.ParseKey("MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// openCase is a case in collecting, as the read model holds it: with the
+// ID of its workflow, which its projection recorded.
 func openCase(id string) household.Case {
 	c, _ := household.Open(household.OpenInput{ID: id, KK: caseKK, HeadNIK: headNIK, HeadName: "Siti Aminah",
 		VillageCode: senyiur, Address: "RT 03", Source: household.SourceP3KE},
 		household.Actor{Sub: "cw-1", Role: household.RoleCaseworker, Region: "64.08.01"},
 		household.DefaultRules(), household.DefaultDeadlines(), now.Add(-72*time.Hour))
+	c.WorkflowID = workflows.WorkflowID(testKeys, caseKK)
 	return *c
 }
 

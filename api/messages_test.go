@@ -82,7 +82,7 @@ func TestNumbersTypedWithSpacesOrDotsAreTidied(t *testing.T) {
 	}
 	sent := ht.temporal.sent()
 	in, _ := sent[0].args[0].(workflows.CaseInput)
-	if sent[0].workflowID != workflows.WorkflowID(caseKK) || in.Open.KK != caseKK || in.Open.HeadNIK != headNIK {
+	if sent[0].workflowID != workflows.WorkflowID(testKeys, caseKK) || in.Open.KK != caseKK || in.Open.HeadNIK != headNIK {
 		t.Fatalf("opened %s with %+v, want the tidied numbers", sent[0].workflowID, in.Open)
 	}
 

@@ -137,8 +137,8 @@ func TestActionsAreUpdatesOfTheCasesWorkflow(t *testing.T) {
 				t.Fatalf("sent %+v, want one update", sent)
 			}
 			u := sent[0]
-			if u.kind != "update" || u.name != tt.update || u.workflowID != workflows.WorkflowID(caseKK) || u.runID != "run-1" {
-				t.Errorf("sent %s %q to %s run %s, want update %q to %s run run-1", u.kind, u.name, u.workflowID, u.runID, tt.update, workflows.WorkflowID(caseKK))
+			if u.kind != "update" || u.name != tt.update || u.workflowID != workflows.WorkflowID(testKeys, caseKK) || u.runID != "run-1" {
+				t.Errorf("sent %s %q to %s run %s, want update %q to %s run run-1", u.kind, u.name, u.workflowID, u.runID, tt.update, workflows.WorkflowID(testKeys, caseKK))
 			}
 			if a, ok := u.args[0].(household.Actor); !ok || a.Role != tt.role || a.Region != tt.region || a.Agency != tt.agency || a.Sub == "" {
 				t.Errorf("the update names the actor %+v, want the caller", u.args[0])

@@ -423,7 +423,7 @@ func TestRepeatedOpensOfAFamilyCardLeaveNoTraceOnItsCase(t *testing.T) {
 		}
 	}
 	accepted := 0
-	it := sys.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(kk), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := sys.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(sys.Pseudonyms, kk), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
 		if err != nil {

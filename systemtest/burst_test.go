@@ -145,7 +145,7 @@ func TestBurstsOfLargeActionsAtOneCaseLeaveItRunning(t *testing.T) {
 	}
 
 	// The case still runs and takes the next action.
-	d, err := sys.Client.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(kk), "")
+	d, err := sys.Client.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(sys.Pseudonyms, kk), "")
 	if err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		t.Fatalf("after the burst the workflow is %v (%v)", d.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
@@ -160,7 +160,7 @@ func TestACaseWhoseWorkflowEndedAbnormallyIsHaltedNotOpenForever(t *testing.T) {
 	p := tokens(t, sys)
 	kk := nextKK()
 	l := openCase(t, p, kk)
-	if err := sys.Client.TerminateWorkflow(ctx, workflows.WorkflowID(kk), "", "test: as GrpcMessageTooLarge did"); err != nil {
+	if err := sys.Client.TerminateWorkflow(ctx, workflows.WorkflowID(sys.Pseudonyms, kk), "", "test: as GrpcMessageTooLarge did"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -219,7 +219,7 @@ func TestTwentyCardsClaimingOnePersonAtOnceNameTheFirst(t *testing.T) {
 	ctx := context.Background()
 	var snap household.Case
 	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+holder, p.admin, nil, &snap)
-	it := raw.GetWorkflowHistory(ctx, workflows.WorkflowID(snap.KK), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := raw.GetWorkflowHistory(ctx, workflows.WorkflowID(sys.Pseudonyms, snap.KK), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var history bytes.Buffer
 	for it.HasNext() {
 		e, err := it.Next()

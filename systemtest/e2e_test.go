@@ -107,7 +107,7 @@ func TestOpenCaseThroughTheAPIAndReadItBackAfterARestart(t *testing.T) {
 	// The signing secret and codec key live in the data directory, so the
 	// old token still works and the encrypted workflow state still opens.
 	s2.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+opened.ID, p.cw, nil, &read)
-	desc, err := s2.Client.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(kk), "")
+	desc, err := s2.Client.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(s2.Pseudonyms, kk), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestPersonalDataNeverReachesTemporalHistoryInPlainText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	it := raw.GetWorkflowHistory(context.Background(), workflows.WorkflowID(kk), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := raw.GetWorkflowHistory(context.Background(), workflows.WorkflowID(sys.Pseudonyms, kk), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var history bytes.Buffer
 	events := 0
 	for it.HasNext() {
@@ -334,7 +334,7 @@ func TestThreeHouseholdsEndToEndAndTheReadModelMatchesTheWorkflows(t *testing.T)
 // running, its result once closed.
 func liveVersion(t *testing.T, ctx context.Context, snap household.Case) int64 {
 	t.Helper()
-	wid := workflows.WorkflowID(snap.KK)
+	wid := workflows.WorkflowID(sys.Pseudonyms, snap.KK)
 	if snap.Status == household.StatusOpen {
 		v, err := sys.Client.QueryWorkflow(ctx, wid, "", workflows.QueryState)
 		if err != nil {
@@ -363,7 +363,7 @@ func recordHistories(t *testing.T, ctx context.Context, l *lifecycle, prefix str
 	sys.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+l.id, l.p.admin, nil, &snap)
 	runID := snap.ID
 	for i := 1; runID != ""; i++ {
-		it := sys.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(snap.KK), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := sys.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(sys.Pseudonyms, snap.KK), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		var h historypb.History
 		runID = ""
 		for it.HasNext() {
@@ -411,7 +411,7 @@ func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []runCounts {
 	var runs []runCounts
 	runID := snap.ID
 	for runID != "" {
-		it := sys.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(snap.KK), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := sys.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(sys.Pseudonyms, snap.KK), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		var r runCounts
 		next, answered := "", false
 		for it.HasNext() {

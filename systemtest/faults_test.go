@@ -214,7 +214,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 		t.Fatalf("restored case: %+v", read)
 	}
 	ctx := context.Background()
-	q, err := s2.Client.QueryWorkflow(ctx, workflows.WorkflowID(kk), "", workflows.QueryState)
+	q, err := s2.Client.QueryWorkflow(ctx, workflows.WorkflowID(s2.Pseudonyms, kk), "", workflows.QueryState)
 	if err != nil {
 		t.Fatalf("query the restored workflow: %v", err)
 	}
@@ -225,7 +225,7 @@ func TestBackupOfARunningStackRestoresCasesTimelinesAndTimers(t *testing.T) {
 	if st.Case.ID != l.id {
 		t.Fatalf("restored workflow holds case %q, want %q", st.Case.ID, l.id)
 	}
-	desc, err := s2.Client.DescribeWorkflowExecution(ctx, workflows.WorkflowID(kk), "")
+	desc, err := s2.Client.DescribeWorkflowExecution(ctx, workflows.WorkflowID(s2.Pseudonyms, kk), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func workflowSeq(t *testing.T, s *testSystem, caseID string) int64 {
 	t.Helper()
 	var c household.Case
 	s.must(t, http.StatusOK, http.MethodGet, "/v1/cases/"+caseID, s.token(t, household.RoleCaseworker, "64.08.01", ""), nil, &c)
-	q, err := s.Client.QueryWorkflow(context.Background(), workflows.WorkflowID(c.KK), "", workflows.QueryState)
+	q, err := s.Client.QueryWorkflow(context.Background(), workflows.WorkflowID(s.Pseudonyms, c.KK), "", workflows.QueryState)
 	if err != nil {
 		t.Fatal(err)
 	}

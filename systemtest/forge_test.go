@@ -37,7 +37,7 @@ func TestForgedActionsOverTemporalAreRefused(t *testing.T) {
 	defer plain.Close()
 	closeAs := func(cl client.Client, by household.Actor) error {
 		h, err := cl.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflows.WorkflowID(kk), UpdateName: workflows.UpdateClose,
+			WorkflowID: workflows.WorkflowID(sys.Pseudonyms, kk), UpdateName: workflows.UpdateClose,
 			Args:         []any{by, household.CloseInput{Reason: household.OutcomeWithdrawn}},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})

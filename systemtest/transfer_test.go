@@ -214,7 +214,7 @@ func TestAHouseholdMovesFromMuaraAncalongToMuaraBengkalAndGraduatesThere(t *test
 		c.Interventions[0].Status != household.InterventionAcknowledged || c.Interventions[1].Status != household.InterventionMoved {
 		t.Fatalf("after acceptance: %s %s %s, visits %d, interventions %+v", c.VillageCode, c.DistrictCode, c.Stage, c.FollowUp.Visits, c.Interventions)
 	}
-	desc, err := sys.Client.DescribeWorkflowExecution(ctx, workflows.WorkflowID(kk), "")
+	desc, err := sys.Client.DescribeWorkflowExecution(ctx, workflows.WorkflowID(sys.Pseudonyms, kk), "")
 	if err != nil {
 		t.Fatal(err)
 	}

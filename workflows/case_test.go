@@ -137,6 +137,9 @@ type plainKey struct{}
 
 func (plainKey) Of(nik string) string { return "p:" + nik }
 
+// Household marks the KK, so a test sees which form of ID a notice went to.
+func (plainKey) Household(kk string) string { return "h" + kk }
+
 func (m *memStore) SaveCase(_ context.Context, c household.Case) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -944,6 +947,52 @@ func TestADraftClaimsNobodyTheSubmittedSurveyDoes(t *testing.T) {
 	}
 	if len(submitted.c.Duplicates) != 1 || submitted.c.Duplicates[0].OtherCaseID != "run-far" {
 		t.Fatalf("the submitted survey found %+v, want the person held by run-far", submitted.c.Duplicates)
+	}
+}
+
+// A case tells another about a shared person under the other's
+// pseudonymous workflow ID; where no case lives there (one opened before
+// workflow IDs were pseudonyms), under the legacy ID, the KK.
+func TestANoticeReachesTheOtherCaseUnderEitherFormOfItsID(t *testing.T) {
+	const farKK = "6408030101190009"
+	tests := []struct {
+		name       string
+		underAlias bool // the other case lives under the pseudonymous ID
+		want       []string
+	}{
+		{"opened since the change", true, []string{"household-h" + farKK}},
+		{"opened before the change", false, []string{"household-h" + farKK, "household-" + farKK}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newMemStore()
+			far := claims.Claim{Person: plainKey{}.Of("6408010203100002"), CaseID: "run-far", KK: farKK, Village: "64.08.03.2001"}
+			store.claims[far.Person] = far
+			h := newHarness(t, store)
+			var (
+				mu   sync.Mutex
+				sent []string
+			)
+			h.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", workflows.SignalDuplicate, mock.Anything).Return(
+				func(_, workflowID, _, _ string, _ any) error {
+					mu.Lock()
+					defer mu.Unlock()
+					sent = append(sent, workflowID)
+					if workflowID == workflows.LegacyWorkflowID(farKK) || tt.underAlias {
+						return nil
+					}
+					return &temporal.UnknownExternalWorkflowExecutionError{}
+				})
+			submitted := h.update(step, workflows.UpdateSurvey, cw, extremePoorSurvey)
+			h.update(2*step, workflows.UpdateClose, super, closeMoved)
+			h.run(openInput())
+			mustAccept(t, submitted)
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(sent, tt.want) {
+				t.Fatalf("the notice went to %v, want %v", sent, tt.want)
+			}
+		})
 	}
 }
 

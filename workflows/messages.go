@@ -13,8 +13,37 @@ import (
 // TaskQueue is where case workflows and their activities run.
 const TaskQueue = "tuntas-cases"
 
-// WorkflowID is the ID of the live case of a family card: one at a time.
-func WorkflowID(kk string) string { return "household-" + kk }
+// Households gives the keyed pseudonyms of family cards
+// (pseudonym.Key.Household).
+type Households interface {
+	Household(kk string) string
+}
+
+// WorkflowID is the ID of the live case of a family card, one at a time:
+// "household-" and the card's keyed pseudonym, so that the KK is nowhere
+// Temporal shows it (the Web UI, the CLI, its logs and its visibility
+// store all show workflow IDs in the clear).
+func WorkflowID(h Households, kk string) string { return householdPrefix + h.Household(kk) }
+
+// householdPrefix begins the workflow ID of every case.
+const householdPrefix = "household-"
+
+// LegacyWorkflowID is the ID of a case opened before workflow IDs were
+// pseudonyms (ChangeHouseholdIDs): "household-" and the KK itself. Such a
+// case keeps its ID for good, and the read model records it; it is
+// reached by this form only where no ID was recorded.
+func LegacyWorkflowID(kk string) string { return householdPrefix + kk }
+
+// CaseWorkflowID is the workflow ID of a case of family card kk as the
+// read model knows it: the ID its projection recorded, or, where none was
+// recorded (a snapshot written before the change, of a case opened
+// before it), the legacy form.
+func CaseWorkflowID(recorded, kk string) string {
+	if recorded != "" {
+		return recorded
+	}
+	return LegacyWorkflowID(kk)
+}
 
 // Query, update and signal names.
 const (

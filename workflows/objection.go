@@ -243,13 +243,24 @@ func Answer(ctx context.Context, c client.Client, id string, by household.Actor,
 // the update updateID, by (bound to the case and the update), and returns
 // the case after it. A refusal by the case, or a case no longer running,
 // is refusal; a run ending around the update is an error worth a retry.
-func Uphold(ctx context.Context, c client.Client, kk, caseID string, by household.Actor, in household.UpholdInput, updateID string) (household.Case, *household.Error, error) {
+// The case is found under its pseudonymous ID (WorkflowID with hs) or,
+// opened before workflow IDs were pseudonyms, under the legacy one.
+func Uphold(ctx context.Context, c client.Client, hs Households, kk, caseID string, by household.Actor, in household.UpholdInput, updateID string) (household.Case, *household.Error, error) {
 	by.Case, by.Update = caseID, updateID
-	var out household.Case
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: WorkflowID(kk), FirstExecutionRunID: caseID,
-		UpdateName: UpdateUpholdObjection, UpdateID: updateID, Args: []any{by, in}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, &out)
+	var (
+		out household.Case
+		err error
+	)
+	for _, id := range []string{WorkflowID(hs, kk), LegacyWorkflowID(kk)} {
+		var h client.WorkflowUpdateHandle
+		h, err = c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, FirstExecutionRunID: caseID,
+			UpdateName: UpdateUpholdObjection, UpdateID: updateID, Args: []any{by, in}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = h.Get(ctx, &out)
+		}
+		if !errors.As(err, new(*serviceerror.NotFound)) {
+			break
+		}
 	}
 	if refusal, ok := rejectionOf(err); ok {
 		return household.Case{}, refusal, nil

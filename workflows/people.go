@@ -1,9 +1,11 @@
 package workflows
 
 import (
+	"errors"
 	"slices"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tuntas-id/tuntas/activities"
@@ -65,11 +67,39 @@ func (w *caseWorkflow) claim(ctx workflow.Context, niks, released []string) erro
 	return nil
 }
 
-// tell signals another case; a case that has closed meanwhile has nothing
-// left to hear, so a failure is logged, not returned.
+// ChangeHouseholdIDs is the change that made case workflow IDs keyed
+// pseudonyms of the family card (WorkflowID) instead of the card's number
+// (LegacyWorkflowID). A case that tells another about a shared person
+// records it: before it, the notice went to the legacy ID alone.
+const ChangeHouseholdIDs = "household-ids"
+
+// pseudonymOptions bound the local activity that gives a card's pseudonym:
+// it computes an HMAC and touches nothing.
+var pseudonymOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second}
+
+// tell signals family card kk's case; a case that has closed meanwhile has
+// nothing left to hear, so a failure is logged, not returned. The case is
+// found under its pseudonymous ID, or, opened before the change, under
+// the legacy one.
 func (w *caseWorkflow) tell(ctx workflow.Context, kk string, n DuplicateNotice) {
-	if err := workflow.SignalExternalWorkflow(ctx, WorkflowID(kk), "", SignalDuplicate, n).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("duplicate notice not delivered", "case", w.c.ID, "kind", n.Kind, "error", err)
+	logger := workflow.GetLogger(ctx)
+	if workflow.GetVersion(ctx, ChangeHouseholdIDs, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		var pseudonym string
+		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, pseudonymOptions), people.HouseholdPseudonym, kk).Get(ctx, &pseudonym)
+		if err != nil {
+			logger.Warn("duplicate notice not delivered", "case", w.c.ID, "kind", n.Kind, "error", err)
+			return
+		}
+		err = workflow.SignalExternalWorkflow(ctx, householdPrefix+pseudonym, "", SignalDuplicate, n).Get(ctx, nil)
+		if !errors.As(err, new(*temporal.UnknownExternalWorkflowExecutionError)) {
+			if err != nil {
+				logger.Warn("duplicate notice not delivered", "case", w.c.ID, "kind", n.Kind, "error", err)
+			}
+			return
+		}
+	}
+	if err := workflow.SignalExternalWorkflow(ctx, LegacyWorkflowID(kk), "", SignalDuplicate, n).Get(ctx, nil); err != nil {
+		logger.Warn("duplicate notice not delivered", "case", w.c.ID, "kind", n.Kind, "error", err)
 	}
 }
 

@@ -302,14 +302,28 @@ func Screen(ctx context.Context, c client.Client, id string, by household.Actor,
 
 // HeldCase is the case that holds family card kk: its open case, or its
 // last one if that ended abnormally (it waits for an administrator, and
-// the card is not opened again until then).
-func HeldCase(ctx context.Context, c client.Client, kk string) (caseID, village string, held bool, err error) {
-	d, err := c.DescribeWorkflowExecution(ctx, WorkflowID(kk), "")
+// the card is not opened again until then). The card's case lives under
+// its pseudonymous ID (WorkflowID with h) or, opened before workflow IDs
+// were pseudonyms, under the legacy one.
+func HeldCase(ctx context.Context, c client.Client, h Households, kk string) (caseID, village string, held bool, err error) {
+	for _, id := range []string{WorkflowID(h, kk), LegacyWorkflowID(kk)} {
+		if caseID, village, held, err = heldBy(ctx, c, id); held || err != nil {
+			return caseID, village, held, err
+		}
+	}
+	return "", "", false, nil
+}
+
+// heldBy is HeldCase of the workflow id.
+func heldBy(ctx context.Context, c client.Client, id string) (caseID, village string, held bool, err error) {
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
 	if errors.As(err, new(*serviceerror.NotFound)) {
 		return "", "", false, nil
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("describe the case of %s: %w", kk, err)
+		// The message names the lookup, not the workflow: a legacy ID is
+		// the KK.
+		return "", "", false, fmt.Errorf("describe the case of a family card: %w", err)
 	}
 	info := d.GetWorkflowExecutionInfo()
 	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED || info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {

@@ -57,7 +57,7 @@ func TestComposeFileRunsTheProductionTopology(t *testing.T) {
 	}
 
 	needs := map[string][]string{
-		"tuntas-api":    {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_HTTP_ADDR", "TUNTAS_TOKEN_SECRET", "TUNTAS_CODEC_KEY"},
+		"tuntas-api":    {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_HTTP_ADDR", "TUNTAS_TOKEN_SECRET", "TUNTAS_CODEC_KEY", "TUNTAS_PERSON_KEY"},
 		"tuntas-worker": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_CODEC_KEY", "TUNTAS_PERSON_KEY"},
 	}
 	for name, vars := range needs {

@@ -109,7 +109,7 @@ func (s *Service) Act(ctx context.Context, who Caller, id string, act household.
 		by.Update = "u-" + newRequestID()
 	}
 	out, err := s.callUpdate(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:          workflows.WorkflowID(cs.KK),
+		WorkflowID:          workflows.CaseWorkflowID(cs.WorkflowID, cs.KK),
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          up.name,
 		UpdateID:            by.Update,

@@ -20,6 +20,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
+	"github.com/tuntas-id/tuntas/workflows"
 )
 
 // ReadModel is what the service reads from the case store.
@@ -39,8 +40,10 @@ type ReadModel interface {
 // Config wires a Service.
 type Config struct {
 	Temporal client.Client
-	Store    ReadModel
-	Imports  ImportStore
+	// Households names the workflows of new cases (pseudonym.Key).
+	Households workflows.Households
+	Store      ReadModel
+	Imports    ImportStore
 	// Facts reads what reports count; when nil, Store if it reads them.
 	Facts FactsReader
 	// Photos keeps the photos of houses; without it no photo is taken.
@@ -62,24 +65,25 @@ type Config struct {
 
 // Service is the case work of one API process.
 type Service struct {
-	temporal  client.Client
-	store     ReadModel
-	imports   ImportStore
-	facts     FactsReader
-	photos    PhotoStore
-	lists     Lists
-	posted    PublicationStore
-	rules     household.Rules
-	deadlines household.Deadlines
-	now       func() time.Time
-	retries   []time.Duration
+	temporal   client.Client
+	households workflows.Households
+	store      ReadModel
+	imports    ImportStore
+	facts      FactsReader
+	photos     PhotoStore
+	lists      Lists
+	posted     PublicationStore
+	rules      household.Rules
+	deadlines  household.Deadlines
+	now        func() time.Time
+	retries    []time.Duration
 	// updates paces the updates this process sends each case.
 	updates *gate
 }
 
 // New returns the service of cfg.
 func New(cfg Config) *Service {
-	s := &Service{temporal: cfg.Temporal, store: cfg.Store, imports: cfg.Imports, photos: cfg.Photos, lists: cfg.Lists,
+	s := &Service{temporal: cfg.Temporal, households: cfg.Households, store: cfg.Store, imports: cfg.Imports, photos: cfg.Photos, lists: cfg.Lists,
 		posted: cfg.Publications, rules: cfg.Rules,
 		deadlines: cfg.Deadlines, now: cfg.Now, retries: cfg.UpdateRetries, updates: newGate(maxUpdatesInFlight)}
 	s.facts = cfg.Facts

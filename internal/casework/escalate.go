@@ -50,7 +50,7 @@ func (s *Service) Escalate(ctx context.Context, who Caller, id, key string, inpu
 		}
 	}
 	out, err := s.callUpdate(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:          workflows.WorkflowID(cs.KK),
+		WorkflowID:          workflows.CaseWorkflowID(cs.WorkflowID, cs.KK),
 		FirstExecutionRunID: cs.ID,
 		UpdateName:          workflows.UpdateEscalate,
 		UpdateID:            by.Update,

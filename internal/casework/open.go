@@ -80,12 +80,12 @@ func (s *Service) open(ctx context.Context, p auth.Principal, req OpenRequest, u
 		requestID = newRequestID()
 	}
 	// The open is an update of the card's case, paced like the others.
-	leave, err := s.updates.enter(ctx, workflows.WorkflowID(req.KK))
+	leave, err := s.updates.enter(ctx, workflows.WorkflowID(s.households, req.KK))
 	if err != nil {
 		return workflows.OpenResult{}, temporalError(err)
 	}
 	defer leave()
-	out, err := workflows.Open(ctx, s.temporal, workflows.CaseInput{
+	out, err := workflows.Open(ctx, s.temporal, s.households, workflows.CaseInput{
 		Open:  req.input(),
 		Actor: actor(p), Rules: s.rules, Deadlines: s.deadlines, RequestID: requestID,
 	})

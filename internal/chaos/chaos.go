@@ -151,6 +151,7 @@ type run struct {
 
 	env      []string
 	ring     *codec.Keyring
+	keys     *pseudonym.Key
 	temporal client.Client
 	store    *store.Store
 	phones   *phones
@@ -266,6 +267,9 @@ func (r *run) setUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.keys, err = pseudonym.ParseKey(personKey); err != nil {
+		return err
+	}
 	secret := make([]byte, 32)
 	if _, err := crand.Read(secret); err != nil {
 		return err
@@ -303,7 +307,7 @@ func (r *run) setUp(ctx context.Context) error {
 	// The checks read the truth past the proxies: the run's own view must
 	// not suffer the faults it injects.
 	if r.temporal, err = client.DialContext(ctx, client.Options{HostPort: temporalAddr, Namespace: "default",
-		DataConverter: codec.DataConverter(r.ring), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
+		DataConverter: codec.DataConverter(r.ring), FailureConverter: codec.FailureConverter(r.ring), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
 		return fmt.Errorf("dial temporal: %w", err)
 	}
 	if r.store, err = store.Connect(ctx, "mongodb://"+mongoAddr+"/", devDatabase); err != nil {

@@ -227,7 +227,7 @@ func (r *run) finals(ctx context.Context, rep *Report, fail func(string, ...any)
 func (r *run) final(ctx context.Context, h *house) (household.Case, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	wid := workflows.WorkflowID(h.hh.KK)
+	wid := workflows.WorkflowID(r.keys, h.hh.KK)
 	d, err := r.temporal.DescribeWorkflowExecution(ctx, wid, "")
 	if err != nil {
 		return household.Case{}, fmt.Errorf("describe: %w", err)

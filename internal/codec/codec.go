@@ -22,6 +22,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -116,6 +117,20 @@ func New(ring *Keyring) *Codec { return &Codec{ring: ring} }
 // converter for every client and worker of Tuntas.
 func DataConverter(ring *Keyring) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), New(ring))
+}
+
+// FailureConverter seals the message and stack trace of every failure
+// with the codec, as it seals payloads: an update's rejection, an
+// activity's error, a workflow's failure. Temporal keeps a failure's
+// message in the clear otherwise, in the history and wherever it shows
+// it, whatever the error says; sealed, the message travels as an
+// encoded payload and reads "Encoded failure" to whoever lacks the key.
+// Its type (the domain's error code) and its details stay as they are:
+// the type is no personal data, and details are payloads, sealed anyway.
+func FailureConverter(ring *Keyring) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: DataConverter(ring), EncodeCommonAttributes: true,
+	})
 }
 
 // Encode seals each payload.

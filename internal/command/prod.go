@@ -156,9 +156,14 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	si.register(fs)
 	addr := fs.String("http", envOr("TUNTAS_HTTP_ADDR", ":8080"), "listen address (TUNTAS_HTTP_ADDR)")
 	metricsAddr := fs.String("metrics-addr", envOr("TUNTAS_METRICS_ADDR", ""), "serve /metrics on this address instead of the API's (TUNTAS_METRICS_ADDR)")
+	personKey := keyFlag(fs)
 	deviceSecret := fs.String("device-secret", envOr("TUNTAS_DEVICE_SECRET", ""), "secret, at least 32 bytes, from which the console derives the keys of the field's outboxes on phones; the same for every api process (TUNTAS_DEVICE_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	keys, err := pseudonym.ParseKey(*personKey)
+	if err != nil {
+		return fmt.Errorf("TUNTAS_PERSON_KEY (or --person-key): %w", err)
 	}
 	logger := jsonLogger(stderr)
 	if *deviceSecret != "" && len(*deviceSecret) < 32 {
@@ -207,7 +212,7 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	idx := store.NewIndex(st.Store, logger)
 	defer idx.Close()
-	h, err := server.NewHandler(c, st, idx, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger},
+	h, err := server.NewHandler(c, st, idx, keys, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger},
 		server.ConsoleSignin{DeviceSecret: []byte(*deviceSecret), Provider: provider})
 	if err != nil {
 		return err
@@ -225,7 +230,7 @@ func Worker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var pace server.ImportPace
 	fs.Float64Var(&pace.Rate, "import-rate", server.DefaultImportRate, "cases an import starts per second at most, per worker")
 	fs.IntVar(&pace.Concurrency, "import-concurrency", server.DefaultImportConcurrency, "cases an import starts at once at most, per worker")
-	personKey := fs.String("person-key", envOr("TUNTAS_PERSON_KEY", ""), "key of the pseudonyms that keep one person in one open case, base64 of 32 bytes (TUNTAS_PERSON_KEY)")
+	personKey := keyFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -254,6 +259,13 @@ func Worker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	<-ctx.Done()
 	w.Stop()
 	return nil
+}
+
+// keyFlag registers the key of the pseudonyms: of people, which keep one
+// person in one open case (the worker), and of family cards, which name
+// the cases' workflows (the worker's imports and the API's opens).
+func keyFlag(fs *flag.FlagSet) *string {
+	return fs.String("person-key", envOr("TUNTAS_PERSON_KEY", ""), "key of the pseudonyms of people (one person in one open case) and of family cards (case workflow IDs), base64 of 32 bytes; the same in every api and worker process (TUNTAS_PERSON_KEY)")
 }
 
 // Token is `tuntas token`: it prints a bearer token signed with

@@ -66,6 +66,9 @@ type System struct {
 	// Provider is the development OpenID provider (Config.ProviderAddr),
 	// or nil.
 	Provider *oidcprovider.Server
+	// Pseudonyms keys the pseudonyms of people and family cards (the
+	// workflow IDs of cases: workflows.WorkflowID).
+	Pseudonyms *pseudonym.Key
 
 	worker worker.Worker
 	srv    *http.Server
@@ -114,11 +117,10 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, err
 	}
 	cases := server.CaseDefaults{Rules: household.DefaultRules(), Deadlines: cfg.Deadlines}
-	persons, err := pseudonym.LoadOrCreate(filepath.Join(cfg.DataDir, "person.key"))
-	if err != nil {
+	if d.Pseudonyms, err = pseudonym.LoadOrCreate(filepath.Join(cfg.DataDir, "person.key")); err != nil {
 		return nil, err
 	}
-	d.worker = server.NewWorker(d.Client, d.Stores, persons, cases, cfg.Pace, cfg.Logger)
+	d.worker = server.NewWorker(d.Client, d.Stores, d.Pseudonyms, cases, cfg.Pace, cfg.Logger)
 	if err := d.worker.Start(); err != nil {
 		d.worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -143,7 +145,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 			return nil, err
 		}
 	}
-	h, err := server.NewHandler(d.Client, d.Stores, d.Index, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, si)
+	h, err := server.NewHandler(d.Client, d.Stores, d.Index, d.Pseudonyms, cases, api.Config{Verifier: issuer.Verifier(), Logger: cfg.Logger, RateLimit: cfg.RateLimit}, si)
 	if err != nil {
 		return nil, err
 	}

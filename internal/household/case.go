@@ -67,6 +67,12 @@ type Case struct {
 
 	Rules     Rules     `json:"rules"`
 	Deadlines Deadlines `json:"deadlines"`
+
+	// WorkflowID is the ID of the case's workflow in Temporal, which the
+	// projection records in the read model (the workflow's own state does
+	// not carry it): where actions on the case are sent. Never in JSON, so
+	// neither a payload nor an answer carries it.
+	WorkflowID string `json:"-" bson:"workflowId,omitempty"`
 }
 
 // Event is one line of a case's timeline.

@@ -2,7 +2,8 @@
 // workflows, which are the source of truth: it compares each case
 // workflow's state (running, or closed and still within the namespace's
 // retention) with its snapshot and rewrites what is missing, older or
-// corrupt, never going backwards.
+// corrupt, never going backwards. A snapshot written before the read
+// model recorded each case's workflow ID is rewritten with it.
 package reconcile
 
 import (
@@ -153,6 +154,7 @@ func halt(ctx context.Context, wf Workflows, snaps Snapshots, workflowID, runID 
 		return false, nil
 	}
 	c.Status = household.StatusHalted
+	c.WorkflowID = workflowID
 	c.Version++
 	wrote, err := snaps.RepairOlder(ctx, c)
 	if err != nil {
@@ -173,6 +175,9 @@ func one(ctx context.Context, wf Workflows, snaps Snapshots, workflowID, runID s
 		return false, fmt.Errorf("decode %s: %w", workflowID, err)
 	}
 	want := state.Case
+	// The workflow's state does not know its own ID; the snapshot records
+	// it, and one written before IDs were recorded gets it here.
+	want.WorkflowID = workflowID
 	got, err := snaps.Case(ctx, want.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound), err == nil && got.Version < want.Version:

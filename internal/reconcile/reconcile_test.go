@@ -142,7 +142,23 @@ func (f *fakeSnapshots) RepairCase(_ context.Context, c household.Case) (bool, e
 		return false, f.writeErrs
 	}
 	f.replaced = append(f.replaced, c.ID)
+	if f.writeErrs == nil {
+		if f.written == nil {
+			f.written = map[string]household.Case{}
+		}
+		f.written[c.ID] = c
+	}
 	return f.writeErrs == nil, f.writeErrs
+}
+
+// workflowID is the ID of the workflow of family card kk's case in these
+// tests: reconcile takes whatever the listing names.
+func workflowID(kk string) string { return workflows.LegacyWorkflowID(kk) }
+
+// snapshot is c as its projection stored it: with the ID of its workflow.
+func snapshot(c household.Case) household.Case {
+	c.WorkflowID = workflowID(c.KK)
+	return store.Normalize(c)
 }
 
 // liveCase is a case as its workflow holds it, at version v, with times at
@@ -160,7 +176,7 @@ func liveCase(kk string, v int64) household.Case {
 func TestRunRewritesOnlyTheSnapshotsThatDiffer(t *testing.T) {
 	const kk = "6408010101190001"
 	live := liveCase(kk, 5)
-	stale := store.Normalize(live)
+	stale := snapshot(live)
 	stale.Stage = household.StageFollowUp
 	tests := []struct {
 		name            string
@@ -168,7 +184,10 @@ func TestRunRewritesOnlyTheSnapshotsThatDiffer(t *testing.T) {
 		report          reconcile.Report
 		saved, replaced []string
 	}{
-		{"in sync (times differ only below a millisecond)", ptr(store.Normalize(live)), reconcile.Report{Checked: 1, InSync: 1}, nil, nil},
+		{"in sync (times differ only below a millisecond)", ptr(snapshot(live)), reconcile.Report{Checked: 1, InSync: 1}, nil, nil},
+		// A snapshot projected before the read model recorded workflow IDs
+		// (of a case opened before they were pseudonyms) gets its ID.
+		{"a snapshot without its workflow ID is replaced", ptr(store.Normalize(live)), reconcile.Report{Checked: 1, Repaired: 1}, nil, []string{live.ID}},
 		{"missing snapshot is saved", nil, reconcile.Report{Checked: 1, Repaired: 1}, []string{live.ID}, nil},
 		{"older snapshot is saved", ptr(withVersion(stale, 4)), reconcile.Report{Checked: 1, Repaired: 1}, []string{live.ID}, nil},
 		{"same version but different is replaced", ptr(stale), reconcile.Report{Checked: 1, Repaired: 1}, nil, []string{live.ID}},
@@ -178,7 +197,7 @@ func TestRunRewritesOnlyTheSnapshotsThatDiffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wf := &fakeWorkflows{pages: [][]string{{workflows.WorkflowID(kk)}}, states: map[string]household.Case{workflows.WorkflowID(kk): live}}
+			wf := &fakeWorkflows{pages: [][]string{{workflowID(kk)}}, states: map[string]household.Case{workflowID(kk): live}}
 			snaps := &fakeSnapshots{cases: map[string]household.Case{}}
 			if tt.stored != nil {
 				snaps.cases[live.ID] = *tt.stored
@@ -189,6 +208,11 @@ func TestRunRewritesOnlyTheSnapshotsThatDiffer(t *testing.T) {
 			}
 			if r != tt.report || !slices.Equal(snaps.saved, tt.saved) || !slices.Equal(snaps.replaced, tt.replaced) {
 				t.Fatalf("report %+v, saved %v, replaced %v; want %+v, %v, %v", r, snaps.saved, snaps.replaced, tt.report, tt.saved, tt.replaced)
+			}
+			for id, c := range snaps.written {
+				if c.WorkflowID != workflowID(kk) {
+					t.Errorf("wrote %s with workflow ID %q, want %q", id, c.WorkflowID, workflowID(kk))
+				}
 			}
 			if !strings.Contains(wf.query, "WorkflowType = 'Case'") || !strings.Contains(wf.query, "ExecutionStatus = 'Running'") || !strings.Contains(wf.query, "ExecutionStatus = 'Completed'") {
 				t.Errorf("listed %q, want running and closed case workflows", wf.query)
@@ -212,10 +236,10 @@ func TestRunWalksEveryPage(t *testing.T) {
 		for i := range 4 {
 			kk := fmt.Sprintf("64080101011900%d%d", page, i+1)
 			c := liveCase(kk, 3)
-			wf.states[workflows.WorkflowID(kk)] = c
-			ids = append(ids, workflows.WorkflowID(kk))
+			wf.states[workflowID(kk)] = c
+			ids = append(ids, workflowID(kk))
 			if i%2 == 0 {
-				snaps.cases[c.ID] = store.Normalize(c)
+				snaps.cases[c.ID] = snapshot(c)
 			}
 		}
 		wf.pages = append(wf.pages, ids)
@@ -237,7 +261,7 @@ func TestRunCountsCasesItCannotCheckAndGoesOn(t *testing.T) {
 		snaps  func(*fakeSnapshots)
 		report reconcile.Report
 	}{
-		{"query fails for one", func(f *fakeWorkflows) { f.failed = map[string]error{workflows.WorkflowID("6408010101190001"): down} },
+		{"query fails for one", func(f *fakeWorkflows) { f.failed = map[string]error{workflowID("6408010101190001"): down} },
 			nil, reconcile.Report{Checked: 2, Failed: 1, Repaired: 1}},
 		{"the store cannot be read", nil, func(f *fakeSnapshots) { f.readErr = down }, reconcile.Report{Checked: 2, Failed: 2}},
 		{"the store cannot be written", nil, func(f *fakeSnapshots) { f.writeErrs = down }, reconcile.Report{Checked: 2, Failed: 2}},
@@ -247,8 +271,8 @@ func TestRunCountsCasesItCannotCheckAndGoesOn(t *testing.T) {
 			wf := &fakeWorkflows{states: map[string]household.Case{}}
 			var ids []string
 			for _, kk := range []string{"6408010101190001", "6408010101190002"} {
-				wf.states[workflows.WorkflowID(kk)] = liveCase(kk, 2)
-				ids = append(ids, workflows.WorkflowID(kk))
+				wf.states[workflowID(kk)] = liveCase(kk, 2)
+				ids = append(ids, workflowID(kk))
 			}
 			wf.pages = [][]string{ids}
 			snaps := &fakeSnapshots{cases: map[string]household.Case{}}
@@ -274,10 +298,10 @@ func TestRunMarksCasesWhoseWorkflowEndedAbnormallyAsHalted(t *testing.T) {
 	open, closed := liveCase(openKK, 4), liveCase(closedKK, 6)
 	closed.Status = household.StatusClosed
 	wf := &fakeWorkflows{
-		states: map[string]household.Case{workflows.WorkflowID(openKK): open, workflows.WorkflowID(closedKK): closed},
-		halted: []string{workflows.WorkflowID(openKK), workflows.WorkflowID(closedKK)},
+		states: map[string]household.Case{workflowID(openKK): open, workflowID(closedKK): closed},
+		halted: []string{workflowID(openKK), workflowID(closedKK)},
 	}
-	snaps := &fakeSnapshots{cases: map[string]household.Case{open.ID: store.Normalize(open), closed.ID: store.Normalize(closed)}}
+	snaps := &fakeSnapshots{cases: map[string]household.Case{open.ID: snapshot(open), closed.ID: snapshot(closed)}}
 	r, err := reconcile.Run(context.Background(), wf, snaps)
 	if err != nil {
 		t.Fatal(err)

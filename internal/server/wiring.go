@@ -65,6 +65,7 @@ func DialTemporal(ctx context.Context, b Backend, ring *codec.Keyring, logger *s
 		HostPort:          b.TemporalAddress,
 		Namespace:         b.Namespace,
 		DataConverter:     codec.DataConverter(ring),
+		FailureConverter:  codec.FailureConverter(ring),
 		ConnectionOptions: conn,
 		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 	})
@@ -185,12 +186,12 @@ func NewWorker(c client.Client, st *Stores, persons *pseudonym.Key, cases CaseDe
 	w.RegisterActivity(&activities.Snapshots{Store: st.Store})
 	w.RegisterActivity(&activities.Activities{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}}})
 	w.RegisterActivity(&activities.People{Claims: st.Claims, Key: persons})
-	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, defaults: cases}, Store: st.Imports, Rate: pace.Rate, Concurrency: pace.Concurrency})
+	w.RegisterActivity(&activities.Importer{Opener: caseOpener{c: c, households: persons, defaults: cases}, Store: st.Imports, Rate: pace.Rate, Concurrency: pace.Concurrency})
 	// The living list: village proposals and objections (docs/living-list.md).
 	w.RegisterWorkflow(workflows.Proposal)
 	w.RegisterWorkflow(workflows.Objection)
 	w.RegisterActivity(&activities.LivingList{Store: st.Store, Notifier: activities.Notifiers{notesNotifier{st.Store}, activities.LogNotifier{Logger: logger}},
-		Cases: caseOpener{c: c, defaults: cases}, Claims: st.Claims, Key: persons})
+		Cases: caseOpener{c: c, households: persons, defaults: cases}, Claims: st.Claims, Key: persons})
 	return w
 }
 
@@ -221,24 +222,25 @@ func ServiceCases() CaseDefaults {
 
 // caseOpener opens imported cases through the case workflow.
 type caseOpener struct {
-	c        client.Client
-	defaults CaseDefaults
+	c          client.Client
+	households workflows.Households
+	defaults   CaseDefaults
 }
 
 var _ activities.CaseWorkflows = caseOpener{}
 
 func (o caseOpener) Open(ctx context.Context, in household.OpenInput, by household.Actor, requestID string) (household.Case, bool, error) {
-	out, err := workflows.Open(ctx, o.c, workflows.CaseInput{Open: in, Actor: by,
+	out, err := workflows.Open(ctx, o.c, o.households, workflows.CaseInput{Open: in, Actor: by,
 		Rules: o.defaults.Rules, Deadlines: o.defaults.Deadlines, RequestID: requestID})
 	return out.Case, out.Created, err
 }
 
 func (o caseOpener) HeldCase(ctx context.Context, kk string) (string, string, bool, error) {
-	return workflows.HeldCase(ctx, o.c, kk)
+	return workflows.HeldCase(ctx, o.c, o.households, kk)
 }
 
 func (o caseOpener) Uphold(ctx context.Context, kk, caseID string, by household.Actor, in household.UpholdInput, updateID string) (household.Case, *household.Error, error) {
-	return workflows.Uphold(ctx, o.c, kk, caseID, by, in, updateID)
+	return workflows.Uphold(ctx, o.c, o.households, kk, caseID, by, in, updateID)
 }
 
 // HTTPServer is a server of h with timeouts set.
@@ -267,9 +269,10 @@ type ConsoleSignin struct {
 // NewHandler is the case work on c, st and idx (lists and dashboards from
 // memory, the rest from st), served by the API, configured otherwise by
 // cfg, and by the console at / on the same service, signing people in as
-// si says.
-func NewHandler(c client.Client, st *Stores, idx *store.Index, cases CaseDefaults, cfg api.Config, si ConsoleSignin) (http.Handler, error) {
-	svc := casework.New(casework.Config{Temporal: c, Store: idx, Imports: st.Imports, Photos: st.Photos,
+// si says. New cases' workflows are named by keys' pseudonyms of their
+// family cards.
+func NewHandler(c client.Client, st *Stores, idx *store.Index, keys *pseudonym.Key, cases CaseDefaults, cfg api.Config, si ConsoleSignin) (http.Handler, error) {
+	svc := casework.New(casework.Config{Temporal: c, Households: keys, Store: idx, Imports: st.Imports, Photos: st.Photos,
 		Lists: st.Store, Publications: st.Publications, Rules: cases.Rules, Deadlines: cases.Deadlines})
 	cfg.Service, cfg.Temporal, cfg.Store, cfg.Idempotency = svc, c, idx, st.Idempotency
 	srv := api.NewServer(cfg)

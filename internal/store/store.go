@@ -192,6 +192,8 @@ type Summary struct {
 	TransferTo       string    `bson:"transferTo,omitempty" json:"transferTo,omitempty"`
 	TransferRegions  []string  `bson:"transferRegions,omitempty" json:"-"`
 	TransferDeadline time.Time `json:"transferDeadline,omitzero"`
+	// WorkflowID is the case's workflow (household.Case.WorkflowID).
+	WorkflowID string `bson:"workflowId,omitempty" json:"-"`
 }
 
 // SummaryOf is the summary the store keeps of c.
@@ -234,7 +236,7 @@ func newSummary(c household.Case) Summary {
 		t, _ := c.PendingTransfer()
 		due = t.Deadline
 	}
-	return Summary{TransferTo: to, TransferRegions: toPath, TransferDeadline: due, Agencies: agencies, AgencyWork: work, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
+	return Summary{TransferTo: to, TransferRegions: toPath, TransferDeadline: due, Agencies: agencies, AgencyWork: work, OpenDuplicates: c.OpenDuplicates(), Surveyed: surveyed, FindingCommits: c.FindingCommits(), ID: c.ID, KK: c.KK, WorkflowID: c.WorkflowID, HeadNIK: c.HeadNIK, HeadName: c.HeadName, VillageCode: c.VillageCode,
 		DistrictCode: c.DistrictCode, RegencyCode: c.RegencyCode, Source: c.Source, Stage: c.Stage, Status: c.Status,
 		Outcome: c.Outcome, Overdue: c.Overdue, Escalated: c.Escalated, OpenedAt: c.OpenedAt, UpdatedAt: c.UpdatedAt,
 		Deadline: c.Deadline, MemberCount: members, Version: c.Version, Regions: path}
