@@ -8,7 +8,6 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tuntas-id/tuntas/internal/codec"
@@ -85,14 +84,14 @@ func TestReplayAHistoryThatTookAnObjection(t *testing.T) {
 // instead of a nondeterminism error or running it as something else.
 func TestAHistoryFromBeforeTheBaselineIsRefusedWithItsCause(t *testing.T) {
 	ring := readKeyring(t, filepath.Join("testdata", "before-baseline.key"))
-	err := replayHistory(readHistory(t, filepath.Join("testdata", "before-baseline-run1.json")), codec.DataConverter(ring))
+	err := replayHistory(readHistory(t, filepath.Join("testdata", "before-baseline-run1.json")), ring)
 	if err == nil || !strings.Contains(err.Error(), "before workflow baseline") || !strings.Contains(err.Error(), "start the data directory afresh") {
 		t.Fatalf("replay of a pre-baseline history: %v", err)
 	}
 }
 
 func replay(t *testing.T, file string, ring *codec.Keyring) {
-	if err := replayHistory(readHistory(t, file), codec.DataConverter(ring)); err != nil {
+	if err := replayHistory(readHistory(t, file), ring); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 }
@@ -126,9 +125,11 @@ func readHistory(t *testing.T, file string) *historypb.History {
 	return h
 }
 
-// replayHistory replays h against the case workflow as it is now.
-func replayHistory(h *historypb.History, dc converter.DataConverter) error {
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+// replayHistory replays h against the case workflow as it is now, with
+// the converters of the workers, opening payloads and failures with ring.
+func replayHistory(h *historypb.History, ring *codec.Keyring) error {
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		DataConverter: codec.DataConverter(ring), FailureConverter: codec.FailureConverter(ring)})
 	if err != nil {
 		return err
 	}

@@ -163,13 +163,17 @@ type ReadView struct {
 	Sub  string         `json:"sub"`
 	Role household.Role `json:"role"`
 	// Route is the API route that read the data; a list page also gives
-	// its filter and how many rows it showed.
+	// its filter and how many rows it showed, the codec server how many
+	// Temporal payloads it opened.
 	Route  string `json:"route"`
 	Filter string `json:"filter,omitempty"`
 	Rows   int    `json:"rows,omitempty"`
 	// Photo is the photo of the house a view showed.
-	Photo string    `json:"photo,omitempty"`
-	At    time.Time `json:"at"`
+	Photo string `json:"photo,omitempty"`
+	// Workflow is the Temporal workflow whose payloads an administrator
+	// opened through the codec server, when the client named it.
+	Workflow string    `json:"workflow,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // Reads are the latest reads of a case's household data, newest first;
@@ -188,7 +192,7 @@ func (s *Service) Reads(ctx context.Context, who Caller, id string) (CaseReads, 
 	}
 	out := CaseReads{CaseID: cs.ID, Reads: make([]ReadView, len(reads))}
 	for i, r := range reads {
-		out.Reads[i] = ReadView{Sub: r.Sub, Role: r.Role, Route: r.Route, Filter: r.Filter, Rows: r.Rows, Photo: r.Photo, At: r.At}
+		out.Reads[i] = ReadView{Sub: r.Sub, Role: r.Role, Route: r.Route, Filter: r.Filter, Rows: r.Rows, Photo: r.Photo, Workflow: r.Workflow, At: r.At}
 	}
 	return out, nil
 }

@@ -188,3 +188,25 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	}
 	return out, nil
 }
+
+// Reveal opens the payloads this codec sealed and passes every other one
+// through as it is (a search attribute's, a memo's): it is for people
+// reading a history through the codec server, to whom a payload that was
+// never sealed shows as it is anyway. Workers and clients use Decode,
+// which refuses what it did not seal. A sealed payload that does not open
+// (a key not in the keyring, tampered) is an error, not passed through.
+func (c *Codec) Reveal(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		if string(p.GetMetadata()[MetadataEncoding]) != Encoding {
+			out[i] = p
+			continue
+		}
+		opened, err := c.Decode([]*commonpb.Payload{p})
+		if err != nil {
+			return nil, fmt.Errorf("payload %d: %w", i, err)
+		}
+		out[i] = opened[0]
+	}
+	return out, nil
+}

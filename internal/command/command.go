@@ -1,5 +1,5 @@
 // Package command holds the subcommands of the production binary, tuntas:
-// api, worker, token, reconcile and import, each parsing its own flags
+// api, worker, token, reconcile, import and codec-server, each parsing its own flags
 // with environment fallbacks. A Set names a binary's commands; the dev
 // binary, tuntas-dev, runs a larger Set of its own on the same commands.
 package command
@@ -47,6 +47,7 @@ func Production() Set {
 		{"token", "print a signed bearer token", Token},
 		{"reconcile", "compare every running case workflow with its read-model snapshot and repair", Reconcile(nil)},
 		{"import", "upload a household list (CSV) to the API and follow its progress", Import},
+		{"codec-server", "serve Temporal's remote codec to the Web UI and CLI: administrators read case histories, every read recorded", CodecServer},
 	}}
 }
 

@@ -161,10 +161,6 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	keys, err := pseudonym.ParseKey(*personKey)
-	if err != nil {
-		return fmt.Errorf("TUNTAS_PERSON_KEY (or --person-key): %w", err)
-	}
 	logger := jsonLogger(stderr)
 	if *deviceSecret != "" && len(*deviceSecret) < 32 {
 		return fmt.Errorf("TUNTAS_DEVICE_SECRET (or --device-secret) must be at least 32 bytes")
@@ -179,6 +175,10 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	provider, err := si.consoleSignin(ctx, logger)
 	if err != nil {
 		return err
+	}
+	keys, err := pseudonym.ParseKey(*personKey)
+	if err != nil {
+		return fmt.Errorf("TUNTAS_PERSON_KEY (or --person-key): %w", err)
 	}
 
 	c, st, closeAll, err := pf.connect(ctx, logger)

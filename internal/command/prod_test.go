@@ -59,3 +59,49 @@ func TestAPIRefusesAnIncompleteSignInBeforeConnecting(t *testing.T) {
 		})
 	}
 }
+
+// The API names new cases' workflows by pseudonyms of their family cards,
+// so it refuses to start without the key, before connecting: an API that
+// opened cases under another key would open a second case beside each.
+func TestAPIRefusesToStartWithoutThePseudonymKey(t *testing.T) {
+	for _, k := range []string{"TUNTAS_OIDC_ISSUER", "TUNTAS_CODEC_KEY", "TUNTAS_PERSON_KEY"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("TUNTAS_TOKEN_SECRET", strings.Repeat("s", 32))
+	for _, key := range []string{"", "c2hvcnQ="} {
+		err := Production().Run(context.Background(), []string{"api", "--person-key", key}, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "TUNTAS_PERSON_KEY") {
+			t.Fatalf("api with person key %q: %v", key, err)
+		}
+	}
+}
+
+func TestCodecServerRefusesAnIncompleteConfigurationBeforeConnecting(t *testing.T) {
+	for _, k := range []string{"TUNTAS_OIDC_ISSUER", "TUNTAS_CODEC_KEY", "TUNTAS_CODEC_UI_ORIGIN", "TUNTAS_CODEC_TLS_CERT", "TUNTAS_CODEC_TLS_KEY"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("TUNTAS_TOKEN_SECRET", strings.Repeat("s", 32))
+	// An unreachable MongoDB: a configuration that got past its checks
+	// would fail there, naming MongoDB instead.
+	t.Setenv("MONGODB_URI", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=10")
+	const key = "k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no codec key", nil, "TUNTAS_CODEC_KEY"},
+		{"a wildcard origin", []string{"--codec-key", key, "--ui-origin", "*"}, "TUNTAS_CODEC_UI_ORIGIN"},
+		{"an origin with a path", []string{"--codec-key", key, "--ui-origin", "https://ui.example/"}, "TUNTAS_CODEC_UI_ORIGIN"},
+		{"a certificate without its key", []string{"--codec-key", key, "--tls-cert", "cert.pem"}, "--tls-key"},
+		{"no sign-in", []string{"--codec-key", key, "--token-secret", "short"}, "TUNTAS_TOKEN_SECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Production().Run(context.Background(), append([]string{"codec-server"}, tt.args...), &bytes.Buffer{}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("codec-server %v: %v, want an error naming %s", tt.args, err, tt.want)
+			}
+		})
+	}
+}

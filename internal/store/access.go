@@ -26,8 +26,11 @@ type Access struct {
 	Filter string `bson:"filter,omitempty" json:"filter,omitempty"`
 	Rows   int    `bson:"rows,omitempty" json:"rows,omitempty"`
 	// Photo is the photo of the house a view showed.
-	Photo string    `bson:"photo,omitempty" json:"photo,omitempty"`
-	At    time.Time `bson:"at" json:"at"`
+	Photo string `bson:"photo,omitempty" json:"photo,omitempty"`
+	// Workflow is the Temporal workflow whose payloads the codec server
+	// opened, when its client named it.
+	Workflow string    `bson:"workflow,omitempty" json:"workflow,omitempty"`
+	At       time.Time `bson:"at" json:"at"`
 }
 
 // RecordAccess keeps one access.
