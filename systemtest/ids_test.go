@@ -24,7 +24,7 @@ func openAsBefore(t *testing.T, s *testSystem, kk, head string) string {
 	t.Helper()
 	const village = "64.08.01.2001"
 	in := workflows.CaseInput{Baseline: workflows.Baseline,
-		Open: household.OpenInput{KK: kk, HeadNIK: head, HeadName: "Kepala Lama", VillageCode: village, Address: "RT 01", Source: household.SourceP3KE},
+		Open:  household.OpenInput{KK: kk, HeadNIK: head, HeadName: "Kepala Lama", VillageCode: village, Address: "RT 01", Source: household.SourceP3KE},
 		Actor: household.Actor{Sub: "caseworker@64.08.01", Role: household.RoleCaseworker, Region: "64.08.01"},
 		Rules: household.DefaultRules(), Deadlines: household.DefaultDeadlines(), RequestID: "before-" + kk}
 	ctx := context.Background()
