@@ -162,13 +162,16 @@ func (ns Notifiers) Notify(ctx context.Context, n Notification) error {
 // LogNotifier writes notifications to a structured log; the channel a
 // Dinsos office uses (SMS, WhatsApp gateway, e-mail) plugs in here, and
 // must send a case and seq once. The log itself may repeat a line when a
-// projection is retried.
+// projection is retried. It logs which message was raised (its catalogue
+// key), not its text: the text carries what a person typed (an
+// escalation's reason may name the household and its NIK), and a log is
+// read by operators who may not read the household's data.
 type LogNotifier struct{ Logger *slog.Logger }
 
 var _ Notifier = LogNotifier{}
 
 // Notify logs n.
 func (l LogNotifier) Notify(ctx context.Context, n Notification) error {
-	l.Logger.InfoContext(ctx, "notification", "case", n.CaseID, "to", n.To, "region", n.Region, "message", n.Message)
+	l.Logger.InfoContext(ctx, "notification", "case", n.CaseID, "seq", n.Seq, "to", n.To, "region", n.Region, "key", n.Key)
 	return nil
 }
