@@ -164,3 +164,30 @@ func TestReplayTheLivingListsWorkflows(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayNoticesSentBeforeTheIDsChanged replays two cases recorded
+// before workflow IDs were pseudonyms (workflows.ChangeHouseholdIDs): one
+// told the other about a shared person and about its resolution, by
+// signals to household-<KK>. The case as it is now must send them the same
+// way when it replays such a history. Recorded with the code of
+// a88dc87 (the systemtest's householdWith, a split, both closed).
+func TestReplayNoticesSentBeforeTheIDsChanged(t *testing.T) {
+	ring := readKeyring(t, filepath.Join("testdata", "notice-before-ids.key"))
+	signals := 0
+	for _, name := range []string{"a", "b"} {
+		f := filepath.Join("testdata", "notice-before-ids-"+name+"-run1.json")
+		h := readHistory(t, f)
+		for _, e := range h.GetEvents() {
+			if a := e.GetSignalExternalWorkflowExecutionInitiatedEventAttributes(); a != nil {
+				if id := a.GetWorkflowExecution().GetWorkflowId(); !strings.HasPrefix(id, "household-64") {
+					t.Fatalf("%s: a notice to %s, not to a case's legacy ID", f, id)
+				}
+				signals++
+			}
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) { replay(t, f, ring) })
+	}
+	if signals != 2 {
+		t.Fatalf("the recorded histories send %d notices, want the finding's and the resolution's", signals)
+	}
+}
