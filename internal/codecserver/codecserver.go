@@ -4,8 +4,9 @@
 // X-Namespace) so that an administrator can read a case's history. It is
 // the one way to see inside a history without a worker's key, so it is
 // guarded like the API: a bearer token verified as the API verifies it,
-// the admin role alone, CORS for the configured Web UI origins only, and
-// every decode kept on the record of who read which household's data.
+// the admin role alone, whose region must hold the cases the payloads
+// name, CORS for the configured Web UI origins only, and every decode kept
+// on the record of who read which household's data.
 package codecserver
 
 import (
@@ -36,8 +37,10 @@ type Codec interface {
 	Reveal(payloads []*commonpb.Payload) ([]*commonpb.Payload, error)
 }
 
-// Audit keeps the record of who read a household's data (store.Store).
-type Audit interface {
+// Records is the read model as the codec server needs it (store.Store):
+// where a case lies, and the record of who read a household's data.
+type Records interface {
+	Summary(ctx context.Context, id string) (store.Summary, error)
 	RecordAccess(ctx context.Context, a store.Access) error
 }
 
@@ -48,7 +51,7 @@ type Config struct {
 	// opens; any other is not found.
 	Namespace string
 	Verifier  auth.Verifier
-	Audit     Audit
+	Records   Records
 	// Origins are the Web UI origins (scheme://host[:port]) that may call
 	// from a browser; see ParseOrigins. None: no browser may.
 	Origins []string
@@ -144,6 +147,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusForbidden, "forbidden", "only an administrator may read Temporal payloads")
 		return
 	}
+
 	ns, err := rt.namespace(r.Header.Get(HeaderNamespace))
 	if err != nil {
 		problem(w, http.StatusBadRequest, "bad namespace", err.Error())
@@ -198,18 +202,46 @@ func (h *handler) decode(ctx context.Context, who auth.Principal, ns, workflow s
 		h.cfg.Logger.WarnContext(ctx, "codec: decode refused", "sub", who.Sub, "workflow", workflow, "error", err)
 		return nil, http.StatusBadRequest, errors.New("a payload does not open with this server's keys")
 	}
-	cases := casesIn(out)
+	cases, villages := subjectsOf(out)
+	if status, err := h.inScope(ctx, who, cases, villages); err != nil {
+		return nil, status, err
+	}
 	a := store.Access{Sub: who.Sub, Role: who.Role, Route: strings.Replace(Route, "{namespace}", ns, 1),
 		Workflow: workflow, CaseIDs: cases, Rows: len(in), At: h.cfg.Now()}
 	if len(cases) == 1 {
 		a.CaseID = cases[0]
 	}
-	if err := h.cfg.Audit.RecordAccess(ctx, a); err != nil {
+	if err := h.cfg.Records.RecordAccess(ctx, a); err != nil {
 		h.cfg.Logger.ErrorContext(ctx, "codec: record decode", "sub", who.Sub, "workflow", workflow, "error", err)
 		return nil, http.StatusServiceUnavailable, errors.New("the read could not be recorded; nothing was decoded")
 	}
 	h.cfg.Logger.InfoContext(ctx, "codec: decoded", "sub", who.Sub, "namespace", ns, "workflow", workflow, "payloads", len(in), "cases", len(cases))
 	return out, http.StatusOK, nil
+}
+
+// inScope checks that every case and village the payloads name lies in
+// who's region, as every read of a case is checked (an administrator's
+// region is a province: auth.Principal.Validate): a case the read model
+// does not hold (not yet projected) is judged by its village alone.
+func (h *handler) inScope(ctx context.Context, who auth.Principal, cases, villages []string) (int, error) {
+	for _, id := range cases {
+		sum, err := h.cfg.Records.Summary(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			h.cfg.Logger.ErrorContext(ctx, "codec: read a case's region", "case", id, "error", err)
+			return http.StatusServiceUnavailable, errors.New("the cases' regions could not be read; nothing was decoded")
+		}
+		villages = append(villages, sum.VillageCode)
+	}
+	for _, v := range villages {
+		if !who.Sees(v) {
+			h.cfg.Logger.WarnContext(ctx, "codec: decode outside the reader's region refused", "sub", who.Sub, "region", who.Region, "village", v)
+			return http.StatusForbidden, errors.New("the payloads hold a case outside your region")
+		}
+	}
+	return http.StatusOK, nil
 }
 
 // encode seals the payloads for who, where encoding is allowed. An empty
@@ -319,17 +351,18 @@ func readPayloads(w http.ResponseWriter, r *http.Request) ([]*commonpb.Payload, 
 	return ps.GetPayloads(), http.StatusOK, nil
 }
 
-// casesIn are the cases whose data the opened payloads hold, as far as
-// their JSON says: a "caseId", "otherCaseId" or "fromCaseId" (events,
-// notifications, claims, findings and notices), an actor's "case", and
-// the "id" of an object that also has a "kk" (a case itself, a projection's
-// snapshot). The Web UI does not say which workflow it shows, so these put
-// its reads on each household's record of reads.
-func casesIn(payloads []*commonpb.Payload) []string {
-	var ids []string
-	add := func(id string) {
-		if id != "" && len(ids) < maxRecordedCases && !slices.Contains(ids, id) {
-			ids = append(ids, id)
+// subjectsOf are the cases whose data the opened payloads hold, and the
+// villages of the households among them, as far as their JSON says: a
+// "caseId", "otherCaseId" or "fromCaseId" (events, notifications, claims,
+// findings and notices), an actor's "case", and the "id" and
+// "villageCode" (or "village") of an object that has a "kk" (a case, a
+// projection's snapshot, an opening, a claim). The Web UI does not say
+// which workflow it shows, so these put its reads on each household's
+// record, and let its region be checked.
+func subjectsOf(payloads []*commonpb.Payload) (cases, villages []string) {
+	add := func(list *[]string, v string) {
+		if v != "" && len(*list) < maxRecordedCases && !slices.Contains(*list, v) {
+			*list = append(*list, v)
 		}
 	}
 	var walk func(v any, depth int)
@@ -341,12 +374,17 @@ func casesIn(payloads []*commonpb.Payload) []string {
 		case map[string]any:
 			for _, k := range []string{"caseId", "otherCaseId", "fromCaseId", "case"} {
 				if s, ok := v[k].(string); ok {
-					add(s)
+					add(&cases, s)
 				}
 			}
-			if id, ok := v["id"].(string); ok {
-				if _, isCase := v["kk"].(string); isCase {
-					add(id)
+			if _, household := v["kk"].(string); household {
+				if id, ok := v["id"].(string); ok {
+					add(&cases, id)
+				}
+				for _, k := range []string{"villageCode", "village"} {
+					if s, ok := v[k].(string); ok {
+						add(&villages, s)
+					}
 				}
 			}
 			for _, x := range v {
@@ -367,8 +405,9 @@ func casesIn(payloads []*commonpb.Payload) []string {
 			walk(v, 0)
 		}
 	}
-	slices.Sort(ids)
-	return ids
+	slices.Sort(cases)
+	slices.Sort(villages)
+	return cases, villages
 }
 
 // problem answers an RFC 9457 problem; detail never holds an internal

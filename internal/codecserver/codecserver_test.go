@@ -26,11 +26,26 @@ import (
 
 const ui = "https://temporal-ui.dinsos.example"
 
-// audit keeps the records, or fails with err.
+// audit is the read model: where cases lie (summaries by ID; any other
+// is not found), and the records of reads; err fails both.
 type audit struct {
-	mu      sync.Mutex
-	records []store.Access
-	err     error
+	mu        sync.Mutex
+	summaries map[string]store.Summary
+	records   []store.Access
+	err       error
+}
+
+func (a *audit) Summary(_ context.Context, id string) (store.Summary, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return store.Summary{}, a.err
+	}
+	sum, ok := a.summaries[id]
+	if !ok {
+		return store.Summary{}, store.ErrNotFound
+	}
+	return sum, nil
 }
 
 func (a *audit) RecordAccess(_ context.Context, r store.Access) error {
@@ -65,9 +80,9 @@ func newFixture(t *testing.T, encode bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, ring: ring, issuer: issuer, audit: &audit{}}
+	f := &fixture{t: t, ring: ring, issuer: issuer, audit: &audit{summaries: map[string]store.Summary{"run-7": {ID: "run-7", VillageCode: "64.08.01.2001"}}}}
 	f.srv = httptest.NewServer(codecserver.New(codecserver.Config{Codec: codec.New(ring), Namespace: "default",
-		Verifier: issuer.Verifier(), Audit: f.audit, Origins: []string{ui}, Encode: encode}))
+		Verifier: issuer.Verifier(), Records: f.audit, Origins: []string{ui}, Encode: encode}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -85,9 +100,14 @@ func (f *fixture) token(role household.Role, region string) string {
 // KK) and an event naming it, sealed by the codec.
 func (f *fixture) sealed() []*commonpb.Payload {
 	f.t.Helper()
-	ps, err := codec.DataConverter(f.ring).ToPayloads(
-		map[string]any{"id": "run-7", "kk": "6408010101200001", "headName": "Siti Aminah"},
+	return f.seal(map[string]any{"id": "run-7", "kk": "6408010101200001", "headName": "Siti Aminah", "villageCode": "64.08.01.2001"},
 		map[string]any{"caseId": "run-7", "summary": "survey submitted"})
+}
+
+// seal seals values as the workers do.
+func (f *fixture) seal(values ...any) []*commonpb.Payload {
+	f.t.Helper()
+	ps, err := codec.DataConverter(f.ring).ToPayloads(values...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -124,6 +144,21 @@ func (f *fixture) post(path string, headers map[string]string, ps []*commonpb.Pa
 		f.t.Fatal(err)
 	}
 	return resp, out.Bytes()
+}
+
+// opened is the data of the payloads an answer holds, one after another;
+// nothing for an answer that holds none (a problem).
+func opened(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var ps commonpb.Payloads
+	if protojson.Unmarshal(raw, &ps) != nil {
+		return nil
+	}
+	var out []byte
+	for _, p := range ps.GetPayloads() {
+		out = append(out, p.GetData()...)
+	}
+	return out
 }
 
 func TestAnAdministratorReadsTheHistoryAndTheReadIsRecorded(t *testing.T) {
@@ -202,8 +237,8 @@ func TestOnlyAnAdministratorWithAValidTokenReadsAnything(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("= %d, want %d: %s", resp.StatusCode, tt.status, raw)
 			}
-			if bytes.Contains(raw, []byte("Siti Aminah")) || bytes.Contains(raw, []byte("6408010101200001")) {
-				t.Fatalf("the refusal shows the household: %s", raw)
+			if len(opened(t, raw)) > 0 {
+				t.Fatalf("the refusal holds payloads: %s", raw)
 			}
 		})
 	}
@@ -241,7 +276,7 @@ func TestCORSAnswersOnlyTheConfiguredWebUI(t *testing.T) {
 		// A page of that site posting anyway (a simple request skips the
 		// preflight) decodes nothing, even with an admin's token.
 		resp, raw := f.post("/default/decode", map[string]string{"Origin": origin, "Authorization": "Bearer " + f.token(household.RoleAdmin, "64")}, f.sealed())
-		if resp.StatusCode != http.StatusForbidden || bytes.Contains(raw, []byte("Siti")) {
+		if resp.StatusCode != http.StatusForbidden || len(opened(t, raw)) > 0 {
 			t.Errorf("a post from %s = %d: %s", origin, resp.StatusCode, raw)
 		}
 	}
@@ -254,7 +289,7 @@ func TestADecodeThatCannotBeRecordedIsNotAnswered(t *testing.T) {
 	f := newFixture(t, false)
 	f.audit.err = errors.New("mongodb: connection refused")
 	resp, raw := f.post("/default/decode", map[string]string{"Authorization": "Bearer " + f.token(household.RoleAdmin, "64")}, f.sealed())
-	if resp.StatusCode != http.StatusServiceUnavailable || bytes.Contains(raw, []byte("Siti")) || bytes.Contains(raw, []byte("mongodb")) {
+	if resp.StatusCode != http.StatusServiceUnavailable || len(opened(t, raw)) > 0 || bytes.Contains(raw, []byte("mongodb")) {
 		t.Fatalf("= %d: %s", resp.StatusCode, raw)
 	}
 }
@@ -277,7 +312,7 @@ func TestPayloadsAreOpenedOnlyWhereTheyShouldBe(t *testing.T) {
 	// A tampered one does not open, and says nothing of why.
 	bad := f.sealed()
 	bad[0].Data[len(bad[0].Data)-1] ^= 1
-	if resp, raw := f.post("/default/decode", admin, bad); resp.StatusCode != http.StatusBadRequest || bytes.Contains(raw, []byte("Siti")) {
+	if resp, raw := f.post("/default/decode", admin, bad); resp.StatusCode != http.StatusBadRequest || len(opened(t, raw)) > 0 {
 		t.Fatalf("tampered = %d: %s", resp.StatusCode, raw)
 	}
 	// Another namespace's payloads are not this server's.
@@ -327,5 +362,46 @@ func TestOriginsAreExactSchemeHostAndPort(t *testing.T) {
 		if _, err := codecserver.ParseOrigins(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// An administrator reads only cases in their region, as every read is
+// checked: every case and household the payloads name must lie in it. (An
+// administrator's region is a province; the registry holds one, so the
+// cases of another province are what a read model shared wrongly would
+// hold.)
+func TestAnAdministratorReadsOnlyCasesInTheirRegion(t *testing.T) {
+	f := newFixture(t, false)
+	f.audit.summaries["run-9"] = store.Summary{ID: "run-9", VillageCode: "63.01.01.2001"}
+	tests := []struct {
+		name     string
+		payloads []*commonpb.Payload
+		status   int
+	}{
+		{"a case of the province", f.sealed(), http.StatusOK},
+		{"a case of another province, by its ID", f.seal(map[string]any{"caseId": "run-9", "summary": "survey submitted"}), http.StatusForbidden},
+		{"an opening in another province, by its village", f.seal(map[string]any{"open": map[string]any{"kk": "6301010101200001", "headName": "Siti Aminah", "villageCode": "63.01.01.2001"}}), http.StatusForbidden},
+		{"a case not yet in the read model, by its village", f.seal(map[string]any{"caseId": "run-new", "village": "64.08.01.2001", "kk": "6408010101200002", "headName": "Siti Aminah"}), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(f.audit.records)
+			resp, raw := f.post("/default/decode", map[string]string{"Authorization": "Bearer " + f.token(household.RoleAdmin, "64")}, tt.payloads)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("= %d, want %d: %s", resp.StatusCode, tt.status, raw)
+			}
+			if recorded := len(f.audit.records) - before; (tt.status == http.StatusOK) != (recorded == 1) || bytes.Contains(opened(t, raw), []byte("Siti")) != (tt.status == http.StatusOK) {
+				t.Fatalf("recorded %d reads, answered %s", recorded, raw)
+			}
+		})
+	}
+}
+
+func TestADecodeWhoseCasesCannotBeLocatedIsNotAnswered(t *testing.T) {
+	f := newFixture(t, false)
+	f.audit.err = errors.New("mongodb: connection refused")
+	resp, raw := f.post("/default/decode", map[string]string{"Authorization": "Bearer " + f.token(household.RoleAdmin, "64")}, f.seal(map[string]any{"caseId": "run-7"}))
+	if resp.StatusCode != http.StatusServiceUnavailable || len(opened(t, raw)) > 0 || bytes.Contains(raw, []byte("mongodb")) {
+		t.Fatalf("= %d: %s", resp.StatusCode, raw)
 	}
 }

@@ -87,7 +87,7 @@ func CodecServer(ctx context.Context, args []string, _, stderr io.Writer) error 
 		logger.Warn("TUNTAS_CODEC_UI_ORIGIN is not set: no browser may call, only the CLI")
 	}
 	logger.Info("codec server listening", "addr", ln.Addr().String(), "namespace", *namespace, "ui_origins", allowed, "encode", *encode)
-	h := codecserver.New(codecserver.Config{Codec: codec.New(ring), Namespace: *namespace, Verifier: verifier, Audit: st,
+	h := codecserver.New(codecserver.Config{Codec: codec.New(ring), Namespace: *namespace, Verifier: verifier, Records: st,
 		Origins: allowed, Encode: *encode, Logger: logger})
 	return server.Serve(ctx, server.HTTPServer(h), ln)
 }
