@@ -13,10 +13,10 @@ import (
 	"github.com/tuntas-id/tuntas/internal/command"
 )
 
-func loadCompose(t *testing.T, env []string) (*types.Project, error) {
+func loadCompose(t *testing.T, env []string, profiles ...string) (*types.Project, error) {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
-		cli.WithWorkingDirectory("../.."), cli.WithEnv(env), cli.WithName("tuntas"))
+		cli.WithWorkingDirectory("../.."), cli.WithEnv(env), cli.WithName("tuntas"), cli.WithProfiles(profiles))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,5 +94,37 @@ func TestComposeFileRunsTheProductionTopology(t *testing.T) {
 func TestComposeFileRefusesToStartWithoutSecrets(t *testing.T) {
 	if _, err := loadCompose(t, nil); err == nil {
 		t.Fatal("docker-compose.yml loaded without TUNTAS_TOKEN_SECRET and TUNTAS_CODEC_KEY")
+	}
+}
+
+// The codec server runs only when asked for (profile codec), from the same
+// image, on the compose network alone, with the workers' codec key and the
+// API's sign-in, and answers only the Web UI's origin.
+func TestComposeFileRunsTheCodecServerForOperatorsOnly(t *testing.T) {
+	env := []string{"TUNTAS_TOKEN_SECRET=" + strings.Repeat("s", 32), "TUNTAS_DEVICE_SECRET=" + strings.Repeat("d", 32), "TUNTAS_CODEC_KEY=k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=", "TUNTAS_PERSON_KEY=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="}
+	p, err := loadCompose(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GetService("tuntas-codec"); err == nil {
+		t.Fatal("the codec server runs without being asked for")
+	}
+	if p, err = loadCompose(t, env, "codec"); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := p.GetService("tuntas-codec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svc.Command) != 1 || svc.Command[0] != "codec-server" || svc.Build == nil || len(svc.Ports) > 0 {
+		t.Fatalf("tuntas-codec runs %v (built %v), publishes %v", svc.Command, svc.Build != nil, svc.Ports)
+	}
+	if _, ok := command.Production().Lookup("codec-server"); !ok {
+		t.Fatal("the image's binary has no codec-server")
+	}
+	for _, v := range []string{"TEMPORAL_NAMESPACE", "MONGODB_URI", "TUNTAS_CODEC_KEY", "TUNTAS_TOKEN_SECRET", "TUNTAS_CODEC_UI_ORIGIN"} {
+		if svc.Environment[v] == nil || *svc.Environment[v] == "" {
+			t.Errorf("tuntas-codec lacks %s", v)
+		}
 	}
 }
