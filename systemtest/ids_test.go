@@ -8,6 +8,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -136,6 +137,12 @@ func TestCasesOpenedBeforePseudonymousIDsStayReachable(t *testing.T) {
 	if err != nil || d.GetWorkflowExecutionInfo().GetFirstRunId() != reopened.ID {
 		t.Fatalf("the new case is not the pseudonym's workflow: %v %v", d.GetWorkflowExecutionInfo(), err)
 	}
+	// An operator finds a case's workflow by the case's ID, its first run
+	// (docs/operations.md).
+	eventually(t, 10*time.Second, func() bool { // visibility follows the start by moments
+		list, err := sys.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "RunId='" + reopened.ID + "'"})
+		return err == nil && len(list.GetExecutions()) == 1 && list.GetExecutions()[0].GetExecution().GetWorkflowId() == workflows.WorkflowID(sys.Pseudonyms, kk)
+	})
 	if strings.Contains(workflows.WorkflowID(sys.Pseudonyms, kk), kk) {
 		t.Fatalf("workflow ID %s holds the KK", workflows.WorkflowID(sys.Pseudonyms, kk))
 	}
