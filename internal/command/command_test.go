@@ -67,7 +67,7 @@ func TestWithReplacesByNameAndAddsTheRest(t *testing.T) {
 	for _, c := range s.Commands {
 		names = append(names, c.Name)
 	}
-	if got, want := strings.Join(names, " "), "api worker token reconcile import bench"; got != want {
+	if got, want := strings.Join(names, " "), "api worker token reconcile import codec-server bench"; got != want {
 		t.Fatalf("commands: %s, want %s", got, want)
 	}
 	for _, name := range []string{"reconcile", "bench"} {
