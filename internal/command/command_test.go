@@ -15,7 +15,7 @@ func TestProductionNamesWhatProductionRuns(t *testing.T) {
 	for _, c := range Production().Commands {
 		names = append(names, c.Name)
 	}
-	if got, want := strings.Join(names, " "), "api worker token reconcile import"; got != want {
+	if got, want := strings.Join(names, " "), "api worker token reconcile import codec-server"; got != want {
 		t.Fatalf("production commands: %s, want %s", got, want)
 	}
 }
@@ -36,7 +36,7 @@ func TestRunWithoutACommandPrintsTheUsage(t *testing.T) {
 			if err == nil || err.Error() != tt.wantErr {
 				t.Fatalf("error %v, want %s", err, tt.wantErr)
 			}
-			for _, want := range []string{"usage: tuntas <command>", "  api        run the HTTP API", "  import     upload", "run 'tuntas <command> -h'", "are tuntas-dev's"} {
+			for _, want := range []string{"usage: tuntas <command>", "  api           run the HTTP API", "  import        upload", "  codec-server  serve Temporal's remote codec", "run 'tuntas <command> -h'", "are tuntas-dev's"} {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("usage lacks %q:\n%s", want, stderr.String())
 				}
