@@ -239,6 +239,7 @@ func (r *run) final(ctx context.Context, h *house) (household.Case, error) {
 	if err := r.temporal.GetWorkflow(ctx, wid, "").Get(ctx, &c); err != nil {
 		return household.Case{}, fmt.Errorf("result: %w", err)
 	}
+	c.WorkflowID = wid // where it lives, which the projection records beside it
 	return c, nil
 }
 
