@@ -76,3 +76,22 @@ func TestAPersonOverTheRateLimitGets429WithRetryAfter(t *testing.T) {
 		t.Fatalf("another person is limited by ani's requests: %d", rec.Code)
 	}
 }
+
+// Metrics are labelled by route template, never by what a path carries:
+// no case ID, and no KK or NIK whatever a client puts in a path or query.
+func TestMetricsLabelsHoldNoIdentifier(t *testing.T) {
+	ht := newHandlerTest(t, openCase("run-1"))
+	tok := ht.token(household.RoleCaseworker, "64.08.01")
+	ht.do(http.MethodGet, "/v1/cases/run-1?kk="+caseKK, tok, nil)
+	ht.do(http.MethodGet, "/v1/cases/"+caseKK+"/timeline", tok, nil)
+	ht.do(http.MethodGet, "/v1/"+headNIK, tok, nil)
+	body := ht.do(http.MethodGet, "/metrics", "", nil).Body.String()
+	if !strings.Contains(body, `route="/v1/cases/:id"`) {
+		t.Fatalf("no request counted by its route template:\n%s", body)
+	}
+	for _, secret := range []string{"run-1", caseKK, headNIK} {
+		if strings.Contains(body, secret) {
+			t.Errorf("a metric label holds %s", secret)
+		}
+	}
+}
