@@ -147,7 +147,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusForbidden, "forbidden", "only an administrator may read Temporal payloads")
 		return
 	}
-
 	ns, err := rt.namespace(r.Header.Get(HeaderNamespace))
 	if err != nil {
 		problem(w, http.StatusBadRequest, "bad namespace", err.Error())
