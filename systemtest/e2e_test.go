@@ -410,7 +410,7 @@ type runCounts struct {
 
 // sinceBaseline are the changes to the case workflow made since its
 // baseline, each behind workflow.GetVersion.
-var sinceBaseline = []string{workflows.ChangeHouseholdIDs}
+var sinceBaseline = []string{workflows.ChangeTransfer, workflows.ChangeHouseholdIDs}
 
 // runsOf returns what each run of a case recorded, first to last.
 func runsOf(t *testing.T, ctx context.Context, l *lifecycle) []runCounts {
