@@ -72,6 +72,11 @@ func TestProductionAPISignsInThroughOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The API names new cases' workflows with the system's pseudonym key.
+	personKey, err := os.ReadFile(filepath.Join(sys.dataDir, "person.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	prov := newOIDCProvider(t)
 	free := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -85,7 +90,7 @@ func TestProductionAPISignsInThroughOIDC(t *testing.T) {
 	for k, v := range map[string]string{
 		"TEMPORAL_ADDRESS": sys.Stack.TemporalAddress, "TEMPORAL_NAMESPACE": sys.Stack.Namespace,
 		"MONGODB_URI": sys.Stack.MongoURI, "MONGODB_DATABASE": devsystem.Database, "TUNTAS_HTTP_ADDR": addr,
-		"TUNTAS_METRICS_ADDR": metricsAddr, "TUNTAS_TOKEN_SECRET": "", "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)),
+		"TUNTAS_METRICS_ADDR": metricsAddr, "TUNTAS_TOKEN_SECRET": "", "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)), "TUNTAS_PERSON_KEY": strings.TrimSpace(string(personKey)),
 		"TUNTAS_OIDC_ISSUER": prov.srv.URL, "TUNTAS_OIDC_AUDIENCE": "tuntas-api", "TUNTAS_OIDC_JWKS_URL": "",
 		"TUNTAS_OIDC_ROLE_CLAIM": "realm_access.roles", "TUNTAS_OIDC_REGION_CLAIM": "", "TUNTAS_OIDC_AGENCY_CLAIM": "",
 	} {

@@ -81,10 +81,15 @@ func TestConsoleSignsPeopleInThroughTheProvidersLoginPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The API names new cases' workflows with the system's pseudonym key.
+	personKey, err := os.ReadFile(filepath.Join(sys.dataDir, "person.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range map[string]string{
 		"TEMPORAL_ADDRESS": sys.Stack.TemporalAddress, "TEMPORAL_NAMESPACE": sys.Stack.Namespace,
 		"MONGODB_URI": sys.Stack.MongoURI, "MONGODB_DATABASE": devsystem.Database, "TUNTAS_HTTP_ADDR": addr,
-		"TUNTAS_METRICS_ADDR": "", "TUNTAS_TOKEN_SECRET": "", "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)),
+		"TUNTAS_METRICS_ADDR": "", "TUNTAS_TOKEN_SECRET": "", "TUNTAS_CODEC_KEY": strings.TrimSpace(string(key)), "TUNTAS_PERSON_KEY": strings.TrimSpace(string(personKey)),
 		"TUNTAS_DEVICE_SECRET": strings.Repeat("d", 32),
 		"TUNTAS_OIDC_ISSUER":   prov.Issuer(), "TUNTAS_OIDC_AUDIENCE": "tuntas-api", "TUNTAS_OIDC_JWKS_URL": "",
 		"TUNTAS_OIDC_ROLE_CLAIM": "", "TUNTAS_OIDC_REGION_CLAIM": "", "TUNTAS_OIDC_AGENCY_CLAIM": "",

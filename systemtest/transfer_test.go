@@ -251,7 +251,7 @@ func TestAHouseholdMovesFromMuaraAncalongToMuaraBengkalAndGraduatesThere(t *test
 	// never moves records none (TestThreeHouseholds…).
 	markers := 0
 	for _, r := range runsOf(t, ctx, l) {
-		markers += r.versions
+		markers += r.markers[workflows.ChangeTransfer]
 	}
 	if markers == 0 {
 		t.Error("no run recorded the transfer change's version marker")
