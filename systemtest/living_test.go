@@ -307,7 +307,7 @@ func TestAnUpheldObjectionSendsTheCaseBackToVerificationAndItEndsExcluded(t *tes
 	// The case took the objection behind its change's version marker, once.
 	markers := 0
 	for _, r := range runsOf(t, ctx, l.lifecycle) {
-		markers += r.versions
+		markers += r.markers[workflows.ChangeObjections]
 	}
 	if markers != 1 {
 		t.Errorf("the case's runs hold %d version markers, want the objections change's one", markers)
