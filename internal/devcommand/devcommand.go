@@ -36,6 +36,8 @@ func Set(cfg Config) command.Set {
 		command.Command{Name: "reconcile", Summary: "compare every running case workflow with its read-model snapshot and repair (--data: of a stopped dev data directory)",
 			Run: command.Reconcile(openDataDir)},
 		command.Command{Name: "bench", Summary: "drive synthetic households end to end on a fresh embedded stack and report figures", Run: runBench},
+		command.Command{Name: "cluster", Summary: "run the production topology on this machine: PostgreSQL, Temporal's own services, FerretDB, two workers and two APIs",
+			Run: runCluster},
 		command.Command{Name: "backup", Summary: "copy a dev data directory consistently, running or stopped", Run: runBackup},
 		command.Command{Name: "chaos", Summary: "run the production topology on this machine under faults and check nothing is lost",
 			Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,85 @@
+package systemtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/tuntas-id/tuntas/internal/chaos"
+	"github.com/tuntas-id/tuntas/internal/cluster"
+	"github.com/tuntas-id/tuntas/internal/devcommand"
+)
+
+// The production topology on PostgreSQL (Temporal's own server binary as
+// a frontend, two history hosts, matching and an internal worker; FerretDB's
+// own binary on the same PostgreSQL) under one fault of each kind, its own
+// included: a history host, matching, the frontend and FerretDB killed, and
+// PostgreSQL stopped in immediate mode. Nothing is lost, duplicated or
+// stuck, and the outages answer as they must. The api and worker processes
+// are this test binary acting as tuntas-dev (see TestMain); the servers are
+// built from their modules into the cluster's cache on first use.
+func TestChaosCluster(t *testing.T) {
+	if _, err := cluster.FindPostgres(); errors.Is(err, cluster.ErrNoPostgres) {
+		t.Skipf("skipped: %v", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress lockedBuffer
+	start := time.Now()
+	// A cold build of Temporal's server takes minutes; it has a budget of
+	// its own, and is cached for every run after it.
+	buildCtx, cancelBuild := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancelBuild()
+	src, err := cluster.ModuleRoot(buildCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, built, err := cluster.Build(buildCtx, src, cluster.DefaultCache(), false, &progress)
+	if err != nil {
+		t.Fatalf("build the servers: %v\n%s", err, progress.String())
+	}
+	for _, b := range built {
+		if !b.Cached {
+			t.Logf("built %s in %.0f s", b.Name, b.Seconds)
+		}
+	}
+	buildTook := time.Since(start)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	// The data and logs stay for a look when the run fails.
+	dir, err := os.MkdirTemp("", "tuntas-chaos-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := chaos.Run(ctx, chaos.Config{Exe: exe, ChildEnv: childEnv, Cluster: bins, Dir: dir, Seed: 3,
+		Households: 24, People: 6, Baseline: 4, FaultSpan: 0.7, Cut: 3 * time.Second, Pause: 2 * time.Second, Progress: &progress})
+	var out bytes.Buffer
+	devcommand.PrintChaos(&out, rep)
+	if err != nil {
+		t.Fatalf("chaos run: %v\n%s\n%s", err, progress.String(), out.String())
+	}
+	if !rep.Passed() {
+		t.Fatalf("chaos run failed:\n%s\n%s", progress.String(), out.String())
+	}
+	if want := []string{chaos.FaultHistoryKill, chaos.FaultMatchingKill, chaos.FaultFrontendKill, chaos.FaultFerretDBKill, chaos.FaultPostgresRestart}; !faultsCover(rep, want) {
+		t.Fatalf("the run injected %v, want each of %v", rep.FaultsByKind, want)
+	}
+	_ = os.RemoveAll(dir)
+	t.Logf("cluster chaos run in %v (building or finding the servers %v):\n%s", time.Since(start).Round(time.Second), buildTook.Round(time.Second), out.String())
+}
+
+// faultsCover reports whether the run injected each kind at least once.
+func faultsCover(rep chaos.Report, kinds []string) bool {
+	for _, k := range kinds {
+		if rep.FaultsByKind[k] == 0 {
+			return false
+		}
+	}
+	return true
+}
