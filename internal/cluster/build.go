@@ -35,12 +35,14 @@ type Built struct {
 	Cached  bool
 }
 
-// tools are the servers' packages, each declared as a tool in go.mod, so
-// that go.mod pins them and `go mod tidy` keeps their dependencies.
+// tools are the servers' packages. Temporal's are declared as tools in
+// go.mod, so that go.mod pins them and `go mod tidy` keeps their
+// dependencies; FerretDB's is built as its own module (see
+// buildFerretDB), at the version go.mod requires.
 var tools = []struct{ name, pkg, module string }{
 	{"temporal-server", "go.temporal.io/server/cmd/server", "go.temporal.io/server"},
 	{"temporal-sql-tool", "go.temporal.io/server/cmd/tools/sql", "go.temporal.io/server"},
-	{"ferretdb", "github.com/FerretDB/FerretDB/cmd/ferretdb", "github.com/FerretDB/FerretDB"},
+	{"ferretdb", "./cmd/ferretdb", "github.com/FerretDB/FerretDB"},
 }
 
 // modulePath is the Tuntas module, whose go.mod pins the servers.
@@ -96,7 +98,11 @@ func Build(ctx context.Context, src, cache string, tuntas bool, progress io.Writ
 	var built []Built
 	for _, t := range tools {
 		path := filepath.Join(cache, t.name+"-"+versions[t.module]+"-"+versions["go"])
-		b, err := buildOnce(ctx, src, t.pkg, path, progress)
+		build := func() error { return goBuild(ctx, src, t.pkg, path) }
+		if t.name == "ferretdb" {
+			build = func() error { return buildFerretDB(ctx, src, versions[t.module], path) }
+		}
+		b, err := buildOnce(t.pkg, path, build, progress)
 		if err != nil {
 			return Binaries{}, nil, err
 		}
@@ -122,8 +128,8 @@ func Build(ctx context.Context, src, cache string, tuntas bool, progress io.Writ
 	return bins, built, nil
 }
 
-// buildOnce builds pkg to path unless path exists.
-func buildOnce(ctx context.Context, src, pkg, path string, progress io.Writer) (Built, error) {
+// buildOnce runs build, which makes path, unless path exists.
+func buildOnce(pkg, path string, build func() error, progress io.Writer) (Built, error) {
 	if _, err := os.Stat(path); err == nil {
 		return Built{Path: path, Cached: true}, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -131,18 +137,55 @@ func buildOnce(ctx context.Context, src, pkg, path string, progress io.Writer) (
 	}
 	fmt.Fprintf(progress, "building %s into %s (the first build takes minutes)…\n", pkg, filepath.Dir(path))
 	start := time.Now()
-	if err := goBuild(ctx, src, pkg, path); err != nil {
+	if err := build(); err != nil {
 		return Built{}, err
 	}
 	return Built{Path: path, Seconds: time.Since(start).Seconds()}, nil
 }
 
+// buildFerretDB builds FerretDB's own binary as its release build does:
+// in a copy of its module (the module cache is read-only) holding
+// build/version/version.txt, the file its build writes from git (without
+// it the binary refuses to start), with the dependencies its own go.mod
+// pins.
+func buildFerretDB(ctx context.Context, src, version, path string) error {
+	list := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/FerretDB/FerretDB")
+	list.Dir = src
+	out, err := list.Output()
+	if err != nil {
+		return fmt.Errorf("go list -m github.com/FerretDB/FerretDB: %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "tuntas-ferretdb-src-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	copyDir := filepath.Join(tmp, "FerretDB")
+	if err := os.CopyFS(copyDir, os.DirFS(strings.TrimSpace(string(out)))); err != nil {
+		return fmt.Errorf("copy FerretDB's module: %w", err)
+	}
+	if err := os.Chmod(filepath.Join(copyDir, "build", "version"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(copyDir, "build", "version", "version.txt"), []byte(version+"\n"), 0o644); err != nil {
+		return err
+	}
+	// Its own module, not a workspace of ours; go.sum may lack sums of
+	// modules its build does not verify up front.
+	return goBuildIn(ctx, copyDir, "./cmd/ferretdb", path, "GOWORK=off", "GOFLAGS=-mod=mod")
+}
+
 // goBuild builds pkg in the module at src to path, through a file of its
 // own renamed into place, so that a run that is using path keeps its copy.
 func goBuild(ctx context.Context, src, pkg, path string) error {
+	return goBuildIn(ctx, src, pkg, path)
+}
+
+func goBuildIn(ctx context.Context, src, pkg, path string, env ...string) error {
 	tmp := fmt.Sprintf("%s.tmp%d", path, os.Getpid())
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, pkg)
 	cmd.Dir = src
+	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("go build %s: %w: %s", pkg, err, Tail(string(out), 1500))

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -249,6 +251,36 @@ func GetReadyz(ctx context.Context, base string) (int, string, error) {
 // readyzClient keeps no connections: a probe must see the API as a new
 // client would.
 var readyzClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+// lowPorts are where freeLowPorts looks: Temporal keeps each host's
+// membership port in a SMALLINT column (cluster_membership.rpc_port), so
+// it must be below 32768, where the kernel's ephemeral ports (32768 and
+// up) do not reach.
+const lowPortFrom, lowPortTo = 20000, 32767
+
+// freeLowPorts reserves n free loopback ports below 32768 (closed again
+// on return), tried in a random order.
+func freeLowPorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for _, p := range rand.Perm(lowPortTo - lowPortFrom + 1) {
+		if len(ports) == n {
+			return ports, nil
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(lowPortFrom+p))
+		if err != nil {
+			continue
+		}
+		ls = append(ls, l)
+		ports = append(ports, lowPortFrom+p)
+	}
+	return nil, fmt.Errorf("free port: fewer than %d free between %d and %d", n, lowPortFrom, lowPortTo)
+}
 
 // FreePorts reserves n free loopback ports (closed again on return).
 func FreePorts(n int) ([]int, error) {

@@ -79,7 +79,7 @@ func (s *Servers) startTemporal(ctx context.Context) error {
 		return err
 	}
 	n := 3 + s.cfg.HistoryHosts
-	ports, err := FreePorts(2*n + 1)
+	ports, err := freeLowPorts(2*n + 1)
 	if err != nil {
 		return err
 	}

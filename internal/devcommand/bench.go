@@ -3,6 +3,7 @@ package devcommand
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/cluster"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/server"
@@ -25,8 +27,11 @@ import (
 )
 
 // runBench is `tuntas-dev bench`: the engine floor and the Tuntas lifecycle,
-// each on a fresh embedded stack, or reads over a seeded read model.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// each on a fresh embedded stack or, with --cluster, on a fresh cluster
+// (package cluster), or reads over a seeded read model. childEnv is added
+// to the environment of the processes a cluster run starts from this
+// binary.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, childEnv []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 2000, "synthetic households")
@@ -43,6 +48,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	badEvery := fs.Int("bad-every", 0, "with --write-csv: spoil every k-th row (33 gives 3% bad rows)")
 	regencies := fs.Bool("regencies", false, "spread the households over every regency and kecamatan of the province, not Kutai Timur alone")
 	seedCases := fs.Int("seed-cases", 0, "instead of the lifecycle run, write this many projected cases of the whole province straight into the read model (no workflows) and measure reads at that count; reported as seeded")
+	onCluster := fs.Bool("cluster", false, "run the floor and Tuntas each on a fresh cluster (tuntas-dev cluster: PostgreSQL, Temporal's own services, FerretDB on PostgreSQL, two workers and two APIs) and measure CPU and PostgreSQL's bytes per case")
+	cache := fs.String("bin", cluster.DefaultCache(), "with --cluster: cache directory of the built servers")
+	durable := fs.Bool("durable", false, "with --cluster: keep PostgreSQL's fsync on, as production must")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +65,29 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(tmp)
 		*dir = tmp
+	}
+	if *onCluster {
+		if *seedCases > 0 || *cpuProfile != "" {
+			return errors.New("bench: --cluster measures the lifecycle; --seed-cases and --cpuprofile are for the embedded stack")
+		}
+		b := &clusterBench{cfg: bench.Config{N: *n, Concurrency: *concurrency, Seed: *seed, Regencies: *regencies, Progress: stderr},
+			dir: *dir, cache: *cache, day: *dayLength, rate: *rate, durable: *durable, childEnv: childEnv, progress: stderr}
+		rep, fig, err := b.run(ctx)
+		if err != nil {
+			return err
+		}
+		rep.ImportRate = *rate
+		rep.Versions = map[string]string{"temporalServer": headers.ServerVersion, "temporalSDK": temporal.SDKVersion, "mongodb": "FerretDB " + moduleVersion("github.com/FerretDB/FerretDB") + " on PostgreSQL", "ferretdbModule": moduleVersion("github.com/FerretDB/FerretDB")}
+		printReport(stdout, rep, *rate, *dayLength)
+		printClusterFigures(stdout, fig)
+		if *jsonOut != "" {
+			b, _ := json.MarshalIndent(struct {
+				bench.Report
+				Cluster ClusterFigures `json:"cluster"`
+			}{rep, fig}, "", "  ")
+			return os.WriteFile(*jsonOut, b, 0o644)
+		}
+		return nil
 	}
 	deadlines := benchDeadlines(*dayLength)
 	var floor bench.PhaseReport
