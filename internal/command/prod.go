@@ -138,7 +138,9 @@ func Service() Tuning { return Tuning{Cases: server.ServiceCases()} }
 
 // APIWith is `tuntas api` tuned by t.
 func APIWith(t Tuning) Func {
-	return func(ctx context.Context, args []string, _, stderr io.Writer) error { return serveAPI(ctx, args, stderr, t) }
+	return func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return serveAPI(ctx, args, stderr, t)
+	}
 }
 
 func serveAPI(ctx context.Context, args []string, stderr io.Writer, t Tuning) error {
@@ -212,7 +214,9 @@ func Worker(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // WorkerWith is `tuntas worker` tuned by t (its cases: imports open them).
 func WorkerWith(t Tuning) Func {
-	return func(ctx context.Context, args []string, _, stderr io.Writer) error { return runWorker(ctx, args, stderr, t) }
+	return func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return runWorker(ctx, args, stderr, t)
+	}
 }
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer, t Tuning) error {
