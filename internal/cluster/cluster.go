@@ -100,7 +100,8 @@ func StartServers(ctx context.Context, cfg Config) (_ *Servers, err error) {
 		return nil, err
 	}
 	if os.Geteuid() == 0 {
-		// PostgreSQL runs as another user and must pass through Dir.
+		// PostgreSQL runs as another user and must pass through Dir (if it
+		// cannot reach it all the same, it lives elsewhere: startPostgres).
 		if err := os.Chmod(cfg.Dir, 0o711); err != nil {
 			return nil, err
 		}
@@ -110,10 +111,10 @@ func StartServers(ctx context.Context, cfg Config) (_ *Servers, err error) {
 			s.Close()
 		}
 	}()
-	s.logf("starting PostgreSQL (data in %s)", filepath.Join(cfg.Dir, "postgresql"))
 	if s.Postgres, err = startPostgres(ctx, filepath.Join(cfg.Dir, "postgresql"), s.logs, pgSettings{Durable: cfg.Durable}); err != nil {
 		return nil, err
 	}
+	s.logf("started PostgreSQL (data in %s)", s.Postgres.Data)
 	s.temporalPassword = randomHex()
 	if err := s.Postgres.createRole(ctx, temporalUser, s.temporalPassword, true); err != nil {
 		return nil, err

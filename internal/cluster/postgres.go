@@ -82,6 +82,9 @@ type Postgres struct {
 	password string
 	as       *syscall.Credential
 	proc     *Process
+	// removeOnStop is the directory made for the cluster when its user
+	// could not reach the one asked for.
+	removeOnStop string
 }
 
 // Settings of the throwaway cluster. Durable keeps fsync on, as
@@ -98,21 +101,31 @@ func startPostgres(ctx context.Context, dir, logs string, set pgSettings) (*Post
 	if err != nil {
 		return nil, err
 	}
-	pg := &Postgres{Bin: bin, Data: filepath.Join(dir, "data")}
+	pg := &Postgres{Bin: bin}
 	if os.Geteuid() == 0 {
 		if pg.as, err = unprivileged(); err != nil {
 			return nil, err
 		}
+		if traversable(filepath.Dir(dir), pg.as.Uid) != nil {
+			// Its user cannot reach dir (under a directory of root's
+			// alone): the cluster lives in a directory of its own under
+			// the system's temporary one, removed when it stops.
+			if dir, err = os.MkdirTemp("", "tuntas-postgresql-"); err != nil {
+				return nil, err
+			}
+			pg.removeOnStop = dir
+			if err := traversable(filepath.Dir(dir), pg.as.Uid); err != nil {
+				return nil, err
+			}
+		}
 	}
+	pg.Data = filepath.Join(dir, "data")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	if pg.as != nil {
 		if err := os.Chown(dir, int(pg.as.Uid), int(pg.as.Gid)); err != nil {
 			return nil, fmt.Errorf("postgresql: hand %s to its user: %w", dir, err)
-		}
-		if err := traversable(filepath.Dir(dir), pg.as.Uid); err != nil {
-			return nil, err
 		}
 	}
 	secret := make([]byte, 16)
@@ -179,7 +192,7 @@ func traversable(dir string, uid uint32) error {
 		}
 		st, _ := fi.Sys().(*syscall.Stat_t)
 		if fi.Mode().Perm()&0o001 == 0 && (st == nil || st.Uid != uid) {
-			return fmt.Errorf("postgresql runs as uid %d, which cannot pass through %s (mode %v): give a data directory under %s", uid, d, fi.Mode().Perm(), os.TempDir())
+			return fmt.Errorf("postgresql runs as uid %d, which cannot pass through %s (mode %v)", uid, d, fi.Mode().Perm())
 		}
 		if d == filepath.Dir(d) {
 			return nil
@@ -304,6 +317,9 @@ func (pg *Postgres) Stop() {
 		return
 	}
 	pg.proc.Signal(syscall.SIGINT, time.Minute)
+	if pg.removeOnStop != "" {
+		_ = os.RemoveAll(pg.removeOnStop)
+	}
 }
 
 // ctl runs pg_ctl on the cluster as its user.
