@@ -3,11 +3,15 @@ package systemtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tuntas-id/tuntas/internal/bench"
 	"github.com/tuntas-id/tuntas/internal/chaos"
 	"github.com/tuntas-id/tuntas/internal/cluster"
 	"github.com/tuntas-id/tuntas/internal/devcommand"
@@ -82,4 +86,48 @@ func faultsCover(rep chaos.Report, kinds []string) bool {
 		}
 	}
 	return true
+}
+
+// TestBenchHarnessRunsOnTheCluster keeps `tuntas-dev bench --cluster`
+// working: the floor and a few households each on a fresh cluster, every
+// case finished without an error, and the cluster's own figures (CPU by
+// process group, PostgreSQL's bytes per case by database) measured.
+func TestBenchHarnessRunsOnTheCluster(t *testing.T) {
+	if _, err := cluster.FindPostgres(); errors.Is(err, cluster.ErrNoPostgres) {
+		t.Skipf("skipped: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"bench", "--cluster", "--n", "10", "--concurrency", "4", "--day-length", "500ms", "--json", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench --cluster: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		bench.Report
+		Cluster devcommand.ClusterFigures `json:"cluster"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors != 0 || rep.Outcomes["graduated"] != 9 || rep.Outcomes["excluded_not_poor"] != 1 || rep.Floor.CasesPerSec <= 0 {
+		t.Fatalf("bench report: errors %d %q, outcomes %v, floor %+v\n%s", rep.Errors, rep.ErrorSamples, rep.Outcomes, rep.Floor, stderr.String())
+	}
+	f := rep.Cluster
+	for _, g := range []string{"postgresql", "temporal", "ferretdb", "worker", "api"} {
+		if f.CPUSeconds[g] <= 0 {
+			t.Errorf("no CPU measured for %s: %v", g, f.CPUSeconds)
+		}
+	}
+	for _, db := range []string{"temporal", "temporal_visibility", cluster.FerretDatabase} {
+		if f.BytesPerCase[db] <= 0 {
+			t.Errorf("no bytes per case measured in %s: %v", db, f.BytesPerCase)
+		}
+	}
+	if f.CPUPerGraduated <= 0 || f.LoadBefore == "" || !strings.Contains(stdout.String(), "bytes per case") {
+		t.Errorf("cluster figures incomplete: %+v\n%s", f, stdout.String())
+	}
 }

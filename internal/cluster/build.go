@@ -66,6 +66,9 @@ func ModuleRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("go env GOMOD: %w (the cluster builds its servers with the go command)", err)
 	}
 	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run this from the Tuntas repository: the go command finds no go.mod here, and builds the servers from the versions it pins")
+	}
 	f, err := os.Open(gomod)
 	if err != nil {
 		return "", fmt.Errorf("run this from the Tuntas repository (no go.mod here): %w", err)

@@ -76,7 +76,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 		if err != nil {
 			return err
 		}
-		rep.ImportRate = *rate
+		// The bench's own process only drives the cluster's: its peak RSS
+		// says nothing of theirs.
+		rep.ImportRate, rep.PeakRSSMiB = *rate, 0
 		rep.Versions = map[string]string{"temporalServer": headers.ServerVersion, "temporalSDK": temporal.SDKVersion, "mongodb": "FerretDB " + moduleVersion("github.com/FerretDB/FerretDB") + " on PostgreSQL", "ferretdbModule": moduleVersion("github.com/FerretDB/FerretDB")}
 		printReport(stdout, rep, *rate, *dayLength)
 		printClusterFigures(stdout, fig)
@@ -259,7 +261,9 @@ func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
 	fmt.Fprintf(w, "  engine floor %7.1f s  %7.1f cases/s   Tuntas/floor = %.2f (floor %s)\n", r.Floor.Seconds, r.Floor.CasesPerSec, r.FloorRatio, where)
 	fmt.Fprintf(w, "  errors       %d\n  outcomes     %v\n", r.Errors, r.Outcomes)
 	fmt.Fprintf(w, "  deadlines    %d cases escalated by their deadline rule before the people were through with them\n", r.AutoEscalated)
-	fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
+	if r.PeakRSSMiB > 0 {
+		fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
+	}
 	printLatencies(w, "API action", r.Actions)
 	printLatencies(w, "read at final count", r.Reads)
 }
