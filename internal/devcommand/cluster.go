@@ -24,6 +24,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	keep := fs.Bool("keep", false, "keep the directory on exit (always kept when --data is given)")
 	cache := fs.String("bin", cluster.DefaultCache(), "cache directory of the built servers (Temporal, its SQL tool, FerretDB) and of tuntas")
 	tuntasExe := fs.String("tuntas", "", "the tuntas binary to run as api and worker (default: cmd/tuntas, built into --bin)")
+	buildOnly := fs.Bool("build-only", false, "only build the servers into --bin (or find them there) and stop: .ci/run does it before the tests, so that a cold build is not part of a test's time")
 	var cfg cluster.Config
 	fs.IntVar(&cfg.HistoryHosts, "history-hosts", 2, "Temporal history hosts")
 	fs.IntVar(&cfg.Shards, "shards", 16, "Temporal history shards (fixed for the life of the database)")
@@ -36,8 +37,8 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	start := time.Now()
-	bins, err := buildCluster(ctx, *cache, *tuntasExe == "", stderr)
-	if err != nil {
+	bins, err := buildCluster(ctx, *cache, *tuntasExe == "" && !*buildOnly, stderr)
+	if err != nil || *buildOnly {
 		return err
 	}
 	if *tuntasExe != "" {
