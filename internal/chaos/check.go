@@ -263,23 +263,30 @@ func (r *run) final(ctx context.Context, h *house) (household.Case, error) {
 // converge polls the read model until every case's snapshot is its
 // workflow's final case, and returns how long after ref that held (-1 if
 // it did not within a minute). More than Converge fails the check.
+//
+// Each case is taken as converged when a read first finds its snapshot
+// final, and the read model as converged at the latest of those reads.
+// The reads of a pass run side by side (convergeReaders): one after
+// another, a pass over 500 cases through FerretDB on PostgreSQL on a
+// loaded machine took 20 s, longer than the bound it measures.
 func (r *run) converge(ctx context.Context, finals map[string]household.Case, ref time.Time, fail func(string, ...any)) float64 {
 	pending := map[string]household.Case{}
 	for id, c := range finals {
 		pending[id] = store.Normalize(c)
 	}
+	var last time.Time
 	deadline := time.Now().Add(time.Minute)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		for id, want := range pending {
-			got, err := r.store.Case(ctx, id)
-			if err == nil && reflect.DeepEqual(got, want) {
-				delete(pending, id)
+		for id, at := range r.matched(ctx, pending) {
+			delete(pending, id)
+			if at.After(last) {
+				last = at
 			}
 		}
 		if len(pending) == 0 {
-			took := max(0, time.Since(ref).Seconds())
+			took := max(0, last.Sub(ref).Seconds())
 			if took > r.cfg.Converge.Seconds() {
 				fail("the read model matched the workflows %.1fs after the last fault or action, more than %v", took, r.cfg.Converge)
 			}
@@ -300,6 +307,40 @@ func (r *run) converge(ctx context.Context, finals map[string]household.Case, re
 		case <-tick.C:
 		}
 	}
+}
+
+// convergeReaders is how many reads of the read model a pass of converge
+// runs at once.
+const convergeReaders = 16
+
+// matched reads every pending case's snapshot, convergeReaders at once,
+// and returns when each one that equals its final case was read so.
+func (r *run) matched(ctx context.Context, pending map[string]household.Case) map[string]time.Time {
+	var (
+		mu  sync.Mutex
+		out = map[string]time.Time{}
+		wg  sync.WaitGroup
+	)
+	ids := make(chan string)
+	for range convergeReaders {
+		wg.Go(func() {
+			for id := range ids {
+				got, err := r.store.Case(ctx, id)
+				if err == nil && reflect.DeepEqual(got, pending[id]) {
+					at := time.Now()
+					mu.Lock()
+					out[id] = at
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for id := range pending {
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
+	return out
 }
 
 // timelines checks, through the API as a supervisor reads it, that every
