@@ -7,10 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -20,6 +23,7 @@ import (
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/bench"
 	"github.com/tuntas-id/tuntas/internal/cluster"
+	"github.com/tuntas-id/tuntas/internal/devstack"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/server"
@@ -131,9 +135,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 		// The same projection the case workflow runs, on the same store.
 		cfg.SeedCases, cfg.Projector, measure = *seedCases, &activities.Activities{Store: d.Store}, bench.Seed
 	}
-	rep, err := measure(ctx, cfg)
-	if err != nil {
-		return err
+	var rep bench.Report
+	var footprint *Footprint
+	if *seedCases > 0 {
+		if rep, err = measure(ctx, cfg); err != nil {
+			return err
+		}
+	} else {
+		// What the lifecycle cost: this one process's CPU (servers, worker,
+		// API and the simulated people) and the growth of its SQLite files.
+		f, err := measureFootprint(ctx, *n, func() (map[string]float64, error) { return map[string]float64{"process": selfCPU()}, nil },
+			func() (map[string]int64, error) { return sqliteBytes(*dir) },
+			func() (int64, error) {
+				var err error
+				rep, err = measure(ctx, cfg)
+				return rep.Outcomes["graduated"], err
+			})
+		if err != nil {
+			return err
+		}
+		footprint = &f
 	}
 	mongo, err := d.Store.Version(ctx)
 	if err != nil {
@@ -145,14 +166,49 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 		printSeeded(stdout, rep)
 	} else {
 		printReport(stdout, rep, *rate, *dayLength)
+		printFootprint(stdout, "footprint", *footprint)
 	}
 	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
+		b, _ := json.MarshalIndent(struct {
+			bench.Report
+			Footprint *Footprint `json:"footprint,omitempty"`
+		}{rep, footprint}, "", "  ")
 		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sqliteBytes are the sizes of the embedded servers' files in a data
+// directory, WAL included: Temporal's (temporal.db), its visibility
+// records (visibility.db) and FerretDB's read model (ferretdb/).
+func sqliteBytes(dir string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		group := ""
+		switch {
+		case strings.HasPrefix(rel, devstack.TemporalDB):
+			group = "temporal.db"
+		case strings.HasPrefix(rel, devstack.VisibilityDB):
+			group = "visibility.db"
+		case strings.HasPrefix(rel, "ferretdb"+string(filepath.Separator)):
+			group = "ferretdb"
+		default:
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		sizes[group] += info.Size()
+		return nil
+	})
+	return sizes, err
 }
 
 // stageDeadlineBeyondRun is how far off the bench puts every stage

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -47,38 +48,40 @@ func benchTuned(with func(command.Tuning) command.Func) command.Func {
 	}
 }
 
+// Footprint is what a bench run cost: the CPU its processes used over
+// import, lifecycle and the reads after them, by group, and what its
+// stores grew by per case, by database (or file).
+type Footprint struct {
+	CPUSeconds map[string]float64 `json:"cpuSeconds"`
+	// CPUPerGraduated is all of CPUSeconds over the graduated cases.
+	CPUPerGraduated float64            `json:"cpuSecondsPerGraduatedCase"`
+	BytesBefore     map[string]int64   `json:"bytesBefore"`
+	BytesAfter      map[string]int64   `json:"bytesAfter"`
+	BytesPerCase    map[string]float64 `json:"bytesPerCase"`
+	// LoadBefore and LoadAfter are the machine's load averages (1, 5, 15
+	// minutes) when the run began and ended: other work on the machine
+	// slows the figures.
+	LoadBefore string `json:"loadAverageBefore"`
+	LoadAfter  string `json:"loadAverageAfter"`
+}
+
 // ClusterFigures are what the bench measures on the cluster beside the
-// lifecycle's figures: the CPU its processes used and what PostgreSQL
-// holds per case, for the floor and for Tuntas, each on a cluster of its
-// own.
+// lifecycle's figures: the Footprint of Tuntas (CPU by group: postgresql
+// with its backends, temporal's five services, ferretdb, the tuntas
+// workers and APIs, and the bench's own process, the simulated people,
+// as "driver"; bytes per case by database: temporal for histories,
+// timers and queues, temporal_visibility, ferretdb for the read model),
+// and the floor's, each on a cluster of its own.
 type ClusterFigures struct {
 	HistoryHosts int  `json:"historyHosts"`
 	Shards       int  `json:"shards"`
 	Workers      int  `json:"workers"`
 	APIs         int  `json:"apis"`
 	Durable      bool `json:"durable"`
-	// CPUSeconds are by group of processes (postgresql with its backends,
-	// temporal's five services, ferretdb, the tuntas workers and APIs)
-	// over import, lifecycle and the reads after them.
-	CPUSeconds map[string]float64 `json:"cpuSeconds"`
-	// CPUPerGraduated is all of CPUSeconds over the graduated cases.
-	CPUPerGraduated float64 `json:"cpuSecondsPerGraduatedCase"`
-	// FloorCPUSeconds are the floor's servers' (its worker runs in the
-	// bench's own process and is not counted).
-	FloorCPUSeconds map[string]float64 `json:"floorCpuSeconds"`
-	// DatabaseBytes are pg_database_size before and after the run, and
-	// BytesPerCase their difference over the cases, by database: temporal
-	// (histories, timers, queues), temporal_visibility, ferretdb (the read
-	// model).
-	DatabaseBytesBefore map[string]int64   `json:"databaseBytesBefore"`
-	DatabaseBytesAfter  map[string]int64   `json:"databaseBytesAfter"`
-	BytesPerCase        map[string]float64 `json:"bytesPerCase"`
-	FloorBytesPerCase   map[string]float64 `json:"floorBytesPerCase"`
-	// LoadBefore and LoadAfter are the machine's load averages (1, 5, 15
-	// minutes) when the run began and ended: other work on the machine
-	// slows the figures.
-	LoadBefore string `json:"loadAverageBefore"`
-	LoadAfter  string `json:"loadAverageAfter"`
+	Footprint
+	// Floor is the floor's footprint: its servers' CPU and its driver's
+	// (the floor's worker runs in the bench's process, counted there).
+	Floor Footprint `json:"floor"`
 }
 
 // clusterBench is the bench's run on the cluster topology.
@@ -126,7 +129,7 @@ func minus[V int64 | float64](after, before map[string]V) map[string]V {
 // run measures the floor on a fresh cluster of its own, then Tuntas on
 // another, as the embedded bench does on fresh servers.
 func (b *clusterBench) run(ctx context.Context) (bench.Report, ClusterFigures, error) {
-	fig := ClusterFigures{HistoryHosts: 2, Shards: 16, Workers: 2, APIs: 2, Durable: b.durable, LoadBefore: cluster.LoadAverage()}
+	fig := ClusterFigures{HistoryHosts: 2, Shards: 16, Workers: 2, APIs: 2, Durable: b.durable}
 	bins, err := buildCluster(ctx, b.cache, false, b.progress)
 	if err != nil {
 		return bench.Report{}, fig, err
@@ -144,7 +147,7 @@ func (b *clusterBench) run(ctx context.Context) (bench.Report, ClusterFigures, e
 	}
 	floorServers := servers
 	floorServers.Dir, floorServers.WithoutFerretDB = floorDir, true
-	if b.cfg.Floor, fig.FloorCPUSeconds, fig.FloorBytesPerCase, err = b.floor(ctx, floorServers); err != nil {
+	if b.cfg.Floor, fig.Floor, err = b.floor(ctx, floorServers); err != nil {
 		return bench.Report{}, fig, fmt.Errorf("engine floor: %w", err)
 	}
 
@@ -176,79 +179,114 @@ func (b *clusterBench) run(ctx context.Context) (bench.Report, ClusterFigures, e
 	}
 	b.cfg.API, b.cfg.APIs = t.URLs[0], t.URLs
 	all := append(append(srv.Processes(), t.Workers...), t.APIs...)
-	if fig.DatabaseBytesBefore, err = srv.Postgres.DatabaseSizes(ctx); err != nil {
-		return bench.Report{}, fig, err
+	var rep bench.Report
+	fig.Footprint, err = measureFootprint(ctx, b.cfg.N, func() (map[string]float64, error) { return withDriver(groupCPU(all)) },
+		func() (map[string]int64, error) { return srv.Postgres.DatabaseSizes(ctx) },
+		func() (int64, error) {
+			var err error
+			rep, err = bench.Run(ctx, b.cfg)
+			return rep.Outcomes["graduated"], err
+		})
+	return rep, fig, err
+}
+
+// measureFootprint runs run (which returns the cases it graduated) between
+// two readings of cpu and bytes, and returns what it cost.
+func measureFootprint(ctx context.Context, n int, cpu func() (map[string]float64, error), bytes func() (map[string]int64, error), run func() (int64, error)) (Footprint, error) {
+	f := Footprint{LoadBefore: cluster.LoadAverage()}
+	var err error
+	if f.BytesBefore, err = bytes(); err != nil {
+		return f, err
 	}
-	cpu0, err := groupCPU(all)
+	cpu0, err := cpu()
 	if err != nil {
-		return bench.Report{}, fig, err
+		return f, err
 	}
-	rep, err := bench.Run(ctx, b.cfg)
+	graduated, err := run()
 	if err != nil {
-		return rep, fig, err
+		return f, err
 	}
-	cpu1, err := groupCPU(all)
+	cpu1, err := cpu()
 	if err != nil {
-		return rep, fig, err
+		return f, err
 	}
-	fig.CPUSeconds = minus(cpu1, cpu0)
+	f.CPUSeconds = minus(cpu1, cpu0)
 	total := 0.0
-	for _, s := range fig.CPUSeconds {
+	for _, s := range f.CPUSeconds {
 		total += s
 	}
-	if g := rep.Outcomes["graduated"]; g > 0 {
-		fig.CPUPerGraduated = total / float64(g)
+	if graduated > 0 {
+		f.CPUPerGraduated = total / float64(graduated)
 	}
-	if fig.DatabaseBytesAfter, err = srv.Postgres.DatabaseSizes(ctx); err != nil {
-		return rep, fig, err
+	if f.BytesAfter, err = bytes(); err != nil {
+		return f, err
 	}
-	fig.BytesPerCase = perCase(minus(fig.DatabaseBytesAfter, fig.DatabaseBytesBefore), b.cfg.N)
-	fig.LoadAfter = cluster.LoadAverage()
-	return rep, fig, nil
+	f.BytesPerCase = perCase(minus(f.BytesAfter, f.BytesBefore), n)
+	f.LoadAfter = cluster.LoadAverage()
+	return f, ctx.Err()
+}
+
+// graduating is how many of n households the bench's mix graduates (the
+// floor's stand-ins for them end as the plan says, not as a case would).
+func graduating(n int) int64 {
+	var g int64
+	for i := range n {
+		if bench.PlanFor(i).Kind != bench.KindExcluded {
+			g++
+		}
+	}
+	return g
+}
+
+// withDriver adds this process's own CPU, the simulated people's (and the
+// floor's worker's), as "driver".
+func withDriver(cpu map[string]float64, err error) (map[string]float64, error) {
+	if err != nil {
+		return nil, err
+	}
+	cpu["driver"] = selfCPU()
+	return cpu, nil
+}
+
+// selfCPU is this process's CPU time so far, user and system.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // floor runs the engine floor on a cluster of its own (Temporal alone),
 // with its worker in this process, and returns its servers' CPU and what
 // PostgreSQL grew by per case.
-func (b *clusterBench) floor(ctx context.Context, cfg cluster.Config) (bench.PhaseReport, map[string]float64, map[string]float64, error) {
+func (b *clusterBench) floor(ctx context.Context, cfg cluster.Config) (bench.PhaseReport, Footprint, error) {
 	srv, err := cluster.StartServers(ctx, cfg)
 	if err != nil {
-		return bench.PhaseReport{}, nil, nil, err
+		return bench.PhaseReport{}, Footprint{}, err
 	}
 	defer srv.Close()
 	c, err := client.DialContext(ctx, client.Options{HostPort: srv.TemporalAddress, Namespace: cluster.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
-		return bench.PhaseReport{}, nil, nil, err
+		return bench.PhaseReport{}, Footprint{}, err
 	}
 	defer c.Close()
 	w := bench.NewFloorWorker(c)
 	if err := w.Start(); err != nil {
-		return bench.PhaseReport{}, nil, nil, fmt.Errorf("floor worker: %w", err)
+		return bench.PhaseReport{}, Footprint{}, fmt.Errorf("floor worker: %w", err)
 	}
 	defer w.Stop()
-	before, err := srv.Postgres.DatabaseSizes(ctx)
-	if err != nil {
-		return bench.PhaseReport{}, nil, nil, err
-	}
-	cpu0, err := groupCPU(srv.Processes())
-	if err != nil {
-		return bench.PhaseReport{}, nil, nil, err
-	}
 	deadlines := benchDeadlines(b.day)
-	floor, err := bench.Floor(ctx, c, b.cfg.N, b.cfg.Concurrency, time.Duration(deadlines.VisitGapDays)*deadlines.DayLength)
-	if err != nil {
-		return floor, nil, nil, err
-	}
-	cpu1, err := groupCPU(srv.Processes())
-	if err != nil {
-		return floor, nil, nil, err
-	}
-	after, err := srv.Postgres.DatabaseSizes(ctx)
-	if err != nil {
-		return floor, nil, nil, err
-	}
-	return floor, minus(cpu1, cpu0), perCase(minus(after, before), b.cfg.N), nil
+	var floor bench.PhaseReport
+	f, err := measureFootprint(ctx, b.cfg.N, func() (map[string]float64, error) { return withDriver(groupCPU(srv.Processes())) },
+		func() (map[string]int64, error) { return srv.Postgres.DatabaseSizes(ctx) },
+		func() (int64, error) {
+			var err error
+			floor, err = bench.Floor(ctx, c, b.cfg.N, b.cfg.Concurrency, time.Duration(deadlines.VisitGapDays)*deadlines.DayLength)
+			return graduating(b.cfg.N), err
+		})
+	return floor, f, err
 }
 
 // perCase is each database's growth over n cases; only the databases of
@@ -271,15 +309,19 @@ func printClusterFigures(w io.Writer, f ClusterFigures) {
 	}
 	fmt.Fprintf(w, "  cluster      PostgreSQL (%s), Temporal frontend + %d history hosts (%d shards) + matching + worker, FerretDB on PostgreSQL, %d workers, %d APIs\n",
 		fsync, f.HistoryHosts, f.Shards, f.Workers, f.APIs)
-	fmt.Fprintf(w, "  CPU          %.1f s per graduated case; by group: %s; floor's servers: %s\n", f.CPUPerGraduated, seconds(f.CPUSeconds), seconds(f.FloorCPUSeconds))
-	fmt.Fprintf(w, "  PostgreSQL   bytes per case: %s (floor: %s)\n", bytesPer(f.BytesPerCase), bytesPer(f.FloorBytesPerCase))
-	fmt.Fprintf(w, "  load average %s at the start, %s at the end\n", f.LoadBefore, f.LoadAfter)
+	printFootprint(w, "Tuntas", f.Footprint)
+	printFootprint(w, "floor", f.Floor)
+}
+
+func printFootprint(w io.Writer, what string, f Footprint) {
+	fmt.Fprintf(w, "  %-12s CPU %.2f s per graduated case (%s); bytes per case: %s; load average %s at the start, %s at the end\n",
+		what, f.CPUPerGraduated, seconds(f.CPUSeconds), bytesPer(f.BytesPerCase), f.LoadBefore, f.LoadAfter)
 }
 
 func seconds(m map[string]float64) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%s %.0f s", k, m[k]))
+		parts = append(parts, fmt.Sprintf("%s %.1f s", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
 }
