@@ -218,23 +218,42 @@ func wantReadyz(kind string) readyzWant {
 func (r *run) finals(ctx context.Context, rep *Report, fail func(string, ...any)) map[string]household.Case {
 	rep.Outcomes = map[string]int{}
 	finals := map[string]household.Case{}
-	var wrong []string
+	var (
+		wrong []string
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+	)
+	// Read side by side, as converge does: the convergence check waits
+	// for these, and its clock runs from the last action.
+	jobs := make(chan *house)
+	for range convergeReaders {
+		wg.Go(func() {
+			for h := range jobs {
+				c, err := r.final(ctx, h)
+				mu.Lock()
+				switch {
+				case err != nil:
+					wrong = append(wrong, fmt.Sprintf("%s: %v", h.id, err))
+				default:
+					finals[h.id] = c
+					rep.Outcomes[string(c.Outcome)]++
+					if c.Status != household.StatusClosed || c.Outcome != outcomeOf[h.plan.Kind] {
+						wrong = append(wrong, fmt.Sprintf("%s (%s) ended %s %s", h.id, h.plan.Kind, c.Status, c.Outcome))
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
 	for _, h := range r.houses {
-		if h.id == "" {
-			continue
-		}
-		c, err := r.final(ctx, h)
-		if err != nil {
-			wrong = append(wrong, fmt.Sprintf("%s: %v", h.id, err))
-			continue
-		}
-		finals[h.id] = c
-		rep.Outcomes[string(c.Outcome)]++
-		if c.Status != household.StatusClosed || c.Outcome != outcomeOf[h.plan.Kind] {
-			wrong = append(wrong, fmt.Sprintf("%s (%s) ended %s %s", h.id, h.plan.Kind, c.Status, c.Outcome))
+		if h.id != "" {
+			jobs <- h
 		}
 	}
+	close(jobs)
+	wg.Wait()
 	if len(wrong) > 0 {
+		slices.Sort(wrong)
 		fail("%d households not in their intended end: %s", len(wrong), strings.Join(wrong[:min(len(wrong), maxListed)], "; "))
 	}
 	return finals
