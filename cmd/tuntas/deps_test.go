@@ -9,8 +9,8 @@ import (
 
 // labPackages are what the production binary must not link: the embedded
 // Temporal server and FerretDB with their SQLite, the fault proxy, the
-// cluster launcher, and the
-// dev system, bench and chaos run built on them. They are tuntas-dev's.
+// cluster launcher, and the dev system, bench and chaos run built on them.
+// They are tuntas-dev's.
 var labPackages = regexp.MustCompile(`go\.temporal\.io/server|FerretDB|sqlite|toxiproxy|/internal/(devstack|devsystem|devcommand|bench|chaos|cluster|synth)(/|$)`)
 
 func TestTheProductionBinaryDoesNotLinkTheLab(t *testing.T) {
