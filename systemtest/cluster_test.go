@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,8 @@ import (
 	"github.com/tuntas-id/tuntas/internal/chaos"
 	"github.com/tuntas-id/tuntas/internal/cluster"
 	"github.com/tuntas-id/tuntas/internal/devcommand"
+	"github.com/tuntas-id/tuntas/internal/household"
+	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 // The production topology on PostgreSQL (Temporal's own server binary as
@@ -129,5 +133,54 @@ func TestBenchHarnessRunsOnTheCluster(t *testing.T) {
 	}
 	if f.CPUPerGraduated <= 0 || f.LoadBefore == "" || !strings.Contains(stdout.String(), "bytes per case") {
 		t.Errorf("cluster figures incomplete: %+v\n%s", f, stdout.String())
+	}
+}
+
+// The record of a list page's read holds every case the page showed. On
+// FerretDB on PostgreSQL an index over that array was one btree row, and
+// a page of 200 cases did not fit one (SQLSTATE 54000): the bench on the
+// cluster found every list of 200 answered with a 500. The read model on
+// PostgreSQL records such a read and finds it by any of its cases.
+func TestTheReadModelOnPostgreSQLRecordsAListOf200Cases(t *testing.T) {
+	if _, err := cluster.FindPostgres(); errors.Is(err, cluster.ErrNoPostgres) {
+		t.Skipf("skipped: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	src, err := cluster.ModuleRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, _, err := cluster.Build(ctx, src, cluster.DefaultCache(), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := cluster.StartServers(ctx, cluster.Config{Dir: t.TempDir(), Bin: bins, WithoutTemporal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, err := store.Connect(ctx, srv.MongoURI, cluster.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close(context.WithoutCancel(ctx)) }()
+	if err := st.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Case IDs are random enough that PostgreSQL cannot compress the row
+	// under its limit, as the bench's were.
+	rng := rand.New(rand.NewPCG(1, 2))
+	var ids []string
+	for range 200 {
+		ids = append(ids, fmt.Sprintf("%08x-%04x-7%03x-%04x-%012x", rng.Uint32(), rng.Uint32N(1<<16), rng.Uint32N(1<<12), rng.Uint32N(1<<16), rng.Uint64N(1<<48)))
+	}
+	if err := st.RecordAccess(ctx, store.Access{Sub: "sup@64.08", Role: household.RoleSupervisor, Route: "GET /v1/cases",
+		CaseIDs: ids, Filter: "status=open", Rows: len(ids), At: time.Now()}); err != nil {
+		t.Fatalf("record a list of 200 cases: %v", err)
+	}
+	got, err := st.CaseAccesses(ctx, ids[150], 10)
+	if err != nil || len(got) != 1 || got[0].Rows != 200 {
+		t.Fatalf("accesses of a case the list showed: %v %+v, want the list's read", err, got)
 	}
 }

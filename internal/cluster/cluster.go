@@ -39,8 +39,10 @@ type Config struct {
 	HistoryHosts int
 	Shards       int
 	// WithoutFerretDB starts Temporal alone (the bench's engine floor
-	// needs no MongoDB endpoint).
+	// needs no MongoDB endpoint); WithoutTemporal starts FerretDB alone
+	// (a test of the read model on PostgreSQL needs no Temporal).
 	WithoutFerretDB bool
+	WithoutTemporal bool
 	// Durable keeps PostgreSQL's fsync on, as production must; off, a
 	// killed process still loses nothing, only a crash of the machine
 	// would.
@@ -80,7 +82,7 @@ const FerretDatabase = "ferretdb"
 // Temporal's services and, unless told not to, FerretDB; on error
 // everything started is stopped again.
 func StartServers(ctx context.Context, cfg Config) (_ *Servers, err error) {
-	if cfg.Dir == "" || cfg.Bin.TemporalServer == "" || cfg.Bin.SQLTool == "" || (cfg.Bin.FerretDB == "" && !cfg.WithoutFerretDB) {
+	if cfg.Dir == "" || (cfg.Bin.TemporalServer == "" || cfg.Bin.SQLTool == "") && !cfg.WithoutTemporal || cfg.Bin.FerretDB == "" && !cfg.WithoutFerretDB {
 		return nil, errors.New("cluster: Dir and the servers' binaries are required")
 	}
 	if cfg.HistoryHosts <= 0 {
@@ -115,16 +117,18 @@ func StartServers(ctx context.Context, cfg Config) (_ *Servers, err error) {
 		return nil, err
 	}
 	s.logf("started PostgreSQL (data in %s)", s.Postgres.Data)
-	s.temporalPassword = randomHex()
-	if err := s.Postgres.createRole(ctx, temporalUser, s.temporalPassword, true); err != nil {
-		return nil, err
-	}
-	s.logf("creating Temporal's schemas with temporal-sql-tool")
-	if err := s.setUpTemporalSchemas(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.startTemporal(ctx); err != nil {
-		return nil, err
+	if !cfg.WithoutTemporal {
+		s.temporalPassword = randomHex()
+		if err := s.Postgres.createRole(ctx, temporalUser, s.temporalPassword, true); err != nil {
+			return nil, err
+		}
+		s.logf("creating Temporal's schemas with temporal-sql-tool")
+		if err := s.setUpTemporalSchemas(ctx); err != nil {
+			return nil, err
+		}
+		if err := s.startTemporal(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.WithoutFerretDB {
 		if err := s.startFerretDB(ctx); err != nil {
