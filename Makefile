@@ -2,7 +2,7 @@
 GO ?= go
 DATA ?= .tuntas
 
-.PHONY: run test vet lint build clean chaos
+.PHONY: run test vet lint build clean chaos cluster
 
 # The dev binary, tuntas-dev, runs the whole system in one process on
 # embedded Temporal and FerretDB; the production binary, tuntas, does not
@@ -33,6 +33,13 @@ build:
 chaos:
 	$(GO) build -o bin/tuntas-dev ./cmd/tuntas-dev
 	bin/tuntas-dev chaos
+
+# The production topology on this machine: PostgreSQL, Temporal's own
+# services (two history hosts), FerretDB on PostgreSQL, two workers and two
+# APIs, until Ctrl-C (see docs/operations.md, "The cluster").
+cluster:
+	$(GO) build -o bin/tuntas-dev ./cmd/tuntas-dev
+	bin/tuntas-dev cluster
 
 clean:
 	rm -rf bin $(DATA)

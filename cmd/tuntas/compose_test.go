@@ -128,3 +128,47 @@ func TestComposeFileRunsTheCodecServerForOperatorsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeFerretDBProfileKeepsTheReadModelOnPostgreSQL checks the
+// profile for offices without MongoDB: FerretDB on the same PostgreSQL,
+// in a role and database of its own that the postgres image makes on its
+// first start, and the processes pointed at it by MONGODB_URI alone.
+func TestComposeFerretDBProfileKeepsTheReadModelOnPostgreSQL(t *testing.T) {
+	env := []string{"TUNTAS_TOKEN_SECRET=" + strings.Repeat("s", 32), "TUNTAS_DEVICE_SECRET=" + strings.Repeat("d", 32),
+		"TUNTAS_CODEC_KEY=k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=", "TUNTAS_PERSON_KEY=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+		"MONGODB_URI=mongodb://ferretdb:27017/"}
+	p, err := loadCompose(t, env, "ferretdb")
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	f, err := p.GetService("ferretdb")
+	if err != nil {
+		t.Fatalf("the ferretdb profile has no ferretdb service: %v", err)
+	}
+	if !strings.HasPrefix(f.Image, "ghcr.io/ferretdb/ferretdb:1.24") || !slices.Contains(f.Profiles, "ferretdb") {
+		t.Errorf("ferretdb is %s in profiles %v, want FerretDB 1.24 in the ferretdb profile", f.Image, f.Profiles)
+	}
+	u, err := url.Parse(*f.Environment["FERRETDB_POSTGRESQL_URL"])
+	if err != nil || u.Hostname() != "postgresql" || u.Path != "/ferretdb" || u.User.Username() != "ferretdb" {
+		t.Errorf("FerretDB keeps its data at %v, want the ferretdb database and role on postgresql", *f.Environment["FERRETDB_POSTGRESQL_URL"])
+	}
+	pg, _ := p.GetService("postgresql")
+	if !slices.ContainsFunc(pg.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Target == "/docker-entrypoint-initdb.d" }) {
+		t.Error("postgresql does not run deploy/postgresql-init, which makes FerretDB's role and database")
+	}
+	for _, name := range []string{"tuntas-api", "tuntas-worker"} {
+		svc, _ := p.GetService(name)
+		if got := *svc.Environment["MONGODB_URI"]; got != "mongodb://ferretdb:27017/" {
+			t.Errorf("%s reaches the read model at %s, want FerretDB by MONGODB_URI", name, got)
+		}
+		for _, dep := range []string{"mongodb", "ferretdb"} {
+			if d, ok := svc.DependsOn[dep]; !ok || d.Required {
+				t.Errorf("%s: depends_on %s %+v, want it there and not required (the other profile scales it to 0)", name, dep, d)
+			}
+		}
+	}
+	temporal, _ := p.GetService("temporal")
+	if temporal.Environment["DYNAMIC_CONFIG_FILE_PATH"] == nil || len(temporal.Volumes) == 0 || !strings.HasSuffix(temporal.Volumes[0].Source, "deploy/temporal-dynamicconfig.yaml") {
+		t.Errorf("temporal does not take deploy/temporal-dynamicconfig.yaml, the one tuntas-dev cluster uses: %v", temporal.Volumes)
+	}
+}

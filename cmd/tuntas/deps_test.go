@@ -9,9 +9,9 @@ import (
 
 // labPackages are what the production binary must not link: the embedded
 // Temporal server and FerretDB with their SQLite, the fault proxy, the
-// development OpenID provider (zitadel's op) and the dev system, bench and
-// chaos run built on them. They are tuntas-dev's.
-var labPackages = regexp.MustCompile(`go\.temporal\.io/server|FerretDB|sqlite|toxiproxy|github\.com/zitadel/|/internal/(devstack|devsystem|devcommand|bench|chaos|synth)(/|$)`)
+// development OpenID provider (zitadel's op), the cluster launcher, and
+// the dev system, bench and chaos run built on them. They are tuntas-dev's.
+var labPackages = regexp.MustCompile(`go\.temporal\.io/server|FerretDB|sqlite|toxiproxy|github\.com/zitadel/|/internal/(devstack|devsystem|devcommand|bench|chaos|cluster|synth)(/|$)`)
 
 func TestTheProductionBinaryDoesNotLinkTheLab(t *testing.T) {
 	goTool, err := exec.LookPath("go")

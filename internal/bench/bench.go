@@ -30,6 +30,9 @@ import (
 type Config struct {
 	// API is the base URL of a running Tuntas API.
 	API string
+	// APIs, when set, are the base URLs of several API processes of one
+	// deployment, which the requests take in turn instead of API.
+	APIs []string
 	// Issuer mints the tokens of the simulated people.
 	Issuer *auth.Issuer
 	// Temporal runs the engine floor, unless Floor was measured already; a
@@ -178,7 +181,9 @@ type driver struct {
 	rec    *recorder
 	http   *http.Client
 	errors atomic.Int64
-	niks   NIKs
+	// turn picks the API of the next request when there are several.
+	turn atomic.Uint64
+	niks NIKs
 	// autoEscalated counts cases the deadline rule escalated.
 	autoEscalated atomic.Int64
 
@@ -216,7 +221,7 @@ func (d *driver) token(role household.Role, region, agency string) string {
 
 // call sends one request; a status other than want counts as an error.
 func (d *driver) call(ctx context.Context, name, method, path, token, contentType string, body []byte, want int, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, d.cfg.API+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, d.base()+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -243,6 +248,14 @@ func (d *driver) call(ctx context.Context, name, method, path, token, contentTyp
 		return json.Unmarshal(raw, out)
 	}
 	return nil
+}
+
+// base is the API the next request goes to.
+func (d *driver) base() string {
+	if len(d.cfg.APIs) == 0 {
+		return d.cfg.API
+	}
+	return d.cfg.APIs[(d.turn.Add(1)-1)%uint64(len(d.cfg.APIs))]
 }
 
 func (d *driver) post(ctx context.Context, name, path, token string, body any) error {

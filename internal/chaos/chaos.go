@@ -1,17 +1,18 @@
 // Package chaos owns the chaos run: the production topology on one
-// machine (the servers of `tuntas-dev dev --servers-only`, two `tuntas
-// worker` and two `tuntas api` processes configured by environment, and a
-// fault-injecting proxy in front of Temporal and MongoDB), simulated
-// people driving households through their lifecycle over both APIs, a
-// seeded schedule of faults (kill -9 of a worker, of an API and of the
-// servers, cuts of every connection to MongoDB and to Temporal), and the
-// checks that nothing was lost, duplicated or left stuck.
+// machine (two `tuntas worker` and two `tuntas api` processes configured
+// by environment, a fault-injecting proxy in front of Temporal and
+// MongoDB, and behind it either the embedded servers of `tuntas-dev dev
+// --servers-only` or the cluster of package cluster: PostgreSQL, Temporal's
+// own services and FerretDB), simulated people driving households through
+// their lifecycle over both APIs, a seeded schedule of faults (kill -9 of
+// a worker, of an API and of the servers, or of each of the cluster's
+// processes in turn and an immediate restart of PostgreSQL; cuts of every
+// connection to MongoDB and to Temporal), and the checks that nothing was
+// lost, duplicated or left stuck.
 package chaos
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/cluster"
 	"github.com/tuntas-id/tuntas/internal/codec"
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -40,6 +43,12 @@ type Config struct {
 	// Exe is the binary the run starts its processes from: tuntas-dev, which
 	// has both the dev servers and production's api and worker.
 	Exe string
+	// Cluster, when its binaries are set, runs the run on the cluster
+	// topology (package cluster) instead of the embedded servers.
+	Cluster cluster.Binaries
+	// Tuntas, when set, is the binary of the api and worker processes
+	// (the production one); default Exe.
+	Tuntas string
 	// ChildEnv is added to every child's environment (a test binary that
 	// acts as tuntas is told so here).
 	ChildEnv []string
@@ -93,6 +102,8 @@ type Phase struct {
 
 // Report is what a run did and found.
 type Report struct {
+	// Topology is "embedded" or "cluster".
+	Topology    string `json:"topology"`
 	Seed        uint64 `json:"seed"`
 	Households  int    `json:"households"`
 	People      int    `json:"people"`
@@ -143,9 +154,13 @@ type run struct {
 	out   io.Writer
 	start time.Time
 
-	servers *proc
-	workers []*proc
-	apis    []*proc
+	// servers are the embedded servers' process; cluster the cluster's
+	// servers (one of the two).
+	servers *cluster.Process
+	cluster *cluster.Servers
+	tuntas  *cluster.Tuntas
+	workers []*cluster.Process
+	apis    []*cluster.Process
 	urls    []string
 	proxies *proxies
 
@@ -187,7 +202,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if r.out == nil {
 		r.out = io.Discard
 	}
-	rep = Report{Seed: cfg.Seed, Households: cfg.Households, People: cfg.People, Cut: cfg.Cut.String(), Pause: cfg.Pause.String(),
+	rep = Report{Topology: cfg.topology(), Seed: cfg.Seed, Households: cfg.Households, People: cfg.People, Cut: cfg.Cut.String(), Pause: cfg.Pause.String(),
 		ServerKills: cfg.ServerKills, DataDir: cfg.Dir, Mix: map[string]int{}, ConvergeSeconds: -1}
 	defer r.close()
 	if err := r.setUp(ctx); err != nil {
@@ -231,6 +246,19 @@ func (r *run) logf(format string, args ...any) {
 	fmt.Fprintf(r.out, "[%6.1fs] %s\n", since, fmt.Sprintf(format, args...))
 }
 
+// Topologies of a run.
+const (
+	TopologyEmbedded = "embedded"
+	TopologyCluster  = "cluster"
+)
+
+func (c Config) topology() string {
+	if c.Cluster.TemporalServer != "" {
+		return TopologyCluster
+	}
+	return TopologyEmbedded
+}
+
 // setUp starts the servers, the proxies, the workers and the APIs.
 func (r *run) setUp(ctx context.Context) error {
 	logs := filepath.Join(r.cfg.Dir, "logs")
@@ -240,77 +268,65 @@ func (r *run) setUp(ctx context.Context) error {
 			return err
 		}
 	}
-	ports, err := freePorts(4)
-	if err != nil {
-		return err
+	var temporalAddr, mongoURI string
+	if r.cfg.topology() == TopologyCluster {
+		r.logf("starting the cluster (PostgreSQL, Temporal's services, FerretDB; data in %s)", data)
+		var err error
+		if r.cluster, err = cluster.StartServers(ctx, cluster.Config{Dir: data, Bin: r.cfg.Cluster, ChildEnv: r.cfg.ChildEnv, Progress: r.out}); err != nil {
+			return err
+		}
+		temporalAddr, mongoURI = r.cluster.TemporalAddress, r.cluster.MongoURI
+	} else {
+		ports, err := cluster.FreePorts(2)
+		if err != nil {
+			return err
+		}
+		temporalAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		mongoURI = "mongodb://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])) + "/"
+		r.servers = &cluster.Process{Name: "servers", Exe: r.cfg.Exe, Env: r.cfg.ChildEnv, Logs: logs, Ready: cluster.LogSays("Press Ctrl-C"),
+			Args: []string{"dev", "--servers-only", "--temporal-port", strconv.Itoa(ports[0]), "--mongo-port", strconv.Itoa(ports[1]), "--data", data}}
+		r.logf("starting the servers (Temporal %s, FerretDB %s, data in %s)", temporalAddr, mongoURI, data)
+		if err := r.servers.Start(ctx, 5*time.Minute); err != nil {
+			return err
+		}
 	}
-	temporalAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
-	mongoAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
-	r.servers = &proc{name: "servers", exe: r.cfg.Exe, env: r.cfg.ChildEnv, logs: logs, ready: logSays("Press Ctrl-C"),
-		args: []string{"dev", "--servers-only", "--temporal-port", strconv.Itoa(ports[0]), "--mongo-port", strconv.Itoa(ports[1]), "--data", data}}
-	r.logf("starting the servers (Temporal %s, FerretDB %s, data in %s)", temporalAddr, mongoAddr, data)
-	if err := r.servers.start(ctx, 5*time.Minute); err != nil {
-		return err
-	}
+	mongoAddr := strings.TrimSuffix(strings.TrimPrefix(mongoURI, "mongodb://"), "/")
+	var err error
 	if r.proxies, err = newProxies(temporalAddr, mongoAddr); err != nil {
 		return err
 	}
 
-	codecKey, err := codec.NewKeySpec("chaos")
+	secrets, err := cluster.NewSecrets()
 	if err != nil {
 		return err
 	}
-	if r.ring, err = codec.ParseKeyring(codecKey); err != nil {
+	if r.ring, err = codec.ParseKeyring(secrets.CodecKey); err != nil {
 		return err
 	}
-	personKey, err := pseudonym.NewKeySpec()
+	issuer, err := auth.NewIssuer([]byte(secrets.TokenSecret))
 	if err != nil {
 		return err
 	}
-	if r.keys, err = pseudonym.ParseKey(personKey); err != nil {
+	if r.keys, err = pseudonym.ParseKey(secrets.PersonKey); err != nil {
 		return err
 	}
-	secret := make([]byte, 32)
-	if _, err := crand.Read(secret); err != nil {
+	exe := r.cfg.Tuntas
+	if exe == "" {
+		exe = r.cfg.Exe
+	}
+	r.logf("starting 2 workers and 2 APIs")
+	if r.tuntas, err = cluster.StartTuntas(ctx, cluster.TuntasConfig{Exe: exe, ChildEnv: r.cfg.ChildEnv, Logs: logs, Secrets: secrets,
+		TemporalAddress: r.proxies.temporal.Listen, MongoURI: "mongodb://" + r.proxies.mongo.Listen + "/"}); err != nil {
 		return err
 	}
-	issuer, err := auth.NewIssuer([]byte(hex.EncodeToString(secret)))
-	if err != nil {
-		return err
-	}
-	r.env = append(append([]string{}, r.cfg.ChildEnv...),
-		"TEMPORAL_ADDRESS="+r.proxies.temporal.Listen,
-		"TEMPORAL_NAMESPACE=default",
-		"MONGODB_URI=mongodb://"+r.proxies.mongo.Listen+"/",
-		"MONGODB_DATABASE="+devDatabase,
-		"TUNTAS_CODEC_KEY="+codecKey,
-		"TUNTAS_PERSON_KEY="+personKey,
-		"TUNTAS_TOKEN_SECRET="+hex.EncodeToString(secret),
-		// One device secret for both api processes, as production sets it:
-		// a phone's outbox is opened by whichever answers.
-		"TUNTAS_DEVICE_SECRET="+hex.EncodeToString(secret)+"-device",
-	)
-	for i := range 2 {
-		r.workers = append(r.workers, &proc{name: fmt.Sprintf("worker%d", i+1), exe: r.cfg.Exe, args: []string{"worker"},
-			env: r.env, logs: logs, ready: logSays("worker running")})
-		url := "http://127.0.0.1:" + strconv.Itoa(ports[2+i])
-		r.urls = append(r.urls, url)
-		r.apis = append(r.apis, &proc{name: fmt.Sprintf("api%d", i+1), exe: r.cfg.Exe, args: []string{"api"},
-			env: append(append([]string{}, r.env...), "TUNTAS_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(ports[2+i])), logs: logs, ready: readyz(url)})
-	}
-	for _, p := range append(append([]*proc{}, r.workers...), r.apis...) {
-		r.logf("starting %s", p.name)
-		if err := p.start(ctx, 3*time.Minute); err != nil {
-			return err
-		}
-	}
+	r.workers, r.apis, r.urls, r.env = r.tuntas.Workers, r.tuntas.APIs, r.tuntas.URLs, r.tuntas.Env
 	// The checks read the truth past the proxies: the run's own view must
 	// not suffer the faults it injects.
 	if r.temporal, err = client.DialContext(ctx, client.Options{HostPort: temporalAddr, Namespace: "default",
 		DataConverter: codec.DataConverter(r.ring), FailureConverter: codec.FailureConverter(r.ring), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
 		return fmt.Errorf("dial temporal: %w", err)
 	}
-	if r.store, err = store.Connect(ctx, "mongodb://"+mongoAddr+"/", devDatabase); err != nil {
+	if r.store, err = store.Connect(ctx, mongoURI, devDatabase); err != nil {
 		return err
 	}
 	r.phones = newPhones(r.urls, issuer, r.stats)
@@ -325,16 +341,17 @@ func (r *run) close() {
 	if r.store != nil {
 		_ = r.store.Close(context.Background())
 	}
-	var wg sync.WaitGroup
-	for _, p := range append(append([]*proc{}, r.apis...), r.workers...) {
-		wg.Go(func() { p.stop(20 * time.Second) })
+	if r.tuntas != nil {
+		r.tuntas.Close()
 	}
-	wg.Wait()
 	if r.proxies != nil {
 		r.proxies.close()
 	}
 	if r.servers != nil {
-		r.servers.stop(30 * time.Second)
+		r.servers.Stop(30 * time.Second)
+	}
+	if r.cluster != nil {
+		r.cluster.Close()
 	}
 }
 
@@ -346,26 +363,6 @@ func (r *run) plan(rep *Report) {
 		r.houses = append(r.houses, h)
 		rep.Mix[h.plan.Kind]++
 	}
-}
-
-// freePorts reserves n free loopback ports (closed again on return).
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // rng is the run's source of choices, from its seed.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/cluster"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 	"github.com/tuntas-id/tuntas/internal/synth"
@@ -75,7 +76,7 @@ func (r *run) household(ctx context.Context, h *house) error {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(raw, &opened); err != nil || opened.ID == "" {
-		return fmt.Errorf("open answered %s", tail(string(raw), 200))
+		return fmt.Errorf("open answered %s", cluster.Tail(string(raw), 200))
 	}
 	h.id = opened.ID
 	r.ack(h, "open")
@@ -97,7 +98,7 @@ func (r *run) household(ctx context.Context, h *house) error {
 				EscalationID string `json:"escalationId"`
 			}
 			if err := json.Unmarshal(raw, &esc); err != nil || esc.EscalationID == "" {
-				return fmt.Errorf("escalation answered %s", tail(string(raw), 200))
+				return fmt.Errorf("escalation answered %s", cluster.Tail(string(raw), 200))
 			}
 			escalation = esc.EscalationID
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tuntas-id/tuntas/internal/auth"
 	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/cluster"
 )
 
 // phones are the simulated people's devices: they send a request to one
@@ -129,7 +130,7 @@ func (p *phones) do(ctx context.Context, r request) ([]byte, error) {
 			p.stats.retry("409 key in progress")
 			wait = retryAfter(header, time.Second)
 		default:
-			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, &errRefused{status: status, body: tail(string(raw), 300)})
+			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, &errRefused{status: status, body: cluster.Tail(string(raw), 300)})
 		}
 		select {
 		case <-ctx.Done():
@@ -260,9 +261,9 @@ func (s *stats) checkProblem(method, path string, status int, h http.Header, raw
 	}
 	switch {
 	case status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout:
-		s.violation("%s %s answered %d: %s", method, path, status, tail(string(raw), 200))
+		s.violation("%s %s answered %d: %s", method, path, status, cluster.Tail(string(raw), 200))
 	case !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") || json.Unmarshal(raw, &p) != nil || p.Status != status:
-		s.violation("%s %s answered %d without a problem+json body: %q", method, path, status, tail(string(raw), 200))
+		s.violation("%s %s answered %d without a problem+json body: %q", method, path, status, cluster.Tail(string(raw), 200))
 	case h.Get("Retry-After") == "":
 		s.violation("%s %s answered %d without Retry-After", method, path, status)
 	}

@@ -147,7 +147,30 @@ func (s *signInFlags) verifier(ctx context.Context, logger *slog.Logger) (auth.V
 
 // API is `tuntas api`: the HTTP API and the console against the backend
 // its flags name, until ctx ends.
-func API(ctx context.Context, args []string, _, stderr io.Writer) error {
+func API(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return APIWith(Service())(ctx, args, stdout, stderr)
+}
+
+// Tuning is what production fixes and the dev binary's bench changes:
+// the rules and deadlines cases open with, and the API's per-person rate
+// limit.
+type Tuning struct {
+	Cases     server.CaseDefaults
+	RateLimit api.RateLimit
+}
+
+// Service is production's tuning: server.ServiceCases and the API's
+// default rate limit.
+func Service() Tuning { return Tuning{Cases: server.ServiceCases()} }
+
+// APIWith is `tuntas api` tuned by t.
+func APIWith(t Tuning) Func {
+	return func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return serveAPI(ctx, args, stderr, t)
+	}
+}
+
+func serveAPI(ctx context.Context, args []string, stderr io.Writer, t Tuning) error {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pf prodFlags
@@ -212,7 +235,7 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	idx := store.NewIndex(st.Store, logger)
 	defer idx.Close()
-	h, err := server.NewHandler(c, st, idx, keys, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger},
+	h, err := server.NewHandler(c, st, idx, keys, t.Cases, api.Config{Verifier: verifier, Metrics: metrics, Logger: logger, RateLimit: t.RateLimit},
 		server.ConsoleSignin{DeviceSecret: []byte(*deviceSecret), Provider: provider})
 	if err != nil {
 		return err
@@ -222,7 +245,18 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 // Worker is `tuntas worker`: the case worker against the backend its
 // flags name, until ctx ends.
-func Worker(ctx context.Context, args []string, _, stderr io.Writer) error {
+func Worker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return WorkerWith(Service())(ctx, args, stdout, stderr)
+}
+
+// WorkerWith is `tuntas worker` tuned by t (its cases: imports open them).
+func WorkerWith(t Tuning) Func {
+	return func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return runWorker(ctx, args, stderr, t)
+	}
+}
+
+func runWorker(ctx context.Context, args []string, stderr io.Writer, t Tuning) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pf prodFlags
@@ -247,7 +281,7 @@ func Worker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := server.EnsureSearchAttributes(ctx, c, pf.Namespace); err != nil {
 		return err
 	}
-	w := server.NewWorker(c, st, persons, server.ServiceCases(), pace, logger)
+	w := server.NewWorker(c, st, persons, t.Cases, pace, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -3,13 +3,17 @@ package devcommand
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -18,6 +22,8 @@ import (
 	"github.com/tuntas-id/tuntas/activities"
 	"github.com/tuntas-id/tuntas/api"
 	"github.com/tuntas-id/tuntas/internal/bench"
+	"github.com/tuntas-id/tuntas/internal/cluster"
+	"github.com/tuntas-id/tuntas/internal/devstack"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/server"
@@ -25,8 +31,11 @@ import (
 )
 
 // runBench is `tuntas-dev bench`: the engine floor and the Tuntas lifecycle,
-// each on a fresh embedded stack, or reads over a seeded read model.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// each on a fresh embedded stack or, with --cluster, on a fresh cluster
+// (package cluster), or reads over a seeded read model. childEnv is added
+// to the environment of the processes a cluster run starts from this
+// binary.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, childEnv []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 2000, "synthetic households")
@@ -43,6 +52,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	badEvery := fs.Int("bad-every", 0, "with --write-csv: spoil every k-th row (33 gives 3% bad rows)")
 	regencies := fs.Bool("regencies", false, "spread the households over every regency and kecamatan of the province, not Kutai Timur alone")
 	seedCases := fs.Int("seed-cases", 0, "instead of the lifecycle run, write this many projected cases of the whole province straight into the read model (no workflows) and measure reads at that count; reported as seeded")
+	onCluster := fs.Bool("cluster", false, "run the floor and Tuntas each on a fresh cluster (tuntas-dev cluster: PostgreSQL, Temporal's own services, FerretDB on PostgreSQL, two workers and two APIs) and measure CPU and PostgreSQL's bytes per case")
+	cache := fs.String("bin", cluster.DefaultCache(), "with --cluster: cache directory of the built servers")
+	durable := fs.Bool("durable", false, "with --cluster: keep PostgreSQL's fsync on, as production must")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +69,31 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(tmp)
 		*dir = tmp
+	}
+	if *onCluster {
+		if *seedCases > 0 || *cpuProfile != "" {
+			return errors.New("bench: --cluster measures the lifecycle; --seed-cases and --cpuprofile are for the embedded stack")
+		}
+		b := &clusterBench{cfg: bench.Config{N: *n, Concurrency: *concurrency, Seed: *seed, Regencies: *regencies, Progress: stderr},
+			dir: *dir, cache: *cache, day: *dayLength, rate: *rate, durable: *durable, childEnv: childEnv, progress: stderr}
+		rep, fig, err := b.run(ctx)
+		if err != nil {
+			return err
+		}
+		// The bench's own process only drives the cluster's: its peak RSS
+		// says nothing of theirs.
+		rep.ImportRate, rep.PeakRSSMiB = *rate, 0
+		rep.Versions = map[string]string{"temporalServer": headers.ServerVersion, "temporalSDK": temporal.SDKVersion, "mongodb": "FerretDB " + moduleVersion("github.com/FerretDB/FerretDB") + " on PostgreSQL", "ferretdbModule": moduleVersion("github.com/FerretDB/FerretDB")}
+		printReport(stdout, rep, *rate, *dayLength)
+		printClusterFigures(stdout, fig)
+		if *jsonOut != "" {
+			b, _ := json.MarshalIndent(struct {
+				bench.Report
+				Cluster ClusterFigures `json:"cluster"`
+			}{rep, fig}, "", "  ")
+			return os.WriteFile(*jsonOut, b, 0o644)
+		}
+		return nil
 	}
 	deadlines := benchDeadlines(*dayLength)
 	var floor bench.PhaseReport
@@ -98,9 +135,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// The same projection the case workflow runs, on the same store.
 		cfg.SeedCases, cfg.Projector, measure = *seedCases, &activities.Activities{Store: d.Store}, bench.Seed
 	}
-	rep, err := measure(ctx, cfg)
-	if err != nil {
-		return err
+	var rep bench.Report
+	var footprint *Footprint
+	if *seedCases > 0 {
+		if rep, err = measure(ctx, cfg); err != nil {
+			return err
+		}
+	} else {
+		// What the lifecycle cost: this one process's CPU (servers, worker,
+		// API and the simulated people) and the growth of its SQLite files.
+		f, err := measureFootprint(ctx, *n, func() (map[string]float64, error) { return map[string]float64{"process": selfCPU()}, nil },
+			func() (map[string]int64, error) { return sqliteBytes(*dir) },
+			func() (int64, error) {
+				var err error
+				rep, err = measure(ctx, cfg)
+				return rep.Outcomes["graduated"], err
+			})
+		if err != nil {
+			return err
+		}
+		footprint = &f
 	}
 	mongo, err := d.Store.Version(ctx)
 	if err != nil {
@@ -112,14 +166,49 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printSeeded(stdout, rep)
 	} else {
 		printReport(stdout, rep, *rate, *dayLength)
+		printFootprint(stdout, "footprint", *footprint)
 	}
 	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
+		b, _ := json.MarshalIndent(struct {
+			bench.Report
+			Footprint *Footprint `json:"footprint,omitempty"`
+		}{rep, footprint}, "", "  ")
 		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sqliteBytes are the sizes of the embedded servers' files in a data
+// directory, WAL included: Temporal's (temporal.db), its visibility
+// records (visibility.db) and FerretDB's read model (ferretdb/).
+func sqliteBytes(dir string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		group := ""
+		switch {
+		case strings.HasPrefix(rel, devstack.TemporalDB):
+			group = "temporal.db"
+		case strings.HasPrefix(rel, devstack.VisibilityDB):
+			group = "visibility.db"
+		case strings.HasPrefix(rel, "ferretdb"+string(filepath.Separator)):
+			group = "ferretdb"
+		default:
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		sizes[group] += info.Size()
+		return nil
+	})
+	return sizes, err
 }
 
 // stageDeadlineBeyondRun is how far off the bench puts every stage
@@ -228,7 +317,9 @@ func printReport(w io.Writer, r bench.Report, rate float64, day time.Duration) {
 	fmt.Fprintf(w, "  engine floor %7.1f s  %7.1f cases/s   Tuntas/floor = %.2f (floor %s)\n", r.Floor.Seconds, r.Floor.CasesPerSec, r.FloorRatio, where)
 	fmt.Fprintf(w, "  errors       %d\n  outcomes     %v\n", r.Errors, r.Outcomes)
 	fmt.Fprintf(w, "  deadlines    %d cases escalated by their deadline rule before the people were through with them\n", r.AutoEscalated)
-	fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
+	if r.PeakRSSMiB > 0 {
+		fmt.Fprintf(w, "  peak RSS     %.0f MiB (one process: Temporal, FerretDB, worker, API)\n", r.PeakRSSMiB)
+	}
 	printLatencies(w, "API action", r.Actions)
 	printLatencies(w, "read at final count", r.Reads)
 }

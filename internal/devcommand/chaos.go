@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tuntas-id/tuntas/internal/chaos"
+	"github.com/tuntas-id/tuntas/internal/cluster"
 )
 
 // runChaos is `tuntas-dev chaos`; childEnv is added to the environment of
@@ -26,6 +27,8 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 	fs.DurationVar(&cfg.Cut, "cut", 30*time.Second, "how long every connection to MongoDB, then to Temporal, is cut")
 	fs.DurationVar(&cfg.Pause, "pause", 5*time.Second, "how long a killed worker or API stays down")
 	fs.IntVar(&cfg.ServerKills, "server-kills", 5, "times in a row the servers are killed with SIGKILL and restarted at the end")
+	onCluster := fs.Bool("cluster", false, "run on the cluster topology (tuntas-dev cluster: PostgreSQL, Temporal's own services with two history hosts, FerretDB on PostgreSQL) and kill each of its processes in turn instead of the embedded servers")
+	cache := fs.String("bin", cluster.DefaultCache(), "with --cluster: cache directory of the built servers and tuntas")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	dir := fs.String("data", "", "directory for the servers' data and the processes' logs (default: a fresh temporary one, kept)")
 	if err := fs.Parse(args); err != nil {
@@ -41,6 +44,14 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 		}
 	}
 	cfg.Exe, cfg.Dir, cfg.Progress, cfg.ChildEnv = exe, *dir, stderr, childEnv
+	if *onCluster {
+		// The api and worker processes are the production binary's.
+		bins, err := buildCluster(ctx, *cache, true, stderr)
+		if err != nil {
+			return err
+		}
+		cfg.Cluster, cfg.Tuntas = bins, bins.Tuntas
+	}
 	rep, err := chaos.Run(ctx, cfg)
 	PrintChaos(stdout, rep)
 	if err != nil {
@@ -60,14 +71,18 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 
 // PrintChaos prints the chaos run's report as `tuntas-dev chaos` does.
 func PrintChaos(w io.Writer, r chaos.Report) {
-	fmt.Fprintf(w, "Tuntas chaos run: seed %d, %d households, %d people, cuts %s, pauses %s, %d server kills (data and logs in %s)\n",
-		r.Seed, r.Households, r.People, r.Cut, r.Pause, r.ServerKills, r.DataDir)
+	kills := fmt.Sprintf("%d server kills", r.ServerKills)
+	if r.Topology == chaos.TopologyCluster {
+		kills = "each cluster process killed once"
+	}
+	fmt.Fprintf(w, "Tuntas chaos run on the %s topology: seed %d, %d households, %d people, cuts %s, pauses %s, %s (data and logs in %s)\n",
+		r.Topology, r.Seed, r.Households, r.People, r.Cut, r.Pause, kills, r.DataDir)
 	fmt.Fprintf(w, "  mix          %v\n", r.Mix)
 	fmt.Fprintf(w, "  outcomes     %v\n", r.Outcomes)
 	fmt.Fprintf(w, "  workflows    %v (all finished %.1f s after the last action)\n", r.Statuses, r.SettleSeconds)
 	fmt.Fprintf(w, "  faults       %v\n", r.FaultsByKind)
 	for _, f := range r.Faults {
-		fmt.Fprintf(w, "    %-13s %-9s at %6.1fs for %5.1fs (%4d done)  /readyz %d %s\n", f.Kind, f.Target, f.At, f.Seconds, f.Done, f.ReadyzStatus, f.Readyz)
+		fmt.Fprintf(w, "    %-16s %-17s at %6.1fs for %5.1fs (%4d done)  /readyz %d %s\n", f.Kind, f.Target, f.At, f.Seconds, f.Done, f.ReadyzStatus, f.Readyz)
 	}
 	fmt.Fprintf(w, "  requests     %d\n", r.Requests)
 	fmt.Fprintf(w, "  retries      %s\n", sortedCounts(r.Retries))

@@ -32,10 +32,21 @@ func Set(cfg Config) command.Set {
 	}}
 	prod := command.Production()
 	dev.Commands = append(dev.Commands, prod.Commands...)
+	api, _ := prod.Lookup("api")
+	worker, _ := prod.Lookup("worker")
 	return dev.With("tuntas-dev",
+		// Production's api and worker, which the bench on the cluster tunes
+		// by the environment (see benchDayLengthEnv).
+		command.Command{Name: "api", Summary: api.Summary, Run: benchTuned(command.APIWith)},
+		command.Command{Name: "worker", Summary: worker.Summary, Run: benchTuned(command.WorkerWith)},
 		command.Command{Name: "reconcile", Summary: "compare every running case workflow with its read-model snapshot and repair (--data: of a stopped dev data directory)",
 			Run: command.Reconcile(openDataDir)},
-		command.Command{Name: "bench", Summary: "drive synthetic households end to end on a fresh embedded stack and report figures", Run: runBench},
+		command.Command{Name: "bench", Summary: "drive synthetic households end to end on a fresh embedded stack (or cluster) and report figures",
+			Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				return runBench(ctx, args, stdout, stderr, cfg.ChildEnv)
+			}},
+		command.Command{Name: "cluster", Summary: "run the production topology on this machine: PostgreSQL, Temporal's own services, FerretDB, two workers and two APIs",
+			Run: runCluster},
 		command.Command{Name: "backup", Summary: "copy a dev data directory consistently, running or stopped", Run: runBackup},
 		command.Command{Name: "chaos", Summary: "run the production topology on this machine under faults and check nothing is lost",
 			Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {

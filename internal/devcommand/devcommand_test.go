@@ -14,7 +14,7 @@ func TestTheDevSetHasEveryProductionCommandAndTheDevOnes(t *testing.T) {
 	for _, c := range Set(Config{}).Commands {
 		names = append(names, c.Name)
 	}
-	if got, want := strings.Join(names, " "), "dev api worker token reconcile import codec-server bench backup chaos"; got != want {
+	if got, want := strings.Join(names, " "), "dev api worker token reconcile import codec-server bench cluster backup chaos"; got != want {
 		t.Fatalf("tuntas-dev commands: %s, want %s", got, want)
 	}
 	for _, c := range command.Production().Commands {

@@ -92,6 +92,16 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 	return "MongoDB " + info.Version, nil
 }
 
+// isFerretDB reports whether the server is FerretDB (its buildInfo names
+// its own version beside the MongoDB one it speaks).
+func (s *Store) isFerretDB(ctx context.Context) (bool, error) {
+	v, err := s.Version(ctx)
+	if err != nil {
+		return false, err
+	}
+	return strings.HasPrefix(v, "FerretDB "), nil
+}
+
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads,
@@ -112,23 +122,38 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("store: create %s: %w", name, err)
 		}
 	}
+	ferret, err := s.isFerretDB(ctx)
+	if err != nil {
+		return err
+	}
 	idx := []struct {
 		coll  string
 		model mongo.IndexModel
+		// unboundedArray marks an index over an array field of any length.
+		// MongoDB indexes each element (a multikey index); FerretDB v1.24
+		// indexes the whole array as one value, which on PostgreSQL must
+		// fit a btree row (2,704 bytes): the record of a list page of 200
+		// cases did not (SQLSTATE 54000), and the page failed with a 500.
+		// Such an index serves no query of one element on FerretDB
+		// anyway, so it is made on MongoDB alone.
+		unboundedArray bool
 	}{
-		{CaseEvents, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true).SetName("case_seq")}},
-		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
-		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}},
-		{CaseFacts, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}},
-		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}},
-		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "transferRegions", Value: 1}}, Options: options.Index().SetName("transferRegions")}},
-		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}},
-		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}},
-		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}},
-		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}},
-		{Sessions, mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}, Options: options.Index().SetName("expires")}},
+		{CaseEvents, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true).SetName("case_seq")}, false},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}, false},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "kk", Value: 1}}, Options: options.Index().SetName("kk")}, false},
+		{CaseFacts, mongo.IndexModel{Keys: bson.D{{Key: "regions", Value: 1}}, Options: options.Index().SetName("regions")}, false},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "agencies", Value: 1}}, Options: options.Index().SetName("agencies")}, false},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "transferRegions", Value: 1}}, Options: options.Index().SetName("transferRegions")}, false},
+		{CaseSummaries, mongo.IndexModel{Keys: bson.D{{Key: "openedAt", Value: -1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("order")}, false},
+		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseId", Value: 1}}, Options: options.Index().SetName("case")}, false},
+		{CaseReads, mongo.IndexModel{Keys: bson.D{{Key: "caseIds", Value: 1}}, Options: options.Index().SetName("listed")}, true},
+		{Notifications, mongo.IndexModel{Keys: bson.D{{Key: "to", Value: 1}, {Key: "region", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("to_region_at")}, false},
+		{Sessions, mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}, Options: options.Index().SetName("expires")}, false},
 	}
 	for _, i := range idx {
+		if i.unboundedArray && ferret {
+			continue
+		}
 		if _, err := s.db.Collection(i.coll).Indexes().CreateOne(ctx, i.model); err != nil {
 			return fmt.Errorf("store: index on %s: %w", i.coll, err)
 		}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -113,6 +114,20 @@ func TestUnavailableTellsAnOutageOfMongoDBFromOtherFailures(t *testing.T) {
 			return err
 		}, false},
 		{"a failure of another kind", func(*testing.T) error { return errors.New("decode case: unexpected field") }, false},
+		// FerretDB on PostgreSQL answers, but its database is gone: the
+		// error as the cluster's chaos run saw it during a restart of
+		// PostgreSQL (systemtest TestChaosCluster meets the real one).
+		{"FerretDB lost its PostgreSQL mid-command", func(*testing.T) error {
+			return fmt.Errorf("idempotency: begin request: %w", mongo.CommandError{Code: 1, Name: "InternalError",
+				Message: "[msg_insert.go:168 handler.(*Handler).MsgInsert] unexpected EOF"})
+		}, true},
+		{"FerretDB's PostgreSQL recovering", func(*testing.T) error {
+			return mongo.CommandError{Code: 1, Name: "InternalError",
+				Message: "[pool.go:120 pool.Get] FATAL: the database system is in recovery mode (SQLSTATE 57P03)"}
+		}, true},
+		{"another internal error of FerretDB", func(*testing.T) error {
+			return mongo.CommandError{Code: 1, Name: "InternalError", Message: "[msg_find.go:80 handler.MsgFind] invalid document"}
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
