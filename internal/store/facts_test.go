@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -121,4 +122,93 @@ func TestTheIndexAnswersFactsFromMemoryAndFollowsTheFeed(t *testing.T) {
 	if len(got) != 2 || got[0].Verification != household.ExtremePoor {
 		t.Fatalf("the index missed the verification or the new case: %+v", got)
 	}
+}
+
+// TestAReportAsTheIndexStartsWaitsForItsFacts: an index started over
+// cases reads their facts after the summaries, in the background; a
+// report that comes meanwhile waits for them rather than scanning the
+// store (the cleanup checks that no read fell back).
+func TestAReportAsTheIndexStartsWaitsForItsFacts(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	open(t, "case-a", senyiur, t0).surveyed(300_000).confirmed().verified(household.ExtremePoor).save(st)
+	open(t, "case-b", senambah, t0).save(st)
+	want, err := st.Facts(ctx, "64.08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newIndex(t, st)
+	got, err := x.Facts(ctx, "64.08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalized(got), normalized(want)) {
+		t.Fatalf("index facts:\n%+v\nstore:\n%+v", got, want)
+	}
+}
+
+// TestAnIndexOverItsBoundHoldsNothingAndTheStoreAnswers: an index that
+// may hold fewer cases than the store has holds none; lists, dashboards
+// and facts are the store's answers, and it says so. With room for them,
+// it holds them.
+func TestAnIndexOverItsBoundHoldsNothingAndTheStoreAnswers(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	open(t, "case-a", senyiur, t0).surveyed(300_000).save(st)
+	open(t, "case-b", senambah, t0).save(st)
+	open(t, "case-p", samurangau, t0).save(st)
+	for _, tt := range []struct {
+		max   int
+		state string
+	}{{2, store.IndexOver}, {0, store.IndexOff}, {3, store.IndexLoaded}} {
+		x := newBoundedIndex(t, st, tt.max)
+		if got := x.State(); got != tt.state {
+			t.Fatalf("an index that may hold %d of 3 cases is %s, want %s", tt.max, got, tt.state)
+		}
+		wantList, err := st.List(ctx, store.Filter{Scope: "64", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotList, err := x.List(ctx, store.Filter{Scope: "64", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDash, err := st.Dashboard(ctx, "64.08", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotDash, err := x.Dashboard(ctx, "64.08", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFacts, err := st.Facts(ctx, "64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotFacts, err := x.Facts(ctx, "64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotDash.AsOf, wantDash.AsOf = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(ids(gotList.Items), ids(wantList.Items)) || !reflect.DeepEqual(gotDash, wantDash) ||
+			!reflect.DeepEqual(normalized(gotFacts), normalized(wantFacts)) {
+			t.Fatalf("at most %d: the index answered otherwise than the store:\nlist %v / %v\ndashboard %+v / %+v\nfacts %+v / %+v",
+				tt.max, ids(gotList.Items), ids(wantList.Items), gotDash, wantDash, gotFacts, wantFacts)
+		}
+		fellBack := int64(3)
+		if tt.state == store.IndexLoaded {
+			fellBack = 0
+		}
+		if n := x.Fallbacks(); n != fellBack {
+			t.Fatalf("at most %d: %d reads fell back to the store, want %d", tt.max, n, fellBack)
+		}
+	}
+}
+
+func ids(sums []store.Summary) []string {
+	out := []string{}
+	for _, s := range sums {
+		out = append(out, s.ID)
+	}
+	return out
 }
