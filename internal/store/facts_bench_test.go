@@ -15,10 +15,18 @@ import (
 	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
-// benchFacts are n cases across the province, opened over 2026 and taken
-// by the domain's own rules to every stage: a fifth still collecting, a
-// tenth found not poor, a third graduated, the rest in between.
+// benchFacts are the facts of benchCases.
 func benchFacts(n int) []household.Facts {
+	_, facts := benchCases(n)
+	return facts
+}
+
+// benchCases are n cases across the province, opened over 2026 and taken
+// by the domain's own rules to every stage: a fifth still collecting, a
+// tenth found not poor, a third graduated, the rest in between; their
+// summaries and facts, as the projection writes them.
+func benchCases(n int) ([]store.Summary, []household.Facts) {
+	sums := make([]store.Summary, n)
 	gen := synth.NewProvince(50, 3)
 	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 	out := make([]household.Facts, n)
@@ -82,66 +90,112 @@ func benchFacts(n int) []household.Facts {
 		for _, e := range events {
 			f.Marks = append(f.Marks, household.MarkOf(e))
 		}
-		out[i] = f
+		out[i], sums[i] = f, store.SummaryOf(*c)
 	}
-	return out
+	return sums, out
 }
 
 // BenchmarkProvinceQuarterlyReport50k builds the province's report of the
 // third quarter of 2026 over 50,000 cases of Kalimantan Timur, as GET
-// /v1/reports/quarterly does for a province official: "store" reads the
-// facts from the embedded FerretDB each time; "index" from the read
-// index's memory, as the API does once its first report has read them
-// (that first read is not timed; nothing changes between reports).
-// Seeding is not timed. Run:
+// /v1/reports/quarterly does for a province official, four ways:
+//
+//   - store: the facts read from the embedded FerretDB each time (what the
+//     API does with its index off or over its bound);
+//   - warm: from the memory of an index that has loaded and holds the
+//     facts (every report after the first);
+//   - cold/snapshot: a new index each time (an API process just started)
+//     asked for the report at once: it loads from the snapshot another
+//     index wrote, follows the feed, and answers; timed from its start;
+//   - cold/whole: the same with no usable snapshot (the first process
+//     ever, or none ran for snapshotUsable): every summary, then every
+//     facts document, read before it answers.
+//
+// Seeding (summaries and facts written in bulk, the SQLite _id index as
+// `tuntas-dev dev` makes it) and the first index's load and snapshot are
+// not timed, but logged. Run:
 //
 //	go test ./internal/store -run '^$' -bench ProvinceQuarterlyReport50k -benchtime 3x
 func BenchmarkProvinceQuarterlyReport50k(b *testing.B) {
 	const n = 50_000
 	st := newStoreTB(b)
 	ctx := context.Background()
-	facts := benchFacts(n)
-	for i := 0; i < len(facts); i += 1000 {
-		if err := store.InsertFacts(ctx, st, facts[i:min(i+1000, len(facts))]); err != nil {
+	sums, facts := benchCases(n)
+	for i := 0; i < n; i += 1000 {
+		if err := store.InsertCases(ctx, st, sums[i:min(i+1000, n)], facts[i:min(i+1000, n)]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	sums, facts = nil, nil
 	period, err := report.ParsePeriod("64", "2026-07-01", "2026-09-30")
 	if err != nil {
 		b.Fatal(err)
 	}
-	x := store.NewIndex(st, nil)
-	b.Cleanup(x.Close)
-	if err := x.Ready(ctx); err != nil {
+	// reportOf is the report from the facts fs reads, checked.
+	reportOf := func(b *testing.B, fs func(context.Context, string) ([]household.Facts, error)) {
+		got, err := fs(ctx, "64")
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := report.Build("64", period, got, time.Now())
+		if len(got) != n || r.Households[0].Households == 0 {
+			b.Fatalf("read %d facts, report %+v", len(got), r.Households[0])
+		}
+	}
+	t0 := time.Now()
+	writer := store.NewIndex(st, nil)
+	defer writer.Close()
+	reportOf(b, writer.Facts)
+	b.Logf("the first index loaded every summary and facts document and reported in %v", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if err := store.WriteSnapshot(ctx, writer); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := x.Facts(ctx, "64"); err != nil {
-		b.Fatal(err)
-	}
-	for _, src := range []struct {
-		name  string
-		facts func(context.Context, string) ([]household.Facts, error)
-	}{{"store", st.Facts}, {"index", x.Facts}} {
-		b.Run(src.name, func(b *testing.B) {
-			var read, built time.Duration
-			for b.Loop() {
-				t0 := time.Now()
-				got, err := src.facts(ctx, "64")
-				if err != nil {
-					b.Fatal(err)
-				}
-				t1 := time.Now()
-				r := report.Build("64", period, got, time.Now())
-				read, built = read+t1.Sub(t0), built+time.Since(t1)
-				if len(got) != n || r.Households[0].Households == 0 {
-					b.Fatalf("read %d facts, report %+v", len(got), r.Households[0])
-				}
+	b.Logf("it wrote its snapshot in %v", time.Since(t0).Round(time.Millisecond))
+
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			reportOf(b, st.Facts)
+		}
+	})
+	b.Run("warm", func(b *testing.B) {
+		for b.Loop() {
+			reportOf(b, writer.Facts)
+		}
+	})
+	cold := func(b *testing.B, before func(b *testing.B)) {
+		var loaded time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			before(b)
+			b.StartTimer()
+			t0 := time.Now()
+			x := store.NewIndex(st, nil)
+			if err := x.Ready(ctx); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(read.Seconds()/float64(b.N), "s-read/op")
-			b.ReportMetric(built.Seconds()/float64(b.N), "s-build/op")
-		})
+			loaded += time.Since(t0)
+			reportOf(b, x.Facts)
+			b.StopTimer()
+			x.Close()
+			if n := x.Fallbacks(); n != 0 {
+				b.Errorf("a new index answered %d reads from the store", n)
+			}
+			b.StartTimer()
+		}
+		b.ReportMetric(loaded.Seconds()/float64(b.N), "s-ready/op")
 	}
-	if n := x.Fallbacks(); n != 0 {
+	b.Run("cold/snapshot", func(b *testing.B) {
+		cold(b, func(*testing.B) {})
+	})
+	writer.Close() // it would write the snapshot again
+	b.Run("cold/whole", func(b *testing.B) {
+		cold(b, func(b *testing.B) {
+			if err := store.DropSnapshots(ctx, st); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	if n := writer.Fallbacks(); n != 0 {
 		b.Errorf("the index answered %d reads from the store", n)
 	}
 }
@@ -163,8 +217,7 @@ func BenchmarkQuarterlyBuild50k(b *testing.B) {
 var benchDatabases atomic.Int64
 
 // newStoreTB is newStore for a benchmark: a fresh database with the
-// collections and indexes of the read model. The report reads by region,
-// so it goes without the SQLite _id index newStore adds.
+// collections and indexes of the read model and the SQLite _id index.
 func newStoreTB(tb testing.TB) *store.Store {
 	tb.Helper()
 	ctx := context.Background()
@@ -177,5 +230,6 @@ func newStoreTB(tb testing.TB) *store.Store {
 	if err := st.EnsureIndexes(ctx); err != nil {
 		tb.Fatal(err)
 	}
+	ferrettest.IndexIDs(tb, name)
 	return st
 }
