@@ -190,6 +190,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/dashboard", casework.DashboardRoles(), s.dashboard},
 		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
 		{http.MethodGet, "/reports/quarterly", casework.QuarterlyRoles(), s.quarterlyReport},
+		{http.MethodGet, "/reports/bnba", casework.BNBARoles(), s.villageList},
 		{http.MethodGet, "/regions", anyRole, s.regions},
 		{http.MethodPost, "/imports", nil, s.startImport},
 		{http.MethodGet, "/imports/:id", nil, s.getImport},

@@ -64,7 +64,7 @@ func (s *Store) setMarks(ctx context.Context, events []household.Event) error {
 }
 
 // factsBatch is how many facts documents one reply of Facts holds.
-const factsBatch = 1000
+const factsBatch = 300
 
 // Facts returns the facts of every case within scope (a region code at
 // any level; "" for every case), ordered by case ID. A document whose case part was never
@@ -76,9 +76,10 @@ func (s *Store) Facts(ctx context.Context, scope string) ([]household.Facts, err
 		filter = bson.D{} // every case (the index's first read)
 	}
 	// Batches of factsBatch: each getMore is an operation of its own under
-	// opTimeout, and FerretDB decodes a facts document in 0.5–1 ms (the
-	// driver's default batch, up to 16 MB, took longer than that on a
-	// loaded machine).
+	// opTimeout, and FerretDB decodes a facts document in 0.5–1 ms of CPU,
+	// many times that on a machine whose cores are shared (the driver's
+	// default batch, up to 16 MB, and one of 1,000 outlasted opTimeout at a
+	// load average of 20).
 	cur, err := s.db.Collection(CaseFacts).Find(ctx, filter, options.Find().SetBatchSize(factsBatch))
 	if err != nil {
 		return nil, fmt.Errorf("store: facts: %w", err)
