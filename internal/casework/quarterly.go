@@ -91,6 +91,9 @@ func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQu
 	// Below the regency the facts of the parent's region: the report's
 	// small cells are hidden against its siblings' too.
 	facts, err := s.facts.Facts(ctx, report.FactsScope(scope))
+	if errors.Is(err, store.ErrFactsLoading) {
+		return report.Report{}, refusef(CodeUnavailable, "the report's figures are still being read after a restart; retry in a minute")
+	}
 	if err != nil {
 		return report.Report{}, err
 	}

@@ -129,6 +129,11 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 	si.register(fs)
 	addr := fs.String("http", envOr("TUNTAS_HTTP_ADDR", ":8080"), "listen address (TUNTAS_HTTP_ADDR)")
 	metricsAddr := fs.String("metrics-addr", envOr("TUNTAS_METRICS_ADDR", ""), "serve /metrics on this address instead of the API's (TUNTAS_METRICS_ADDR)")
+	defCases, err := envInt("TUNTAS_INDEX_CASES", store.DefaultMaxCases)
+	if err != nil {
+		return err
+	}
+	indexCases := fs.Int("index-cases", defCases, "the most cases the read index holds in memory; beyond, and at 0 (off), the store answers every list, dashboard and report (TUNTAS_INDEX_CASES)")
 	deviceSecret := fs.String("device-secret", envOr("TUNTAS_DEVICE_SECRET", ""), "secret, at least 32 bytes, from which the console derives the keys of the field's outboxes on phones; the same for every api process (TUNTAS_DEVICE_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -174,7 +179,7 @@ func API(ctx context.Context, args []string, _, stderr io.Writer) error {
 			}
 		})
 	}
-	idx := store.NewIndex(st.Store, logger)
+	idx := store.NewIndex(st.Store, logger, store.MaxCases(*indexCases))
 	defer idx.Close()
 	h, err := server.NewHandler(c, st, idx, server.ServiceCases(), api.Config{Verifier: verifier, Metrics: metrics, Logger: logger}, nil, []byte(*deviceSecret))
 	if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -55,8 +54,8 @@ func InsertCases(ctx context.Context, s *Store, sums []Summary, facts []househol
 // WriteSnapshot has x write its snapshot now, whatever the age of the
 // newest.
 func WriteSnapshot(ctx context.Context, x *Index) error {
-	if !x.waitFacts(ctx) {
-		return errors.New("the index holds no facts")
+	if err := x.waitFacts(ctx); err != nil {
+		return err
 	}
 	return x.snapshot(ctx, time.Now().Add(snapshotEvery))
 }

@@ -47,7 +47,8 @@ type Index struct {
 
 	fallbacks atomic.Int64 // answers the Store's queries gave
 	facts     factsHeld    // the reports' facts (index_facts.go)
-	snap      *snapState   // this index's own snapshot (index_snapshot.go)
+	factsWait time.Duration
+	snap      *snapState // this index's own snapshot (index_snapshot.go)
 
 	want  chan struct{} // a request wants a read of the feed
 	reads chan struct{} // closed and replaced after each read
@@ -107,7 +108,7 @@ func newIndex(s *Store, logger *slog.Logger, opts ...IndexOption) *Index {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	x := &Index{Store: s, logger: logger, max: DefaultMaxCases, held: newHeld(nil), next: map[string]int64{},
+	x := &Index{Store: s, logger: logger, max: DefaultMaxCases, factsWait: factsWait, held: newHeld(nil), next: map[string]int64{},
 		want: make(chan struct{}, 1), reads: make(chan struct{}), ctx: ctx, stop: cancel, snap: newSnapState()}
 	for _, o := range opts {
 		o(x)

@@ -43,11 +43,16 @@ type factsHeld struct {
 	ready chan struct{}
 }
 
-// factsWait bounds how long a report waits for the facts of a load still
-// being read (55 s at 50,000 cases without a snapshot, on a loaded
-// machine) before the store's query answers instead: that query is
-// slower still, so it is only for an index that cannot load.
-const factsWait = 2 * time.Minute
+// factsWait bounds how long a report waits for the index to load and
+// hold the facts (a whole read takes 30–60 s at 50,000 cases on a loaded
+// machine, a few seconds from a snapshot). Past it the report is refused
+// with ErrFactsLoading, to be asked again: the store's query would take
+// as long as the read under way, and a second such read would slow both.
+const factsWait = 20 * time.Second
+
+// ErrFactsLoading is a report asked for while the index still reads the
+// facts; it is worth asking again in a minute.
+var ErrFactsLoading = errors.New("store: the read index is still reading the reports' facts")
 
 // begin starts a load whose facts are read whole: the cases the feed
 // brings from now on are marked, to be read again. It returns the load's
@@ -142,42 +147,50 @@ func (x *Index) loadFacts(ctx context.Context, gen int64) {
 }
 
 // waitFacts waits, at most factsWait, until the index has loaded and holds
-// the facts, and reports whether it does; false at once when the index is
-// off or over its bound.
-func (x *Index) waitFacts(ctx context.Context) bool {
-	timeout := time.NewTimer(factsWait)
+// the facts. It answers errStoreAnswers at once when the index is off or
+// over its bound, and ErrFactsLoading when the wait ran out.
+func (x *Index) waitFacts(ctx context.Context) error {
+	timeout := time.NewTimer(x.factsWait)
 	defer timeout.Stop()
 	for {
 		x.mu.RLock()
 		loaded, over, reads := x.loaded, x.over, x.reads
 		x.mu.RUnlock()
 		if x.off() || over {
-			return false
+			return errStoreAnswers
 		}
 		x.facts.mu.Lock()
 		held, ready := x.facts.byID != nil, x.facts.ready
 		x.facts.mu.Unlock()
 		if loaded && held {
-			return true
+			return nil
 		}
 		select {
 		case <-ready:
 		case <-reads:
 		case <-timeout.C:
-			return false
+			return ErrFactsLoading
 		case <-ctx.Done():
-			return false
+			return fmt.Errorf("store: facts: %w", context.Cause(ctx))
 		}
 	}
 }
 
+// errStoreAnswers is an index that holds nothing: the store answers.
+var errStoreAnswers = errors.New("store: the read index holds no case")
+
 // Facts answers like Store.Facts, from memory once the index has loaded
-// and caught up with the feed; a report that comes while the index loads
-// waits for it (factsWait), as the store's query would take longer.
+// and caught up with the feed. A report that comes while the index loads
+// waits for it, at most factsWait (then ErrFactsLoading); with the index
+// off or over its bound, and when it cannot follow the feed, the store's
+// query answers.
 func (x *Index) Facts(ctx context.Context, scope string) ([]household.Facts, error) {
-	if !x.waitFacts(ctx) {
+	switch err := x.waitFacts(ctx); {
+	case errors.Is(err, errStoreAnswers):
 		x.fallbacks.Add(1)
 		return x.Store.Facts(ctx, scope)
+	case err != nil:
+		return nil, err
 	}
 	if _, ok := x.fresh(ctx, time.Now()); !ok {
 		x.fallbacks.Add(1)
@@ -188,8 +201,7 @@ func (x *Index) Facts(ctx context.Context, scope string) ([]household.Facts, err
 	defer f.reading.Unlock()
 	err := x.bringFactsUpToDate(ctx)
 	if errors.Is(err, errFactsDropped) {
-		x.fallbacks.Add(1)
-		return x.Store.Facts(ctx, scope)
+		return nil, ErrFactsLoading // loading again
 	}
 	if err != nil {
 		return nil, err

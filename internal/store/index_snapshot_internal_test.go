@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -35,8 +36,8 @@ func newSnapshotWorld(t *testing.T, database string) snapshotWorld {
 	}
 	w := NewIndex(st, nil)
 	t.Cleanup(w.Close)
-	if !w.waitFacts(ctx) {
-		t.Fatal("the writing index does not hold the facts")
+	if err := w.waitFacts(ctx); err != nil {
+		t.Fatalf("the writing index does not hold the facts: %v", err)
 	}
 	if err := w.snapshot(ctx, time.Now()); err != nil {
 		t.Fatal(err)
@@ -287,4 +288,26 @@ func sameFacts(a, b []household.Facts) bool {
 		return out
 	}
 	return reflect.DeepEqual(clean(a), clean(b))
+}
+
+// TestAReportWhileTheFactsAreStillReadIsToldToComeBack: loaded without a
+// snapshot, an index reads the facts after the summaries; a report that
+// waited factsWait for them is refused with ErrFactsLoading (the API's
+// 503), not answered by a second read of every document.
+func TestAReportWhileTheFactsAreStillReadIsToldToComeBack(t *testing.T) {
+	ctx := context.Background()
+	st := connectTo(t, ferrettest.URI(), "facts_loading")
+	if err := st.SaveCase(ctx, testCase("case-1")); err != nil {
+		t.Fatal(err)
+	}
+	x := newIndex(st, nil)
+	x.factsWait = 50 * time.Millisecond
+	x.facts.begin() // a whole read under way, not yet done
+	x.install(newHeld([]Summary{newSummary(testCase("case-1"))}), map[string]int64{}, time.Now())
+	if _, err := x.Facts(ctx, "64"); !errors.Is(err, ErrFactsLoading) {
+		t.Fatalf("a report while the facts are read: %v, want ErrFactsLoading", err)
+	}
+	if n := x.Fallbacks(); n != 0 {
+		t.Fatalf("%d reports fell back to the store's query", n)
+	}
 }
