@@ -49,7 +49,8 @@ func seededStore(b *testing.B, n int) (*store.Store, string) {
 // Store's queries, as the API does with its index off,
 // TUNTAS_INDEX_CASES=0, or over its bound), and "index", the read index's
 // memory. Each read is timed alone, one at a time; s-max/op is the
-// slowest. Run:
+// slowest, s-cpu/op the process's CPU per read (the embedded FerretDB's
+// included; with TUNTAS_BENCH_MONGO_URI the server's is not). Run:
 //
 //	go test ./internal/store -run '^$' -bench ReadsByTheStoreAlone50k -benchtime 3x
 func BenchmarkReadsByTheStoreAlone50k(b *testing.B) {
@@ -105,15 +106,16 @@ func BenchmarkReadsByTheStoreAlone50k(b *testing.B) {
 	}{{"index", x}, {"store", st}} {
 		for _, rd := range reads {
 			b.Run(src.name+"/"+rd.name, func(b *testing.B) {
-				var slowest time.Duration
+				var slowest, cpu time.Duration
 				for b.Loop() {
-					t0 := time.Now()
+					t0, c0 := time.Now(), cpuTime()
 					if err := rd.read(src.r); err != nil {
 						b.Fatal(err)
 					}
-					slowest = max(slowest, time.Since(t0))
+					slowest, cpu = max(slowest, time.Since(t0)), cpu+cpuTime()-c0
 				}
 				b.ReportMetric(slowest.Seconds(), "s-max/op")
+				b.ReportMetric(cpu.Seconds()/float64(b.N), "s-cpu/op")
 			})
 		}
 	}
