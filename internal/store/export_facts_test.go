@@ -73,3 +73,8 @@ func DropSnapshots(ctx context.Context, s *Store) error {
 	}
 	return nil
 }
+
+// CountOf is Store.countOf.
+func CountOf(ctx context.Context, s *Store, collection string) (int64, error) {
+	return s.countOf(ctx, collection)
+}

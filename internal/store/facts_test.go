@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -211,4 +212,19 @@ func ids(sums []store.Summary) []string {
 		out = append(out, s.ID)
 	}
 	return out
+}
+
+// TestCountOfReadsTheCollectionsStatistics: the count the index's bound
+// and EnsureFacts use is the number of documents, from FerretDB's
+// statistics as from MongoDB's.
+func TestCountOfReadsTheCollectionsStatistics(t *testing.T) {
+	st := newStore(t)
+	for i := range 3 {
+		open(t, fmt.Sprintf("case-%d", i), senyiur, t0).save(st)
+	}
+	for _, coll := range []string{store.CaseSummaries, store.Cases, store.CaseFacts} {
+		if n, err := store.CountOf(context.Background(), st, coll); err != nil || n != 3 {
+			t.Errorf("count of %s = %d, %v; want 3", coll, n, err)
+		}
+	}
 }

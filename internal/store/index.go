@@ -222,9 +222,9 @@ func (x *Index) run(ctx context.Context) {
 // without one (or when it cannot be read), it reads every summary, and
 // every case's facts in the background.
 func (x *Index) load(ctx context.Context, start time.Time) error {
-	n, err := x.db.Collection(CaseSummaries).EstimatedDocumentCount(ctx)
+	n, err := x.countOf(ctx, CaseSummaries)
 	if err != nil {
-		return fmt.Errorf("store: count summaries: %w", err)
+		return err
 	}
 	if n > int64(x.max) {
 		x.overBound(start, int(n))
