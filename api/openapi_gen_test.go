@@ -37,7 +37,7 @@ var update = flag.Bool("update", false, "rewrite openapi.schemas.json from the G
 // after its Go type. The import routes' bodies are still written by hand.
 var schemaRoots = []any{
 	casework.CaseView{}, casework.CaseList{}, casework.Timeline{}, casework.CaseReads{}, casework.DuplicateList{},
-	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{}, report.Report{}, casework.PhotoRef{},
+	casework.EscalationCreated{}, store.Dashboard{}, casework.ProvinceReport{}, report.Report{}, casework.BNBA{}, casework.PhotoRef{},
 	Regions{}, Problem{}, Health{}, Readiness{},
 
 	casework.OpenRequest{}, household.SurveyInput{}, household.VillageInput{}, household.VerificationInput{},
@@ -143,6 +143,8 @@ var fieldEnums = map[schemaField]enumList{
 var handWrittenEnums = []enumList{
 	listOf("casework.ReportFormats", casework.ReportFormats),
 	listOf("casework.QuarterlyDownloads", casework.QuarterlyDownloads),
+	listOf("casework.BNBADownloads", casework.BNBADownloads),
+	listOf("casework.BNBAStages", casework.BNBAStages),
 	listOf("listimport.Running and Done", []listimport.Status{listimport.Running, listimport.Done}),
 	listOf("listimport.KindError and KindFlag", []listimport.Kind{listimport.KindError, listimport.KindFlag}),
 }

@@ -2,11 +2,13 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tuntas-id/tuntas/internal/casework"
+	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/region"
 )
 
@@ -52,4 +54,34 @@ func (s *Server) regions(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, Regions{Region: r, Children: region.Children(parent)})
+}
+
+// villageList is a village's by-name-by-address list for its musdes
+// (?village=, the caller's own village by default; ?stage=), as JSON or
+// CSV (Accept: text/csv or ?format=csv), masked for the caller's role as
+// the console's printed list is, and on the record of reads with every
+// case it shows.
+func (s *Server) villageList(c *gin.Context) {
+	format := c.Query("format")
+	if format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv") {
+		format = "csv"
+	}
+	if format != "" && !slices.Contains(casework.BNBADownloads, format) {
+		s.fail(c, invalid(household.NewFieldError("format", "must be one of %v", casework.BNBADownloads)))
+		return
+	}
+	q := casework.BNBAQuery{Village: c.Query("village"), Stage: household.Stage(c.Query("stage")), Format: format}
+	l, err := s.svc.VillageList(c.Request.Context(), caller(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if format == "csv" {
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Header("Content-Disposition", `attachment; filename="`+casework.BNBAFileName(l)+`"`)
+		c.Status(http.StatusOK)
+		_ = casework.WriteBNBACSV(c.Writer, l)
+		return
+	}
+	c.JSON(http.StatusOK, l)
 }

@@ -193,6 +193,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/dashboard", casework.DashboardRoles(), s.dashboard},
 		{http.MethodGet, "/reports/province", []household.Role{pr}, s.provinceReport},
 		{http.MethodGet, "/reports/quarterly", casework.QuarterlyRoles(), s.quarterlyReport},
+		{http.MethodGet, "/reports/bnba", casework.BNBARoles(), s.villageList},
 		{http.MethodGet, "/regions", anyRole, s.regions},
 		{http.MethodPost, "/imports", nil, s.startImport},
 		{http.MethodGet, "/imports/:id", nil, s.getImport},
@@ -296,13 +297,16 @@ type Readiness struct {
 	Temporal string `json:"temporal"`
 	// ReadIndex is "loaded" once lists and dashboards are answered from
 	// memory, "loading" before (the store's queries answer them meanwhile,
-	// so it does not make the API unready); absent without an index.
+	// so it does not make the API unready), "off" or "over_capacity" when
+	// the store answers them all (the index is off, or the store holds
+	// more cases than it may hold); absent without an index.
 	ReadIndex string `json:"readIndex,omitempty"`
 }
 
-// loader is a read model that loads before it answers from memory.
+// loader is a read model that loads before it answers from memory, and
+// says how it stands (store.Index.State).
 type loader interface {
-	Loaded() bool
+	State() string
 }
 
 func (s *Server) healthz(c *gin.Context) {
@@ -333,10 +337,7 @@ func (s *Server) readyz(c *gin.Context) {
 	wg.Wait()
 	r := Readiness{Status: "ready", MongoDB: "ok", Temporal: "ok"}
 	if l, ok := s.store.(loader); ok {
-		r.ReadIndex = "loading"
-		if l.Loaded() {
-			r.ReadIndex = "loaded"
-		}
+		r.ReadIndex = l.State()
 	}
 	status := http.StatusOK
 	if mongoErr != nil {

@@ -92,6 +92,12 @@ func TestAccessMatrix(t *testing.T) {
 		{"POST", id + "/transfers/tr-1/cancel", func() any { return map[string]any{} }, []household.Role{sup}, true, 409, 0},
 		{"GET", "/v1/dashboard", nil, []household.Role{sup, pr}, false, 200, 200},
 		{"GET", "/v1/reports/province", nil, []household.Role{pr}, false, 200, 200},
+		// A report of a region outside the caller's, and a village's list
+		// outside it, are refused by name (422).
+		{"GET", "/v1/reports/quarterly?region=64.08", nil, []household.Role{sup, pr}, false, 200, 422},
+		{"GET", "/v1/reports/quarterly?region=64.08.01", nil, []household.Role{sup, pr}, false, 200, 422},
+		{"GET", "/v1/reports/bnba?village=64.08.01.2001", nil, []household.Role{cw, vo, sup}, false, 200, 422},
+		{"GET", "/v1/reports/bnba?village=64.08.01.2001&format=csv", nil, []household.Role{cw, vo, sup}, false, 200, 422},
 		{"GET", "/v1/regions?parent=64.08", nil, all, false, 200, 200},
 		// Imports are admin's alone; a JSON body is not a household list.
 		{"POST", "/v1/imports", func() any { return map[string]any{"rows": 1} }, nil, false, 415, 0},

@@ -127,7 +127,8 @@ func newPhoneCases(t *testing.T, p people) phoneCases {
 
 // phonePages are the pages of every role: work queues, case pages in each
 // stage with the forms they offer, a refused form, lists, the dashboard,
-// the province's page, the import pages, sign-in and the error pages.
+// the province's page, the import pages, sign-in and the error pages, the
+// quarterly report, the progress charts and the village's BNBA list.
 func phonePages(t *testing.T, p people, cs phoneCases, importPath string) []phonePage {
 	c := func(id string) string { return "/cases/" + id }
 	return []phonePage{
@@ -168,6 +169,15 @@ func phonePages(t *testing.T, p people, cs phoneCases, importPath string) []phon
 		{"admin imports", p.admin, "/imports", "", nil},
 		{"admin import", p.admin, importPath, "", nil},
 		{"admin dashboard", p.admin, "/dashboard", "", nil},
+		// What an office hands in or prints, and the trend to zero.
+		{"supervisor quarterly report", p.supervisor, "/reports/quarterly", "", nil},
+		{"supervisor kecamatan report", p.supervisor, "/reports/quarterly?region=64.08.01", "", nil},
+		{"supervisor progress", p.supervisor, "/dashboard/progress", "", nil},
+		{"supervisor BNBA list", p.supervisor, "/villages/bnba?village=64.08.01.2001", "", nil},
+		{"village BNBA list", p.village, "/villages/bnba", "", nil},
+		{"caseworker BNBA list", p.cw, "/villages/bnba?village=64.08.01.2001&stage=collecting", "", nil},
+		{"province quarterly report", p.province, "/reports/quarterly", "", nil},
+		{"province progress", p.province, "/dashboard/progress", "", nil},
 	}
 }
 

@@ -3,7 +3,9 @@ package casework
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,6 +26,17 @@ func BNBARoles() []household.Role { return slices.Clone(bnbaRoles) }
 // MaxBNBA bounds the households of one list: a village holds far fewer.
 const MaxBNBA = 2000
 
+// BNBADownloads are the formats GET /v1/reports/bnba gives the list in;
+// BNBAFormats add "print", the console's page.
+var (
+	BNBADownloads = []string{"json", "csv"}
+	BNBAFormats   = append(slices.Clone(BNBADownloads), "print")
+)
+
+// BNBAStages are the stages a list may be narrowed to: those of an open
+// case.
+var BNBAStages = slices.DeleteFunc(slices.Clone(household.Stages), func(s household.Stage) bool { return s == household.StageClosed })
+
 // BNBAQuery asks for a village's list.
 type BNBAQuery struct {
 	// Village is a village code within the caller's region; "" is the
@@ -31,6 +44,8 @@ type BNBAQuery struct {
 	Village string
 	// Stage narrows the list to one stage; "" lists every open case.
 	Stage household.Stage
+	// Format is one of BNBAFormats ("" is json); the record keeps it.
+	Format string
 }
 
 // BNBA is a village's by-name-by-address list for its musdes: the
@@ -90,8 +105,15 @@ func (s *Service) VillageList(ctx context.Context, who Caller, q BNBAQuery) (BNB
 	if !region.Within(village, p.Region) {
 		return BNBA{}, invalid(household.NewFieldError("village", "lies outside your region %s", p.Region))
 	}
-	if q.Stage != "" && (!household.OneOf(q.Stage, household.Stages) || q.Stage == household.StageClosed) {
+	if q.Stage != "" && !household.OneOf(q.Stage, BNBAStages) {
 		return BNBA{}, invalid(household.NewFieldError("stage", "must be a stage of an open case"))
+	}
+	format := q.Format
+	if format == "" {
+		format = "json"
+	}
+	if !slices.Contains(BNBAFormats, format) {
+		return BNBA{}, invalid(household.NewFieldError("format", "must be one of %v", BNBAFormats))
 	}
 	f := store.Filter{Scope: p.Region, Village: village, Stage: q.Stage, Status: household.StatusOpen, Limit: MaxLimit}
 	out := BNBA{Village: v, Stage: q.Stage, Rows: []BNBARow{}, GeneratedAt: s.now().UTC()}
@@ -144,12 +166,41 @@ func (s *Service) VillageList(ctx context.Context, who Caller, q BNBAQuery) (BNB
 		return cmp.Or(cmp.Compare(ra, rb), strings.Compare(strings.ToLower(a.Address), strings.ToLower(b.Address)),
 			strings.Compare(a.HeadName, b.HeadName), strings.Compare(a.CaseID, b.CaseID))
 	})
-	query := "village=" + village + "&format=print"
+	query := "village=" + village + "&format=" + format
 	if q.Stage != "" {
-		query = "village=" + village + "&stage=" + string(q.Stage) + "&format=print"
+		query = "village=" + village + "&stage=" + string(q.Stage) + "&format=" + format
 	}
 	if err := s.record(ctx, who, store.Access{CaseIDs: ids, Filter: query, Rows: len(ids)}); err != nil {
 		return BNBA{}, err
 	}
 	return out, nil
+}
+
+// BNBAColumns are the CSV columns of the list.
+var BNBAColumns = []string{"no", "village_code", "rt", "address", "head_name", "head_nik", "kk", "members", "stage", "recommendation", "case_id"}
+
+// WriteBNBACSV writes the list as CSV, a row per household in the list's
+// order (by RT, then address), masked as the list is.
+func WriteBNBACSV(w io.Writer, l BNBA) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(BNBAColumns)
+	for i, r := range l.Rows {
+		rt := ""
+		if r.RT > 0 {
+			rt = strconv.Itoa(r.RT)
+		}
+		_ = cw.Write([]string{strconv.Itoa(i + 1), l.Village.Code, rt, r.Address, r.HeadName, r.HeadNIK, r.KK,
+			strconv.Itoa(r.Members), string(r.Stage), string(r.Recommendation), r.CaseID})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// BNBAFileName is the download name of the list.
+func BNBAFileName(l BNBA) string {
+	name := "bnba-" + strings.ReplaceAll(l.Village.Code, ".", "")
+	if l.Stage != "" {
+		name += "-" + string(l.Stage)
+	}
+	return name + ".csv"
 }

@@ -76,7 +76,7 @@ func TestVillageListIsOrderedByRTMaskedForTheRoleAndRecorded(t *testing.T) {
 		{household.RoleSupervisor, "64.08", household.MaskNIK("6408010101200001"), "c-5 c-2 c-4 c-1 c-3"},
 	} {
 		who := Caller{Principal: auth.Principal{Sub: "p", Role: tt.role, Region: tt.region}, Route: "test"}
-		l, err := s.VillageList(context.Background(), who, BNBAQuery{Village: "64.08.01.2001"})
+		l, err := s.VillageList(context.Background(), who, BNBAQuery{Village: "64.08.01.2001", Format: "print"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,11 +108,39 @@ func TestVillageListIsOrderedByRTMaskedForTheRoleAndRecorded(t *testing.T) {
 		{household.RoleProvince, "64", BNBAQuery{Village: "64.08.01.2001"}},
 		{household.RoleSupervisor, "64.08", BNBAQuery{Village: "64.08.01"}},
 		{household.RoleSupervisor, "64.08", BNBAQuery{Village: "64.08.01.2001", Stage: household.StageClosed}},
+		{household.RoleSupervisor, "64.08", BNBAQuery{Village: "64.08.01.2001", Format: "xlsx"}},
 	}
 	for _, tt := range refused {
 		who := Caller{Principal: auth.Principal{Sub: "p", Role: tt.role, Region: tt.region, Agency: household.AgencyDinsos}}
 		if _, err := s.VillageList(context.Background(), who, tt.q); err == nil {
 			t.Errorf("%s of %s read %+v", tt.role, tt.region, tt.q)
 		}
+	}
+}
+
+func TestVillageListAsCSVKeepsTheOrderAndTheMasks(t *testing.T) {
+	c := openCase("c-1")
+	c.Address = "RT 03, Senyiur"
+	reads := &villageCases{cases: []household.Case{c}}
+	s := New(Config{Store: reads, Now: func() time.Time { return now }})
+	who := Caller{Principal: auth.Principal{Sub: "p", Role: household.RoleVillageOfficer, Region: "64.08.01.2001"}, Route: "GET /v1/reports/bnba"}
+	l, err := s.VillageList(context.Background(), who, BNBAQuery{Format: "csv", Stage: household.StageCollecting})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteBNBACSV(&b, l); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join(BNBAColumns, ",") + "\n1,64.08.01.2001,3,\"RT 03, Senyiur\"," + c.HeadName + "," + household.MaskNIK(c.HeadNIK) + "," +
+		household.MaskNIK(c.KK) + ",0,collecting,,c-1\n"
+	if b.String() != want {
+		t.Errorf("CSV:\n%s\nwant\n%s", b.String(), want)
+	}
+	if a := reads.accesses[0]; a.Filter != "village=64.08.01.2001&stage=collecting&format=csv" || a.Route != "GET /v1/reports/bnba" {
+		t.Errorf("recorded %+v", a)
+	}
+	if got := BNBAFileName(l); got != "bnba-6408012001-collecting.csv" {
+		t.Errorf("file name %s", got)
 	}
 }

@@ -57,7 +57,8 @@ func (q QuarterlyQuery) query() string {
 // QuarterlyReport is the report of a region in who's scope over a
 // period, as at the period's end; the read (and so every download) is
 // recorded with its query. It counts households and people, never shows
-// one, so it is the same for every role that may read it.
+// one, so it is the same for every role that may read it; below the
+// regency its small cells are hidden (report.Quarterly).
 func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQuery) (report.Report, error) {
 	p := who.Principal
 	if !p.Can(quarterlyRoles...) {
@@ -87,11 +88,16 @@ func (s *Service) QuarterlyReport(ctx context.Context, who Caller, q QuarterlyQu
 	if err != nil {
 		return report.Report{}, periodError(err)
 	}
-	facts, err := s.facts.Facts(ctx, scope)
+	// Below the regency the facts of the parent's region: the report's
+	// small cells are hidden against its siblings' too.
+	facts, err := s.facts.Facts(ctx, report.FactsScope(scope))
+	if errors.Is(err, store.ErrFactsLoading) {
+		return report.Report{}, refusef(CodeUnavailable, "the report's figures are still being read after a restart; retry in a minute")
+	}
 	if err != nil {
 		return report.Report{}, err
 	}
-	r := report.Build(scope, period, facts, s.now())
+	r := report.Quarterly(scope, period, facts, s.now())
 	if s.lists != nil {
 		ps, err := s.lists.Proposals(ctx, store.ListFilter{Scope: scope, Limit: store.AllItems})
 		if err != nil {

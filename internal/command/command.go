@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -131,4 +132,17 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envInt is envOr for a whole number.
+func envInt(name string, def int) (int, error) {
+	v := envOr(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a whole number: %q", name, v)
+	}
+	return n, nil
 }

@@ -180,6 +180,11 @@ func serveAPI(ctx context.Context, args []string, stderr io.Writer, t Tuning) er
 	addr := fs.String("http", envOr("TUNTAS_HTTP_ADDR", ":8080"), "listen address (TUNTAS_HTTP_ADDR)")
 	metricsAddr := fs.String("metrics-addr", envOr("TUNTAS_METRICS_ADDR", ""), "serve /metrics on this address instead of the API's (TUNTAS_METRICS_ADDR)")
 	personKey := keyFlag(fs)
+	defCases, err := envInt("TUNTAS_INDEX_CASES", store.DefaultMaxCases)
+	if err != nil {
+		return err
+	}
+	indexCases := fs.Int("index-cases", defCases, "the most cases the read index holds in memory; beyond, and at 0 (off), the store answers every list, dashboard and report (TUNTAS_INDEX_CASES)")
 	deviceSecret := fs.String("device-secret", envOr("TUNTAS_DEVICE_SECRET", ""), "secret, at least 32 bytes, from which the console derives the keys of the field's outboxes on phones; the same for every api process (TUNTAS_DEVICE_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -233,7 +238,7 @@ func serveAPI(ctx context.Context, args []string, stderr io.Writer, t Tuning) er
 			}
 		})
 	}
-	idx := store.NewIndex(st.Store, logger)
+	idx := store.NewIndex(st.Store, logger, store.MaxCases(*indexCases))
 	defer idx.Close()
 	h, err := server.NewHandler(c, st, idx, keys, t.Cases, api.Config{Verifier: verifier, Metrics: metrics, Logger: logger, RateLimit: t.RateLimit},
 		server.ConsoleSignin{DeviceSecret: []byte(*deviceSecret), Provider: provider})

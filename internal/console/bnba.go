@@ -13,7 +13,7 @@ import (
 // acara). The service masks it for the reader and records the print.
 func (c *Console) bnbaPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	list, err := c.svc.VillageList(r.Context(), caller(r), casework.BNBAQuery{Village: q.Get("village"), Stage: household.Stage(q.Get("stage"))})
+	list, err := c.svc.VillageList(r.Context(), caller(r), casework.BNBAQuery{Village: q.Get("village"), Stage: household.Stage(q.Get("stage")), Format: "print"})
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -22,7 +22,7 @@ func (c *Console) bnbaPage(w http.ResponseWriter, r *http.Request) {
 	p.Nav = "bnba"
 	p.Form = q
 	u, _ := userFrom(r.Context())
-	p.Data = map[string]any{"List": list, "Villages": villagesOf(u.Region), "Stages": household.Stages[:len(household.Stages)-1]}
+	p.Data = map[string]any{"List": list, "Villages": villagesOf(u.Region), "Stages": casework.BNBAStages}
 	c.render(w, r, "bnba", p)
 }
 

@@ -82,6 +82,21 @@ func TestQuarterlyReportPageIsForA4AndItsDownloadsAreRecorded(t *testing.T) {
 	if v, _ := f.GetCellValue("Rumah Tangga", "E2"); v != "1" {
 		t.Errorf("female-headed listed households in the workbook = %q, want 1", v)
 	}
+	// Muara Ancalong's own report hides the one female-headed household,
+	// on the page and in the workbook, and says why.
+	rec = get("/reports/quarterly?from=2026-07-01&to=2026-09-30&region=64.08.01")
+	if !strings.Contains(rec.Body.String(), `id="report-suppressed"`) || !strings.Contains(rec.Body.String(), "<td>&lt;5</td>") {
+		t.Errorf("the kecamatan's page shows no hidden cell or does not explain it: %d", rec.Code)
+	}
+	x = get("/reports/quarterly.xlsx?from=2026-07-01&to=2026-09-30&region=64.08.01")
+	g, err := excelize.OpenReader(bytes.NewReader(x.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("the download is no workbook (%d): %v", x.Code, err)
+	}
+	defer g.Close()
+	if v, _ := g.GetCellValue("Rumah Tangga", "E2"); v != "<5" {
+		t.Errorf("female-headed listed households in the kecamatan's workbook = %q, want <5", v)
+	}
 	if rec := get("/reports/quarterly.csv?from=2026-07-01&to=2026-09-30&region=64.01"); rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("another regency's report = %d, want 422", rec.Code)
 	}
@@ -90,7 +105,9 @@ func TestQuarterlyReportPageIsForA4AndItsDownloadsAreRecorded(t *testing.T) {
 		routes = append(routes, a.Route+" "+a.Filter)
 	}
 	want := "console GET /reports/quarterly from=2026-07-01&to=2026-09-30&format=print | " +
-		"console GET /reports/quarterly.xlsx from=2026-07-01&to=2026-09-30&region=64.08&format=xlsx"
+		"console GET /reports/quarterly.xlsx from=2026-07-01&to=2026-09-30&region=64.08&format=xlsx | " +
+		"console GET /reports/quarterly from=2026-07-01&to=2026-09-30&region=64.08.01&format=print | " +
+		"console GET /reports/quarterly.xlsx from=2026-07-01&to=2026-09-30&region=64.08.01&format=xlsx"
 	if strings.Join(routes, " | ") != want {
 		t.Errorf("recorded %q\nwant %q", routes, want)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/pseudonym"
 	"github.com/tuntas-id/tuntas/internal/publications"
 	"github.com/tuntas-id/tuntas/internal/region"
+	"github.com/tuntas-id/tuntas/internal/report"
 	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/workflows"
 )
@@ -179,6 +180,49 @@ func (w *walkWorld) Timeline(_ context.Context, id string, _ int64) ([]household
 }
 
 func (w *walkWorld) RecordAccess(context.Context, store.Access) error { return nil }
+
+// Facts are the walked cases' facts, as the projection keeps them: the
+// quarterly report counts them.
+func (w *walkWorld) Facts(_ context.Context, scope string) ([]household.Facts, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []household.Facts
+	for id, c := range w.cases {
+		if !region.Within(c.VillageCode, scope) {
+			continue
+		}
+		f := household.FactsOf(*c)
+		for _, e := range w.events[id] {
+			f.Marks = append(f.Marks, household.MarkOf(e))
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// ProgressOf are the monthly points of the walked cases since the first
+// month, counted as the progress schedule counts them.
+func (w *walkWorld) ProgressOf(ctx context.Context, regions []string) ([]report.Point, error) {
+	facts, err := w.Facts(ctx, "64")
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var out []report.Point
+	for _, m := range report.Months(report.FirstMonth("64", facts), report.MonthOf("64", now), 36) {
+		points, err := report.Points("64", m, facts, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range points {
+			if slices.Contains(regions, p.Region) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
 
 func (w *walkWorld) Dashboard(_ context.Context, scope, _ string) (store.Dashboard, error) {
 	return store.Dashboard{Scope: scope, AsOf: time.Now()}, nil
@@ -744,6 +788,33 @@ func TestTheIndonesianWalkMeetsNoEnglish(t *testing.T) {
 	if strings.Contains(posting, "6408010101200001") || strings.Contains(posting, "640801******") || !strings.Contains(posting, "…0001") {
 		t.Errorf("the posted list shows more than the KK's last four digits:\n%s", readable(posting))
 	}
+	// The documents an office hands in or prints, and the trend to zero.
+	visit("supervisor", sup, "/reports/quarterly", http.StatusOK)
+	small := readable(visit("supervisor", sup, "/reports/quarterly?region=64.08.01", http.StatusOK))
+	if !strings.Contains(small, "<5") || !strings.Contains(small, "ditampilkan sebagai") {
+		t.Errorf("the kecamatan's report hides no small cell or does not say why:\n%s", small)
+	}
+	visit("province", prov, "/reports/quarterly?region=64.08", http.StatusOK)
+	visit("admin", admin, "/reports/quarterly", http.StatusOK)
+	visit("supervisor", sup, "/reports/quarterly?from=2026-13-01&to=kemarin", http.StatusUnprocessableEntity)
+	visit("supervisor", sup, "/reports/quarterly?region=64.01", http.StatusUnprocessableEntity)
+	visit("caseworker", cw, "/reports/quarterly", http.StatusForbidden)
+	bnba := readable(visit("village officer", officer, "/villages/bnba", http.StatusOK))
+	if !strings.Contains(bnba, "Siti Aminah") || !strings.Contains(bnba, "Berita Acara") {
+		t.Errorf("the village's list lacks its households or its minutes' line:\n%s", bnba)
+	}
+	visit("caseworker", cw, "/villages/bnba?village=64.08.01.2001&stage=follow_up", http.StatusOK)
+	visit("supervisor", sup, "/villages/bnba?village=64.08.01.2001", http.StatusOK)
+	visit("supervisor", sup, "/villages/bnba?village=64.01.01.2009", http.StatusUnprocessableEntity)
+	visit("supervisor", sup, "/villages/bnba?village=64.08.01.2001&stage=closed", http.StatusUnprocessableEntity)
+	visit("agency", dinsos, "/villages/bnba", http.StatusForbidden)
+	progress := visit("supervisor", sup, "/dashboard/progress", http.StatusOK)
+	if !strings.Contains(progress, "<svg") {
+		t.Errorf("the progress page draws no chart:\n%s", readable(progress))
+	}
+	visit("province", prov, "/dashboard/progress", http.StatusOK)
+	visit("caseworker", cw, "/dashboard/progress", http.StatusForbidden)
+
 	visit("caseworker", cw, "/cases/new", http.StatusOK)
 	visit("supervisor", sup, "/cases?transfer=incoming", http.StatusOK)
 	visit("supervisor", sup, "/cases?transfer=sideways", http.StatusUnprocessableEntity)

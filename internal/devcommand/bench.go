@@ -27,6 +27,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/server"
+	"github.com/tuntas-id/tuntas/internal/store"
 	"github.com/tuntas-id/tuntas/internal/synth"
 )
 
@@ -51,6 +52,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 	writeCSV := fs.String("write-csv", "", "only write the n synthetic households as a CSV household list to this file, and stop")
 	badEvery := fs.Int("bad-every", 0, "with --write-csv: spoil every k-th row (33 gives 3% bad rows)")
 	regencies := fs.Bool("regencies", false, "spread the households over every regency and kecamatan of the province, not Kutai Timur alone")
+	indexCases := fs.Int("index-cases", store.DefaultMaxCases, "the most cases the API's read index holds in memory; beyond, and at 0 (off), the store answers every read (with --seed-cases: reads by the database alone)")
 	seedCases := fs.Int("seed-cases", 0, "instead of the lifecycle run, write this many projected cases of the whole province straight into the read model (no workflows) and measure reads at that count; reported as seeded")
 	onCluster := fs.Bool("cluster", false, "run the floor and Tuntas each on a fresh cluster (tuntas-dev cluster: PostgreSQL, Temporal's own services, FerretDB on PostgreSQL, two workers and two APIs) and measure CPU and PostgreSQL's bytes per case")
 	cache := fs.String("bin", cluster.DefaultCache(), "with --cluster: cache directory of the built servers")
@@ -114,7 +116,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, chil
 		// The simulated people share a few tokens and the reads are sampled
 		// as fast as the API answers: the bench measures the system, not the
 		// per-person limit.
-		RateLimit: api.RateLimit{PerSecond: -1}})
+		RateLimit: api.RateLimit{PerSecond: -1}, IndexCases: indexOption(*indexCases)})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/server"
+	"github.com/tuntas-id/tuntas/internal/store"
 )
 
 // runDev is `tuntas-dev dev`: the whole system in one process on the
@@ -30,6 +31,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dayLength := fs.Duration("day-length", 0, "length of one deadline day (default 24h; shorten for demos)")
 	fs.Float64Var(&cfg.Pace.Rate, "import-rate", server.DefaultImportRate, "cases an import starts per second at most")
 	fs.IntVar(&cfg.Pace.Concurrency, "import-concurrency", server.DefaultImportConcurrency, "cases an import starts at once at most")
+	indexCases := fs.Int("index-cases", store.DefaultMaxCases, "the most cases the API's read index holds in memory; beyond, and at 0 (off), the store answers every list, dashboard and report")
 	withDemo := fs.Bool("demo", false, "fill the read model with a year of Kutai Timur's list (5,900 households, read-only) and take its monthly progress snapshots")
 	fs.StringVar(&cfg.ProviderAddr, "oidc-provider", "", "also start the development OpenID provider on this address (localhost:9096), one person for each role, password "+oidcprovider.DevPassword+"; the console's Masuk signs in there")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole process (servers, worker, API) to this file until it stops")
@@ -47,6 +49,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	cfg.Deadlines = household.DefaultDeadlines()
 	cfg.Deadlines.DayLength = *dayLength
+	cfg.IndexCases = indexOption(*indexCases)
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := devsystem.Start(ctx, cfg)
 	if err != nil {
@@ -102,4 +105,13 @@ Press Ctrl-C to stop.
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Tuntas servers stopped.")
 	return nil
+}
+
+// indexOption is the devsystem's IndexCases for the --index-cases flag,
+// whose 0 turns the index off.
+func indexOption(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }

@@ -48,6 +48,10 @@ type Config struct {
 	// OpenID provider there, with one person for each role
 	// (oidcprovider.People), and the console signs people in at it.
 	ProviderAddr string
+	// IndexCases is the most cases the API's read index holds
+	// (store.MaxCases): store.DefaultMaxCases when zero; negative turns the
+	// index off, and the store answers every list, dashboard and report.
+	IndexCases int
 }
 
 // System is Tuntas in one process: embedded Temporal and FerretDB, the
@@ -132,7 +136,11 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	d.Index = store.NewIndex(d.Store, cfg.Logger)
+	var opts []store.IndexOption
+	if cfg.IndexCases != 0 {
+		opts = append(opts, store.MaxCases(max(cfg.IndexCases, 0)))
+	}
+	d.Index = store.NewIndex(d.Store, cfg.Logger, opts...)
 	// The field's outboxes must open after a restart: their secret lives in
 	// the data directory like the signing secret.
 	deviceSecret, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "device.secret"))

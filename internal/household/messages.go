@@ -376,6 +376,7 @@ var messageTable = []struct{ key, template string }{
 	{"open_stage", "must be a stage of an open case"},
 	{"region_code", "must be a region code of the registry"},
 	{"reports_unavailable", "reports are not available on this server"},
+	{"reports_loading", "the report's figures are still being read after a restart; retry in a minute"},
 	{"progress_unavailable", "progress over time is not available on this server"},
 	{"no_file_part", "the form has no part named file"},
 	{"file_too_large", "the file is larger than %d MiB"},

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,27 +83,31 @@ func (r Report) Tables() []Table {
 	hh := Table{Name: "Rumah Tangga", Keyed: true, Header: []string{"Kode", "Uraian", "Rumah tangga", "Kepala RT laki-laki",
 		"Kepala RT perempuan", "Kepala RT belum diketahui", "RT dengan anggota disabilitas", "Jiwa"}}
 	for _, row := range r.Households {
-		c := row.Count
-		hh.Rows = append(hh.Rows, []any{string(row.Measure), row.Label, c.Households, c.HeadMale, c.HeadFemale, c.HeadUnknown, c.WithDisability, c.People})
+		c, k := row.Count, "households."+string(row.Measure)+"."
+		hh.Rows = append(hh.Rows, []any{string(row.Measure), row.Label, c.Households, r.cell(k+"headMale", c.HeadMale), r.cell(k+"headFemale", c.HeadFemale),
+			r.cell(k+"headUnknown", c.HeadUnknown), r.cell(k+"withDisability", c.WithDisability), c.People})
 	}
 	people := Table{Name: "Jiwa", Header: []string{"Kelompok rumah tangga", "Kelompok umur", "Laki-laki", "Perempuan", "Penyandang disabilitas", "Jumlah"}}
 	for _, g := range r.People {
 		for _, row := range g.Rows {
-			people.Rows = append(people.Rows, []any{MeasureLabel[g.Of], AgeLabel[row.AgeGroup], row.Male, row.Female, row.Disability, row.Total})
+			k := "people." + string(g.Of) + "." + string(row.AgeGroup) + "."
+			people.Rows = append(people.Rows, []any{MeasureLabel[g.Of], AgeLabel[row.AgeGroup], r.cell(k+"male", row.Male), r.cell(k+"female", row.Female),
+				r.cell(k+"disability", row.Disability), r.cell(k+"total", row.Total)})
 		}
 	}
 	helpHeader := []string{"Ditugaskan s.d. akhir periode", "Ditugaskan selama periode", "Tersalurkan s.d. akhir periode",
 		"Tersalurkan selama periode", "Ditolak", "Tersalurkan ke RT kepala laki-laki", "Tersalurkan ke RT kepala perempuan"}
-	helpCells := func(h Help) []any {
-		return []any{h.Assigned, h.AssignedInPeriod, h.Delivered, h.DeliveredInPeriod, h.Declined, h.DeliveredHeadMale, h.DeliveredHeadFemale}
+	helpCells := func(k string, h Help) []any {
+		return []any{h.Assigned, h.AssignedInPeriod, h.Delivered, h.DeliveredInPeriod, h.Declined,
+			r.cell(k+"deliveredHeadMale", h.DeliveredHeadMale), r.cell(k+"deliveredHeadFemale", h.DeliveredHeadFemale)}
 	}
 	programs := Table{Name: "Program", Header: append([]string{"Program", "Strategi"}, helpHeader...)}
 	for _, p := range r.Programs {
-		programs.Rows = append(programs.Rows, append([]any{ProgramLabel[p.Program], StrategyLabel[p.Strategy]}, helpCells(p.Help)...))
+		programs.Rows = append(programs.Rows, append([]any{ProgramLabel[p.Program], StrategyLabel[p.Strategy]}, helpCells("programs."+string(p.Program)+".", p.Help)...))
 	}
 	strategies := Table{Name: "Strategi", Header: append([]string{"Strategi"}, helpHeader...)}
 	for _, s := range r.Strategies {
-		strategies.Rows = append(strategies.Rows, append([]any{StrategyLabel[s.Strategy]}, helpCells(s.Help)...))
+		strategies.Rows = append(strategies.Rows, append([]any{StrategyLabel[s.Strategy]}, helpCells("strategies."+string(s.Strategy)+".", s.Help)...))
 	}
 	areas := Table{Name: "Wilayah", Header: []string{"Kode wilayah", LevelLabel[r.AreaLevel]}}
 	for _, m := range Measures {
@@ -127,13 +132,17 @@ func (r Report) Heading() [][]string {
 	if r.RegencyName != "" && r.RegencyName != r.ScopeName {
 		area = r.ScopeName + ", " + r.RegencyName
 	}
-	return [][]string{
+	lines := [][]string{
 		{"Laporan Triwulan Penghapusan Kemiskinan Ekstrem"},
 		{"Wilayah", area + " (" + r.Scope + ")"},
 		{"Periode", r.Period.From + " s.d. " + r.Period.To},
 		{"Keadaan per", r.Period.End.In(z).Format("2006-01-02 15:04") + " " + zoneName(r.Scope)},
 		{"Dibuat", r.GeneratedAt.In(z).Format("2006-01-02 15:04") + " " + zoneName(r.Scope)},
 	}
+	if note := r.suppressionNote(); note != "" {
+		lines = append(lines, []string{"Catatan", note})
+	}
+	return lines
 }
 
 // zoneName is the name of the scope's time zone (WITA for Kalimantan Timur).
@@ -173,6 +182,8 @@ func cellText(v any) string {
 		return strconv.FormatInt(v, 10)
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
+	case Hidden:
+		return string(v)
 	}
 	return fmt.Sprint(v)
 }
@@ -222,6 +233,12 @@ func WriteXLSX(w io.Writer, r Report) error {
 }
 
 func setRow(f *excelize.File, sheet string, n int, cells []any) error {
+	cells = slices.Clone(cells)
+	for i, c := range cells {
+		if h, ok := c.(Hidden); ok {
+			cells[i] = string(h) // a mark is text, not a number
+		}
+	}
 	if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(n), &cells); err != nil {
 		return fmt.Errorf("report: xlsx %s row %d: %w", sheet, n, err)
 	}

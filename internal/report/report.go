@@ -237,6 +237,13 @@ type Report struct {
 	// Proposals are the village proposals of the period, when the server
 	// keeps them (see CountProposals).
 	Proposals *VillageProposals `json:"proposals,omitempty"`
+	// Suppressed names the cells not given, each with its mark (MarkSmall
+	// or MarkHidden): below the regency, counts split by person from 1 to
+	// 4 and the cells that would give them back (suppress.go). Their
+	// numbers here are 0. Keys are the JSON paths: households.<measure>.
+	// headFemale, people.<measure>.<age band>.male,
+	// programs.<program>.deliveredHeadFemale, strategies.<strategy>.….
+	Suppressed map[string]string `json:"suppressed,omitempty"`
 }
 
 // hh is one household as the report counts it.

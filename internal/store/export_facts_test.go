@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -35,4 +36,45 @@ func InsertFacts(ctx context.Context, s *Store, facts []household.Facts) error {
 	}
 	_, err := s.db.Collection(CaseFacts).InsertMany(ctx, docs)
 	return err
+}
+
+// InsertCases writes summaries and facts as the projection would have
+// (without the feed), in one batch each: for seeding a benchmark.
+func InsertCases(ctx context.Context, s *Store, sums []Summary, facts []household.Facts) error {
+	docs := make([]any, len(sums))
+	for i, sum := range sums {
+		docs[i] = sum
+	}
+	if _, err := s.db.Collection(CaseSummaries).InsertMany(ctx, docs); err != nil {
+		return err
+	}
+	return InsertFacts(ctx, s, facts)
+}
+
+// WriteSnapshot has x write its snapshot now, whatever the age of the
+// newest.
+func WriteSnapshot(ctx context.Context, x *Index) error {
+	if err := x.waitFacts(ctx); err != nil {
+		return err
+	}
+	return x.snapshot(ctx, time.Now().Add(snapshotEvery))
+}
+
+// DropSnapshots removes every snapshot.
+func DropSnapshots(ctx context.Context, s *Store) error {
+	heads, err := s.snapshotHeads(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range heads {
+		if err := s.removeSnapshot(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CountOf is Store.countOf.
+func CountOf(ctx context.Context, s *Store, collection string) (int64, error) {
+	return s.countOf(ctx, collection)
 }

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/store"
@@ -175,5 +177,109 @@ func TestSaveProjectionWritesWhatAppendAndSaveWrite(t *testing.T) {
 	}
 	if len(tl) != len(b.events) {
 		t.Fatalf("timeline has %d events, want %d", len(tl), len(b.events))
+	}
+}
+
+// TestAReportAsTheIndexStartsWaitsForItsFacts: an index started over
+// cases reads their facts after the summaries, in the background; a
+// report that comes meanwhile waits for them rather than scanning the
+// store (the cleanup checks that no read fell back).
+func TestAReportAsTheIndexStartsWaitsForItsFacts(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	open(t, "case-a", senyiur, t0).surveyed(300_000).confirmed().verified(household.ExtremePoor).save(st)
+	open(t, "case-b", senambah, t0).save(st)
+	want, err := st.Facts(ctx, "64.08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newIndex(t, st)
+	got, err := x.Facts(ctx, "64.08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalized(got), normalized(want)) {
+		t.Fatalf("index facts:\n%+v\nstore:\n%+v", got, want)
+	}
+}
+
+// TestAnIndexOverItsBoundHoldsNothingAndTheStoreAnswers: an index that
+// may hold fewer cases than the store has holds none; lists, dashboards
+// and facts are the store's answers, and it says so. With room for them,
+// it holds them.
+func TestAnIndexOverItsBoundHoldsNothingAndTheStoreAnswers(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	open(t, "case-a", senyiur, t0).surveyed(300_000).save(st)
+	open(t, "case-b", senambah, t0).save(st)
+	open(t, "case-p", samurangau, t0).save(st)
+	for _, tt := range []struct {
+		max   int
+		state string
+	}{{2, store.IndexOver}, {0, store.IndexOff}, {3, store.IndexLoaded}} {
+		x := newBoundedIndex(t, st, tt.max)
+		if got := x.State(); got != tt.state {
+			t.Fatalf("an index that may hold %d of 3 cases is %s, want %s", tt.max, got, tt.state)
+		}
+		wantList, err := st.List(ctx, store.Filter{Scope: "64", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotList, err := x.List(ctx, store.Filter{Scope: "64", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDash, err := st.Dashboard(ctx, "64.08", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotDash, err := x.Dashboard(ctx, "64.08", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFacts, err := st.Facts(ctx, "64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotFacts, err := x.Facts(ctx, "64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotDash.AsOf, wantDash.AsOf = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(ids(gotList.Items), ids(wantList.Items)) || !reflect.DeepEqual(gotDash, wantDash) ||
+			!reflect.DeepEqual(normalized(gotFacts), normalized(wantFacts)) {
+			t.Fatalf("at most %d: the index answered otherwise than the store:\nlist %v / %v\ndashboard %+v / %+v\nfacts %+v / %+v",
+				tt.max, ids(gotList.Items), ids(wantList.Items), gotDash, wantDash, gotFacts, wantFacts)
+		}
+		fellBack := int64(3)
+		if tt.state == store.IndexLoaded {
+			fellBack = 0
+		}
+		if n := x.Fallbacks(); n != fellBack {
+			t.Fatalf("at most %d: %d reads fell back to the store, want %d", tt.max, n, fellBack)
+		}
+	}
+}
+
+func ids(sums []store.Summary) []string {
+	out := []string{}
+	for _, s := range sums {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+// TestCountOfReadsTheCollectionsStatistics: the count the index's bound
+// and EnsureFacts use is the number of documents, from FerretDB's
+// statistics as from MongoDB's.
+func TestCountOfReadsTheCollectionsStatistics(t *testing.T) {
+	st := newStore(t)
+	for i := range 3 {
+		open(t, fmt.Sprintf("case-%d", i), senyiur, t0).save(st)
+	}
+	for _, coll := range []string{store.CaseSummaries, store.Cases, store.CaseFacts} {
+		if n, err := store.CountOf(context.Background(), st, coll); err != nil || n != 3 {
+			t.Errorf("count of %s = %d, %v; want 3", coll, n, err)
+		}
 	}
 }

@@ -51,12 +51,15 @@ type readModels struct {
 	// following started before the test wrote any case: it learns each
 	// one from the change feed.
 	following *store.Index
+	// bounded also started before any case, and may hold two: the feed
+	// takes it over its bound, and the store answers its reads.
+	bounded *store.Index
 }
 
-// newReadModels starts an index on st before any case is written.
+// newReadModels starts the indexes on st before any case is written.
 func newReadModels(t *testing.T, st *store.Store) *readModels {
 	t.Helper()
-	return &readModels{t: t, st: st, following: newIndex(t, st)}
+	return &readModels{t: t, st: st, following: newIndex(t, st), bounded: newBoundedIndex(t, st, 2)}
 }
 
 func newIndex(t *testing.T, st *store.Store) *store.Index {
@@ -68,24 +71,52 @@ func newIndex(t *testing.T, st *store.Store) *store.Index {
 			t.Errorf("the index answered %d reads with the store's queries", n)
 		}
 	})
+	ready(t, x)
+	return x
+}
+
+// newBoundedIndex is an index that may hold max cases (0: off); over its
+// bound, the store's queries answer it.
+func newBoundedIndex(t *testing.T, st *store.Store, max int) *store.Index {
+	t.Helper()
+	x := store.NewIndex(st, nil, store.MaxCases(max))
+	t.Cleanup(x.Close)
+	ready(t, x)
+	return x
+}
+
+func ready(t *testing.T, x *store.Index) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := x.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return x
 }
 
-// each runs fn with the store's queries, the following index, and an
-// index loaded now, over what the test has written.
+// each runs fn with the store's queries, the following index, an index
+// loaded now, an index that is off and one over its bound (the store
+// answers both), over what the test has written.
 func (r *readModels) each(fn func(t *testing.T, rm readModel)) {
 	r.t.Helper()
 	loaded := newIndex(r.t, r.st)
+	off := newBoundedIndex(r.t, r.st, 0)
 	for _, m := range []struct {
 		name string
 		rm   readModel
-	}{{"store", r.st}, {"index following the feed", r.following}, {"index loaded", loaded}} {
-		r.t.Run(m.name, func(t *testing.T) { fn(t, m.rm) })
+	}{{"store", r.st}, {"index following the feed", r.following}, {"index loaded", loaded}, {"index off", off},
+		{"index over its bound", r.bounded}} {
+		r.t.Run(m.name, func(t *testing.T) {
+			x, bounded := m.rm.(*store.Index)
+			before := int64(0)
+			if bounded {
+				before = x.Fallbacks()
+			}
+			fn(t, m.rm)
+			if bounded && (x.State() == store.IndexOff || x.State() == store.IndexOver) && x.Fallbacks() == before {
+				t.Errorf("an index %s answered from memory", x.State())
+			}
+		})
 	}
 }
 

@@ -69,7 +69,7 @@ func Database(t *testing.T) *mongo.Database {
 
 // IndexIDs gives the database's collections, created by then, the SQLite
 // _id index FerretDB's lookups need (see ferret.Server.IndexIDs).
-func IndexIDs(t *testing.T, database string) {
+func IndexIDs(t testing.TB, database string) {
 	t.Helper()
 	if err := server.IndexIDs(context.Background(), database); err != nil {
 		t.Fatal(err)
