@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tuntas-id/tuntas/internal/casework"
 	"github.com/tuntas-id/tuntas/internal/devsystem"
 	"github.com/tuntas-id/tuntas/internal/household"
 	"github.com/tuntas-id/tuntas/internal/listimport"
@@ -35,8 +36,8 @@ const encodedFailure = "Encoded failure"
 // TestNoKKNIKOrNameReachesWhatOperatorsSeeWithoutTheCodec runs households
 // through everything a case meets (a whole lifecycle to graduation,
 // refused actions, an escalation whose reason names the head, a person on
-// two family cards found, told and resolved, a list import with bad rows,
-// a case that fails) on a system of its own whose every log line (the
+// two family cards found, told and resolved, a village's proposal that
+// opens a case, a list import with bad rows, a case that fails) on a system of its own whose every log line (the
 // API's, the worker's, the Temporal SDK's at debug level, and the Temporal
 // server's) is kept. Then, without the codec, it reads what an operator
 // sees: every workflow's ID and search attributes as Temporal lists them,
@@ -123,6 +124,19 @@ func TestNoKKNIKOrNameReachesWhatOperatorsSeeWithoutTheCodec(t *testing.T) {
 		return len(c.Duplicates) == 1
 	})
 	act(p.supervisor, second, "/duplicate-resolution", map[string]any{"id": "dup-1", "decision": "split", "keep": "other"})
+
+	// A village's proposal of a household the list missed, accepted: its
+	// own workflow opens the case.
+	pkk, phead, pname := "6408010101250010", "6408014101850110", "Sri Pindaiwulan"
+	secrets = append(secrets, pkk, phead, pname)
+	var pr casework.ProposalView
+	s.must(t, http.StatusCreated, http.MethodPost, "/v1/proposals", p.village, map[string]any{"kk": pkk, "headNik": phead, "headName": pname,
+		"villageCode": "64.08.01.2001", "address": "RT 09, Senyiur", "musdesDate": today, "musdesMinutes": "11/MUSDES/2026",
+		"notes": "Ibu " + pname + " (NIK " + phead + ") belum terdata"}, &pr)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/proposals/"+pr.ID+"/screening", p.supervisor, map[string]any{"decision": "accept"}, &pr)
+	if pr.CaseID == "" {
+		t.Fatalf("the accepted proposal opened no case: %+v", pr)
+	}
 
 	// A list import, one row in ten spoiled.
 	text, _ := synth.CSV(synth.New(7, 10), 10, 10)
