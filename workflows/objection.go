@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
@@ -194,30 +193,12 @@ func (w *objectionWorkflow) flush(ctx workflow.Context) error {
 // StartObjection starts the workflow of in's objection with its
 // UpdateObjected and returns the objection once recorded.
 func StartObjection(ctx context.Context, c client.Client, in ObjectionInput) (household.Objection, error) {
-	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       ObjectionWorkflowID(in.ID),
-		TaskQueue:                TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, Objection, in)
-	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   UpdateObjected,
-			UpdateID:     "objected-" + in.RequestID,
-			Args:         []any{in.RequestID},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var out household.Objection
-	if err == nil {
-		err = h.Get(ctx, &out)
-	}
-	if errors.As(err, new(*serviceerror.WorkflowExecutionAlreadyStarted)) {
-		return household.Objection{}, ErrObjectionEnded
+	out, err := startRequest[household.Objection](ctx, c, ObjectionWorkflowID(in.ID), Objection, in, UpdateObjected, in.RequestID)
+	if errors.Is(err, errRequestEnded) {
+		return out, ErrObjectionEnded
 	}
 	if err != nil {
-		return household.Objection{}, fmt.Errorf("record objection %s: %w", in.ID, err)
+		return out, fmt.Errorf("record objection %s: %w", in.ID, err)
 	}
 	return out, nil
 }
@@ -229,14 +210,7 @@ var ErrObjectionEnded = errors.New("the objection's workflow has ended")
 // Answer sends Dinsos's answer to objection id, by (bound to the
 // objection and the update updateID), and returns the objection after it.
 func Answer(ctx context.Context, c client.Client, id string, by household.Actor, in household.AnswerInput, updateID string) (household.Objection, error) {
-	by.Case, by.Update = id, updateID
-	var out household.Objection
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ObjectionWorkflowID(id), UpdateName: UpdateAnswer,
-		UpdateID: updateID, Args: []any{by, in}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, &out)
-	}
-	return out, err
+	return answerRequest[household.Objection](ctx, c, ObjectionWorkflowID(id), id, UpdateAnswer, by, in, updateID)
 }
 
 // Uphold sends an upheld objection to the case caseID of family card kk as

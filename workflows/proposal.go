@@ -255,32 +255,61 @@ func writeList(ctx workflow.Context, activity, in any) error {
 // the same request reaches the same workflow and is answered alike; a
 // proposal whose workflow has ended is ErrProposalEnded.
 func Propose(ctx context.Context, c client.Client, in ProposalInput) (household.Proposal, error) {
+	out, err := startRequest[household.Proposal](ctx, c, ProposalWorkflowID(in.ID), Proposal, in, UpdateProposed, in.RequestID)
+	if errors.Is(err, errRequestEnded) {
+		return out, ErrProposalEnded
+	}
+	if err != nil {
+		return out, fmt.Errorf("propose %s: %w", in.ID, err)
+	}
+	return out, nil
+}
+
+// startRequest starts a village request's workflow (a proposal or an
+// objection) with its opening update (update-with-start), named by the
+// request ID so that a retry is answered as the first call was, and
+// returns the update's answer; errRequestEnded when the workflow has
+// ended (its ID is not reused).
+func startRequest[T any](ctx context.Context, c client.Client, id string, wf, in any, update, requestID string) (T, error) {
+	var out T
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       ProposalWorkflowID(in.ID),
+		ID:                       id,
 		TaskQueue:                TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, Proposal, in)
+	}, wf, in)
 	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   UpdateProposed,
-			UpdateID:     "proposed-" + in.RequestID,
-			Args:         []any{in.RequestID},
+			UpdateName:   update,
+			UpdateID:     update + "-" + requestID,
+			Args:         []any{requestID},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	var out household.Proposal
 	if err == nil {
 		err = h.Get(ctx, &out)
 	}
 	if errors.As(err, new(*serviceerror.WorkflowExecutionAlreadyStarted)) {
-		return household.Proposal{}, ErrProposalEnded
+		return out, errRequestEnded
 	}
-	if err != nil {
-		return household.Proposal{}, fmt.Errorf("propose %s: %w", in.ID, err)
+	return out, err
+}
+
+// errRequestEnded is a request's workflow started again after it ended.
+var errRequestEnded = errors.New("the request's workflow has ended")
+
+// answerRequest sends an update of a request's workflow as by (bound to
+// the request and the update updateID) and returns the request after it.
+func answerRequest[T any](ctx context.Context, c client.Client, workflowID, id, update string, by household.Actor, in any, updateID string) (T, error) {
+	by.Case, by.Update = id, updateID
+	var out T
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: update,
+		UpdateID: updateID, Args: []any{by, in}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, &out)
 	}
-	return out, nil
+	return out, err
 }
 
 // ErrProposalEnded is a proposal started again after its workflow ended
@@ -290,14 +319,7 @@ var ErrProposalEnded = errors.New("the proposal's workflow has ended")
 // Screen sends Dinsos's answer to proposal id, by (bound to the proposal
 // and the update updateID), and returns the proposal after it.
 func Screen(ctx context.Context, c client.Client, id string, by household.Actor, in household.ScreenInput, updateID string) (household.Proposal, error) {
-	by.Case, by.Update = id, updateID
-	var out household.Proposal
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ProposalWorkflowID(id), UpdateName: UpdateScreen,
-		UpdateID: updateID, Args: []any{by, in}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, &out)
-	}
-	return out, err
+	return answerRequest[household.Proposal](ctx, c, ProposalWorkflowID(id), id, UpdateScreen, by, in, updateID)
 }
 
 // HeldCase is the case that holds family card kk: its open case, or its
