@@ -95,7 +95,8 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads,
-	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions, CaseFacts, ProgressPoints}
+	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions, CaseFacts, ProgressPoints,
+	IndexSnapshots, IndexChunks}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
