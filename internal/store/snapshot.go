@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -179,25 +181,41 @@ func (s *Store) newestSnapshot(ctx context.Context, now time.Time) (snapshotHead
 // while it was read.
 var errSnapshotGone = errors.New("store: a chunk of the snapshot is gone")
 
-// readSnapshot reads the chunks of h.
+// readSnapshot reads the chunks of h: one at a time from the store, each
+// decoded while the next is read (the decoding is most of the work).
 func (s *Store) readSnapshot(ctx context.Context, h snapshotHead) (snapshot, error) {
-	out := snapshot{head: h, summaries: make([]Summary, 0, h.Cases), facts: make([]household.Facts, 0, h.Cases)}
+	chunks := make([]snapshotChunk, h.Chunks)
+	errs := make([]error, h.Chunks)
+	var wg sync.WaitGroup
+	decoders := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var readErr error
 	for n := range h.Chunks {
 		var d chunkDoc
 		err := s.db.Collection(IndexChunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkID(h.ID, n)}}).Decode(&d)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return snapshot{}, fmt.Errorf("%w: %s", errSnapshotGone, chunkID(h.ID, n))
+			readErr = fmt.Errorf("%w: %s", errSnapshotGone, chunkID(h.ID, n))
+			break
 		}
 		if err != nil {
-			return snapshot{}, fmt.Errorf("store: read snapshot %s: %w", h.ID, err)
+			readErr = fmt.Errorf("store: read snapshot %s: %w", h.ID, err)
+			break
 		}
-		var c snapshotChunk
-		r := flate.NewReader(bytes.NewReader(d.Data))
-		err = gob.NewDecoder(r).Decode(&c)
-		_ = r.Close()
-		if err != nil {
-			return snapshot{}, fmt.Errorf("store: decode snapshot %s: %w", chunkID(h.ID, n), err)
-		}
+		decoders <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-decoders }()
+			r := flate.NewReader(bytes.NewReader(d.Data))
+			defer r.Close()
+			if err := gob.NewDecoder(r).Decode(&chunks[n]); err != nil {
+				errs[n] = fmt.Errorf("store: decode snapshot %s: %w", chunkID(h.ID, n), err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(append([]error{readErr}, errs...)...); err != nil {
+		return snapshot{}, err
+	}
+	out := snapshot{head: h, summaries: make([]Summary, 0, h.Cases), facts: make([]household.Facts, 0, h.Cases)}
+	for _, c := range chunks {
 		out.summaries = append(out.summaries, c.Summaries...)
 		out.facts = append(out.facts, c.Facts...)
 	}

@@ -105,7 +105,8 @@ func (s *Store) isFerretDB(ctx context.Context) (bool, error) {
 // collections are created up front, so that an embedded store can index
 // them at start.
 var collections = []string{Cases, CaseSummaries, CaseEvents, CaseReads,
-	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions, CaseFacts, ProgressPoints, Proposals, Objections}
+	Notifications, NotificationReads, FeedPages, FeedWriters, Sessions, CaseFacts, ProgressPoints, Proposals, Objections,
+	IndexSnapshots, IndexChunks}
 
 // EnsureIndexes creates the collections and the indexes the queries use;
 // safe to call on every start.
